@@ -20,6 +20,10 @@ function messageFields(def: protoLoader.PackageDefinition, fullName: string): Fi
   return entry.type.field.map(({ name, number, type, typeName, label }) => ({ name, number, type, typeName, label }));
 }
 
+function typeName(message: protoLoader.MessageTypeDefinition | undefined): string | undefined {
+  return (message?.type as { name?: string } | undefined)?.name;
+}
+
 describe("shared/csi proto", () => {
   it("exposes the Identity, Controller and GroupController services under csi.v1", () => {
     const csi = loadCsi();
@@ -66,8 +70,8 @@ describe("shared/csi proto", () => {
         const theirs = upstream[service] as protoLoader.ServiceDefinition;
         for (const [method, def] of Object.entries(mine)) {
           expect(theirs[method]?.path).toBe(def.path);
-          expect(theirs[method]?.requestType.type.name).toBe(def.requestType.type.name);
-          expect(theirs[method]?.responseType.type.name).toBe(def.responseType.type.name);
+          expect(typeName(theirs[method]?.requestType)).toBe(typeName(def.requestType));
+          expect(typeName(theirs[method]?.responseType)).toBe(typeName(def.responseType));
         }
       }
     });
