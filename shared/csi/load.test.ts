@@ -20,7 +20,7 @@ function messageFields(def: protoLoader.PackageDefinition, fullName: string): Fi
   return entry.type.field.map(({ name, number, type, typeName, label }) => ({ name, number, type, typeName, label }));
 }
 
-function typeName(message: protoLoader.MessageTypeDefinition | undefined): string | undefined {
+function typeName(message: { type: unknown } | undefined): string | undefined {
   return (message?.type as { name?: string } | undefined)?.name;
 }
 
