@@ -1,0 +1,139 @@
+// Informers for the watched resources; every change becomes one CloudEvent on JetStream.
+// client-node's informer re-lists by itself on 410 Gone (and reports deletions of what vanished),
+// re-watches after a normal close, but stops on any other error: we restart it with back-off.
+import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from "@kubernetes/client-node";
+import type { KubeObject } from "../../shared/api/meta.js";
+import { RESOURCES, WATCHED_RESOURCES, resourcePath, type ResourceName } from "../../shared/api/resources.js";
+import type { Logger, ObjectVerb } from "../../shared/function/types.js";
+import { objectCloudEvent } from "./object-event.js";
+import type { EventPublisher } from "./publisher.js";
+import { listRaw } from "./raw-list.js";
+
+export interface WatcherOptions {
+  kubeConfig: KubeConfig;
+  publisher: EventPublisher;
+  cluster: string;
+  resources?: readonly ResourceName[];
+  /** Re-emit every cached object as `resynced` this often (default 10 min; 0 disables). */
+  resyncIntervalMs?: number;
+  restartInitialMs?: number;
+  restartMaxMs?: number;
+  log?: Logger;
+}
+
+export interface WatcherStats {
+  emitted: Record<ObjectVerb, number>;
+  restarts: number;
+  errors: number;
+  resyncs: number;
+}
+
+export interface Watcher {
+  /** Resolves when every resource has been listed once. */
+  ready: Promise<void>;
+  /** Re-emits every cached object as `resynced` now; returns how many. */
+  resync(): number;
+  stats: WatcherStats;
+  stop(): Promise<void>;
+}
+
+type CachedInformer = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+
+export function startWatcher(options: WatcherOptions): Watcher {
+  const { kubeConfig, publisher, cluster, log } = options;
+  const resources = options.resources ?? WATCHED_RESOURCES;
+  const restartInitialMs = options.restartInitialMs ?? 250;
+  const restartMaxMs = options.restartMaxMs ?? 30_000;
+  const stats: WatcherStats = { emitted: { added: 0, modified: 0, deleted: 0, resynced: 0 }, restarts: 0, errors: 0, resyncs: 0 };
+  const informers = new Map<ResourceName, CachedInformer>();
+  const timers = new Set<NodeJS.Timeout>();
+  let stopped = false;
+
+  const emit = (resource: ResourceName, verb: ObjectVerb, object: KubernetesObject): void => {
+    try {
+      const { subject, id, event } = objectCloudEvent(cluster, resource, verb, object as KubeObject);
+      publisher.enqueue(subject, id, event);
+      stats.emitted[verb]++;
+    } catch (err) {
+      log?.warn({ resource, verb, err: String(err) }, "object not turned into an event");
+    }
+  };
+
+  const readiness: Array<Promise<void>> = [];
+  for (const resource of resources) {
+    const path = resourcePath(RESOURCES[resource]);
+    const informer = makeInformer<KubernetesObject>(kubeConfig, path, () => listRaw(kubeConfig, path) as never) as CachedInformer;
+    informers.set(resource, informer);
+    informer.on("add", (o) => emit(resource, "added", o));
+    informer.on("update", (o) => emit(resource, "modified", o));
+    informer.on("delete", (o) => emit(resource, "deleted", o));
+
+    let delay = restartInitialMs;
+    let failedSinceStart = false;
+    let markReady: () => void = () => undefined;
+    readiness.push(new Promise<void>((resolve) => (markReady = resolve)));
+
+    const start = async (): Promise<void> => {
+      if (stopped) return;
+      failedSinceStart = false;
+      try {
+        await informer.start();
+      } catch (err) {
+        onError(err);
+      }
+      if (!failedSinceStart && !stopped) {
+        delay = restartInitialMs;
+        markReady();
+      }
+    };
+    const onError = (err: unknown): void => {
+      failedSinceStart = true;
+      stats.errors++;
+      if (stopped) return;
+      log?.warn({ resource, err: describe(err), restartInMs: delay }, "informer stopped; restarting");
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        stats.restarts++;
+        void start();
+      }, delay);
+      timers.add(timer);
+      delay = Math.min(delay * 2, restartMaxMs);
+    };
+    informer.on("error", onError);
+    void start();
+  }
+
+  const resync = (): number => {
+    let count = 0;
+    for (const [resource, informer] of informers) {
+      for (const object of informer.list()) {
+        emit(resource, "resynced", object);
+        count++;
+      }
+    }
+    stats.resyncs++;
+    return count;
+  };
+  const resyncEvery = options.resyncIntervalMs ?? 10 * 60_000;
+  const resyncTimer = resyncEvery > 0 ? setInterval(resync, resyncEvery) : undefined;
+
+  return {
+    ready: Promise.all(readiness).then(() => undefined),
+    resync,
+    stats,
+    async stop() {
+      stopped = true;
+      if (resyncTimer) clearInterval(resyncTimer);
+      for (const timer of timers) clearTimeout(timer);
+      await Promise.all([...informers.values()].map((i) => i.stop()));
+    },
+  };
+}
+
+function describe(err: unknown): string {
+  if (err && typeof err === "object") {
+    const e = err as { statusCode?: number; code?: unknown; message?: string };
+    return [e.statusCode ?? e.code, e.message].filter((x) => x !== undefined).join(" ");
+  }
+  return String(err);
+}
