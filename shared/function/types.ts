@@ -37,6 +37,8 @@ export interface RecordedEvent {
   type: "Normal" | "Warning";
   reason: string;
   message: string;
+  /** source.component when it differs from the function's default (e.g. `csi-snapshotter <driver>`). */
+  component?: string;
 }
 
 export interface EventRecorder {
