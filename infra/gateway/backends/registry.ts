@@ -1,12 +1,14 @@
 // Backend kinds the gateway can build from its YAML config. Each backend module registers one
 // factory under its kind; the gateway looks the kind up per configured driver name.
 import type { Backend } from "../backend.js";
+import { createCsiBackend } from "./csi/index.js";
 
 /** `entry` is the driver's YAML mapping as parsed (including `backend: <kind>`); the factory validates it. */
 export type BackendFactory = (driverName: string, entry: Record<string, unknown>) => Promise<Backend> | Backend;
 
 // One line per backend kind: ["<kind>", <factory>].
 const factories = new Map<string, BackendFactory>([
+  ["csi", createCsiBackend],
 ]);
 
 export function registerBackend(kind: string, factory: BackendFactory): void {
