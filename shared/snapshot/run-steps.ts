@@ -1,0 +1,118 @@
+// Performs a plan's steps against the API with optimistic concurrency. Steps that write the same
+// object one after another carry the resourceVersion the previous write returned (the plan built
+// them cumulatively from the version it read), so a write by anyone else in between is a 409.
+import type { KubeObject } from "../api/meta.js";
+import { RESOURCES, type ResourceName } from "../api/resources.js";
+import type { EventRecorder, Logger, Outcome } from "../function/types.js";
+import { KubeApiError, type KubeClient } from "../kube/types.js";
+import { applyMetricMark } from "./metrics.js";
+import { describeStep, type FailureEvent, type Plan, type Step } from "./steps.js";
+
+export interface StepContext {
+  kube: KubeClient;
+  recorder: EventRecorder;
+  log: Logger;
+}
+
+/** The objects as the API returned them after this run's writes, by resource/namespace/name. */
+export type Written = Map<string, KubeObject>;
+
+export function writtenKey(resource: ResourceName, namespace: string | undefined, name: string | undefined): string {
+  return `${resource}/${namespace ?? ""}/${name ?? ""}`;
+}
+
+function withLatestVersion(resource: ResourceName, object: KubeObject, written: Written): KubeObject {
+  const latest = written.get(writtenKey(resource, object.metadata.namespace, object.metadata.name));
+  if (!latest?.metadata.resourceVersion) return object;
+  return { ...object, metadata: { ...object.metadata, resourceVersion: latest.metadata.resourceVersion } };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function reportFailure(ctx: StepContext, failure: FailureEvent | undefined, err: unknown): Promise<void> {
+  if (!failure) return;
+  await recordSafely(ctx, failure.on, "Warning", failure.reason, failure.message.replace("{err}", errorText(err)));
+}
+
+async function recordSafely(ctx: StepContext, on: KubeObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+  try {
+    await ctx.recorder.record(on, { type, reason, message });
+  } catch (err) {
+    // An Event is advice for humans; losing one must not undo or repeat the real work.
+    ctx.log.warn({ reason, err: errorText(err) }, "recording an event failed");
+  }
+}
+
+/** Runs the steps in order; the first failing write throws (after its failure Event). */
+export async function runSteps(ctx: StepContext, steps: readonly Step[], written: Written = new Map()): Promise<{ did: string[]; written: Written }> {
+  const did: string[] = [];
+  for (const step of steps) {
+    switch (step.op) {
+      case "event":
+        await recordSafely(ctx, step.on, step.type, step.reason, step.message);
+        break;
+      case "metric":
+        applyMetricMark(step.mark);
+        break;
+      case "update":
+      case "updateStatus": {
+        const type = RESOURCES[step.resource];
+        const body = withLatestVersion(step.resource, step.object, written);
+        try {
+          const result = step.op === "update" ? await ctx.kube.update(type, body) : await ctx.kube.updateStatus(type, body);
+          written.set(writtenKey(step.resource, result.metadata.namespace, result.metadata.name), result);
+        } catch (err) {
+          await reportFailure(ctx, step.onFailure, err);
+          throw err;
+        }
+        break;
+      }
+      case "create": {
+        try {
+          const result = await ctx.kube.create(RESOURCES[step.resource], step.object);
+          written.set(writtenKey(step.resource, result.metadata.namespace, result.metadata.name), result);
+        } catch (err) {
+          if (step.alreadyExistsOk && err instanceof KubeApiError && err.code === 409 && err.reason === "AlreadyExists") break;
+          await reportFailure(ctx, step.onFailure, err);
+          throw err;
+        }
+        break;
+      }
+      case "delete": {
+        try {
+          await ctx.kube.delete(RESOURCES[step.resource], step.name, step.namespace, step.uid ? { uid: step.uid } : undefined);
+        } catch (err) {
+          if (err instanceof KubeApiError && err.isNotFound) break;
+          await reportFailure(ctx, step.onFailure, err);
+          throw err;
+        }
+        break;
+      }
+    }
+    if (step.op !== "metric") did.push(describeStep(step));
+  }
+  return { did, written };
+}
+
+/** Maps a plan's verdict (after its steps ran) onto the framework's Outcome. */
+export function outcomeOf(plan: Plan, did: string[]): Outcome {
+  const v = plan.verdict;
+  switch (v.kind) {
+    case "done":
+      return did.length > 0 ? { kind: "done", did } : { kind: "nothing", why: "nothing to change" };
+    case "nothing":
+      return did.length > 0 ? { kind: "done", did } : { kind: "nothing", why: v.why };
+    case "requeue":
+      return { kind: "requeue", afterMs: v.afterMs, reason: v.reason, ...(did.length > 0 ? { did } : {}) };
+    case "invalid":
+      return { kind: "invalid", message: v.message };
+  }
+}
+
+/** Plan then perform: what every snapshot function's executor does for a single-phase plan. */
+export async function executePlan(ctx: StepContext, plan: Plan): Promise<Outcome> {
+  const { did } = await runSteps(ctx, plan.steps);
+  return outcomeOf(plan, did);
+}
