@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { register as registerCrds } from "./crds.js";
+import { register as registerGateway } from "./gateway.js";
 
 // One line per subcommand module; each exports `register(program)`.
-const modules: Array<(program: Command) => void> = [registerCrds];
+const modules: Array<(program: Command) => void> = [registerCrds, registerGateway];
 
 export function registerCommands(program: Command): void {
   for (const register of modules) register(program);

@@ -57,12 +57,19 @@ export async function buildBackends(config: GatewayConfig): Promise<Map<string, 
 export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   if (!opts.token) throw new Error("startGateway: token must not be empty");
   const host = opts.host ?? "127.0.0.1";
-  const backends = await buildBackends(opts.config);
+  const secrets = opts.kubeconfigPath ? kubeSecretResolver(opts.kubeconfigPath) : noClusterSecretResolver;
+  let backends: Map<string, Backend>;
+  try {
+    backends = await buildBackends(opts.config);
+  } catch (err) {
+    secrets.close?.();
+    throw err;
+  }
   const logger = pino({ name: "snapflow-gateway", level: opts.config.logLevel ?? "info" });
   const app = createGatewayApp({
     backends,
     token: opts.token,
-    secrets: opts.kubeconfigPath ? kubeSecretResolver(opts.kubeconfigPath) : noClusterSecretResolver,
+    secrets,
     logger,
     metrics: createGatewayMetrics({ processMetrics: true }),
     maxBodyBytes: opts.config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
@@ -77,6 +84,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       });
     });
   } catch (err) {
+    secrets.close?.();
     await Promise.allSettled([...backends.values()].map((b) => b.close()));
     throw err;
   }
@@ -93,6 +101,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        secrets.close?.();
         await Promise.allSettled([...backends.values()].map((b) => b.close()));
       })();
       return closing;

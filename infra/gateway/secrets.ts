@@ -1,11 +1,15 @@
 // Resolves a SecretRef into the Secret's data (base64-decoded) by reading it from the cluster.
 // Only names ever appear in errors; the values go straight to the backend call.
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import type { Secret } from "../../shared/api/core.js";
+import { RESOURCES } from "../../shared/api/resources.js";
+import { createKubeClient } from "../../shared/kube/http-client.js";
+import { KubeApiError } from "../../shared/kube/types.js";
 import { GatewayError, type SecretRef } from "../../shared/gateway/types.js";
 import type { Secrets } from "./backend.js";
 
 export interface SecretResolver {
   resolve(ref: SecretRef): Promise<Secrets>;
+  close?(): void;
 }
 
 const READ_TIMEOUT_MS = 10_000;
@@ -16,27 +20,23 @@ export function decodeSecretData(data: Record<string, string> | undefined): Secr
   return out;
 }
 
-/** Reads Secrets through the API server named by a kubeconfig file. */
+/** Reads Secrets through the API server named by a kubeconfig file (the team's shared kube client). */
 export function kubeSecretResolver(kubeconfigPath: string): SecretResolver {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  const core = kc.makeApiClient(CoreV1Api);
+  const kube = createKubeClient(kubeconfigPath, { timeoutMs: READ_TIMEOUT_MS, userAgent: "snapflow-gateway" });
   return {
     async resolve(ref) {
       const where = `Secret ${ref.namespace}/${ref.name}`;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new GatewayError("UNAVAILABLE", `reading ${where}: API server did not answer in time`)), READ_TIMEOUT_MS);
-      });
+      let secret: Secret | undefined;
       try {
-        const secret = await Promise.race([core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace }), timeout]);
-        return decodeSecretData(secret.data);
+        secret = await kube.get<Secret>(RESOURCES.secrets, ref.name, ref.namespace);
       } catch (err) {
         throw secretReadError(err, where);
-      } finally {
-        clearTimeout(timer);
       }
+      // The Secret may still be created: a later retry can succeed.
+      if (!secret) throw new GatewayError("FAILED_PRECONDITION", `${where} not found`, true);
+      return decodeSecretData(secret.data);
     },
+    close: () => kube.close(),
   };
 }
 
@@ -53,18 +53,11 @@ export const noClusterSecretResolver: SecretResolver = {
 
 // The API error's own message may quote a response body; only its status code is kept.
 function secretReadError(err: unknown, where: string): GatewayError {
-  if (err instanceof GatewayError) return err;
-  const status = typeof (err as { code?: unknown })?.code === "number" ? (err as { code: number }).code : undefined;
-  switch (status) {
-    case 404:
-      // The Secret may still be created: a later retry can succeed.
-      return new GatewayError("FAILED_PRECONDITION", `${where} not found`, true);
-    case 401:
-    case 403:
-      return new GatewayError("PERMISSION_DENIED", `gateway may not read ${where} (HTTP ${status})`, false);
-    case undefined:
-      return new GatewayError("UNAVAILABLE", `reading ${where}: API server unreachable`);
-    default:
-      return new GatewayError(status >= 500 || status === 429 ? "UNAVAILABLE" : "INTERNAL", `reading ${where}: API server answered HTTP ${status}`);
+  if (!(err instanceof KubeApiError)) return new GatewayError("UNAVAILABLE", `reading ${where}: API server unreachable`);
+  const status = err.code;
+  if (status === 401 || status === 403) {
+    return new GatewayError("PERMISSION_DENIED", `gateway may not read ${where} (HTTP ${status})`, false);
   }
+  const code = status >= 500 || status === 429 ? "UNAVAILABLE" : "INTERNAL";
+  return new GatewayError(code, `reading ${where}: API server answered HTTP ${status}`);
 }
