@@ -2,6 +2,7 @@
 // factory under its kind; the gateway looks the kind up per configured driver name.
 import type { Backend } from "../backend.js";
 import { createCsiBackend } from "./csi/index.js";
+import { createAwsEbsBackend } from "./aws-ebs/index.js";
 
 /** `entry` is the driver's YAML mapping as parsed (including `backend: <kind>`); the factory validates it. */
 export type BackendFactory = (driverName: string, entry: Record<string, unknown>) => Promise<Backend> | Backend;
@@ -9,6 +10,7 @@ export type BackendFactory = (driverName: string, entry: Record<string, unknown>
 // One line per backend kind: ["<kind>", <factory>].
 const factories = new Map<string, BackendFactory>([
   ["csi", createCsiBackend],
+  ["aws-ebs", createAwsEbsBackend],
 ]);
 
 export function registerBackend(kind: string, factory: BackendFactory): void {
