@@ -1,0 +1,77 @@
+// What every RPC implementation shares: the layout, the durable state, the locks, and the mapping
+// from records to CSI messages.
+import * as fs from "node:fs/promises";
+import type { Outgoing, Snapshot, Volume, VolumeContentSource } from "../../shared/csi/load.js";
+import { copyTree, type CopyStats } from "./copy.js";
+import type { Layout } from "./layout.js";
+import type { KeyedLocks } from "./locks.js";
+import { fsyncDir, type ContentSource, type SnapshotRecord, type StateStore, type VolumeRecord } from "./state.js";
+import { toTimestamp } from "./validate.js";
+
+export interface DriverCore {
+  layout: Layout;
+  store: StateStore;
+  locks: KeyedLocks;
+  /** fsync copied data before a snapshot/volume is recorded (survives power loss, not just a crash). */
+  durable: boolean;
+}
+
+/** Lock keys. Names and ids live in separate key spaces so a name can never collide with an id. */
+export const lockKey = {
+  volume: (id: string) => `vol:${id}`,
+  snapshot: (id: string) => `snap:${id}`,
+  group: (id: string) => `group:${id}`,
+  volumeName: (name: string) => `volname:${name}`,
+  snapshotName: (name: string) => `snapname:${name}`,
+  groupName: (name: string) => `groupname:${name}`,
+};
+
+export function volumeMessage(core: DriverCore, record: VolumeRecord): Outgoing<Volume> {
+  return {
+    volumeId: record.id,
+    capacityBytes: String(record.capacityBytes),
+    volumeContext: { hostPath: core.layout.volumeDir(record.id) },
+    contentSource: record.source ? contentSourceMessage(record.source) : null,
+  };
+}
+
+export function contentSourceMessage(source: ContentSource): Outgoing<VolumeContentSource> {
+  return "snapshotId" in source ? { snapshot: { snapshotId: source.snapshotId } } : { volume: { volumeId: source.volumeId } };
+}
+
+export function snapshotMessage(record: SnapshotRecord): Outgoing<Snapshot> {
+  return {
+    snapshotId: record.id,
+    sourceVolumeId: record.sourceVolumeId,
+    sizeBytes: String(record.sizeBytes),
+    creationTime: toTimestamp(record.creationTimeNs),
+    // Copies are complete before they are recorded: there is no post-processing phase.
+    readyToUse: true,
+    groupSnapshotId: record.groupId ?? "",
+  };
+}
+
+/**
+ * Copies `from` (or creates an empty directory) in staging/, then renames it to `to`. A crash at
+ * any point leaves only staging debris or an unrecorded directory, both swept at the next start.
+ */
+export async function stageInto(core: DriverCore, from: string | undefined, to: string): Promise<CopyStats | undefined> {
+  const staging = core.layout.stagingPath();
+  try {
+    let stats: CopyStats | undefined;
+    if (from) stats = await copyTree(from, staging, { durable: core.durable });
+    else await fs.mkdir(staging, { mode: 0o777 });
+    await fs.rename(staging, to);
+    return stats;
+  } catch (err) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Makes the renames into volumes/ and snapshots/ durable before the state that names them. */
+export async function syncParents(core: DriverCore): Promise<void> {
+  if (!core.durable) return;
+  await fsyncDir(core.layout.volumes);
+  await fsyncDir(core.layout.snapshots);
+}

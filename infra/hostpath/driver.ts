@@ -1,0 +1,146 @@
+// The hostpath driver's logic without any transport: each method takes a decoded CSI request and
+// returns the response message, or throws CsiError. server.ts puts it on gRPC.
+import type * as csi from "../../shared/csi/load.js";
+import type { Outgoing } from "../../shared/csi/load.js";
+import type { DriverCore } from "./core.js";
+import { lockKey } from "./core.js";
+import { createGroupSnapshot, deleteGroupSnapshot, getGroupSnapshot } from "./groups.js";
+import { Layout } from "./layout.js";
+import { KeyedLocks } from "./locks.js";
+import { createSnapshot, deleteSnapshot, getSnapshot, listSnapshots } from "./snapshots.js";
+import { StateStore } from "./state.js";
+import { createVolume, deleteVolume, expandVolume, getVolume } from "./volumes.js";
+
+export const DRIVER_NAME = "hostpath.snapflow.dev";
+export const VENDOR_VERSION = "0.1.0";
+
+export const CONTROLLER_CAPABILITIES: readonly csi.ControllerRpcType[] = [
+  "CREATE_DELETE_VOLUME",
+  "CLONE_VOLUME",
+  "EXPAND_VOLUME",
+  "CREATE_DELETE_SNAPSHOT",
+  "LIST_SNAPSHOTS",
+  "GET_SNAPSHOT",
+  "GET_VOLUME",
+];
+
+export const GROUP_CONTROLLER_CAPABILITIES: readonly csi.GroupControllerRpcType[] = ["CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT"];
+
+export interface HostpathDriverOptions {
+  dataDir: string;
+  /** fsync copied data before recording it (default true). Off only for throwaway data dirs. */
+  durable?: boolean;
+}
+
+export class HostpathDriver {
+  private constructor(private readonly core: DriverCore) {}
+
+  /** Opens (or creates) the data dir, loads the state and sweeps what a crash left behind. */
+  static async open(options: HostpathDriverOptions): Promise<HostpathDriver> {
+    const layout = new Layout(options.dataDir);
+    await layout.create();
+    const store = await StateStore.open(layout.root);
+    await layout.sweep(store.state);
+    return new HostpathDriver({ layout, store, locks: new KeyedLocks(), durable: options.durable ?? true });
+  }
+
+  get dataDir(): string {
+    return this.core.layout.root;
+  }
+
+  /** Absolute directory of a volume (what the volume context calls `hostPath`). */
+  volumePath(volumeId: string): string {
+    return this.core.layout.volumeDir(volumeId);
+  }
+
+  /**
+   * Runs `work` while holding the driver's locks on these volumes: the way for code embedding the
+   * driver to write into volumes without ever straddling a snapshot or group snapshot cut.
+   */
+  withVolumesLocked<T>(volumeIds: readonly string[], work: () => Promise<T>): Promise<T> {
+    return this.core.locks.with(volumeIds.map(lockKey.volume), work);
+  }
+
+  /** Waits for in-flight state writes (used at shutdown). */
+  async flush(): Promise<void> {
+    await this.core.store.flush();
+  }
+
+  // ---- Identity ----
+
+  pluginInfo(): Outgoing<csi.GetPluginInfoResponse> {
+    return { name: DRIVER_NAME, vendorVersion: VENDOR_VERSION };
+  }
+
+  pluginCapabilities(): Outgoing<csi.GetPluginCapabilitiesResponse> {
+    return {
+      capabilities: [
+        { service: { type: "CONTROLLER_SERVICE" } },
+        { service: { type: "GROUP_CONTROLLER_SERVICE" } },
+        // A directory can be "grown" at any time: there is no filesystem to unmount first.
+        { volumeExpansion: { type: "ONLINE" } },
+      ],
+    };
+  }
+
+  probe(): Outgoing<csi.ProbeResponse> {
+    return { ready: { value: true } };
+  }
+
+  // ---- Controller ----
+
+  controllerCapabilities(): Outgoing<csi.ControllerGetCapabilitiesResponse> {
+    return { capabilities: CONTROLLER_CAPABILITIES.map((type) => ({ rpc: { type } })) };
+  }
+
+  createVolume(req: csi.CreateVolumeRequest) {
+    return createVolume(this.core, req);
+  }
+
+  deleteVolume(req: csi.DeleteVolumeRequest) {
+    return deleteVolume(this.core, req);
+  }
+
+  expandVolume(req: csi.ControllerExpandVolumeRequest) {
+    return expandVolume(this.core, req);
+  }
+
+  getVolume(req: csi.ControllerGetVolumeRequest) {
+    return getVolume(this.core, req);
+  }
+
+  createSnapshot(req: csi.CreateSnapshotRequest) {
+    return createSnapshot(this.core, req);
+  }
+
+  deleteSnapshot(req: csi.DeleteSnapshotRequest) {
+    return deleteSnapshot(this.core, req);
+  }
+
+  listSnapshots(req: csi.ListSnapshotsRequest) {
+    return listSnapshots(this.core, req);
+  }
+
+  getSnapshot(req: csi.GetSnapshotRequest) {
+    return getSnapshot(this.core, req);
+  }
+
+  // ---- GroupController ----
+
+  groupControllerCapabilities(): Outgoing<csi.GroupControllerGetCapabilitiesResponse> {
+    return { capabilities: GROUP_CONTROLLER_CAPABILITIES.map((type) => ({ rpc: { type } })) };
+  }
+
+  createGroupSnapshot(req: csi.CreateVolumeGroupSnapshotRequest) {
+    return createGroupSnapshot(this.core, req);
+  }
+
+  deleteGroupSnapshot(req: csi.DeleteVolumeGroupSnapshotRequest) {
+    return deleteGroupSnapshot(this.core, req);
+  }
+
+  getGroupSnapshot(req: csi.GetVolumeGroupSnapshotRequest) {
+    return getGroupSnapshot(this.core, req);
+  }
+}
+

@@ -1,0 +1,76 @@
+// Where things live under the data dir, and the start-up sweep that makes a crash harmless:
+//   DIR/state.json            the durable record (state.ts)
+//   DIR/volumes/<vol-id>/     one directory per volume (its absolute path is the `hostPath` context)
+//   DIR/snapshots/<snap-id>/  one point-in-time copy per snapshot
+//   DIR/staging/              copies in progress; renamed into place only once complete
+// A directory under volumes/ or snapshots/ that state.json does not record is left over from a
+// create that crashed before it was recorded, or a delete that crashed after: it is removed.
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { dirFor, isIssuedId, newId } from "./ids.js";
+import type { DriverState } from "./state.js";
+
+export class Layout {
+  readonly root: string;
+  readonly volumes: string;
+  readonly snapshots: string;
+  readonly staging: string;
+
+  constructor(dataDir: string) {
+    this.root = path.resolve(dataDir);
+    this.volumes = path.join(this.root, "volumes");
+    this.snapshots = path.join(this.root, "snapshots");
+    this.staging = path.join(this.root, "staging");
+  }
+
+  async create(): Promise<void> {
+    for (const dir of [this.root, this.volumes, this.snapshots, this.staging]) await fs.mkdir(dir, { recursive: true });
+  }
+
+  volumeDir(id: string): string {
+    return dirFor(this.volumes, "volume", id);
+  }
+
+  snapshotDir(id: string): string {
+    return dirFor(this.snapshots, "snapshot", id);
+  }
+
+  /** A fresh, not yet existing path in staging/ for a copy in progress. */
+  stagingPath(): string {
+    return path.join(this.staging, newId("volume").replace(/^vol-/, "stage-"));
+  }
+
+  /** Removes what no committed state refers to. Returns how many entries were removed. */
+  async sweep(state: DriverState): Promise<number> {
+    let removed = 0;
+    for (const entry of await fs.readdir(this.staging)) {
+      await fs.rm(path.join(this.staging, entry), { recursive: true, force: true });
+      removed++;
+    }
+    for (const entry of await fs.readdir(this.volumes)) {
+      if (isIssuedId("volume", entry) && !state.volumes[entry]) {
+        await fs.rm(path.join(this.volumes, entry), { recursive: true, force: true });
+        removed++;
+      }
+    }
+    for (const entry of await fs.readdir(this.snapshots)) {
+      if (isIssuedId("snapshot", entry) && !state.snapshots[entry]) {
+        await fs.rm(path.join(this.snapshots, entry), { recursive: true, force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Takes a directory out of sight at once (rename into staging/), then removes it. */
+  async discard(dir: string): Promise<void> {
+    const doomed = this.stagingPath();
+    try {
+      await fs.rename(dir, doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw err;
+    }
+    await fs.rm(doomed, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,174 @@
+// CreateVolume (blank, restore from snapshot, clone), DeleteVolume, ControllerExpandVolume and
+// ControllerGetVolume for directory volumes.
+import * as fs from "node:fs/promises";
+import type {
+  ControllerExpandVolumeRequest,
+  ControllerExpandVolumeResponse,
+  ControllerGetVolumeRequest,
+  ControllerGetVolumeResponse,
+  CreateVolumeRequest,
+  CreateVolumeResponse,
+  DeleteVolumeRequest,
+  Outgoing,
+} from "../../shared/csi/load.js";
+import { lockKey, stageInto, syncParents, volumeMessage, type DriverCore } from "./core.js";
+import { alreadyExists, invalidArgument, notFound, outOfRange } from "./errors.js";
+import { checkId, checkName, isIssuedId, newId } from "./ids.js";
+import type { ContentSource, VolumeRecord } from "./state.js";
+import { checkCapabilities, checkCapability, checkMap, parseRange, sameMap, type Range } from "./validate.js";
+
+/** Size recorded for a blank volume created without a capacity range (directories have no real size). */
+export const DEFAULT_CAPACITY_BYTES = 1024 ** 3;
+
+export async function createVolume(core: DriverCore, req: CreateVolumeRequest): Promise<Outgoing<CreateVolumeResponse>> {
+  checkName("name", req.name);
+  checkCapabilities(req.volumeCapabilities);
+  const range = parseRange(req.capacityRange);
+  checkMap("parameters", req.parameters);
+  if (Object.keys(req.mutableParameters).length > 0) {
+    throw invalidArgument("mutable_parameters needs MODIFY_VOLUME, which this driver does not offer");
+  }
+  const source = parseSource(req);
+
+  const keys = [lockKey.volumeName(req.name)];
+  if (source && "snapshotId" in source) keys.push(lockKey.snapshot(source.snapshotId));
+  if (source && "volumeId" in source) keys.push(lockKey.volume(source.volumeId));
+
+  return core.locks.with(keys, async () => {
+    const existing = Object.values(core.store.state.volumes).find((v) => v.name === req.name);
+    if (existing) {
+      const conflict = incompatibility(existing, range, req.parameters, source);
+      if (conflict) throw alreadyExists(`volume ${JSON.stringify(req.name)} already exists with ${conflict}`);
+      return { volume: volumeMessage(core, existing) };
+    }
+
+    const { sourceBytes, sourceDir } = findSource(core, source);
+    const capacityBytes = chooseCapacity(range, sourceBytes);
+
+    const record: VolumeRecord = {
+      id: newId("volume"),
+      name: req.name,
+      capacityBytes,
+      requiredBytes: range.requiredBytes,
+      limitBytes: range.limitBytes,
+      parameters: req.parameters,
+      mutableParameters: {},
+      ...(source ? { source } : {}),
+    };
+    const dir = core.layout.volumeDir(record.id);
+    await stageInto(core, sourceDir, dir);
+    try {
+      await syncParents(core);
+      await core.store.update((state) => {
+        state.volumes[record.id] = record;
+      });
+    } catch (err) {
+      await fs.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return { volume: volumeMessage(core, record) };
+  });
+}
+
+function parseSource(req: CreateVolumeRequest): ContentSource | undefined {
+  const source = req.volumeContentSource;
+  if (!source) return undefined;
+  if (source.type === "snapshot" && source.snapshot) {
+    checkId("volume_content_source.snapshot.snapshot_id", source.snapshot.snapshotId);
+    return { snapshotId: source.snapshot.snapshotId };
+  }
+  if (source.type === "volume" && source.volume) {
+    checkId("volume_content_source.volume.volume_id", source.volume.volumeId);
+    return { volumeId: source.volume.volumeId };
+  }
+  throw invalidArgument("volume_content_source must name a snapshot or a volume");
+}
+
+function findSource(core: DriverCore, source: ContentSource | undefined): { sourceBytes?: number; sourceDir?: string } {
+  if (!source) return {};
+  const { snapshots, volumes } = core.store.state;
+  if ("snapshotId" in source) {
+    const snapshot = isIssuedId("snapshot", source.snapshotId) ? snapshots[source.snapshotId] : undefined;
+    if (!snapshot) throw notFound(`source snapshot ${source.snapshotId} does not exist`);
+    return { sourceBytes: snapshot.sizeBytes, sourceDir: core.layout.snapshotDir(snapshot.id) };
+  }
+  const volume = isIssuedId("volume", source.volumeId) ? volumes[source.volumeId] : undefined;
+  if (!volume) throw notFound(`source volume ${source.volumeId} does not exist`);
+  return { sourceBytes: volume.capacityBytes, sourceDir: core.layout.volumeDir(volume.id) };
+}
+
+/** Exactly the requested size; with a source, never smaller than the source (spec: OUT_OF_RANGE). */
+function chooseCapacity(range: Range, sourceBytes: number | undefined): number {
+  if (sourceBytes === undefined) return range.requiredBytes || range.limitBytes || DEFAULT_CAPACITY_BYTES;
+  const capacity = range.requiredBytes || sourceBytes;
+  if (capacity < sourceBytes) {
+    throw outOfRange(`requested ${capacity} bytes is smaller than the source's ${sourceBytes} bytes`);
+  }
+  if (range.limitBytes > 0 && capacity > range.limitBytes) {
+    throw outOfRange(`the source's ${sourceBytes} bytes exceed capacity_range.limit_bytes ${range.limitBytes}`);
+  }
+  return capacity;
+}
+
+function incompatibility(
+  existing: VolumeRecord,
+  range: Range,
+  parameters: Record<string, string>,
+  source: ContentSource | undefined,
+): string | undefined {
+  if (range.requiredBytes > 0 && existing.capacityBytes < range.requiredBytes) return `a smaller capacity (${existing.capacityBytes} bytes)`;
+  if (range.limitBytes > 0 && existing.capacityBytes > range.limitBytes) return `a larger capacity (${existing.capacityBytes} bytes)`;
+  if (!sameMap(existing.parameters, parameters)) return "other parameters";
+  if (JSON.stringify(existing.source ?? null) !== JSON.stringify(source ?? null)) return "another content source";
+  return undefined;
+}
+
+export async function deleteVolume(core: DriverCore, req: DeleteVolumeRequest): Promise<Record<string, never>> {
+  checkId("volume_id", req.volumeId);
+  if (!isIssuedId("volume", req.volumeId)) return {};
+  return core.locks.with([lockKey.volume(req.volumeId)], async () => {
+    if (!core.store.state.volumes[req.volumeId]) return {};
+    // Snapshots are independent copies: they stay usable after their source is gone.
+    await core.store.update((state) => {
+      delete state.volumes[req.volumeId];
+    });
+    await core.layout.discard(core.layout.volumeDir(req.volumeId));
+    return {};
+  });
+}
+
+export async function expandVolume(
+  core: DriverCore,
+  req: ControllerExpandVolumeRequest,
+): Promise<Outgoing<ControllerExpandVolumeResponse>> {
+  checkId("volume_id", req.volumeId);
+  if (!req.capacityRange) throw invalidArgument("capacity_range is required");
+  const range = parseRange(req.capacityRange);
+  if (range.requiredBytes === 0 && range.limitBytes === 0) throw invalidArgument("capacity_range needs required_bytes or limit_bytes");
+  if (req.volumeCapability) checkCapability("volume_capability", req.volumeCapability);
+  if (!isIssuedId("volume", req.volumeId)) throw notFound(`volume ${req.volumeId} does not exist`);
+
+  return core.locks.with([lockKey.volume(req.volumeId)], async () => {
+    const volume = core.store.state.volumes[req.volumeId];
+    if (!volume) throw notFound(`volume ${req.volumeId} does not exist`);
+    const target = range.requiredBytes || range.limitBytes;
+    // A directory has no filesystem of its own to grow, so no node step is ever needed.
+    if (volume.capacityBytes >= target) {
+      if (range.limitBytes > 0 && volume.capacityBytes > range.limitBytes) {
+        throw outOfRange(`volume is already ${volume.capacityBytes} bytes, above capacity_range.limit_bytes; shrinking is not supported`);
+      }
+      return { capacityBytes: String(volume.capacityBytes), nodeExpansionRequired: false };
+    }
+    await core.store.update((state) => {
+      state.volumes[req.volumeId]!.capacityBytes = target;
+    });
+    return { capacityBytes: String(target), nodeExpansionRequired: false };
+  });
+}
+
+export function getVolume(core: DriverCore, req: ControllerGetVolumeRequest): Outgoing<ControllerGetVolumeResponse> {
+  checkId("volume_id", req.volumeId);
+  const volume = isIssuedId("volume", req.volumeId) ? core.store.state.volumes[req.volumeId] : undefined;
+  if (!volume) throw notFound(`volume ${req.volumeId} does not exist`);
+  return { volume: volumeMessage(core, volume), status: { publishedNodeIds: [] } };
+}
