@@ -91,6 +91,13 @@ export interface SnapflowFunction {
   name: string;
   /** Resources whose events this function consumes. */
   resources: ResourceName[];
+  /** source.component of the Events it records (default: the function name), e.g. `snapshot-controller`. */
+  component?: string;
+  /**
+   * When true, reconcile is also called for a target that is gone (404 or another UID now holds the
+   * name) with `object: undefined`; by default that is "nothing to do" and reconcile is skipped.
+   */
+  reconcileAbsent?: boolean;
   /** Which objects to reconcile for an event; default: the event's own object (with its uid). */
   targets?(event: ObjectEvent): ObjectKey[];
   reconcile(ctx: ReconcileContext): Promise<Outcome>;

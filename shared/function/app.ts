@@ -1,0 +1,270 @@
+// The function runtime: a hono app taking one CloudEvent per POST, re-reading each target object,
+// running the function's reconcile, and answering with the HTTP status of the outcome and the audit
+// record as a binary-mode CloudEvent reply. The same handler serves Knative/OpenFaaS (POST /), the
+// local function host (POST /<name>) and in-process delivery (app.request / fetch).
+import { Hono } from "hono";
+import type { KubeObject } from "../api/meta.js";
+import { RESOURCES } from "../api/resources.js";
+import type { GatewayClient } from "../gateway/types.js";
+import { KubeEventRecorder } from "../kube/event-recorder.js";
+import { KubeApiError, type KubeClient } from "../kube/types.js";
+import { redactText } from "../log.js";
+import {
+  auditHeaders,
+  OUTCOME_STATUS,
+  UNKNOWN_CLUSTER,
+  verdictOf,
+  worstOutcome,
+  type AuditOutcome,
+  type AuditRecord,
+  type TargetRecord,
+} from "./audit.js";
+import { DEFAULT_MAX_BODY_BYTES, readObjectEvent, RequestProblem } from "./incoming.js";
+import { recordingGateway } from "./recording-gateway.js";
+import type { EventRecorder, GatewayCallRecord, Logger, ObjectEvent, ObjectKey, SnapflowFunction } from "./types.js";
+
+export interface FunctionDeps {
+  /** The cluster's API (single-cluster deployments). */
+  kube?: KubeClient;
+  /** With `kube`: the only cluster accepted; events of any other cluster get 422. Unset: any cluster. */
+  clusterName?: string;
+  /** Multi-cluster: the API of each cluster by name (takes precedence over `kube`). */
+  kubeFor?: Record<string, KubeClient> | ((cluster: string) => KubeClient | undefined);
+  gateway: GatewayClient;
+  log?: Logger;
+  /** source.component of recorded Events; default: the function's `component`, then its name. */
+  componentName?: string;
+  /** Default 3 MiB. */
+  maxBodyBytes?: number;
+  /** Event-recorder dedupe window (default 10 min). */
+  eventWindowMs?: number;
+  /** Called with every audit record (the function host counts outcomes with it). */
+  onAudit?: (record: AuditRecord) => void;
+}
+
+export type FunctionHandler = (request: Request) => Promise<Response>;
+
+const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The default retry delay for a throttled API server that did not say how long to wait. */
+const DEFAULT_THROTTLE_MS = 1000;
+
+function withFields(log: Logger, fields: object): Logger {
+  return {
+    debug: (o, m) => log.debug({ ...fields, ...o }, m),
+    info: (o, m) => log.info({ ...fields, ...o }, m),
+    warn: (o, m) => log.warn({ ...fields, ...o }, m),
+    error: (o, m) => log.error({ ...fields, ...o }, m),
+  };
+}
+
+function kubeResolver(fn: SnapflowFunction, deps: FunctionDeps): (cluster: string) => KubeClient | undefined {
+  const { kubeFor, kube, clusterName } = deps;
+  if (typeof kubeFor === "function") return kubeFor;
+  if (kubeFor) return (cluster) => (Object.hasOwn(kubeFor, cluster) ? kubeFor[cluster] : undefined);
+  if (kube) return (cluster) => (clusterName === undefined || cluster === clusterName ? kube : undefined);
+  throw new Error(`function ${fn.name}: deps need kube or kubeFor`);
+}
+
+function knownClusters(deps: FunctionDeps): string {
+  if (deps.kubeFor && typeof deps.kubeFor === "object") return Object.keys(deps.kubeFor).join(", ") || "(none)";
+  return deps.clusterName ?? "(see configuration)";
+}
+
+interface Classified {
+  outcome: AuditOutcome;
+  message: string;
+  retryAfterMs?: number;
+}
+
+function classifyError(err: unknown): Classified {
+  const message = redactText(err instanceof Error ? err.message : String(err));
+  if (err instanceof KubeApiError) {
+    if (err.code === 409) return { outcome: "conflict", message };
+    if (err.code === 429) {
+      const seconds = err.status?.details?.retryAfterSeconds;
+      return { outcome: "throttled", message, retryAfterMs: seconds !== undefined ? seconds * 1000 : DEFAULT_THROTTLE_MS };
+    }
+  }
+  return { outcome: "error", message };
+}
+
+/** The request handler alone (used by the host and by createFunctionApp). */
+export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps): FunctionHandler {
+  const resolveKube = kubeResolver(fn, deps);
+  const log = withFields(deps.log ?? silentLog, { function: fn.name });
+  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const component = deps.componentName ?? fn.component ?? fn.name;
+  // One recorder per cluster for the life of the app, so repeats across events are counted.
+  const recorders = new Map<string, KubeEventRecorder>();
+  const recorderFor = (cluster: string, kube: KubeClient) => {
+    let r = recorders.get(cluster);
+    if (!r) {
+      r = new KubeEventRecorder({ kube, component, log, windowMs: deps.eventWindowMs });
+      recorders.set(cluster, r);
+    }
+    return r;
+  };
+
+  function answer(record: AuditRecord): Response {
+    deps.onAudit?.(record);
+    const headers = auditHeaders(record);
+    if (record.retryAfterMs !== undefined) {
+      headers["retry-after"] = String(Math.max(1, Math.ceil(record.retryAfterMs / 1000)));
+      headers["x-snapflow-retry-after-ms"] = String(Math.max(0, Math.round(record.retryAfterMs)));
+    }
+    const level = record.verdict === "succeeded" ? (record.outcome === "done" ? "info" : "debug") : record.outcome === "error" ? "error" : "warn";
+    log[level](
+      { uid: record.uid, eventId: record.eventId, outcome: record.outcome, status: record.status, did: record.did, durationMs: record.durationMs, message: record.message },
+      `${record.outcome}: ${record.resource ?? "?"} ${record.namespace ? `${record.namespace}/` : ""}${record.name ?? "?"}`,
+    );
+    return new Response(JSON.stringify(record), { status: record.status, headers });
+  }
+
+  return async function handle(request: Request): Promise<Response> {
+    const started = performance.now();
+    const gatewayCalls: GatewayCallRecord[] = [];
+    const events: { type: string; reason: string }[] = [];
+    const base = (cluster: string, event?: Partial<ObjectEvent>) => ({
+      function: fn.name,
+      cluster,
+      ...(event?.resource ? { resource: event.resource } : {}),
+      ...(event?.namespace ? { namespace: event.namespace } : {}),
+      ...(event?.name ? { name: event.name } : {}),
+      ...(event?.uid ? { uid: event.uid } : {}),
+      ...(event?.id ? { eventId: event.id } : {}),
+      ...(event?.type ? { eventType: event.type } : {}),
+    });
+    const finish = (
+      head: ReturnType<typeof base>,
+      outcome: AuditOutcome,
+      rest: { did?: string[]; targets?: TargetRecord[]; message?: string; retryAfterMs?: number } = {},
+    ): Response =>
+      answer({
+        ...head,
+        outcome,
+        verdict: verdictOf(outcome),
+        status: OUTCOME_STATUS[outcome],
+        did: rest.did ?? [],
+        gatewayCalls,
+        events,
+        targets: rest.targets ?? [],
+        ...(rest.retryAfterMs !== undefined ? { retryAfterMs: rest.retryAfterMs } : {}),
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        ...(rest.message !== undefined ? { message: rest.message } : {}),
+        time: new Date().toISOString(),
+      });
+
+    let event: ObjectEvent;
+    try {
+      event = await readObjectEvent(request, maxBody);
+    } catch (err) {
+      if (!(err instanceof RequestProblem)) return finish(base(UNKNOWN_CLUSTER), "error", { message: `reading the request: ${classifyError(err).message}` });
+      const outcome: AuditOutcome = err.status === 413 ? "too-large" : err.status === 415 ? "unsupported" : "malformed";
+      return finish(base(err.partial.cluster ?? UNKNOWN_CLUSTER, err.partial), outcome, { message: err.message });
+    }
+    const head = base(event.cluster, event);
+
+    if (!fn.resources.includes(event.resource)) {
+      return finish(head, "invalid", { message: `function ${fn.name} does not handle ${event.resource} (it handles ${fn.resources.join(", ")})` });
+    }
+    const kube = resolveKube(event.cluster);
+    if (!kube) return finish(head, "invalid", { message: `unknown cluster "${event.cluster}": this function serves ${knownClusters(deps)}` });
+
+    const gateway = recordingGateway(deps.gateway, gatewayCalls);
+    const inner = recorderFor(event.cluster, kube);
+    const recorder: EventRecorder = {
+      record(object, e) {
+        events.push({ type: e.type, reason: e.reason });
+        return inner.record(object, e);
+      },
+    };
+    const eventLog = withFields(log, { cluster: event.cluster, uid: event.uid, eventId: event.id });
+
+    let keys: ObjectKey[];
+    try {
+      keys = fn.targets ? fn.targets(event) : [{ resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid }];
+    } catch (err) {
+      return finish(head, "error", { message: `targets: ${classifyError(err).message}` });
+    }
+
+    let outcome: AuditOutcome = "nothing";
+    const did: string[] = [];
+    const targets: TargetRecord[] = [];
+    const messages: string[] = [];
+    let retryAfterMs: number | undefined;
+    for (const key of keys) {
+      const target = await reconcileTarget(key);
+      targets.push(target.record);
+      outcome = worstOutcome(outcome, target.record.outcome);
+      did.push(...target.record.did);
+      if (target.record.message) messages.push(keys.length > 1 ? `${key.name}: ${target.record.message}` : target.record.message);
+      if (target.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, target.retryAfterMs);
+    }
+    const retrying = outcome === "requeue" || outcome === "throttled";
+    return finish(head, outcome, {
+      did,
+      targets,
+      ...(messages.length ? { message: messages.join("; ") } : {}),
+      ...(retrying && retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+
+    async function reconcileTarget(key: ObjectKey): Promise<{ record: TargetRecord; retryAfterMs?: number }> {
+      const record: TargetRecord = {
+        resource: key.resource,
+        ...(key.namespace ? { namespace: key.namespace } : {}),
+        name: key.name,
+        ...(key.uid ? { uid: key.uid } : {}),
+        outcome: "nothing",
+        did: [],
+      };
+      try {
+        const type = RESOURCES[key.resource];
+        let object = await kube!.get<KubeObject>(type, key.name, type.namespaced ? key.namespace : undefined);
+        if (object && key.uid && object.metadata.uid !== key.uid) {
+          record.message = `${type.kind} ${key.name} now has uid ${object.metadata.uid ?? "(none)"}, not ${key.uid}`;
+          object = undefined;
+        } else if (!object) record.message = `${type.kind} ${key.namespace ? `${key.namespace}/` : ""}${key.name} is gone`;
+        if (!object && !fn.reconcileAbsent) return { record };
+        delete record.message;
+        const result = await fn.reconcile({ event, key, object, cluster: event.cluster, kube: kube!, gateway, recorder, log: eventLog });
+        switch (result.kind) {
+          case "done":
+            record.outcome = "done";
+            record.did = [...result.did];
+            return { record };
+          case "nothing":
+            if (result.why) record.message = result.why;
+            return { record };
+          case "requeue":
+            record.outcome = "requeue";
+            record.did = [...(result.did ?? [])];
+            record.message = result.reason;
+            return { record, retryAfterMs: Math.max(0, result.afterMs) };
+          case "invalid":
+            record.outcome = "invalid";
+            record.message = redactText(result.message);
+            return { record };
+          default:
+            record.outcome = "error";
+            record.message = `reconcile returned an unknown outcome ${JSON.stringify((result as { kind?: unknown }).kind)}`;
+            return { record };
+        }
+      } catch (err) {
+        const c = classifyError(err);
+        record.outcome = c.outcome;
+        record.message = c.message;
+        if (c.outcome === "error") eventLog.error({ err, target: key }, "reconcile failed");
+        return { record, ...(c.retryAfterMs !== undefined ? { retryAfterMs: c.retryAfterMs } : {}) };
+      }
+    }
+  };
+}
+
+/** One function as a hono app answering POST / (the production shape: one function per service). */
+export function createFunctionApp(fn: SnapflowFunction, deps: FunctionDeps): Hono {
+  const handle = createFunctionHandler(fn, deps);
+  const app = new Hono();
+  app.post("/", (c) => handle(c.req.raw));
+  return app;
+}

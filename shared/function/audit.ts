@@ -1,0 +1,128 @@
+// The audit record every function answer carries (as a binary-mode CloudEvent reply), and the
+// HTTP status each outcome maps to (DESIGN "Event contract": 2xx done, 409/429/5xx redeliver,
+// 400/413/415/422 dead-letter). The dispatcher publishes the reply to SNAPFLOW_AUDIT as it is.
+import { randomUUID } from "node:crypto";
+import type { GatewayCallRecord } from "./types.js";
+
+/** Finer than the three CloudEvent type suffixes: what exactly happened. */
+export type AuditOutcome =
+  | "done" // 200, did something
+  | "nothing" // 200, nothing to do (includes: object gone, UID mismatch)
+  | "requeue" // 503 + Retry-After: look again later
+  | "conflict" // 409: optimistic-concurrency conflict, redeliver
+  | "throttled" // 429: the API server asked to slow down
+  | "error" // 500: unexpected failure, redeliver with back-off
+  | "invalid" // 422: can never succeed (function said so, unknown cluster, wrong resource)
+  | "malformed" // 400: not a valid snapflow CloudEvent
+  | "too-large" // 413
+  | "unsupported"; // 415
+
+/** dev.snapflow.audit.<function>.<verdict> */
+export type AuditVerdict = "succeeded" | "failed" | "retried";
+
+export const OUTCOME_STATUS: Record<AuditOutcome, number> = {
+  done: 200,
+  nothing: 200,
+  requeue: 503,
+  conflict: 409,
+  throttled: 429,
+  error: 500,
+  invalid: 422,
+  malformed: 400,
+  "too-large": 413,
+  unsupported: 415,
+};
+
+export function verdictOf(outcome: AuditOutcome): AuditVerdict {
+  const status = OUTCOME_STATUS[outcome];
+  if (status < 300) return "succeeded";
+  return status === 409 || status === 429 || status >= 500 ? "retried" : "failed";
+}
+
+/** Which outcome wins when one event reconciles several targets: anything to redeliver beats a final answer. */
+const SEVERITY: AuditOutcome[] = ["nothing", "done", "invalid", "requeue", "conflict", "throttled", "error"];
+
+export function worstOutcome(a: AuditOutcome, b: AuditOutcome): AuditOutcome {
+  return SEVERITY.indexOf(a) >= SEVERITY.indexOf(b) ? a : b;
+}
+
+export interface TargetRecord {
+  resource: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+  outcome: AuditOutcome;
+  did: string[];
+  message?: string;
+}
+
+export interface AuditRecord {
+  function: string;
+  cluster: string;
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  eventId?: string;
+  eventType?: string;
+  outcome: AuditOutcome;
+  verdict: AuditVerdict;
+  /** The HTTP status of the answer. */
+  status: number;
+  did: string[];
+  gatewayCalls: GatewayCallRecord[];
+  /** Kubernetes Events recorded while handling the event (reasons only). */
+  events: { type: string; reason: string }[];
+  /** One entry per reconciled object (several when the function fans out). */
+  targets: TargetRecord[];
+  /** For requeue / throttled answers. */
+  retryAfterMs?: number;
+  durationMs: number;
+  message?: string;
+  /** RFC 3339. */
+  time: string;
+}
+
+export const AUDIT_TYPE_PREFIX = "dev.snapflow.audit.";
+
+export function auditType(fn: string, verdict: AuditVerdict): string {
+  return `${AUDIT_TYPE_PREFIX}${fn}.${verdict}`;
+}
+
+export function auditSource(cluster: string, fn: string): string {
+  return `/clusters/${cluster}/functions/${fn}`;
+}
+
+/** Cluster name used in the audit source when the request never said which cluster it was about. */
+export const UNKNOWN_CLUSTER = "unknown";
+
+/**
+ * The reply's ce-* headers (binary mode). Only ASCII-safe values go in headers; the rest of the
+ * record is the JSON body. Header values are percent-encoded per the HTTP binding where needed.
+ */
+export function auditHeaders(record: AuditRecord): Record<string, string> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "ce-specversion": "1.0",
+    "ce-id": randomUUID(),
+    "ce-source": encodeHeader(auditSource(record.cluster, record.function)),
+    "ce-type": encodeHeader(auditType(record.function, record.verdict)),
+    "ce-time": record.time,
+    "ce-cluster": encodeHeader(record.cluster),
+    "ce-function": encodeHeader(record.function),
+    "ce-outcome": record.outcome,
+  };
+  if (record.uid) headers["ce-subject"] = encodeHeader(record.uid);
+  if (record.eventId) headers["ce-eventid"] = encodeHeader(record.eventId);
+  return headers;
+}
+
+/** Percent-encodes what the CloudEvents HTTP binding says must be (space, ", %, and non-printable/non-ASCII). */
+function encodeHeader(value: string): string {
+  let out = "";
+  for (const byte of Buffer.from(value, "utf8")) {
+    if (byte <= 0x20 || byte >= 0x7f || byte === 0x22 || byte === 0x25) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    else out += String.fromCharCode(byte);
+  }
+  return out;
+}

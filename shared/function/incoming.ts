@@ -1,0 +1,180 @@
+// Turns an HTTP request into a validated ObjectEvent, or into the 4xx answer it deserves:
+// 413 when the body is too large, 415 for content types the contract does not use, 400 for anything
+// that is not a valid CloudEvent 1.0 (checked by the cloudevents SDK) or breaks the snapflow event
+// contract (DESIGN "Event contract").
+import { HTTP, ValidationError, type CloudEventV1 } from "cloudevents";
+import type { KubeObject } from "../api/meta.js";
+import { RESOURCES, type ResourceName } from "../api/resources.js";
+import type { ObjectEvent, ObjectVerb } from "./types.js";
+
+export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** A request the framework refuses before any function code runs. */
+export class RequestProblem extends Error {
+  constructor(
+    readonly status: 400 | 413 | 415,
+    message: string,
+    /** Whatever could be read of the event, so the audit record can still name it. */
+    readonly partial: Partial<Pick<ObjectEvent, "id" | "type" | "cluster" | "uid" | "namespace" | "name">> = {},
+  ) {
+    super(message);
+    this.name = "RequestProblem";
+  }
+}
+
+const TYPE = /^dev\.snapflow\.k8s\.([a-z0-9]+)\.(added|modified|deleted|resynced)$/;
+
+function mediaType(contentType: string | null | undefined): string {
+  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+function isJson(media: string): boolean {
+  return media === "application/json" || media === "text/json" || (media.startsWith("application/") && media.endsWith("+json"));
+}
+
+/** Reads the body, refusing (413) as soon as it passes `limit` bytes. */
+async function readBody(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) {
+    throw new RequestProblem(413, `body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new RequestProblem(413, `body exceeds the limit of ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new RequestProblem(400, "body is not valid UTF-8");
+  }
+}
+
+function describeValidation(err: ValidationError): string {
+  const details = (err.errors ?? [])
+    .map((e) => {
+      if (typeof e === "string") return e;
+      const missing = (e as { params?: { missingProperty?: string } }).params?.missingProperty;
+      if (missing) return `missing required attribute "${missing}"`;
+      const path = (e as { instancePath?: string }).instancePath?.replace(/^\//, "") ?? "";
+      return `${path ? `attribute "${path}" ` : ""}${(e as { message?: string }).message ?? "is invalid"}`;
+    })
+    .filter(Boolean);
+  return details.length > 0 ? details.join("; ") : err.message.trim();
+}
+
+function str(event: CloudEventV1<unknown>, name: string): string | undefined {
+  const v = (event as unknown as Record<string, unknown>)[name];
+  if (v === undefined || v === null || v === "") return undefined;
+  return String(v);
+}
+
+/** Parses and validates a function's incoming request. Throws RequestProblem. */
+export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): Promise<ObjectEvent> {
+  const media = mediaType(request.headers.get("content-type"));
+  const binary = request.headers.has("ce-specversion");
+  if (media === "application/cloudevents-batch+json") throw new RequestProblem(415, "batched CloudEvents are not supported: send one event per request");
+  const structured = media === "application/cloudevents+json";
+  if (!structured) {
+    if (media.startsWith("application/cloudevents")) throw new RequestProblem(415, `unsupported structured-mode format ${media}: only application/cloudevents+json`);
+    if (binary && !isJson(media)) {
+      throw new RequestProblem(415, `unsupported content type "${media || "(none)"}": binary-mode event data must be application/json`);
+    }
+    if (!binary) {
+      if (media !== "" && !isJson(media)) throw new RequestProblem(415, `unsupported content type "${media}": expected a binary-mode CloudEvent (ce-* headers, application/json) or application/cloudevents+json`);
+      throw new RequestProblem(400, "not a CloudEvent: no ce-specversion header and not application/cloudevents+json");
+    }
+  }
+
+  const body = await readBody(request, maxBodyBytes);
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+
+  let event: CloudEventV1<unknown>;
+  try {
+    const parsed = HTTP.toEvent({ headers, body });
+    if (Array.isArray(parsed)) throw new RequestProblem(415, "batched CloudEvents are not supported: send one event per request");
+    event = parsed;
+  } catch (err) {
+    if (err instanceof RequestProblem) throw err;
+    if (err instanceof SyntaxError) throw new RequestProblem(400, structured ? "body is not valid JSON" : "event data is not valid JSON");
+    if (err instanceof ValidationError) throw new RequestProblem(400, `invalid CloudEvent: ${describeValidation(err)}`);
+    throw new RequestProblem(400, `invalid CloudEvent: ${(err as Error).message}`);
+  }
+
+  const partial = {
+    id: str(event, "id"),
+    type: str(event, "type"),
+    cluster: str(event, "cluster"),
+    uid: str(event, "subject"),
+    namespace: str(event, "namespace"),
+    name: str(event, "name"),
+  };
+  const bad = (message: string): never => {
+    throw new RequestProblem(400, message, partial);
+  };
+
+  // The SDK checks attribute presence and syntax; it accepts 0.3 and unparseable times, we do not.
+  try {
+    (event as unknown as { validate(): boolean }).validate();
+  } catch (err) {
+    if (err instanceof ValidationError) bad(`invalid CloudEvent: ${describeValidation(err)}`);
+    throw err;
+  }
+  if (event.specversion !== "1.0") bad(`unsupported specversion "${event.specversion}": only 1.0`);
+  if (event.time !== undefined && Number.isNaN(Date.parse(String(event.time)))) bad(`attribute "time" is not an RFC 3339 timestamp`);
+
+  const m = TYPE.exec(event.type);
+  if (!m) bad(`type "${event.type}" is not dev.snapflow.k8s.<resource>.<added|modified|deleted|resynced>`);
+  const resource = m![1]! as ResourceName;
+  const verb = m![2]! as ObjectVerb;
+  if (!Object.hasOwn(RESOURCES, resource)) bad(`unknown resource "${resource}" in type "${event.type}"`);
+  const resourceType = RESOURCES[resource];
+
+  const cluster = partial.cluster ?? bad(`missing extension "cluster"`);
+  if (event.source !== `/clusters/${cluster}`) bad(`source "${event.source}" does not match /clusters/${cluster} (extension "cluster")`);
+  const uid = partial.uid ?? bad(`missing subject (the object UID)`);
+  const name = partial.name ?? bad(`missing extension "name"`);
+  const resourceVersion = str(event, "resourceversion") ?? bad(`missing extension "resourceversion"`);
+  const kind = str(event, "kind") ?? bad(`missing extension "kind"`);
+  if (kind.toLowerCase() !== resourceType.kind.toLowerCase()) bad(`extension "kind" is "${kind}" but ${resource} are ${resourceType.kind}`);
+  const namespace = partial.namespace;
+  if (resourceType.namespaced && !namespace) bad(`missing extension "namespace" (${resource} are namespaced)`);
+  if (!resourceType.namespaced && namespace) bad(`extension "namespace" given for cluster-scoped ${resource}`);
+  const wantId = `${uid}.${resourceVersion}.${verb}`;
+  if (event.id !== wantId) bad(`id "${event.id}" is not <uid>.<resourceversion>.<verb> = "${wantId}"`);
+
+  const data = event.data;
+  if (typeof data !== "object" || data === null || Array.isArray(data) || Buffer.isBuffer(data)) bad("data must be the object as JSON");
+  const object = data as KubeObject;
+  if (typeof object.metadata !== "object" || object.metadata === null) bad("data has no metadata");
+  if (object.metadata.name !== name) bad(`data names "${String(object.metadata.name)}" but extension "name" is "${name}"`);
+  if (object.metadata.uid !== undefined && object.metadata.uid !== uid) bad(`data has uid "${object.metadata.uid}" but subject is "${uid}"`);
+  if (resourceType.namespaced && object.metadata.namespace !== undefined && object.metadata.namespace !== namespace) {
+    bad(`data is in namespace "${object.metadata.namespace}" but extension "namespace" is "${namespace}"`);
+  }
+
+  return {
+    id: event.id,
+    type: event.type,
+    cluster,
+    resource,
+    verb,
+    uid,
+    ...(namespace ? { namespace } : {}),
+    name,
+    resourceVersion,
+    data: object,
+  };
+}
