@@ -1,0 +1,3 @@
+export * from "./deliver.js";
+export * from "./classify.js";
+export * from "./dispatcher.js";
