@@ -1,0 +1,195 @@
+// A small, real CSI gRPC server (shared/csi proto, unix socket) whose identity and capabilities a
+// test chooses, for what the hostpath driver cannot show: a driver that lacks capabilities, one
+// that is not ready or has another name, one that is slow, and one that echoes the secrets it was
+// given in its answers. Snapshots and volumes it creates live in memory.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import {
+  loadCsi,
+  type ControllerHandlers,
+  type ControllerRpcType,
+  type GroupControllerHandlers,
+  type GroupControllerRpcType,
+  type IdentityHandlers,
+  type PluginServiceType,
+  type Snapshot,
+} from "../../shared/csi/load.js";
+
+export interface MiniCsiOptions {
+  name: string;
+  controller?: ControllerRpcType[];
+  group?: GroupControllerRpcType[];
+  /** Probe answers ready=false while this is false. */
+  ready?: boolean;
+}
+
+export interface MiniCsiDriver {
+  endpoint: string;
+  /** Calls received, by method name, in order. */
+  calls: string[];
+  /** Secrets received by the last call that carried any. */
+  lastSecrets(): Record<string, string> | undefined;
+  setReady(ready: boolean): void;
+  close(): Promise<void>;
+}
+
+type Status = { code: grpc.status; details: string };
+
+function fail(code: grpc.status, details: string): Status {
+  return { code, details };
+}
+
+/**
+ * Behaviour steered by request parameters (CreateVolume / CreateSnapshot):
+ *   fail=<CODE NAME>  answer that gRPC status, with a message quoting every secret received;
+ *   echo=true         copy the received secrets into the answer (volume context / snapshot id);
+ *   delayMs=<n>       answer only after n ms.
+ */
+export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiDriver> {
+  const dir = mkdtempSync(join(tmpdir(), "mini-csi-"));
+  const endpoint = `unix://${join(dir, "csi.sock")}`;
+  const csi = loadCsi();
+  const calls: string[] = [];
+  let ready = opts.ready ?? true;
+  let lastSecrets: Record<string, string> | undefined;
+  const snapshots = new Map<string, Snapshot>();
+
+  const note = (method: string, secrets?: Record<string, string>) => {
+    calls.push(method);
+    if (secrets && Object.keys(secrets).length > 0) lastSecrets = secrets;
+  };
+  const steer = async (parameters: Record<string, string>, secrets: Record<string, string>): Promise<Status | undefined> => {
+    if (parameters.delayMs) await new Promise((r) => setTimeout(r, Number(parameters.delayMs)));
+    if (parameters.fail) {
+      const code = grpc.status[parameters.fail as keyof typeof grpc.status] as grpc.status;
+      return fail(code, `rejected; credentials were ${JSON.stringify(secrets)} (user=${secrets.username ?? ""})`);
+    }
+    return undefined;
+  };
+
+  const services: PluginServiceType[] = ["CONTROLLER_SERVICE"];
+  if ((opts.group ?? []).length > 0) services.push("GROUP_CONTROLLER_SERVICE");
+
+  const identity: IdentityHandlers = {
+    GetPluginInfo: (_call, cb) => {
+      note("GetPluginInfo");
+      cb(null, { name: opts.name, vendorVersion: "0.0.1-test" });
+    },
+    GetPluginCapabilities: (_call, cb) => {
+      note("GetPluginCapabilities");
+      cb(null, { capabilities: services.map((type) => ({ service: { type } })) });
+    },
+    Probe: (_call, cb) => {
+      note("Probe");
+      cb(null, { ready: { value: ready } });
+    },
+  };
+
+  const unimplemented = (method: string) => (_call: unknown, cb: (err: Status) => void) => {
+    note(method);
+    cb(fail(grpc.status.UNIMPLEMENTED, `${method} not implemented`));
+  };
+
+  const controller: ControllerHandlers = {
+    ControllerGetCapabilities: (_call, cb) => {
+      note("ControllerGetCapabilities");
+      cb(null, { capabilities: (opts.controller ?? []).map((type) => ({ rpc: { type } })) });
+    },
+    CreateVolume: async (call, cb) => {
+      const r = call.request;
+      note("CreateVolume", r.secrets);
+      const err = await steer(r.parameters, r.secrets);
+      if (err) return cb(err);
+      const volumeContext: Record<string, string> = r.parameters.echo === "true" ? { ...r.secrets } : {};
+      cb(null, { volume: { volumeId: `vol-${r.name}`, capacityBytes: r.capacityRange?.requiredBytes ?? "0", volumeContext } });
+    },
+    DeleteVolume: (call, cb) => {
+      note("DeleteVolume", call.request.secrets);
+      cb(null, {});
+    },
+    CreateSnapshot: async (call, cb) => {
+      const r = call.request;
+      note("CreateSnapshot", r.secrets);
+      const err = await steer(r.parameters, r.secrets);
+      if (err) return cb(err);
+      const snapshot: Snapshot = {
+        snapshotId: `snap-${r.name}`,
+        sourceVolumeId: r.sourceVolumeId,
+        sizeBytes: "4096",
+        creationTime: { seconds: "1700000000", nanos: 5 },
+        readyToUse: true,
+        groupSnapshotId: "",
+      };
+      snapshots.set(snapshot.snapshotId, snapshot);
+      cb(null, { snapshot });
+    },
+    DeleteSnapshot: (call, cb) => {
+      note("DeleteSnapshot", call.request.secrets);
+      snapshots.delete(call.request.snapshotId);
+      cb(null, {});
+    },
+    ListSnapshots: (call, cb) => {
+      const r = call.request;
+      note("ListSnapshots", r.secrets);
+      const entries = [...snapshots.values()]
+        .filter((s) => (!r.snapshotId || s.snapshotId === r.snapshotId) && (!r.sourceVolumeId || s.sourceVolumeId === r.sourceVolumeId))
+        .map((snapshot) => ({ snapshot }));
+      cb(null, { entries, nextToken: "" });
+    },
+    GetSnapshot: (call, cb) => {
+      note("GetSnapshot", call.request.secrets);
+      const snapshot = snapshots.get(call.request.snapshotId);
+      if (!snapshot) return cb(fail(grpc.status.NOT_FOUND, `snapshot ${call.request.snapshotId} not found`));
+      cb(null, { snapshot });
+    },
+    ControllerExpandVolume: (call, cb) => {
+      note("ControllerExpandVolume", call.request.secrets);
+      cb(null, { capacityBytes: call.request.capacityRange?.requiredBytes ?? "0", nodeExpansionRequired: false });
+    },
+    ControllerGetVolume: unimplemented("ControllerGetVolume"),
+  };
+
+  const group: GroupControllerHandlers = {
+    GroupControllerGetCapabilities: (_call, cb) => {
+      note("GroupControllerGetCapabilities");
+      cb(null, { capabilities: (opts.group ?? []).map((type) => ({ rpc: { type } })) });
+    },
+    CreateVolumeGroupSnapshot: (call, cb) => {
+      note("CreateVolumeGroupSnapshot", call.request.secrets);
+      const groupSnapshotId = `group-${randomUUID()}`;
+      cb(null, { groupSnapshot: { groupSnapshotId, snapshots: [], creationTime: { seconds: "1", nanos: 0 }, readyToUse: true } });
+    },
+    DeleteVolumeGroupSnapshot: (call, cb) => {
+      note("DeleteVolumeGroupSnapshot", call.request.secrets);
+      cb(null, {});
+    },
+    GetVolumeGroupSnapshot: (call, cb) => {
+      note("GetVolumeGroupSnapshot", call.request.secrets);
+      cb(fail(grpc.status.NOT_FOUND, `group ${call.request.groupSnapshotId} not found`));
+    },
+  };
+
+  const server = new grpc.Server();
+  server.addService(csi.Identity.service, identity as unknown as grpc.UntypedServiceImplementation);
+  server.addService(csi.Controller.service, controller as unknown as grpc.UntypedServiceImplementation);
+  server.addService(csi.GroupController.service, group as unknown as grpc.UntypedServiceImplementation);
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+
+  return {
+    endpoint,
+    calls,
+    lastSecrets: () => lastSecrets,
+    setReady: (value) => {
+      ready = value;
+    },
+    close: async () => {
+      server.forceShutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
