@@ -38,11 +38,15 @@ function summarize(data: unknown): string {
   if (!data || typeof data !== "object") return "";
   const d = data as Record<string, unknown>;
   const parts: string[] = [];
+  // The function framework's record carries a finer `outcome` (done, nothing, requeue, conflict, ...).
+  if (typeof d.outcome === "string" && !["succeeded", "failed", "retried"].includes(d.outcome)) parts.push(`[${d.outcome}]`);
   if (Array.isArray(d.did) && d.did.length > 0) parts.push(d.did.map(String).join("; "));
   for (const key of ["reason", "why", "message", "error"]) {
     if (typeof d[key] === "string" && d[key] !== "") parts.push(d[key] as string);
   }
-  if (typeof d.httpStatus === "number") parts.push(`HTTP ${d.httpStatus}`);
+  const status = typeof d.httpStatus === "number" ? d.httpStatus : typeof d.status === "number" ? d.status : undefined;
+  if (status !== undefined && status >= 300) parts.push(`HTTP ${status}`);
+  if (typeof d.retryAfterMs === "number") parts.push(`retry in ${d.retryAfterMs} ms`);
   if (typeof d.deliveries === "number" && d.deadLettered) parts.push(`dead-lettered after ${d.deliveries} deliveries`);
   if (typeof d.durationMs === "number") parts.push(`${Math.round(d.durationMs)} ms`);
   return parts.join(" — ");
@@ -56,7 +60,7 @@ export function toAuditEntry(attributes: Record<string, string>, data: unknown):
     cluster: attributes.cluster ?? "",
     function: parsed?.function ?? String(d.function ?? "?"),
     outcome: parsed?.outcome ?? String(d.outcome ?? "?"),
-    uid: attributes.subject ?? String(d.uid ?? ""),
+    uid: attributes.subject ?? (typeof d.uid === "string" ? d.uid : ""),
     namespace: attributes.namespace ?? (typeof d.namespace === "string" ? d.namespace : undefined),
     name: attributes.name ?? (typeof d.name === "string" ? d.name : undefined),
     summary: summarize(data),
