@@ -49,7 +49,7 @@ export async function withRetry<T>(
     }
     if (!failure.transient || attempt >= settings.maxAttempts) throw toGatewayError(action, failure, attempt);
     const floor = failure.minDelay === "snapshotInterval" ? settings.snapshotIntervalMs : 0;
-    const delayMs = backoffDelay(attempt - 1, settings, clock.random, floor);
+    const delayMs = backoffDelay(attempt - 1, settings, () => clock.random(), floor);
     if (clock.now() - started + delayMs > settings.budgetMs) throw toGatewayError(action, failure, attempt);
     onRetry?.({ action, attempt, delayMs, ec2Code: failure.ec2Code });
     await clock.sleep(delayMs);
