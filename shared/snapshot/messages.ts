@@ -48,8 +48,7 @@ export const MSG = {
   contentBoundToOther: (content: string) => `VolumeSnapshotContent [${content}] is bound to a different snapshot`,
   contentNotBoundCorrectly: "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly",
   bindFailed: (err: string) => `Snapshot failed to bind VolumeSnapshotContent, ${err}`,
-  snapshotHandleSetOnDynamic: (ns: string | undefined, name: string) =>
-    `Snapshot handle should not be set in content ${ref(ns, name)} for dynamic provisioning`,
+  snapshotHandleSetOnDynamic: (content: string) => `Snapshot handle should not be set in content ${content} for dynamic provisioning`,
   pvcSourceMissing: (ns: string | undefined, name: string | undefined) => `PVC source for snapshot ${ref(ns, name)} is missing`,
   statusUpdateFailed: (err: string) => `Snapshot status update failed, ${err}`,
   groupMemberWithoutContent: (ns: string | undefined, name: string | undefined) =>
@@ -84,6 +83,7 @@ export const MSG = {
   contentDeleteFailed: (content: string, err: string) =>
     `failed to delete VolumeSnapshotContent ${content} from API server: ${goQuote(err)}`,
   pvcFinalizerError: "Error check and remove PVC Finalizer for VolumeSnapshot",
+  finalizerError: (err: string) => `Failed to check and update snapshot: ${err}`,
   contentValidation: "Exactly one of VolumeHandle and SnapshotHandle should be specified",
 
   // csi-snapshotter (§3)

@@ -33,12 +33,19 @@ function errorText(err: unknown): string {
 
 async function reportFailure(ctx: StepContext, failure: FailureEvent | undefined, err: unknown): Promise<void> {
   if (!failure) return;
-  await recordSafely(ctx, failure.on, "Warning", failure.reason, failure.message.replace("{err}", errorText(err)));
+  await recordSafely(ctx, failure.on, "Warning", failure.reason, failure.message.replace("{err}", errorText(err)), failure.component);
 }
 
-async function recordSafely(ctx: StepContext, on: KubeObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+async function recordSafely(
+  ctx: StepContext,
+  on: KubeObject,
+  type: "Normal" | "Warning",
+  reason: string,
+  message: string,
+  component?: string,
+): Promise<void> {
   try {
-    await ctx.recorder.record(on, { type, reason, message });
+    await ctx.recorder.record(on, { type, reason, message, ...(component ? { component } : {}) });
   } catch (err) {
     // An Event is advice for humans; losing one must not undo or repeat the real work.
     ctx.log.warn({ reason, err: errorText(err) }, "recording an event failed");
@@ -51,7 +58,7 @@ export async function runSteps(ctx: StepContext, steps: readonly Step[], written
   for (const step of steps) {
     switch (step.op) {
       case "event":
-        await recordSafely(ctx, step.on, step.type, step.reason, step.message);
+        await recordSafely(ctx, step.on, step.type, step.reason, step.message, step.component);
         break;
       case "metric":
         applyMetricMark(step.mark);

@@ -8,6 +8,7 @@ export interface FailureEvent {
   on: KubeObject;
   reason: string;
   message: string;
+  component?: string;
 }
 
 export type Step =
@@ -19,7 +20,8 @@ export type Step =
   | { op: "create"; resource: ResourceName; object: KubeObject; alreadyExistsOk: boolean; onFailure?: FailureEvent }
   /** Gone already is success. uid is a precondition: never delete a same-named successor. */
   | { op: "delete"; resource: ResourceName; name: string; namespace?: string; uid?: string; onFailure?: FailureEvent }
-  | { op: "event"; on: KubeObject; type: "Normal" | "Warning"; reason: string; message: string }
+  /** component: source.component when not the function's default (the sidecar's `csi-snapshotter <driver>`). */
+  | { op: "event"; on: KubeObject; type: "Normal" | "Warning"; reason: string; message: string; component?: string }
   | { op: "metric"; mark: MetricMark };
 
 export type OperationName =
