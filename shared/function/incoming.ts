@@ -101,6 +101,27 @@ export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_M
     headers[key] = value;
   });
 
+  // The SDK fills a missing or unparseable time with "now" and cannot detect a binary event without
+  // ce-id, so the raw attributes are checked first, to say precisely what is wrong.
+  let raw: Record<string, unknown>;
+  if (structured) {
+    try {
+      raw = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      throw new RequestProblem(400, "body is not valid JSON");
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new RequestProblem(400, "structured-mode body must be a JSON object");
+  } else {
+    raw = {};
+    for (const [key, value] of Object.entries(headers)) if (key.startsWith("ce-")) raw[key.slice(3)] = value;
+  }
+  for (const attribute of ["id", "source", "type"]) {
+    if (raw[attribute] === undefined || raw[attribute] === "") throw new RequestProblem(400, `invalid CloudEvent: missing required attribute "${attribute}"`);
+  }
+  if (raw.time !== undefined && (typeof raw.time !== "string" || Number.isNaN(Date.parse(raw.time)))) {
+    throw new RequestProblem(400, `attribute "time" is not an RFC 3339 timestamp`);
+  }
+
   let event: CloudEventV1<unknown>;
   try {
     const parsed = HTTP.toEvent({ headers, body });
@@ -125,7 +146,7 @@ export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_M
     throw new RequestProblem(400, message, partial);
   };
 
-  // The SDK checks attribute presence and syntax; it accepts 0.3 and unparseable times, we do not.
+  // The SDK checks attribute presence and syntax; it also accepts 0.3, which the contract does not.
   try {
     (event as unknown as { validate(): boolean }).validate();
   } catch (err) {
@@ -133,7 +154,6 @@ export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_M
     throw err;
   }
   if (event.specversion !== "1.0") bad(`unsupported specversion "${event.specversion}": only 1.0`);
-  if (event.time !== undefined && Number.isNaN(Date.parse(String(event.time)))) bad(`attribute "time" is not an RFC 3339 timestamp`);
 
   const m = TYPE.exec(event.type);
   if (!m) bad(`type "${event.type}" is not dev.snapflow.k8s.<resource>.<added|modified|deleted|resynced>`);
