@@ -5,3 +5,4 @@ export { createFunctionApp, createFunctionHandler, type FunctionDeps, type Funct
 export { createFunctionHost, type FunctionHost, type FunctionHostOptions } from "./host.js";
 export { readObjectEvent, RequestProblem, DEFAULT_MAX_BODY_BYTES } from "./incoming.js";
 export { recordingGateway } from "./recording-gateway.js";
+export { startFunctionServer, type FunctionServer, type FunctionServerOptions } from "./server.js";

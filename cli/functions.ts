@@ -1,0 +1,5 @@
+// Every snapflow function, for `snapflow functions` and `snapflow up`. Function authors: add one
+// import and one entry each.
+import type { SnapflowFunction } from "../shared/function/types.js";
+
+export const allFunctions: SnapflowFunction[] = [];
