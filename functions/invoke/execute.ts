@@ -1,0 +1,55 @@
+// invoke's executor: read the content (and its class), plan, write, make the one gateway call,
+// then write what its answer means.
+import { RESOURCES } from "../../shared/api/resources.js";
+import type { VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
+import { GatewayError, type GatewayClient } from "../../shared/gateway/types.js";
+import { outcomeOf, runSteps, writtenKey } from "../../shared/snapshot/run-steps.js";
+import { afterCreate, afterDelete, afterList, type CallResult, type GatewayCall, type InvokePlan, planInvoke } from "./plan.js";
+
+async function attempt<T>(call: () => Promise<T>): Promise<CallResult<T>> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (err) {
+    if (err instanceof GatewayError) return { ok: false, failure: { code: err.code, message: err.message } };
+    return { ok: false, failure: { message: err instanceof Error ? err.message : String(err) } };
+  }
+}
+
+async function perform(gateway: GatewayClient, call: GatewayCall, content: VolumeSnapshotContent, nowMs: () => number): Promise<InvokePlan> {
+  switch (call.kind) {
+    case "createSnapshot": {
+      const result = await attempt(() => gateway.createSnapshot(call.driver, call.request));
+      return afterCreate(content, result, nowMs());
+    }
+    case "listSnapshot": {
+      const result = await attempt(async () => {
+        const page = await gateway.listSnapshots(call.driver, { snapshotId: call.snapshotId, ...(call.secretRef ? { secretRef: call.secretRef } : {}) });
+        return page.entries;
+      });
+      return afterList(content, call.snapshotId, result, nowMs());
+    }
+    case "deleteSnapshot": {
+      const result = await attempt(() =>
+        gateway.deleteSnapshot(call.driver, { snapshotId: call.snapshotId, ...(call.secretRef ? { secretRef: call.secretRef } : {}) }),
+      );
+      return afterDelete(content, result, nowMs());
+    }
+  }
+}
+
+export async function executeInvoke(ctx: ReconcileContext, clock: () => number = Date.now): Promise<Outcome> {
+  const content = ctx.object as VolumeSnapshotContent | undefined;
+  if (!content) return { kind: "nothing", why: "content is gone" };
+  const className = content.spec.volumeSnapshotClassName;
+  const snapshotClass = className ? await ctx.kube.get<VolumeSnapshotClass>(RESOURCES.volumesnapshotclasses, className) : undefined;
+
+  const plan = planInvoke({ content, ...(snapshotClass ? { snapshotClass } : {}), nowMs: clock() });
+  const first = await runSteps(ctx, plan.steps);
+  if (!plan.call) return outcomeOf(plan, first.did);
+
+  const latest = (first.written.get(writtenKey("volumesnapshotcontents", undefined, content.metadata.name)) as VolumeSnapshotContent | undefined) ?? content;
+  const follow = await perform(ctx.gateway, plan.call, latest, clock);
+  const second = await runSteps(ctx, follow.steps, first.written);
+  return outcomeOf(follow, [...first.did, `called ${plan.call.kind} on ${plan.call.driver}`, ...second.did]);
+}
