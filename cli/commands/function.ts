@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { FunctionDeps } from "../../shared/function/app.js";
 import { startFunctionServer, type FunctionServer } from "../../shared/function/server.js";
-import type { SnapflowFunction } from "../../shared/function/types.js";
+import type { Logger, SnapflowFunction } from "../../shared/function/types.js";
 import { createGatewayClient } from "../../shared/gateway/client.js";
 import { GatewayError, type GatewayClient } from "../../shared/gateway/types.js";
 import { createKubeClient, type HttpKubeClient } from "../../shared/kube/http-client.js";
@@ -27,6 +27,8 @@ export interface ServeFunctionsOptions {
   gatewayTokenFile?: string;
   maxBodyBytes?: number;
   env?: NodeJS.ProcessEnv;
+  /** Default: JSON lines on stdout. */
+  log?: Logger;
 }
 
 export interface ServedFunctions extends FunctionServer {
@@ -99,7 +101,7 @@ export async function serveFunctions(functions: SnapflowFunction[], options: Ser
   const gateway = gatewayUrl
     ? createGatewayClient({ baseUrl: gatewayUrl, token: await gatewayToken(options.gatewayTokenFile, env) })
     : missingGateway();
-  const log = createLogger({ name: "functions" });
+  const log = options.log ?? createLogger({ name: "functions" });
   const server = await startFunctionServer(functions, { ...kubeDeps, gateway, log, maxBodyBytes: options.maxBodyBytes }, { port: options.port, host: options.host });
   return {
     ...server,
