@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GATEWAY_UID_HEADER, createGatewayClient } from "./client.js";
+import { GATEWAY_UID_HEADER, createGatewayClient, gatewayForUid } from "./client.js";
 import { GatewayError } from "./types.js";
 
 // A real HTTP server standing in for whatever answers at the gateway's address: the gateway itself
@@ -74,6 +74,14 @@ describe("HttpGatewayClient", () => {
     expect(last.headers.authorization).toBe("Bearer tok");
     expect(last.headers[GATEWAY_UID_HEADER]).toBe("uid-123");
     expect(JSON.parse(last.body)).toEqual({ snapshotId: "snap-1" });
+  });
+
+  it("gatewayForUid tags an HTTP client's calls and leaves other clients as they are", async () => {
+    const client = createGatewayClient({ baseUrl: base, token: "tok" });
+    await gatewayForUid(client, "uid-456").capabilities("d");
+    expect(seen.at(-1)!.headers[GATEWAY_UID_HEADER]).toBe("uid-456");
+    const plain = client.forUid("uid-789");
+    expect(gatewayForUid(plain, "other")).toBe(plain);
   });
 
   it("maps { snapshot: null } to undefined and 204 to void", async () => {

@@ -185,3 +185,12 @@ export class HttpGatewayClient implements GatewayClient {
 export function createGatewayClient(opts: GatewayClientOptions): HttpGatewayClient {
   return new HttpGatewayClient(opts);
 }
+
+/**
+ * Tags a client's calls with an object UID when it can (an HttpGatewayClient or anything with
+ * forUid); any other GatewayClient is returned unchanged. For the function framework: one call per event.
+ */
+export function gatewayForUid(client: GatewayClient, uid: string): GatewayClient {
+  const withUid = (client as Partial<Pick<HttpGatewayClient, "forUid">>).forUid;
+  return typeof withUid === "function" ? withUid.call(client, uid) : client;
+}
