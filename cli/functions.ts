@@ -1,5 +1,10 @@
 // Every snapflow function, for `snapflow functions` and `snapflow up`. Function authors: add one
 // import and one entry each.
 import type { SnapflowFunction } from "../shared/function/types.js";
+import { bindFunction } from "../functions/bind/index.js";
+import { invokeFunction } from "../functions/invoke/index.js";
 
-export const allFunctions: SnapflowFunction[] = [];
+export const allFunctions: SnapflowFunction[] = [
+  bindFunction,
+  invokeFunction,
+];
