@@ -211,6 +211,27 @@ describe("dispatcher", () => {
   });
 });
 
+describe("two clusters on one NATS", () => {
+  it("never cross: each cluster's dispatcher sees only its own cluster's events", async () => {
+    const seen: Record<string, string[]> = { alpha: [], beta: [] };
+    for (const cluster of ["alpha", "beta"]) {
+      const fn = testFunctionApp("bind", (event) => {
+        seen[cluster]!.push(`${event.attributes.cluster}:${event.attributes.source}`);
+        return { status: 200 };
+      });
+      const dispatcher = await startDispatcher({ nc, cluster, functions: [{ name: "bind", resources: ["volumesnapshots"], url: "http://x/bind", deliver: appDeliver(fn.app) }], policy: FAST });
+      cleanups.push(() => dispatcher.drain());
+    }
+    const publisher = new EventPublisher(jetstream(nc));
+    publishSnapshot(publisher, "alpha", "uid-alpha-1");
+    publishSnapshot(publisher, "beta", "uid-beta-1");
+    publishSnapshot(publisher, "beta", "uid-other");
+    await waitFor("deliveries", () => seen.alpha!.length === 1 && seen.beta!.length === 2);
+    expect(seen.alpha).toEqual(["alpha:/clusters/alpha"]);
+    expect(seen.beta).toEqual(["beta:/clusters/beta", "beta:/clusters/beta"]);
+  });
+});
+
 describe("nats-server killed with -9 mid-stream", () => {
   it("loses no event: the publisher retries, JetStream keeps what it acknowledged, the dispatcher resumes", async () => {
     const total = 120;
