@@ -1,0 +1,66 @@
+// protect — releases `pvc-as-source-protection` once no un-ready snapshot is being cut from the PVC.
+// Unlike upstream (issue #1305), a snapshot that failed for good or is being deleted without a
+// create in flight does not pin the PVC forever. bind adds the finalizer (just before it creates a
+// content); protect only ever removes it.
+import type { PersistentVolumeClaim } from "../../shared/api/core.js";
+import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import { ANNOTATIONS, contentNameFor, FINALIZERS, REASONS } from "../../shared/snapshot/constants.js";
+import { MSG } from "../../shared/snapshot/messages.js";
+import { hasFinalizer, isDeleting, isSnapshotReady, withoutFinalizers } from "../../shared/snapshot/objects.js";
+import { done, nothing, type Plan } from "../../shared/snapshot/steps.js";
+
+/** The content a dynamic snapshot is (or will be) cut into. */
+export function contentNameOf(vs: VolumeSnapshot): string | undefined {
+  return vs.status?.boundVolumeSnapshotContentName ?? (vs.metadata.uid ? contentNameFor(vs.metadata.uid) : undefined);
+}
+
+/**
+ * Whether this snapshot is still being cut from the PVC named `claim`:
+ * - ready, static, or another PVC's → no;
+ * - a CreateSnapshot may be in flight (being-created on its content) → yes, even while deleting;
+ * - being deleted otherwise → no (nothing will be cut any more);
+ * - a content exists: yes while it has no status yet (invoke is about to call) or has a handle but
+ *   is not ready (the driver is still processing); no when its create failed (error, no handle);
+ * - no content yet: yes unless the snapshot already failed (e.g. missing class) — bind re-adds the
+ *   finalizer should it later get as far as creating the content.
+ */
+export function pinsClaim(vs: VolumeSnapshot, claim: string, content: VolumeSnapshotContent | undefined): boolean {
+  if (vs.spec.source.persistentVolumeClaimName !== claim) return false;
+  if (vs.spec.source.volumeSnapshotContentName !== undefined) return false;
+  if (isSnapshotReady(vs)) return false;
+  if (content && Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.beingCreated)) return true;
+  if (isDeleting(vs)) return false;
+  if (content) {
+    if (!content.status) return true;
+    if (content.status.snapshotHandle) return content.status.readyToUse !== true;
+    return !content.status.error;
+  }
+  return !vs.status?.error;
+}
+
+export interface ProtectState {
+  pvc: PersistentVolumeClaim;
+  /** Snapshots in the PVC's namespace that name it as their source. */
+  snapshots: VolumeSnapshot[];
+  /** Their contents by name (absent = does not exist). */
+  contents: Record<string, VolumeSnapshotContent | undefined>;
+}
+
+export function planProtect(s: ProtectState): Plan {
+  const pvc = s.pvc;
+  if (!hasFinalizer(pvc, FINALIZERS.pvcAsSource)) return nothing("PVC carries no snapshot source protection");
+  const claim = pvc.metadata.name!;
+  const pinning = s.snapshots.find((vs) => {
+    const name = contentNameOf(vs);
+    return pinsClaim(vs, claim, name ? s.contents[name] : undefined);
+  });
+  if (pinning) return nothing(`snapshot ${pinning.metadata.namespace}/${pinning.metadata.name} is being cut from this PVC`);
+  return done([
+    {
+      op: "update",
+      resource: "persistentvolumeclaims",
+      object: withoutFinalizers(pvc, FINALIZERS.pvcAsSource),
+      onFailure: { on: pvc, reason: REASONS.errorPVCFinalizer, message: MSG.pvcFinalizerError },
+    },
+  ]);
+}
