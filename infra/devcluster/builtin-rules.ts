@@ -1,0 +1,166 @@
+// Write rules kube-apiserver enforces for the built-in kinds snapflow relies on, with kube's wording.
+import { fieldError, type FieldErrorLike } from "./errors.js";
+import { deepEqual, clone } from "./patch/json-value.js";
+import { parseQuantity } from "./quantity.js";
+import type { KObject, WriteRules } from "./resource-def.js";
+
+const PVC_IMMUTABLE =
+  "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims";
+
+function storageOf(obj: KObject): string | undefined {
+  return obj.spec?.resources?.requests?.storage;
+}
+
+function validateStorageRequest(obj: KObject): FieldErrorLike[] {
+  const storage = storageOf(obj);
+  if (storage === undefined) return [fieldError.required("spec.resources[storage]", "")];
+  if (typeof storage !== "string" || parseQuantity(storage) === undefined)
+    return [fieldError.invalid("spec.resources.requests[storage]", storage, "must be a valid quantity")];
+  return [];
+}
+
+export const pvcRules: WriteRules = {
+  prepareCreate(obj) {
+    obj.status = { phase: "Pending" };
+    obj.spec = obj.spec ?? {};
+    obj.spec.volumeMode = obj.spec.volumeMode ?? "Filesystem";
+  },
+  validateCreate(obj) {
+    const errs: FieldErrorLike[] = [];
+    if (!Array.isArray(obj.spec?.accessModes) || obj.spec.accessModes.length === 0)
+      errs.push(fieldError.required("spec.accessModes", "at least 1 access mode is required"));
+    errs.push(...validateStorageRequest(obj));
+    return errs;
+  },
+  validateUpdate(obj, old) {
+    const errs: FieldErrorLike[] = [];
+    const newSpec = clone(obj.spec ?? {});
+    const oldSpec = clone(old.spec ?? {});
+    // The binder sets volumeName once; bound claims may change their storage request.
+    if (!oldSpec.volumeName) oldSpec.volumeName = newSpec.volumeName;
+    if (old.status?.phase === "Bound" && newSpec.resources?.requests) {
+      if (oldSpec.resources?.requests?.storage === undefined) delete newSpec.resources.requests.storage;
+      else newSpec.resources.requests.storage = oldSpec.resources.requests.storage;
+    }
+    delete newSpec.volumeAttributesClassName;
+    delete oldSpec.volumeAttributesClassName;
+    if (!deepEqual(newSpec, oldSpec)) errs.push(fieldError.forbidden("spec", PVC_IMMUTABLE));
+    const before = parseQuantity(String(storageOf(old) ?? ""));
+    const after = parseQuantity(String(storageOf(obj) ?? ""));
+    if (before !== undefined && after !== undefined && after < before)
+      errs.push(fieldError.forbidden("spec.resources.requests.storage", "field can not be less than previous value"));
+    else if (storageOf(obj) !== undefined) errs.push(...validateStorageRequest(obj));
+    return errs;
+  },
+};
+
+export const pvRules: WriteRules = {
+  prepareCreate(obj) {
+    obj.status = { phase: "Pending" };
+    obj.spec = obj.spec ?? {};
+    obj.spec.persistentVolumeReclaimPolicy = obj.spec.persistentVolumeReclaimPolicy ?? "Retain";
+    obj.spec.volumeMode = obj.spec.volumeMode ?? "Filesystem";
+  },
+  validateCreate(obj) {
+    const errs: FieldErrorLike[] = [];
+    if (!Array.isArray(obj.spec?.accessModes) || obj.spec.accessModes.length === 0)
+      errs.push(fieldError.required("spec.accessModes", "must specify at least 1 access mode"));
+    const storage = obj.spec?.capacity?.storage;
+    if (storage === undefined) errs.push(fieldError.required("spec.capacity", ""));
+    else if (parseQuantity(String(storage)) === undefined)
+      errs.push(fieldError.invalid("spec.capacity[storage]", storage, "must be a valid quantity"));
+    return errs;
+  },
+  validateUpdate(obj, old) {
+    const errs: FieldErrorLike[] = [];
+    if (old.spec?.csi && !deepEqual(obj.spec?.csi?.volumeHandle, old.spec.csi.volumeHandle))
+      errs.push(fieldError.forbidden("spec.persistentvolumesource", "spec.persistentvolumesource is immutable after creation"));
+    return errs;
+  },
+};
+
+export const namespaceRules: WriteRules = {
+  prepareCreate(obj) {
+    obj.spec = { finalizers: ["kubernetes"] };
+    obj.status = { phase: "Active" };
+  },
+};
+
+/** stringData is write-only: kube folds it into base64 data on every write. */
+function foldStringData(obj: KObject): void {
+  if (obj.stringData && typeof obj.stringData === "object") {
+    obj.data = { ...(obj.data ?? {}) };
+    for (const [k, v] of Object.entries(obj.stringData)) obj.data[k] = Buffer.from(String(v)).toString("base64");
+    delete obj.stringData;
+  }
+}
+
+function validateSecretData(obj: KObject): FieldErrorLike[] {
+  const errs: FieldErrorLike[] = [];
+  for (const [k, v] of Object.entries(obj.data ?? {})) {
+    // Report the key only: a secret's value never goes into an error.
+    if (typeof v !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) errs.push(fieldError.invalid(`data[${k}]`, "<secret contents redacted>", "must be base64-encoded"));
+  }
+  return errs;
+}
+
+export const secretRules: WriteRules = {
+  prepareCreate(obj) {
+    foldStringData(obj);
+    obj.type = obj.type ?? "Opaque";
+  },
+  validateCreate: validateSecretData,
+  validateUpdate(obj, old) {
+    foldStringData(obj);
+    const errs = validateSecretData(obj);
+    if ((obj.type ?? "Opaque") !== (old.type ?? "Opaque")) errs.push(fieldError.invalid("type", obj.type, "field is immutable"));
+    return errs;
+  },
+};
+
+export const storageClassRules: WriteRules = {
+  prepareCreate(obj) {
+    obj.reclaimPolicy = obj.reclaimPolicy ?? "Delete";
+    obj.volumeBindingMode = obj.volumeBindingMode ?? "Immediate";
+  },
+  validateCreate(obj) {
+    return typeof obj.provisioner === "string" && obj.provisioner.length > 0 ? [] : [fieldError.required("provisioner", "")];
+  },
+  validateUpdate(obj, old) {
+    const errs: FieldErrorLike[] = [];
+    if (obj.provisioner !== old.provisioner) errs.push(fieldError.forbidden("provisioner", "updates to provisioner are forbidden."));
+    if (!deepEqual(obj.parameters ?? {}, old.parameters ?? {})) errs.push(fieldError.forbidden("parameters", "updates to parameters are forbidden."));
+    if (obj.reclaimPolicy !== old.reclaimPolicy) errs.push(fieldError.forbidden("reclaimPolicy", "updates to reclaimPolicy are forbidden."));
+    if (obj.volumeBindingMode !== old.volumeBindingMode) errs.push(fieldError.forbidden("volumeBindingMode", "field is immutable"));
+    return errs;
+  },
+};
+
+export const csiDriverRules: WriteRules = {
+  prepareCreate(obj) {
+    const spec = (obj.spec = obj.spec ?? {});
+    spec.attachRequired = spec.attachRequired ?? true;
+    spec.podInfoOnMount = spec.podInfoOnMount ?? false;
+    spec.storageCapacity = spec.storageCapacity ?? false;
+    spec.requiresRepublish = spec.requiresRepublish ?? false;
+    spec.fsGroupPolicy = spec.fsGroupPolicy ?? "ReadWriteOnceWithFSType";
+    spec.volumeLifecycleModes = spec.volumeLifecycleModes ?? ["Persistent"];
+    spec.seLinuxMount = spec.seLinuxMount ?? false;
+  },
+  validateUpdate(obj, old) {
+    return obj.spec?.attachRequired !== old.spec?.attachRequired
+      ? [fieldError.invalid("spec.attachRequired", obj.spec?.attachRequired, "field is immutable")]
+      : [];
+  },
+};
+
+export const eventRules: WriteRules = {
+  validateCreate(obj) {
+    const errs: FieldErrorLike[] = [];
+    const ns = obj.metadata.namespace;
+    const involvedNs = obj.involvedObject?.namespace;
+    if (involvedNs && ns && involvedNs !== ns && ns !== "default")
+      errs.push(fieldError.invalid("involvedObject.namespace", involvedNs, "does not match event.namespace"));
+    return errs;
+  },
+};

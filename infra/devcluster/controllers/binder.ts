@@ -1,0 +1,142 @@
+// The part of kube-controller-manager's PV controller snapflow relies on: a PV pre-bound to a claim
+// (spec.claimRef) binds that claim (claim spec.volumeName, both phases Bound); a claim naming a
+// free PV in spec.volumeName claims it; a bound PV whose claim is gone becomes Released (with
+// reclaimPolicy Delete the Released PV is left for its provisioner to delete). Unbound PVs are Available.
+import type { Api } from "../api.js";
+import { ApiError } from "../errors.js";
+import type { KObject, ResourceDef } from "../resource-def.js";
+import type { Store, StoreEvent } from "../store.js";
+import { WorkQueue } from "./queue.js";
+
+const PVS = "/persistentvolumes";
+const PVCS = "/persistentvolumeclaims";
+
+export class Binder {
+  private readonly queue: WorkQueue;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly api: Api,
+    private readonly store: Store,
+  ) {
+    this.queue = new WorkQueue((key) => this.sync(key));
+    for (const pv of store.list(PVS)) this.queue.add(`pv|${pv.metadata.name}`);
+    for (const pvc of store.list(PVCS)) this.queue.add(`pvc|${pvc.metadata.namespace}|${pvc.metadata.name}`);
+    this.unsubscribe = store.subscribe(undefined, (e) => this.onEvent(e));
+  }
+
+  private get pvDef(): ResourceDef {
+    return this.api.registry.byKey(PVS)!;
+  }
+  private get pvcDef(): ResourceDef {
+    return this.api.registry.byKey(PVCS)!;
+  }
+
+  private onEvent(e: StoreEvent): void {
+    if (e.key === PVS && e.type !== "DELETED") this.queue.add(`pv|${e.obj.metadata.name}`);
+    if (e.key === PVCS) {
+      const { namespace, name, uid } = e.obj.metadata;
+      if (e.type !== "DELETED") this.queue.add(`pvc|${namespace}|${name}`);
+      // Any PV that pointed at this claim needs a look (bind or release).
+      for (const pv of this.store.list(PVS)) {
+        const ref = pv.spec?.claimRef;
+        if (ref && ref.namespace === namespace && ref.name === name) this.queue.add(`pv|${pv.metadata.name}`);
+        else if (ref?.uid && ref.uid === uid) this.queue.add(`pv|${pv.metadata.name}`);
+      }
+    }
+  }
+
+  private async sync(key: string): Promise<void> {
+    const parts = key.split("|");
+    try {
+      if (parts[0] === "pv") await this.syncVolume(parts[1]);
+      else await this.syncClaim(parts[1], parts[2]);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 404) return;
+      throw e;
+    }
+  }
+
+  private async setPvPhase(pv: KObject, phase: string): Promise<void> {
+    if (pv.status?.phase === phase) return;
+    await this.api.update(this.pvDef, "v1", undefined, pv.metadata.name, { ...pv, status: { ...(pv.status ?? {}), phase, lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") } }, { subresource: "status" });
+  }
+
+  private async syncVolume(name: string): Promise<void> {
+    let pv = this.store.get(PVS, undefined, name);
+    if (!pv || pv.metadata.deletionTimestamp) return;
+    const ref = pv.spec?.claimRef;
+    if (!ref?.name) return this.setPvPhase(pv, "Available");
+    const claim = this.store.get(PVCS, ref.namespace, ref.name);
+    if (!claim || (ref.uid && claim.metadata.uid !== ref.uid)) {
+      // Pre-bound to a claim that does not exist yet: wait. Bound before and the claim is gone: released.
+      if (ref.uid) return this.setPvPhase(pv, "Released");
+      return this.setPvPhase(pv, "Available");
+    }
+    if (claim.spec?.volumeName && claim.spec.volumeName !== name) return; // the claim chose another volume
+    if (!ref.uid) {
+      pv = await this.api.update(this.pvDef, "v1", undefined, name, {
+        ...pv,
+        spec: { ...pv.spec, claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: claim.metadata.namespace, name: claim.metadata.name, uid: claim.metadata.uid, resourceVersion: claim.metadata.resourceVersion } },
+      });
+    }
+    await this.setPvPhase(pv, "Bound");
+    await this.bindClaim(claim, pv);
+  }
+
+  private async bindClaim(claim: KObject, pv: KObject): Promise<void> {
+    const ns = claim.metadata.namespace;
+    let current = claim;
+    if (current.spec?.volumeName !== pv.metadata.name) {
+      const annotations = { ...(current.metadata.annotations ?? {}), "pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes" };
+      current = await this.api.update(this.pvcDef, "v1", ns, current.metadata.name, {
+        ...current,
+        metadata: { ...current.metadata, annotations },
+        spec: { ...current.spec, volumeName: pv.metadata.name },
+      });
+    } else if (current.metadata.annotations?.["pv.kubernetes.io/bind-completed"] !== "yes") {
+      current = await this.api.update(this.pvcDef, "v1", ns, current.metadata.name, {
+        ...current,
+        metadata: { ...current.metadata, annotations: { ...(current.metadata.annotations ?? {}), "pv.kubernetes.io/bind-completed": "yes" } },
+      });
+    }
+    const status = current.status ?? {};
+    const capacity = pv.spec?.capacity ?? {};
+    if (status.phase === "Bound" && JSON.stringify(status.capacity ?? {}) === JSON.stringify(capacity) && status.accessModes) return;
+    await this.api.update(this.pvcDef, "v1", ns, current.metadata.name, { ...current, status: { ...status, phase: "Bound", accessModes: pv.spec?.accessModes ?? [], capacity } }, { subresource: "status" });
+  }
+
+  private async syncClaim(namespace: string, name: string): Promise<void> {
+    const claim = this.store.get(PVCS, namespace, name);
+    if (!claim || claim.metadata.deletionTimestamp) return;
+    const volumeName = claim.spec?.volumeName;
+    if (volumeName) {
+      const pv = this.store.get(PVS, undefined, volumeName);
+      if (!pv || pv.metadata.deletionTimestamp) return;
+      const ref = pv.spec?.claimRef;
+      if (!ref?.name) {
+        // The claim asks for a free volume by name: point the volume at the claim; the PV sync binds.
+        await this.api.update(this.pvDef, "v1", undefined, volumeName, {
+          ...pv,
+          spec: { ...pv.spec, claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace, name, uid: claim.metadata.uid, resourceVersion: claim.metadata.resourceVersion } },
+        });
+        return;
+      }
+      if (ref.namespace === namespace && ref.name === name) this.queue.add(`pv|${volumeName}`);
+      return;
+    }
+    for (const pv of this.store.list(PVS)) {
+      const ref = pv.spec?.claimRef;
+      if (ref && ref.namespace === namespace && ref.name === name && (!ref.uid || ref.uid === claim.metadata.uid)) this.queue.add(`pv|${pv.metadata.name}`);
+    }
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe();
+    await this.queue.stop();
+  }
+}

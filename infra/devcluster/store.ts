@@ -1,0 +1,216 @@
+// The object store: every object of every resource in memory (immutable once stored), one global
+// resourceVersion counter, a bounded history of changes for watches, and the write-ahead log.
+// Change events reach subscribers only once the write is durable.
+import { mkdirSync } from "node:fs";
+import { errors } from "./errors.js";
+import type { KObject } from "./resource-def.js";
+import { loadState, Wal } from "./wal.js";
+
+export type EventType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface StoreEvent {
+  type: EventType;
+  rv: number;
+  /** Storage key of the resource ("<group>/<plural>"). */
+  key: string;
+  obj: KObject;
+  /** The object before this change (MODIFIED, DELETED). */
+  prev?: KObject;
+}
+
+export type Listener = (e: StoreEvent) => void;
+
+const jsonCache = new WeakMap<object, string>();
+
+/** JSON of a stored (immutable) object, computed once. */
+export function objectJson(obj: KObject): string {
+  let s = jsonCache.get(obj);
+  if (s === undefined) {
+    s = JSON.stringify(obj);
+    jsonCache.set(obj, s);
+  }
+  return s;
+}
+
+export function idOf(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ""}/${name}`;
+}
+
+export interface StoreOptions {
+  dataDir: string;
+  /** How many changes watches can resume from. */
+  historySize?: number;
+}
+
+export class Store {
+  private rv = 0;
+  private readonly collections = new Map<string, Map<string, KObject>>();
+  private readonly history: StoreEvent[] = [];
+  private historyHead = 0;
+  /** Watches from a resourceVersion below this get 410 Gone. */
+  private compactedRv = 0;
+  private readonly historySize: number;
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly anyListeners = new Set<Listener>();
+  private undelivered: StoreEvent[] = [];
+  /** The newest resourceVersion whose change has reached subscribers (safe for bookmarks). */
+  deliveredRv = 0;
+  private readonly wal: Wal;
+
+  constructor(opts: StoreOptions) {
+    this.historySize = opts.historySize ?? 20_000;
+    mkdirSync(opts.dataDir, { recursive: true });
+    const loaded = loadState(opts.dataDir);
+    for (const { k, o } of loaded.state.values()) {
+      const obj = o as KObject;
+      this.collection(k).set(idOf(obj.metadata.namespace, obj.metadata.name), obj);
+    }
+    this.wal = new Wal(opts.dataDir, loaded.seq, () => this.snapshot(), () => this.deliver());
+    // A restart starts a new history: clients resuming from any earlier version must re-list.
+    this.rv = loaded.rv + 1;
+    this.wal.appendSync({ rv: this.rv, op: "mark" });
+    this.compactedRv = this.rv;
+    this.deliveredRv = this.rv;
+  }
+
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  private collection(key: string): Map<string, KObject> {
+    let c = this.collections.get(key);
+    if (!c) {
+      c = new Map();
+      this.collections.set(key, c);
+    }
+    return c;
+  }
+
+  get(key: string, namespace: string | undefined, name: string): KObject | undefined {
+    return this.collections.get(key)?.get(idOf(namespace, name));
+  }
+
+  /** Objects of a resource, optionally of one namespace, in key order (namespace, then name). */
+  list(key: string, namespace?: string): KObject[] {
+    const c = this.collections.get(key);
+    if (!c) return [];
+    const out: Array<[string, KObject]> = [];
+    if (namespace === undefined) for (const e of c) out.push(e);
+    else {
+      const prefix = `${namespace}/`;
+      for (const e of c) if (e[0].startsWith(prefix)) out.push(e);
+    }
+    out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return out.map((e) => e[1]);
+  }
+
+  /** Every stored object with its resource key (for controllers' start-up scans). */
+  *entries(): Generator<[string, KObject]> {
+    for (const [k, c] of this.collections) for (const o of c.values()) yield [k, o];
+  }
+
+  count(key: string): number {
+    return this.collections.get(key)?.size ?? 0;
+  }
+
+  totalObjects(): number {
+    let n = 0;
+    for (const c of this.collections.values()) n += c.size;
+    return n;
+  }
+
+  /**
+   * Stores a new version of an object (its metadata.resourceVersion is set here). The object must
+   * not be mutated afterwards. Resolves once durable.
+   */
+  put(key: string, obj: KObject, prev: KObject | undefined): Promise<KObject> {
+    const rv = ++this.rv;
+    obj.metadata.resourceVersion = String(rv);
+    const id = idOf(obj.metadata.namespace, obj.metadata.name);
+    this.collection(key).set(id, obj);
+    this.record({ type: prev ? "MODIFIED" : "ADDED", rv, key, obj, prev });
+    const line = `{"rv":${rv},"op":"put","k":${JSON.stringify(key)},"id":${JSON.stringify(id)},"o":${objectJson(obj)}}\n`;
+    return this.wal.append(line).then(() => obj);
+  }
+
+  /** Removes an object; the DELETED event carries a copy at a new resourceVersion, as kube's does. */
+  remove(key: string, obj: KObject): Promise<KObject> {
+    const rv = ++this.rv;
+    const id = idOf(obj.metadata.namespace, obj.metadata.name);
+    this.collections.get(key)?.delete(id);
+    const gone: KObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    this.record({ type: "DELETED", rv, key, obj: gone, prev: obj });
+    const line = `{"rv":${rv},"op":"del","k":${JSON.stringify(key)},"id":${JSON.stringify(id)}}\n`;
+    return this.wal.append(line).then(() => gone);
+  }
+
+  private record(e: StoreEvent): void {
+    if (this.history.length < this.historySize) this.history.push(e);
+    else {
+      const dropped = this.history[this.historyHead];
+      this.compactedRv = dropped.rv;
+      this.history[this.historyHead] = e;
+      this.historyHead = (this.historyHead + 1) % this.historySize;
+    }
+    this.undelivered.push(e);
+  }
+
+  private deliver(): void {
+    const batch = this.undelivered;
+    this.undelivered = [];
+    for (const e of batch) {
+      this.deliveredRv = Math.max(this.deliveredRv, e.rv);
+      const set = this.listeners.get(e.key);
+      if (set) for (const l of set) safeCall(l, e);
+      for (const l of this.anyListeners) safeCall(l, e);
+    }
+  }
+
+  /** Changes of one resource after `rv`, or throws 410 Gone when history no longer reaches back. */
+  eventsSince(key: string, rv: number): StoreEvent[] {
+    if (rv < this.compactedRv) throw errors.gone(`too old resource version: ${rv} (${this.compactedRv})`);
+    const out: StoreEvent[] = [];
+    const n = this.history.length;
+    for (let i = 0; i < n; i++) {
+      const e = this.history[(this.historyHead + i) % n];
+      if (e.rv > rv && e.key === key) out.push(e);
+    }
+    return out;
+  }
+
+  subscribe(key: string | undefined, listener: Listener): () => void {
+    if (key === undefined) {
+      this.anyListeners.add(listener);
+      return () => this.anyListeners.delete(listener);
+    }
+    let set = this.listeners.get(key);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(key, set);
+    }
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  private snapshot(): { rv: number; entries: Array<{ k: string; id: string; o: unknown }> } {
+    const entries: Array<{ k: string; id: string; o: unknown }> = [];
+    for (const [k, c] of this.collections) for (const [id, o] of c) entries.push({ k, id, o });
+    return { rv: this.rv, entries };
+  }
+
+  compact(): Promise<void> {
+    return this.wal.compactNow();
+  }
+
+  close(): Promise<void> {
+    return this.wal.close();
+  }
+}
+
+function safeCall(l: Listener, e: StoreEvent): void {
+  try {
+    l(e);
+  } catch (err) {
+    process.emitWarning(`dev cluster listener failed: ${(err as Error).message}`);
+  }
+}
