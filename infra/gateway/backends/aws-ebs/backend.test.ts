@@ -50,6 +50,18 @@ describe("AwsEbsBackend", () => {
   });
 });
 
+describe("credentials in EC2 messages", () => {
+  it("are cut out of errors whatever their format", async () => {
+    const { backend } = testBackend();
+    ec2.on(DescribeSnapshotsCommand).rejects(
+      Object.assign(new Error("credentials AKIDTEST / test-secret were not accepted"), { name: "AuthFailure" }),
+    );
+    const err = (await backend.createSnapshot({ name: "n", sourceVolumeId: "vol-1" }).catch((e: unknown) => e)) as Error;
+    expect(err).toMatchObject({ code: "UNAUTHENTICATED", retryable: false });
+    expect(err.message).toBe("EC2 DescribeSnapshots failed: AuthFailure: credentials [REDACTED] / [REDACTED] were not accepted");
+  });
+});
+
 describe("factory", () => {
   const saved = { ...process.env };
   afterEach(() => {

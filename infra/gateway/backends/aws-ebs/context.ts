@@ -2,6 +2,7 @@
 // the validated config and time. One per configured driver name.
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { AwsEbsConfig } from "./config.js";
+import { Ec2GatewayError } from "./errors.js";
 import { withRetry, type Clock } from "./retry.js";
 
 /** pino-compatible subset; the backend logs ids, codes and delays, never request secrets. */
@@ -22,10 +23,31 @@ export class EbsContext {
   ) {}
 
   /** One EC2 action with the configured retry policy; failures arrive as Ec2GatewayError. */
-  call<T>(action: string, send: (client: EC2Client) => Promise<T>): Promise<T> {
-    return withRetry(action, () => send(this.client), this.config.retry, this.clock, (e) =>
-      this.log.warn({ driver: this.driverName, ...e }, "EC2 call throttled or unavailable; backing off"),
-    );
+  async call<T>(action: string, send: (client: EC2Client) => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(action, () => send(this.client), this.config.retry, this.clock, (e) =>
+        this.log.warn({ driver: this.driverName, ...e }, "EC2 call throttled or unavailable; backing off"),
+      );
+    } catch (err) {
+      throw err instanceof Ec2GatewayError ? await this.withoutCredentials(err) : err;
+    }
+  }
+
+  /**
+   * An endpoint may quote the caller's credentials back (an AuthFailure naming the key id, say);
+   * whatever credentials the provider chain gave this client are cut out of the message.
+   */
+  private async withoutCredentials(err: Ec2GatewayError): Promise<Ec2GatewayError> {
+    let values: string[];
+    try {
+      const creds = await this.client.config.credentials();
+      values = [creds.accessKeyId, creds.secretAccessKey, creds.sessionToken ?? ""].filter((v) => v.length >= 4);
+    } catch {
+      return err;
+    }
+    let message = err.message;
+    for (const v of values) message = message.split(v).join("[REDACTED]");
+    return message === err.message ? err : new Ec2GatewayError(err.ec2Code, err.code, message, err.retryable);
   }
 }
 
