@@ -76,7 +76,7 @@ describe("serveFunctions", () => {
       expect(res.status).toBe(500);
       const record = (await res.json()) as AuditRecord;
       expect(record.message).toContain("no driver gateway configured");
-      expect(record.gatewayCalls).toEqual([expect.objectContaining({ operation: "createSnapshot", ok: false, code: "UNAVAILABLE" })]);
+      expect(record.gatewayCalls).toEqual([expect.objectContaining({ operation: "createVolume", ok: false, code: "UNAVAILABLE" })]);
     } finally {
       await served.stop();
     }

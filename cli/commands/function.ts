@@ -54,11 +54,22 @@ function collect(value: string, previous: string[]): string[] {
 
 /** A gateway for deployments without one: every call fails, saying what to configure. */
 function missingGateway(): GatewayClient {
-  return new Proxy({} as GatewayClient, {
-    get: () => async () => {
-      throw new GatewayError("UNAVAILABLE", "no driver gateway configured: pass --gateway URL (or set SNAPFLOW_GATEWAY_URL)");
-    },
-  });
+  const fail = async (): Promise<never> => {
+    throw new GatewayError("UNAVAILABLE", "no driver gateway configured: pass --gateway URL (or set SNAPFLOW_GATEWAY_URL)");
+  };
+  return {
+    capabilities: fail,
+    createVolume: fail,
+    deleteVolume: fail,
+    expandVolume: fail,
+    createSnapshot: fail,
+    getSnapshot: fail,
+    listSnapshots: fail,
+    deleteSnapshot: fail,
+    createGroupSnapshot: fail,
+    getGroupSnapshot: fail,
+    deleteGroupSnapshot: fail,
+  };
 }
 
 async function gatewayToken(file: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {

@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HTTP, type CloudEvent } from "cloudevents";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { annotateFunction, fanoutAnnotateFunction, MODE, SEEN, TEST_DRIVER } from "../../test/support/annotate-function.js";
@@ -74,6 +75,11 @@ describe("function app: accepted events", () => {
     expect(res.headers.get("ce-type")).toBe("dev.snapflow.audit.annotate.succeeded");
     expect(res.headers.get("ce-source")).toBe("/clusters/east/functions/annotate");
     expect(res.headers.get("ce-subject")).toBe(obj.metadata.uid);
+    expect(res.headers.get("ce-cluster")).toBe("east");
+    expect(res.headers.get("ce-namespace")).toBe("default");
+    expect(res.headers.get("ce-name")).toBe(obj.metadata.name);
+    expect(res.headers.get("ce-outcome")).toBe("done");
+    expect(res.headers.get("ce-eventid")).toBe(`${obj.metadata.uid}.${obj.metadata.resourceVersion}.added`);
     expect(res.headers.get("ce-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers.get("content-type")).toBe("application/json");
     const eventId = `${obj.metadata.uid}.${obj.metadata.resourceVersion}.added`;
@@ -95,6 +101,10 @@ describe("function app: accepted events", () => {
     });
     expect(record.targets).toEqual([{ resource: "volumesnapshots", namespace: "default", name: obj.metadata.name, uid: obj.metadata.uid, outcome: "done", did: record.did }]);
     expect(record.durationMs).toBeGreaterThan(0);
+    // The reply is a valid binary-mode CloudEvent per the SDK, carrying the record as data.
+    const reply = HTTP.toEvent({ headers: Object.fromEntries(res.headers.entries()), body: JSON.stringify(record) }) as CloudEvent<AuditRecord>;
+    expect(reply.validate()).toBe(true);
+    expect(reply.data).toEqual(record);
     expect(Date.parse(record.time)).not.toBeNaN();
 
     const now = await kube.get(VS, obj.metadata.name!, "default");
@@ -114,8 +124,10 @@ describe("function app: accepted events", () => {
 
   it("structured mode is accepted too", async () => {
     const obj = await snapshot();
-    const { res, record } = await send(app, structuredEvent(obj, { verb: "resynced" }));
+    const init = structuredEvent(obj, { verb: "resynced" });
+    const { res, record } = await send(app, { ...init, headers: { ...(init.headers as Record<string, string>), "x-snapflow-delivery": "3" } });
     expect(res.status).toBe(200);
+    expect(record.delivery).toBe(3);
     expect(record).toMatchObject({ outcome: "done", eventId: `${obj.metadata.uid}.${obj.metadata.resourceVersion}.resynced` });
   });
 
@@ -233,10 +245,11 @@ describe("function app: outcomes that redeliver or dead-letter", () => {
 
 describe("function app: gateway calls in the audit record", () => {
   it("records operation, driver, ok, code and duration, never the request", async () => {
-    const obj = await snapshot({ [MODE]: "gateway" });
+    const obj = await snapshot({ [MODE]: "gateway", "test.snapflow.dev/secret": "creds" });
     const { res, record } = await send(app, binaryEvent(obj));
     expect(res.status).toBe(200);
     expect(record.gatewayCalls.map(({ durationMs, ...rest }) => rest)).toEqual([
+      { operation: "createVolume", driver: TEST_DRIVER, ok: true, code: "OK" },
       { operation: "createSnapshot", driver: TEST_DRIVER, ok: true, code: "OK" },
       { operation: "getSnapshot", driver: TEST_DRIVER, ok: true, code: "OK" },
     ]);

@@ -44,6 +44,9 @@ export interface FunctionDeps {
 
 export type FunctionHandler = (request: Request) => Promise<Response>;
 
+/** The dispatcher numbers deliveries of one event (1, 2, ...) in this header. */
+export const DELIVERY_HEADER = "x-snapflow-delivery";
+
 const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The default retry delay for a throttled API server that did not say how long to wait. */
@@ -123,6 +126,8 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
 
   return async function handle(request: Request): Promise<Response> {
     const started = performance.now();
+    const deliveryHeader = Number(request.headers.get(DELIVERY_HEADER));
+    const delivery = Number.isInteger(deliveryHeader) && deliveryHeader > 0 ? deliveryHeader : undefined;
     const gatewayCalls: GatewayCallRecord[] = [];
     const events: { type: string; reason: string }[] = [];
     const base = (cluster: string, event?: Partial<ObjectEvent>) => ({
@@ -149,6 +154,7 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
         gatewayCalls,
         events,
         targets: rest.targets ?? [],
+        ...(delivery !== undefined ? { delivery } : {}),
         ...(rest.retryAfterMs !== undefined ? { retryAfterMs: rest.retryAfterMs } : {}),
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         ...(rest.message !== undefined ? { message: rest.message } : {}),
@@ -171,7 +177,10 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
     const kube = resolveKube(event.cluster);
     if (!kube) return finish(head, "invalid", { message: `unknown cluster "${event.cluster}": this function serves ${knownClusters(deps)}` });
 
-    const gateway = recordingGateway(deps.gateway, gatewayCalls);
+    // A gateway client that can tag calls with the object UID (HttpGatewayClient.forUid) lets the
+    // gateway's log lines be joined to this event.
+    const tagged = (deps.gateway as GatewayClient & { forUid?: (uid: string) => GatewayClient }).forUid?.(event.uid) ?? deps.gateway;
+    const gateway = recordingGateway(tagged, gatewayCalls);
     const inner = recorderFor(event.cluster, kube);
     const recorder: EventRecorder = {
       record(object, e) {

@@ -75,6 +75,8 @@ export interface AuditRecord {
   events: { type: string; reason: string }[];
   /** One entry per reconciled object (several when the function fans out). */
   targets: TargetRecord[];
+  /** Which delivery of the event this was (the dispatcher's x-snapflow-delivery header), when known. */
+  delivery?: number;
   /** For requeue / throttled answers. */
   retryAfterMs?: number;
   durationMs: number;
@@ -113,6 +115,8 @@ export function auditHeaders(record: AuditRecord): Record<string, string> {
     "ce-outcome": record.outcome,
   };
   if (record.uid) headers["ce-subject"] = encodeHeader(record.uid);
+  if (record.namespace) headers["ce-namespace"] = encodeHeader(record.namespace);
+  if (record.name) headers["ce-name"] = encodeHeader(record.name);
   if (record.eventId) headers["ce-eventid"] = encodeHeader(record.eventId);
   return headers;
 }

@@ -28,10 +28,15 @@ async function reconcile(ctx: ReconcileContext) {
       return { kind: "done" as const, did: ["unreachable"] };
     }
     case "gateway": {
+      const volume = await ctx.gateway.createVolume(TEST_DRIVER, {
+        name: `pvc-${object.metadata.uid}`,
+        requiredBytes: 1 << 20,
+        capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }],
+      });
       const snap = await ctx.gateway.createSnapshot(TEST_DRIVER, {
         name: `snapshot-${object.metadata.uid}`,
-        sourceVolumeId: "vol-1",
-        secretRef: { name: "creds", namespace: "default" },
+        sourceVolumeId: volume.volumeId,
+        ...(annotations["test.snapflow.dev/secret"] ? { secretRef: { name: annotations["test.snapflow.dev/secret"], namespace: "default" } } : {}),
       });
       await ctx.gateway.getSnapshot(TEST_DRIVER, { snapshotId: snap.snapshotId });
       return { kind: "done" as const, did: [`created snapshot ${snap.snapshotId}`] };

@@ -44,7 +44,9 @@ export function memoryGateway(): MemoryGateway {
     async listSnapshots() {
       return { entries: [...snapshots.values()] };
     },
-    createVolume: unsupported("createVolume"),
+    async createVolume(_driver, req) {
+      return { volumeId: `vol-${req.name}`, capacityBytes: req.requiredBytes ?? 1 << 20, volumeContext: {} };
+    },
     deleteVolume: unsupported("deleteVolume"),
     expandVolume: unsupported("expandVolume"),
     createGroupSnapshot: unsupported("createGroupSnapshot"),
