@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { register as registerAudit } from "./audit.js";
+import { register as registerBenchDriver } from "./bench-driver.js";
 import { register as registerCluster } from "./cluster.js";
 import { register as registerCrds } from "./crds.js";
 import { register as registerFunction } from "./function.js";
@@ -8,7 +9,7 @@ import { register as registerHostpath } from "./hostpath.js";
 import { register as registerWatch } from "./watch.js";
 
 // One line per subcommand module; each exports `register(program)`.
-const modules: Array<(program: Command) => void> = [registerCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerFunction];
+const modules: Array<(program: Command) => void> = [registerCluster, registerCrds, registerGateway, registerHostpath, registerBenchDriver, registerAudit, registerWatch, registerFunction];
 
 export function registerCommands(program: Command): void {
   for (const register of modules) register(program);
