@@ -3,8 +3,12 @@
 import type { SnapflowFunction } from "../shared/function/types.js";
 import { bindFunction } from "../functions/bind/index.js";
 import { invokeFunction } from "../functions/invoke/index.js";
+import { protectFunction } from "../functions/protect/index.js";
+import { deleteFunction } from "../functions/delete/index.js";
 
 export const allFunctions: SnapflowFunction[] = [
   bindFunction,
   invokeFunction,
+  protectFunction,
+  deleteFunction,
 ];
