@@ -1,0 +1,317 @@
+// The dev cluster's REST semantics over real HTTP: metadata, concurrency, patches, deletion,
+// status subresource, selectors and paging, and bad input.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Harness, PVC, PVCS, VS, eventually } from "./harness.js";
+
+const h = new Harness();
+beforeAll(() => h.start());
+afterAll(() => h.stop());
+
+describe("metadata", () => {
+  it("fills uid, creationTimestamp and an increasing resourceVersion; generateName makes a name", async () => {
+    const a = await h.req("POST", PVCS, PVC("meta-a"));
+    expect(a.status).toBe(201);
+    expect(a.body.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.body.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(a.body.status).toEqual({ phase: "Pending" });
+    const b = await h.req("POST", PVCS, { ...PVC(""), metadata: { generateName: "gen-" } });
+    expect(b.status).toBe(201);
+    expect(b.body.metadata.name).toMatch(/^gen-[a-z0-9]{5}$/);
+    expect(Number(b.body.metadata.resourceVersion)).toBeGreaterThan(Number(a.body.metadata.resourceVersion));
+  });
+
+  it("bumps generation of a custom resource on spec changes only", async () => {
+    const created = await h.req("POST", VS, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: "gen1" }, spec: { source: { persistentVolumeClaimName: "x" } } });
+    expect(created.body.metadata.generation).toBe(1);
+    const labeled = await h.patch(`${VS}/gen1`, "merge", { metadata: { labels: { a: "b" } } });
+    expect(labeled.body.metadata.generation).toBe(1);
+    const spec = await h.patch(`${VS}/gen1`, "merge", { spec: { volumeSnapshotClassName: "c" } });
+    expect(spec.body.metadata.generation).toBe(2);
+  });
+});
+
+describe("optimistic concurrency", () => {
+  it("answers a stale update with kube's 409 message and stores nothing", async () => {
+    const created = (await h.req("POST", PVCS, PVC("occ"))).body;
+    const first = await h.req("PUT", `${PVCS}/occ`, { ...created, metadata: { ...created.metadata, labels: { v: "1" } } });
+    expect(first.status).toBe(200);
+    const stale = await h.req("PUT", `${PVCS}/occ`, { ...created, metadata: { ...created.metadata, labels: { v: "2" } } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.reason).toBe("Conflict");
+    expect(stale.body.message).toBe(
+      'Operation cannot be fulfilled on persistentvolumeclaims "occ": the object has been modified; please apply your changes to the latest version and try again',
+    );
+    expect((await h.req("GET", `${PVCS}/occ`)).body.metadata.labels).toEqual({ v: "1" });
+  });
+
+  it("uses <plural>.<group> for custom resources and 409 AlreadyExists on a duplicate create", async () => {
+    const vs = { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: "occ-vs" }, spec: { source: { persistentVolumeClaimName: "x" } } };
+    const created = (await h.req("POST", VS, vs)).body;
+    await h.patch(`${VS}/occ-vs`, "merge", { metadata: { labels: { a: "1" } } });
+    const stale = await h.req("PUT", `${VS}/occ-vs`, created);
+    expect(stale.status).toBe(409);
+    expect(stale.body.message).toContain('Operation cannot be fulfilled on volumesnapshots.snapshot.storage.k8s.io "occ-vs": the object has been modified');
+    const dup = await h.req("POST", VS, vs);
+    expect(dup.status).toBe(409);
+    expect(dup.body.reason).toBe("AlreadyExists");
+    expect(dup.body.message).toBe('volumesnapshots.snapshot.storage.k8s.io "occ-vs" already exists');
+  });
+
+  it("lets exactly one of many racing conditional writers win", async () => {
+    const created = (await h.req("POST", PVCS, PVC("race"))).body;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => h.req("PUT", `${PVCS}/race`, { ...created, metadata: { ...created.metadata, labels: { w: String(i) } } })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(7);
+  });
+});
+
+describe("patches", () => {
+  it("strategic merge patch honours kubectl's directives and merge keys", async () => {
+    const created = await h.req("POST", PVCS, PVC("smp", {
+      finalizers: ["example.com/one", "example.com/two", "example.com/three"],
+      labels: { a: "1", b: "2" },
+      ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "o1", uid: "u1" }],
+    }));
+    expect(created.status).toBe(201);
+    const r = await h.patch(`${PVCS}/smp`, "strategic", {
+      metadata: {
+        "$deleteFromPrimitiveList/finalizers": ["example.com/one"],
+        "$setElementOrder/finalizers": ["example.com/three", "example.com/two"],
+        finalizers: ["example.com/three"],
+        labels: { b: null, c: "3" },
+        ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "o2", uid: "u2" }],
+      },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.metadata.finalizers).toEqual(["example.com/three", "example.com/two"]);
+    expect(r.body.metadata.labels).toEqual({ a: "1", c: "3" });
+    expect(r.body.metadata.ownerReferences.map((o: any) => o.uid)).toEqual(["u1", "u2"]);
+    const del = await h.patch(`${PVCS}/smp`, "strategic", { metadata: { ownerReferences: [{ uid: "u1", $patch: "delete" }], finalizers: null } });
+    expect(del.body.metadata.ownerReferences.map((o: any) => o.uid)).toEqual(["u2"]);
+    expect(del.body.metadata.finalizers).toBeUndefined();
+  });
+
+  it("JSON patch applies RFC 6902 operations and rejects a failed test with 422", async () => {
+    await h.req("POST", PVCS, PVC("jp"));
+    const ok = await h.patch(`${PVCS}/jp`, "json", [
+      { op: "add", path: "/metadata/labels", value: { "x/y": "z" } },
+      { op: "test", path: "/metadata/labels/x~1y", value: "z" },
+      { op: "copy", from: "/metadata/labels", path: "/metadata/annotations" },
+    ]);
+    expect(ok.status).toBe(200);
+    expect(ok.body.metadata.annotations).toEqual({ "x/y": "z" });
+    const bad = await h.patch(`${PVCS}/jp`, "json", [{ op: "test", path: "/metadata/name", value: "other" }]);
+    expect(bad.status).toBe(422);
+  });
+
+  it("refuses strategic merge patch on a custom resource with 415", async () => {
+    await h.req("POST", VS, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: "smp-cr" }, spec: { source: { persistentVolumeClaimName: "x" } } });
+    const r = await h.patch(`${VS}/smp-cr`, "strategic", { metadata: { labels: { a: "b" } } });
+    expect(r.status).toBe(415);
+    expect(r.body.reason).toBe("UnsupportedMediaType");
+    expect(r.body.message).toBe(
+      "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+    );
+  });
+
+  it("server-side apply creates when absent and merges when present", async () => {
+    const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ssa", labels: { a: "1" } }, data: { k: "v" } };
+    const created = await h.patch("/api/v1/namespaces/default/configmaps/ssa?fieldManager=t", "apply", body);
+    expect(created.status).toBe(201);
+    const merged = await h.patch("/api/v1/namespaces/default/configmaps/ssa?fieldManager=t", "apply", { ...body, data: { k2: "v2" } });
+    expect(merged.status).toBe(200);
+    expect(merged.body.data).toEqual({ k: "v", k2: "v2" });
+  });
+});
+
+describe("status subresource", () => {
+  it("ignores status on the main resource and everything but status on /status", async () => {
+    const vs = { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: "st" }, spec: { source: { persistentVolumeClaimName: "x" } }, status: { readyToUse: true } };
+    const created = await h.req("POST", VS, vs);
+    expect(created.body.status).toBeUndefined();
+    const st = await h.req("PUT", `${VS}/st/status`, { ...created.body, metadata: { ...created.body.metadata, labels: { ignored: "yes" } }, spec: { source: { persistentVolumeClaimName: "changed" } }, status: { readyToUse: false } });
+    expect(st.status).toBe(200);
+    expect(st.body.status).toEqual({ readyToUse: false });
+    expect(st.body.spec.source.persistentVolumeClaimName).toBe("x");
+    expect(st.body.metadata.labels).toBeUndefined();
+    const main = await h.req("PUT", `${VS}/st`, { ...st.body, status: { readyToUse: true } });
+    expect(main.body.status).toEqual({ readyToUse: false });
+  });
+});
+
+describe("deletion", () => {
+  it("with finalizers only marks; the object goes when the last finalizer is removed", async () => {
+    await h.req("POST", PVCS, PVC("fin", { finalizers: ["example.com/hold"] }));
+    const del = await h.req("DELETE", `${PVCS}/fin`, { propagationPolicy: "Background" });
+    expect(del.status).toBe(200);
+    expect(del.body.metadata.deletionTimestamp).toBeDefined();
+    const adding = await h.patch(`${PVCS}/fin`, "merge", { metadata: { finalizers: ["example.com/hold", "example.com/new"] } });
+    expect(adding.status).toBe(422);
+    expect(adding.body.message).toContain("no new finalizers can be added if the object is being deleted");
+    const released = await h.patch(`${PVCS}/fin`, "merge", { metadata: { finalizers: null } });
+    expect(released.status).toBe(200);
+    expect((await h.req("GET", `${PVCS}/fin`)).status).toBe(404);
+  });
+
+  it("returns a Success Status for a built-in and honours preconditions", async () => {
+    const created = (await h.req("POST", PVCS, PVC("pre"))).body;
+    const wrong = await h.req("DELETE", `${PVCS}/pre`, { preconditions: { uid: "not-it" } });
+    expect(wrong.status).toBe(409);
+    const ok = await h.req("DELETE", `${PVCS}/pre`, { preconditions: { uid: created.metadata.uid } });
+    expect(ok.body).toMatchObject({ kind: "Status", status: "Success", details: { name: "pre", kind: "persistentvolumeclaims" } });
+    const missing = await h.req("DELETE", `${PVCS}/pre`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toBe('persistentvolumeclaims "pre" not found');
+  });
+
+  it("cascades to dependents in the background and orphans on request", async () => {
+    const owner = (await h.req("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "owner" } })).body;
+    const ref = [{ apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata.uid }];
+    await h.req("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "dep1", ownerReferences: ref } });
+    await h.req("POST", VS, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: "dep2", ownerReferences: ref }, spec: { source: { persistentVolumeClaimName: "x" } } });
+    await h.req("DELETE", "/api/v1/namespaces/default/configmaps/owner", { propagationPolicy: "Background" });
+    await eventually(async () => (await h.req("GET", "/api/v1/namespaces/default/configmaps/dep1")).status === 404);
+    await eventually(async () => (await h.req("GET", `${VS}/dep2`)).status === 404);
+
+    const owner2 = (await h.req("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "owner2" } })).body;
+    await h.req("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "kept", ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "owner2", uid: owner2.metadata.uid }] } });
+    await h.req("DELETE", "/api/v1/namespaces/default/configmaps/owner2", { propagationPolicy: "Orphan" });
+    const kept = await h.req("GET", "/api/v1/namespaces/default/configmaps/kept");
+    expect(kept.status).toBe(200);
+    expect(kept.body.metadata.ownerReferences).toBeUndefined();
+  });
+
+  it("deletes a namespace with its content and refuses new content while it terminates", async () => {
+    await h.req("POST", "/api/v1/namespaces", { metadata: { name: "doomed" } });
+    await h.req("POST", "/api/v1/namespaces/doomed/persistentvolumeclaims", PVC("a"));
+    await h.req("POST", "/api/v1/namespaces/doomed/configmaps", { metadata: { name: "held", finalizers: ["example.com/x"] } });
+    const del = await h.req("DELETE", "/api/v1/namespaces/doomed");
+    expect(del.body.status.phase).toBe("Terminating");
+    const refused = await h.req("POST", "/api/v1/namespaces/doomed/configmaps", { metadata: { name: "late" } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toContain("unable to create new content in namespace doomed because it is being terminated");
+    await eventually(async () => (await h.req("GET", "/api/v1/namespaces/doomed/persistentvolumeclaims/a")).status === 404);
+    expect((await h.req("GET", "/api/v1/namespaces/doomed")).status).toBe(200);
+    await h.patch("/api/v1/namespaces/doomed/configmaps/held", "merge", { metadata: { finalizers: null } });
+    await eventually(async () => (await h.req("GET", "/api/v1/namespaces/doomed")).status === 404);
+  });
+});
+
+describe("list", () => {
+  it("filters by label (equality and set-based) and field selectors, and pages with limit/continue", async () => {
+    await h.req("POST", "/api/v1/namespaces", { metadata: { name: "sel" } });
+    for (const [name, tier] of [["l1", "web"], ["l2", "db"], ["l3", "cache"], ["l4", "web"]])
+      await h.req("POST", "/api/v1/namespaces/sel/configmaps", { metadata: { name, labels: { tier } } });
+    const base = "/api/v1/namespaces/sel/configmaps";
+    const names = (r: any) => r.body.items.map((i: any) => i.metadata.name);
+    expect(names(await h.req("GET", `${base}?labelSelector=tier%3Dweb`))).toEqual(["l1", "l4"]);
+    expect(names(await h.req("GET", `${base}?labelSelector=${encodeURIComponent("tier in (db,cache)")}`))).toEqual(["l2", "l3"]);
+    expect(names(await h.req("GET", `${base}?labelSelector=${encodeURIComponent("tier notin (web),tier")}`))).toEqual(["l2", "l3"]);
+    expect(names(await h.req("GET", `${base}?labelSelector=${encodeURIComponent("!tier")}`))).toEqual([]);
+    expect(names(await h.req("GET", `${base}?fieldSelector=metadata.name%3Dl3`))).toEqual(["l3"]);
+    expect(names(await h.req("GET", `/api/v1/configmaps?fieldSelector=metadata.namespace%3Dsel,metadata.name!%3Dl1`))).toEqual(["l2", "l3", "l4"]);
+    const bad = await h.req("GET", `${base}?fieldSelector=spec.foo%3Dx`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toBe("field label not supported: spec.foo");
+    const page1 = await h.req("GET", `${base}?limit=3`);
+    expect(names(page1)).toEqual(["l1", "l2", "l3"]);
+    expect(page1.body.metadata.remainingItemCount).toBe(1);
+    const page2 = await h.req("GET", `${base}?limit=3&continue=${page1.body.metadata.continue}`);
+    expect(names(page2)).toEqual(["l4"]);
+    expect(page2.body.metadata.continue).toBeUndefined();
+  });
+
+  it("selects events by involvedObject fields", async () => {
+    const ev = (name: string, obj: string) => ({ metadata: { name }, involvedObject: { kind: "PersistentVolumeClaim", name: obj, namespace: "default" }, reason: "R", message: "m", type: "Normal" });
+    await h.req("POST", "/api/v1/namespaces/default/events", ev("e1", "x"));
+    await h.req("POST", "/api/v1/namespaces/default/events", ev("e2", "y"));
+    const r = await h.req("GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dy,involvedObject.kind%3DPersistentVolumeClaim");
+    expect(r.body.items.map((i: any) => i.metadata.name)).toEqual(["e2"]);
+  });
+
+  it("deletes a collection by label", async () => {
+    await h.req("POST", "/api/v1/namespaces", { metadata: { name: "dc" } });
+    for (const n of ["a", "b", "c"]) await h.req("POST", "/api/v1/namespaces/dc/configmaps", { metadata: { name: n, labels: { drop: n === "c" ? "no" : "yes" } } });
+    const r = await h.req("DELETE", "/api/v1/namespaces/dc/configmaps?labelSelector=drop%3Dyes");
+    expect(r.status).toBe(200);
+    expect((await h.req("GET", "/api/v1/namespaces/dc/configmaps")).body.items.map((i: any) => i.metadata.name)).toEqual(["c"]);
+  });
+});
+
+describe("bad input", () => {
+  const count = async () => (await h.req("GET", PVCS)).body.items.length;
+
+  it("answers each with a Status and stores nothing", async () => {
+    const before = await count();
+    const malformed = await h.req("POST", PVCS, "{not json");
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({ kind: "Status", status: "Failure", reason: "BadRequest" });
+    const wrongKind = await h.req("POST", PVCS, { ...PVC("wk"), kind: "ConfigMap" });
+    expect(wrongKind.status).toBe(400);
+    const wrongVersion = await h.req("POST", PVCS, { ...PVC("wv"), apiVersion: "v2" });
+    expect(wrongVersion.status).toBe(400);
+    const unknown = await h.req("GET", "/api/v1/namespaces/default/widgets");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toBe("the server could not find the requested resource");
+    const huge = await h.req("POST", PVCS, { ...PVC("huge"), metadata: { name: "huge", annotations: { big: "x".repeat(3 * 1024 * 1024 + 10) } } });
+    expect(huge.status).toBe(413);
+    expect(huge.body.reason).toBe("RequestEntityTooLarge");
+    const badName = await h.req("POST", PVCS, PVC("Bad_Name"));
+    expect(badName.status).toBe(422);
+    expect(badName.body.reason).toBe("Invalid");
+    expect(badName.body.message).toContain('PersistentVolumeClaim "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain');
+    expect(badName.body.details.causes[0]).toMatchObject({ reason: "FieldValueInvalid", field: "metadata.name" });
+    const noNs = await h.req("POST", "/api/v1/namespaces/nope/configmaps", { metadata: { name: "x" } });
+    expect(noNs.status).toBe(404);
+    expect(await count()).toBe(before);
+  });
+
+  it("refuses an invalid custom resource with the CRD rule's message", async () => {
+    const r = await h.req("POST", VS, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: "bad1" }, spec: { source: { persistentVolumeClaimName: "a", volumeSnapshotContentName: "b" } } });
+    expect(r.status).toBe(422);
+    expect(r.body.message).toContain("exactly one of volumeSnapshotContentName and persistentVolumeClaimName must be set");
+    expect((await h.req("GET", `${VS}/bad1`)).status).toBe(404);
+  });
+
+  it("refuses a CRD whose rule does not compile with 422 and serves a good one at once", async () => {
+    const crd = (rule: string) => ({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "widgets.example.com" },
+      spec: {
+        group: "example.com",
+        names: { plural: "widgets", kind: "Widget", shortNames: ["wd"] },
+        scope: "Namespaced",
+        versions: [{ name: "v1", served: true, storage: true, subresources: { status: {} }, additionalPrinterColumns: [{ name: "Size", type: "integer", jsonPath: ".spec.size" }], schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: { size: { type: "integer", default: 3 } }, "x-kubernetes-validations": [{ rule, message: "size too big" }] } } } } }],
+      },
+    });
+    const bad = await h.req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd("self.size <"));
+    expect(bad.status).toBe(422);
+    const good = await h.req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd("self.size < 10"));
+    expect(good.status).toBe(201);
+    const w = await h.req("POST", "/apis/example.com/v1/namespaces/default/widgets", { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" }, spec: { extra: 1 } });
+    expect(w.status).toBe(201);
+    expect(w.body.spec).toEqual({ size: 3 });
+    const big = await h.req("POST", "/apis/example.com/v1/namespaces/default/widgets", { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w2" }, spec: { size: 11 } });
+    expect(big.status).toBe(422);
+    expect(big.body.message).toContain("size too big");
+    const strict = await h.req("POST", "/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Strict", { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w3" }, spec: { extra: 1 } });
+    expect(strict.status).toBe(400);
+    expect(strict.body.message).toContain('strict decoding error: unknown field "spec.extra"');
+    const table = await h.req("GET", "/apis/example.com/v1/namespaces/default/widgets", undefined, { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" });
+    expect(table.body.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Size"]);
+    expect(table.body.rows[0].cells).toEqual(["w", 3]);
+    await h.req("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
+    expect((await h.req("GET", "/apis/example.com/v1/namespaces/default/widgets")).status).toBe(404);
+  });
+});
+
+describe("request log", () => {
+  it("records method, path, user agent and kube verb", async () => {
+    await h.req("GET", `${PVCS}?limit=1`, undefined, { "user-agent": "probe/1.0" });
+    const entry = h.cluster.requestLog.findLast((e) => e.userAgent === "probe/1.0");
+    expect(entry).toMatchObject({ method: "GET", path: PVCS, query: "limit=1", verb: "list", resource: "persistentvolumeclaims", namespace: "default", code: 200 });
+  });
+});
