@@ -31,6 +31,7 @@ function backendEntry(extra: Record<string, unknown> = {}) {
     // Small waits keep the test quick; the shape of the back-off is what the unit tests check.
     retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20, budgetMs: 5_000, snapshotIntervalMs: 10 },
     poll: { intervalMs: 5, maxIntervalMs: 20, timeoutMs: 5_000 },
+    logLevel: "silent",
     ...extra,
   };
 }

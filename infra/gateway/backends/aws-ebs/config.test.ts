@@ -14,6 +14,7 @@ describe("parseAwsEbsConfig", () => {
       availabilityZone: "eu-west-1a",
       retry: { maxAttempts: 3 },
       poll: { intervalMs: 200 },
+      logLevel: "warn",
     });
     expect(c).toEqual({
       region: "eu-west-1",
@@ -23,6 +24,7 @@ describe("parseAwsEbsConfig", () => {
       availabilityZone: "eu-west-1a",
       retry: { ...DEFAULT_RETRY, maxAttempts: 3 },
       poll: { ...DEFAULT_POLL, intervalMs: 200 },
+      logLevel: "warn",
     });
   });
 
@@ -62,6 +64,7 @@ describe("parseAwsEbsConfig", () => {
     [{ retry: { tries: 3 } }, /retry: unknown key "tries"/],
     [{ retry: { baseDelayMs: 100, maxDelayMs: 10 } }, /maxDelayMs: must not be below baseDelayMs/],
     [{ poll: { timeoutMs: 0 } }, /poll.timeoutMs/],
+    [{ logLevel: "loud" }, /logLevel: must be one of/],
   ])("rejects %j", (extra, pattern) => {
     expect(() => parseAwsEbsConfig(D, { backend: "aws-ebs", ...extra })).toThrow(pattern);
   });

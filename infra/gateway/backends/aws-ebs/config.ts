@@ -32,6 +32,8 @@ export interface AwsEbsConfig {
   availabilityZone?: string;
   retry: RetrySettings;
   poll: PollSettings;
+  /** pino level of the backend's own lines (retries, creations); default SNAPFLOW_LOG_LEVEL, then info. */
+  logLevel?: string;
 }
 
 export const DEFAULT_RETRY: RetrySettings = {
@@ -51,7 +53,8 @@ export class AwsEbsConfigError extends Error {
   }
 }
 
-const KEYS = ["backend", "region", "endpoint", "clusterName", "tags", "availabilityZone", "retry", "poll"] as const;
+const KEYS = ["backend", "region", "endpoint", "clusterName", "tags", "availabilityZone", "retry", "poll", "logLevel"] as const;
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 const CREDENTIAL_KEYS = new Set(["accesskeyid", "secretaccesskey", "sessiontoken", "credentials", "aws_access_key_id", "aws_secret_access_key"]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -132,6 +135,11 @@ export function parseAwsEbsConfig(driverName: string, entry: Record<string, unkn
   const poll = numbers(entry.poll, DEFAULT_POLL, `${where}.poll`, { intervalMs: 1, maxIntervalMs: 1, timeoutMs: 1 });
   if (poll.maxIntervalMs < poll.intervalMs) throw new AwsEbsConfigError(`${where}.poll.maxIntervalMs: must not be below intervalMs`);
 
+  const logLevel = optionalString(entry, "logLevel", where);
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) {
+    throw new AwsEbsConfigError(`${where}.logLevel: must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+
   return {
     region: optionalString(entry, "region", where),
     endpoint,
@@ -140,5 +148,6 @@ export function parseAwsEbsConfig(driverName: string, entry: Record<string, unkn
     availabilityZone: optionalString(entry, "availabilityZone", where),
     retry,
     poll,
+    ...(logLevel ? { logLevel } : {}),
   };
 }

@@ -11,8 +11,6 @@ export interface BackendLogger {
   warn(obj: object, msg: string): void;
 }
 
-export const silentLogger: BackendLogger = { info() {}, warn() {} };
-
 export class EbsContext {
   constructor(
     readonly client: EC2Client,

@@ -3,7 +3,8 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { AwsEbsBackend } from "./backend.js";
 import { AwsEbsConfigError, parseAwsEbsConfig, type AwsEbsConfig } from "./config.js";
-import { EbsContext, silentLogger, type BackendLogger } from "./context.js";
+import { createLogger } from "../../../../shared/log.js";
+import { EbsContext, type BackendLogger } from "./context.js";
 import { realClock, type Clock } from "./retry.js";
 
 export { AwsEbsBackend } from "./backend.js";
@@ -47,7 +48,9 @@ export async function createAwsEbsBackendWith(
       `drivers."${driverName}": no AWS region: set "region" in the gateway config, or AWS_REGION / a profile region`,
     );
   }
-  const ctx = new EbsContext(client, driverName, config, options.clock ?? realClock, options.logger ?? silentLogger);
+  const logger =
+    options.logger ?? createLogger({ name: "snapflow-gateway", level: config.logLevel, base: { backend: "aws-ebs", driver: driverName } });
+  const ctx = new EbsContext(client, driverName, config, options.clock ?? realClock, logger);
   return new AwsEbsBackend(ctx);
 }
 
