@@ -3,6 +3,7 @@
 // integers as CEL ints, undeclared fields invisible).
 import { Environment, Optional, type ParseResult } from "@marcbachmann/cel-js";
 import type { ValidationRule } from "../../../shared/api/crd.js";
+import { undefinedFieldError } from "./cel-fields.js";
 import { CrdCompileError } from "./compile-error.js";
 import type { FieldErrorType } from "./errors.js";
 import type { SchemaNode } from "./node.js";
@@ -45,7 +46,13 @@ function firstLine(text: string): string {
  * Compiles one rule. `where` names the rule in CRD terms for error messages; `correlatable` says
  * whether an old value can exist at this node (not under atomic or set list items).
  */
-export function compileRule(rule: ValidationRule, where: string, node: SchemaNode, correlatable: boolean): CompiledRule {
+export function compileRule(
+  rule: ValidationRule,
+  where: string,
+  node: SchemaNode,
+  correlatable: boolean,
+  isRoot: boolean,
+): CompiledRule {
   const optionalOldSelf = rule.optionalOldSelf === true;
   const env = optionalOldSelf ? optionalOldSelfEnv : plainEnv;
   const checked = env.check(rule.rule);
@@ -57,6 +64,11 @@ export function compileRule(rule: ValidationRule, where: string, node: SchemaNod
     throw new CrdCompileError(
       `${where}.rule: Invalid value: ${JSON.stringify(rule.rule)}: compilation failed: cel expression must evaluate to a bool`,
     );
+  }
+  const program = env.parse(rule.rule);
+  const undefinedField = undefinedFieldError(program.ast, node, isRoot);
+  if (undefinedField !== undefined) {
+    throw new CrdCompileError(`${where}.rule: Invalid value: ${JSON.stringify(rule.rule)}: compilation failed: ${undefinedField}`);
   }
   const usesOldSelf = OLD_SELF.test(rule.rule);
   if (usesOldSelf && !correlatable) {
@@ -77,6 +89,12 @@ export function compileRule(rule: ValidationRule, where: string, node: SchemaNod
       );
     }
     messageProgram = env.parse(rule.messageExpression);
+    const badField = undefinedFieldError(messageProgram.ast, node, isRoot);
+    if (badField !== undefined) {
+      throw new CrdCompileError(
+        `${where}.messageExpression: Invalid value: ${JSON.stringify(rule.messageExpression)}: messageExpression compilation failed: ${badField}`,
+      );
+    }
   }
   if (rule.message !== undefined && rule.message.trim() === "" && rule.message !== "") {
     throw new CrdCompileError(`${where}.message: Invalid value: ${JSON.stringify(rule.message)}: message must be non-empty if specified`);
@@ -97,7 +115,7 @@ export function compileRule(rule: ValidationRule, where: string, node: SchemaNod
   return {
     rule: rule.rule,
     message: rule.message === undefined || rule.message === "" ? undefined : rule.message,
-    program: env.parse(rule.rule),
+    program,
     messageProgram,
     usesOldSelf,
     optionalOldSelf,

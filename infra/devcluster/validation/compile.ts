@@ -149,7 +149,7 @@ function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
   };
 
   const rules: CompiledRule[] = (s["x-kubernetes-validations"] ?? []).map((r, i) =>
-    compileRule(r, `${ctx.where}.x-kubernetes-validations[${i}]`, node, ctx.correlatable),
+    compileRule(r, `${ctx.where}.x-kubernetes-validations[${i}]`, node, ctx.correlatable, ctx.isRoot),
   );
   const children: SchemaNode[] = [
     ...(properties ? properties.values() : []),

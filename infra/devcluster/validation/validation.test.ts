@@ -498,6 +498,34 @@ describe("compileCrd refuses what kube refuses", () => {
     refuse(obj({ a: { type: "string", "x-kubernetes-validations": [{ rule: "'text'" }] } }), /must evaluate to a bool/);
   });
 
+  it("a rule that selects a field the schema does not declare", () => {
+    refuse(
+      obj({ a: obj({ b: { type: "string" } }, { "x-kubernetes-validations": [{ rule: "has(self.c)" }] }) }),
+      /properties\[a\]\.x-kubernetes-validations\[0\]\.rule: Invalid value: "has\(self\.c\)": compilation failed: undefined field 'c'/,
+    );
+    refuse(obj({ a: { type: "string" } }, { "x-kubernetes-validations": [{ rule: "self.a.b == 'x'" }] }), /type 'string' does not support field selection/);
+    refuse(obj({}), /undefined field 'labels'/, { "x-kubernetes-validations": [{ rule: "has(self.metadata.labels)" }] });
+    refuse(obj({ namespace: { type: "string" } }, { "x-kubernetes-validations": [{ rule: "self.namespace == 'x'" }] }), /compilation failed/);
+    // Map values, list items, macros' own variables and free-form objects are not second-guessed.
+    expect(() =>
+      compile(
+        obj(
+          {
+            m: { type: "object", additionalProperties: obj({ v: { type: "string" } }) },
+            l: { type: "array", items: obj({ w: { type: "string" } }) },
+            free: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+          },
+          {
+            "x-kubernetes-validations": [
+              { rule: "self.m.all(k, self.m[k].v != '') && self.l.all(i, i.w != '') && self.l[0].w != '' && has(self.free.anything)" },
+            ],
+          },
+        ),
+        { "x-kubernetes-validations": [{ rule: "self.metadata.name != '' && self.kind == 'Widget'" }] },
+      ),
+    ).not.toThrow();
+  });
+
   it("oldSelf under atomic list items, where nothing correlates", () => {
     refuse(
       obj({ l: { type: "array", items: { type: "string", "x-kubernetes-validations": [{ rule: "self == oldSelf" }] } } }),
