@@ -40,11 +40,12 @@ export const DEFAULT_RETRY: RetrySettings = {
   maxAttempts: 5,
   baseDelayMs: 500,
   maxDelayMs: 10_000,
-  budgetMs: 45_000,
+  budgetMs: 20_000,
   snapshotIntervalMs: 15_000,
 };
 
-export const DEFAULT_POLL: PollSettings = { intervalMs: 1_000, maxIntervalMs: 5_000, timeoutMs: 120_000 };
+// Kept well inside the gateway client's 90 s call timeout, so a slow volume answers DEADLINE_EXCEEDED (retryable) first.
+export const DEFAULT_POLL: PollSettings = { intervalMs: 1_000, maxIntervalMs: 5_000, timeoutMs: 60_000 };
 
 export class AwsEbsConfigError extends Error {
   constructor(message: string) {
