@@ -32,7 +32,13 @@ export class Harness {
       init.body = typeof body === "string" ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)["content-type"] ??= "application/json";
     }
-    const res = await fetch(this.cluster.url + path, init);
+    let res: Response;
+    try {
+      res = await fetch(this.cluster.url + path, init);
+    } catch {
+      // A pooled keep-alive connection from before a restart is dead: one fresh attempt.
+      res = await fetch(this.cluster.url + path, init);
+    }
     const text = await res.text();
     let parsed: unknown = undefined;
     try {
