@@ -1,0 +1,66 @@
+// `snapflow dispatch`: the dispatcher alone, delivering to functions wherever they run (one URL each).
+import type { Command } from "commander";
+import { parseDuration } from "../../events/audit/reader.js";
+import { startDispatcher, type FunctionTarget } from "../../events/dispatcher/index.js";
+import { assertToken, connectNats, DEFAULT_DELIVERY_POLICY, ensureStreams } from "../../events/jetstream/index.js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { createLogger } from "../../shared/log.js";
+import { allFunctions } from "../functions.js";
+import { readEndpoints, resolveNatsUrl } from "../stack/endpoints.js";
+import { untilSignal } from "../stack/signals.js";
+
+interface DispatchOptions {
+  nats?: string;
+  clusterName: string;
+  functionsUrl?: string;
+  function: string[];
+  concurrency: string;
+  ackWait: string;
+  maxDeliver: string;
+  dataDir: string;
+}
+
+/** NAME=URL pairs; resources come from each function's own `resources`. */
+export function functionTargets(o: { functionsUrl?: string; function: string[]; concurrency: number }): FunctionTarget[] {
+  const known = new Map(allFunctions.map((fn) => [fn.name, fn]));
+  const urls = new Map<string, string>();
+  if (o.functionsUrl) for (const name of known.keys()) urls.set(name, `${o.functionsUrl.replace(/\/$/, "")}/${name}`);
+  for (const pair of o.function) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new Error(`--function expects NAME=URL, got "${pair}"`);
+    const name = pair.slice(0, eq);
+    if (!known.has(name)) throw new Error(`unknown function "${name}" (known: ${[...known.keys()].join(", ")})`);
+    urls.set(name, new URL(pair.slice(eq + 1)).toString());
+  }
+  if (urls.size === 0) throw new Error("no functions to deliver to: give --functions-url BASE or --function NAME=URL");
+  return [...urls].map(([name, url]) => ({ name, url, resources: known.get(name)!.resources, concurrency: o.concurrency }));
+}
+
+export function register(program: Command): void {
+  program
+    .command("dispatch")
+    .description("deliver events from NATS JetStream to functions over HTTP (binary-mode CloudEvents)")
+    .option("--nats <url>", "NATS URL (default: $NATS_URL, else the local stack's, else nats://127.0.0.1:4222)")
+    .option("--cluster-name <name>", "cluster whose events to deliver", "local")
+    .option("--functions-url <base>", "every function at BASE/<name> (default: the local stack's function host when no --function)")
+    .option("--function <name=url>", "one function's URL (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--concurrency <n>", "calls in flight per function", "16")
+    .option("--ack-wait <duration>", "ack wait per delivery (heartbeats extend it)", "30s")
+    .option("--max-deliver <n>", "deliveries before a message is dead-lettered", String(DEFAULT_DELIVERY_POLICY.maxDeliver))
+    .option("--data-dir <dir>", "local stack directory (for defaults from endpoints.json)", ".snapflow")
+    .action(async (o: DispatchOptions) => {
+      const cluster = assertToken("cluster name", o.clusterName);
+      const functionsUrl = o.functionsUrl ?? (o.function.length === 0 ? readEndpoints(o.dataDir)?.functions : undefined);
+      const targets = functionTargets({ functionsUrl, function: o.function, concurrency: Number(o.concurrency) });
+      const log = createLogger({ name: "snapflow-dispatcher", base: { cluster } });
+      const nc = await connectNats(resolveNatsUrl(o.nats, o.dataDir), "snapflow-dispatcher");
+      await ensureStreams(await jetstreamManager(nc));
+      const policy = { ...DEFAULT_DELIVERY_POLICY, ackWaitMs: parseDuration(o.ackWait), maxDeliver: Number(o.maxDeliver) };
+      const dispatcher = await startDispatcher({ nc, cluster, functions: targets, policy, log });
+      log.info({ functions: targets.map((t) => `${t.name} → ${t.url}`) }, "dispatching");
+      const signal = await untilSignal();
+      log.info({ signal }, "draining");
+      await dispatcher.drain();
+      await nc.drain();
+    });
+}
