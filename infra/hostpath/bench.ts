@@ -55,7 +55,6 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
   const totalBytes = options.totalBytes ?? 1024 ** 3;
   const rounds = options.rounds ?? 3;
   const durable = options.durable ?? true;
-  const fileBytes = Math.floor(totalBytes / files);
 
   const root = await fs.mkdtemp(path.join(options.dir ?? os.tmpdir(), "snapflow-bench-driver-"));
   const endpoint = `unix://${path.join(root, "csi.sock")}`;
@@ -77,7 +76,7 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
     });
     const volume = created.volume!;
     const source = volume.volumeContext.hostPath!;
-    await fillTree(source, files, fileBytes);
+    await fillTree(source, files, totalBytes);
     await syncDisk(root);
 
     const snapshotMs: number[] = [];
@@ -120,7 +119,7 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
     const ratio = round3(medianSnapshotMs / medianCpMs);
     return {
       files,
-      bytes: fileBytes * files,
+      bytes: totalBytes,
       rounds,
       durable,
       reflink: await supportsReflink(root),
@@ -142,17 +141,20 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
   }
 }
 
-/** `files` files of `fileBytes` each in a few subdirectories; contents differ per file. */
-async function fillTree(dir: string, files: number, fileBytes: number): Promise<void> {
-  const block = randomBytes(fileBytes);
+/** `totalBytes` spread over `files` files (sizes differ by at most one byte) in ten subdirectories. */
+async function fillTree(dir: string, files: number, totalBytes: number): Promise<void> {
+  const base = Math.floor(totalBytes / files);
+  const remainder = totalBytes % files;
+  const block = randomBytes(base + 1);
   const subdirs = 10;
   for (let d = 0; d < subdirs; d++) await fs.mkdir(path.join(dir, `dir-${d}`));
   let next = 0;
   const writer = async () => {
     while (next < files) {
       const i = next++;
-      const content = Buffer.from(block);
-      content.writeUInt32LE(i, 0);
+      // A private copy per file, stamped with its index, so that no two files are identical.
+      const content = Buffer.from(block.subarray(0, base + (i < remainder ? 1 : 0)));
+      if (content.length >= 4) content.writeUInt32LE(i, 0);
       await fs.writeFile(path.join(dir, `dir-${i % subdirs}`, `file-${i}.bin`), content);
     }
   };
