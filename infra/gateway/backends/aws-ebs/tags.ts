@@ -1,7 +1,7 @@
 // Tag keys the backend writes and searches by. Where the EBS CSI driver has a key, the same key is
 // used, so snapshots and volumes look alike whichever of the two made them and AWS tooling that
 // knows the driver's tags (cost reports, cleanup scripts) keeps working.
-import type { Tag, TagSpecification, ResourceType } from "@aws-sdk/client-ec2";
+import type { ResourceType, TagSpecification } from "@aws-sdk/client-ec2";
 
 /** EBS CSI driver: the CSI CreateSnapshot name; the idempotency key of a snapshot. */
 export const SNAPSHOT_NAME_TAG = "CSIVolumeSnapshotName";
@@ -56,10 +56,6 @@ export function tagSpecification(resourceType: ResourceType, tags: Record<string
     ResourceType: resourceType,
     Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
   };
-}
-
-export function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
-  return tags?.find((t) => t.Key === key)?.Value;
 }
 
 /**
