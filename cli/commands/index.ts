@@ -3,6 +3,7 @@ import { register as registerAudit } from "./audit.js";
 import { register as registerBenchDriver } from "./bench-driver.js";
 import { register as registerBenchEvents } from "./bench-events.js";
 import { register as registerBenchFunctions } from "./bench-functions.js";
+import { register as registerBenchValidation } from "./bench-validation.js";
 import { register as registerCluster } from "./cluster.js";
 import { register as registerCrds } from "./crds.js";
 import { register as registerDispatch } from "./dispatch.js";
@@ -13,7 +14,7 @@ import { register as registerUp } from "./up.js";
 import { register as registerWatch } from "./watch.js";
 
 // One line per subcommand module; each exports `register(program)`.
-const modules: Array<(program: Command) => void> = [registerCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions];
+const modules: Array<(program: Command) => void> = [registerCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation];
 
 export function registerCommands(program: Command): void {
   for (const register of modules) register(program);

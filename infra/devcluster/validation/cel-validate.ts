@@ -1,7 +1,7 @@
 // The CEL pass: every node that has a value and rules gets its rules evaluated with `self` bound to
 // that value; transition rules (oldSelf) only where the old object correlates. Results are mapped to
 // field errors as kube-apiserver v1.32 words them (validation.go in apiextensions-apiserver).
-import { oldSelfBinding, runMessageExpression, runRule, toCel, type CompiledRule } from "./cel.js";
+import { oldSelfBinding, runMessageExpression, runRule, toCel, type CelCache, type CompiledRule } from "./cel.js";
 import { fieldErrors, ROOT_FIELD, type FieldError } from "./errors.js";
 import { isObject, jsonEqual } from "./json.js";
 import type { SchemaNode } from "./node.js";
@@ -35,9 +35,17 @@ function errorForReason(rule: CompiledRule, field: string, typeName: string, det
   }
 }
 
-export function validateRules(node: SchemaNode, value: unknown, old: Old, field: string, isRoot: boolean, out: FieldError[]): void {
+export function validateRules(
+  node: SchemaNode,
+  value: unknown,
+  old: Old,
+  field: string,
+  isRoot: boolean,
+  out: FieldError[],
+  cache: CelCache = new WeakMap(),
+): void {
   if (value === null || value === undefined || !node.rulesBelow) return;
-  if (node.rules.length > 0) evaluateRules(node, value, old, field, isRoot, out);
+  if (node.rules.length > 0) evaluateRules(node, value, old, field, isRoot, out, cache);
 
   if (Array.isArray(value)) {
     if (!node.items) return;
@@ -45,7 +53,7 @@ export function validateRules(node: SchemaNode, value: unknown, old: Old, field:
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       const oldItem = oldByKey && isObject(item) ? (oldByKey.get(listMapKey(node, item)) ?? NO_OLD) : NO_OLD;
-      validateRules(node.items, item, oldItem, `${field}[${i}]`, false, out);
+      validateRules(node.items, item, oldItem, `${field}[${i}]`, false, out, cache);
     }
     return;
   }
@@ -54,16 +62,24 @@ export function validateRules(node: SchemaNode, value: unknown, old: Old, field:
     for (const [key, childNode] of node.properties) {
       if (isRoot && key === "metadata") continue;
       if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-      validateRules(childNode, value[key], oldChild(old, key), child(field, key), false, out);
+      validateRules(childNode, value[key], oldChild(old, key), child(field, key), false, out, cache);
     }
   } else if (typeof node.additionalProperties === "object") {
     for (const key of Object.keys(value)) {
-      validateRules(node.additionalProperties, value[key], oldChild(old, key), `${field}[${key}]`, false, out);
+      validateRules(node.additionalProperties, value[key], oldChild(old, key), `${field}[${key}]`, false, out, cache);
     }
   }
 }
 
-function evaluateRules(node: SchemaNode, value: unknown, old: Old, field: string, isRoot: boolean, out: FieldError[]): void {
+function evaluateRules(
+  node: SchemaNode,
+  value: unknown,
+  old: Old,
+  field: string,
+  isRoot: boolean,
+  out: FieldError[],
+  cache: CelCache,
+): void {
   const hasOld = old !== NO_OLD && old !== null && old !== undefined;
   // Ratcheting: a rule that does not look at oldSelf is not re-judged on an unchanged value.
   const unchanged = hasOld && jsonEqual(value, old);
@@ -75,10 +91,10 @@ function evaluateRules(node: SchemaNode, value: unknown, old: Old, field: string
     } else if (unchanged) {
       continue;
     }
-    self ??= toCel(node, value, isRoot);
+    self ??= toCel(node, value, isRoot, cache);
     const activation: Record<string, unknown> = { self };
     if (rule.usesOldSelf) {
-      if (hasOld) oldSelf ??= toCel(node, old, isRoot);
+      if (hasOld) oldSelf ??= toCel(node, old, isRoot, cache);
       activation.oldSelf = oldSelfBinding(rule, hasOld ? oldSelf : null, hasOld);
     }
     const outcome = runRule(rule, activation);

@@ -213,8 +213,25 @@ const ROOT_METADATA_FIELDS = ["name", "generateName"] as const;
  * A JSON value as CEL sees it under `node`: declared properties under their escaped names,
  * additionalProperties maps with raw keys, integers as BigInt, undeclared fields left out.
  */
-export function toCel(node: SchemaNode | undefined, value: unknown, isRoot = false): unknown {
+export function toCel(node: SchemaNode | undefined, value: unknown, isRoot = false, cache?: CelCache): unknown {
   if (value === null || value === undefined) return null;
+  if (cache && typeof value === "object") {
+    const hit = cache.get(value);
+    if (hit !== undefined) return hit;
+    const converted = convert(node, value, isRoot, cache);
+    cache.set(value, converted);
+    return converted;
+  }
+  return convert(node, value, isRoot, cache);
+}
+
+/**
+ * Converted values by the JSON value they came from, for one validate call: rules on nested nodes
+ * reuse what the conversion for an outer node's rules already built.
+ */
+export type CelCache = WeakMap<object, unknown>;
+
+function convert(node: SchemaNode | undefined, value: unknown, isRoot: boolean, cache: CelCache | undefined): unknown {
   if (typeof value === "number") {
     if (!node) return Number.isInteger(value) ? BigInt(value) : value;
     if (node.type === "number") return value;
@@ -223,14 +240,14 @@ export function toCel(node: SchemaNode | undefined, value: unknown, isRoot = fal
   if (typeof value !== "object") return value;
   if (Array.isArray(value)) {
     const items = node?.items;
-    return value.map((v) => toCel(items, v));
+    return value.map((v) => toCel(items, v, false, cache));
   }
   const obj = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   if (!node || (!node.properties && node.additionalProperties === undefined)) {
     // Free-form (preserve-unknown-fields) objects: visible as they are.
     if (node && !node.preserveUnknownFields && !node.embeddedResource) return out;
-    for (const k of Object.keys(obj)) out[k] = toCel(undefined, obj[k]);
+    for (const k of Object.keys(obj)) out[k] = toCel(undefined, obj[k], false, cache);
     return out;
   }
   if (node.properties) {
@@ -238,11 +255,11 @@ export function toCel(node: SchemaNode | undefined, value: unknown, isRoot = fal
       if (!(name in obj) || obj[name] === null) continue;
       const celName = node.celNames.get(name);
       if (celName === undefined) continue;
-      out[celName] = toCel(child, obj[name]);
+      out[celName] = toCel(child, obj[name], false, cache);
     }
   } else if (typeof node.additionalProperties === "object") {
     const ap = node.additionalProperties;
-    for (const k of Object.keys(obj)) out[k] = toCel(ap, obj[k]);
+    for (const k of Object.keys(obj)) out[k] = toCel(ap, obj[k], false, cache);
   }
   if (isRoot || node.embeddedResource) {
     // kube exposes apiVersion, kind and metadata.name/generateName of (embedded) objects.
