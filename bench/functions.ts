@@ -1,0 +1,199 @@
+// Function-side benchmark against the embedded dev cluster:
+//  1. kube client: GETs per second and latency, snapflow's keep-alive HTTP client vs client-node's
+//     generated API (which builds a new agent, hence a new connection, per call);
+//  2. function framework: events per second and latency through the full handler (CloudEvent parse
+//     and validation, re-read, reconcile, audit reply), for a "nothing to do" event (one GET) and a
+//     "done" event (GET + conditional PATCH + Event write).
+import { mkdtempSync, rmSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import type { KubeObject } from "../shared/api/meta.js";
+import { RESOURCES } from "../shared/api/resources.js";
+import { createFunctionHandler } from "../shared/function/app.js";
+import type { SnapflowFunction } from "../shared/function/types.js";
+import { GatewayError, type GatewayClient } from "../shared/gateway/types.js";
+import { createKubeClient } from "../shared/kube/http-client.js";
+
+export interface LatencyFigures {
+  operations: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface FunctionsBenchResult {
+  benchmark: "functions";
+  when: string;
+  machine: { cpus: number; node: string };
+  concurrency: number;
+  kubeGet: { snapflowClient: LatencyFigures; clientNode: LatencyFigures; speedup: number };
+  framework: { nothing: LatencyFigures; done: LatencyFigures };
+}
+
+/**
+ * The dev cluster in its own process (`snapflow cluster`), as in a real deployment: measuring the
+ * client with the API server in the same event loop would mostly measure the server.
+ */
+async function startClusterProcess(dataDir: string): Promise<{ kubeconfigPath: string; close(): Promise<void> }> {
+  const child = spawn(process.execPath, ["bin/snapflow.mjs", "cluster", "--data-dir", dataDir, "--random-ports"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  const kubeconfigPath = await new Promise<string>((resolve, reject) => {
+    lines.on("line", (line) => {
+      const m = /^kubeconfig: (.+)$/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`dev cluster exited (${code}): ${stderr}`)));
+  });
+  return {
+    kubeconfigPath,
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+export interface FunctionsBenchOptions {
+  /** Operations per measurement (default 2000). */
+  operations?: number;
+  /** Requests in flight (default 16). */
+  concurrency?: number;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Runs `op(i)` for i in [0, n) with `concurrency` in flight; returns throughput and latency. */
+async function measure(n: number, concurrency: number, op: (i: number) => Promise<void>): Promise<LatencyFigures> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { operations: n, seconds: round(seconds), perSecond: round(n / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+}
+
+const MARK = "bench.snapflow.dev/seen";
+
+/** Marks the object once (done), then has nothing to do: the shape of every level-triggered function. */
+const markFunction: SnapflowFunction = {
+  name: "mark",
+  component: "snapflow-bench",
+  resources: ["volumesnapshots"],
+  async reconcile(ctx) {
+    const obj = ctx.object!;
+    if (obj.metadata.annotations?.[MARK]) return { kind: "nothing", why: "already marked" };
+    await ctx.kube.patch(RESOURCES.volumesnapshots, obj.metadata.name!, obj.metadata.namespace, {
+      metadata: { resourceVersion: obj.metadata.resourceVersion, annotations: { [MARK]: ctx.event.id } },
+    });
+    await ctx.recorder.record(obj, { type: "Normal", reason: "Marked", message: "marked by the benchmark" });
+    return { kind: "done", did: ["marked"] };
+  },
+};
+
+const noGateway = new Proxy({} as GatewayClient, {
+  get: (_t, p) => (p === "forUid" || p === "then" ? undefined : async () => {
+    throw new GatewayError("UNAVAILABLE", "the benchmark has no gateway");
+  }),
+});
+
+function eventRequest(obj: KubeObject): Request {
+  const { uid, resourceVersion, name, namespace } = obj.metadata;
+  return new Request("http://bench/", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "ce-specversion": "1.0",
+      "ce-id": `${uid}.${resourceVersion}.added`,
+      "ce-source": "/clusters/bench",
+      "ce-type": "dev.snapflow.k8s.volumesnapshots.added",
+      "ce-subject": uid!,
+      "ce-cluster": "bench",
+      "ce-namespace": namespace!,
+      "ce-name": name!,
+      "ce-resourceversion": resourceVersion!,
+      "ce-kind": "volumesnapshot",
+    },
+    body: JSON.stringify(obj),
+  });
+}
+
+export async function runFunctionsBench(options: FunctionsBenchOptions = {}): Promise<FunctionsBenchResult> {
+  const n = options.operations ?? 2000;
+  const concurrency = options.concurrency ?? 16;
+  const dir = mkdtempSync(join(tmpdir(), "snapflow-bench-functions-"));
+  const cluster = await startClusterProcess(join(dir, "data"));
+  const kube = createKubeClient(cluster.kubeconfigPath);
+  try {
+    const objects: KubeObject[] = [];
+    await measure(n, concurrency, async (i) => {
+      objects[i] = await kube.create(RESOURCES.volumesnapshots, {
+        metadata: { name: `bench-${i}`, namespace: "default" },
+        spec: { source: { persistentVolumeClaimName: "data" } },
+      } as KubeObject);
+    });
+
+    // Warm both sides (JIT, connection pools) before anything is timed.
+    await measure(n, concurrency, async (i) => {
+      await kube.get(RESOURCES.volumesnapshots, `bench-${i}`, "default");
+    });
+    const snapflowClient = await measure(n, concurrency, async (i) => {
+      await kube.get(RESOURCES.volumesnapshots, `bench-${i}`, "default");
+    });
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const clientNode = await measure(n, concurrency, async (i) => {
+      await custom.getNamespacedCustomObject({ group: "snapshot.storage.k8s.io", version: "v1", namespace: "default", plural: "volumesnapshots", name: `bench-${i}` });
+    });
+
+    const handle = createFunctionHandler(markFunction, { kube, clusterName: "bench", gateway: noGateway });
+    const check = async (res: Response, want: string) => {
+      const record = (await res.json()) as { outcome: string; message?: string };
+      if (record.outcome !== want) throw new Error(`expected ${want}, got ${record.outcome}: ${record.message ?? ""}`);
+    };
+    const done = await measure(n, concurrency, async (i) => check(await handle(eventRequest(objects[i]!)), "done"));
+    const nothing = await measure(n, concurrency, async (i) => check(await handle(eventRequest(objects[i]!)), "nothing"));
+
+    return {
+      benchmark: "functions",
+      when: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      concurrency,
+      kubeGet: { snapflowClient, clientNode, speedup: round(snapflowClient.perSecond / clientNode.perSecond) },
+      framework: { nothing, done },
+    };
+  } finally {
+    kube.close();
+    await cluster.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function writeFunctionsBench(result: FunctionsBenchResult, file = join("bench-results", "functions.json")): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+}
