@@ -113,7 +113,10 @@ export function invalidStatus(kind: string, group: string, name: string, errors:
     apiVersion: "v1",
     metadata: {},
     status: "Failure",
-    message: `${qualifiedKind} ${JSON.stringify(name)} is invalid: ${aggregateMessage(errors)}`,
+    message:
+      errors.length === 0
+        ? `${qualifiedKind} ${JSON.stringify(name)} is invalid`
+        : `${qualifiedKind} ${JSON.stringify(name)} is invalid: ${aggregateMessage(errors)}`,
     reason: "Invalid",
     details,
     code: 422,

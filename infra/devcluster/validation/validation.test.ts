@@ -594,6 +594,10 @@ describe("invalidStatus", () => {
     });
   });
 
+  it("says only `is invalid` when there is no field error to name", () => {
+    expect(invalidStatus("Widget", "example.com", "w", []).message).toBe('Widget.example.com "w" is invalid');
+  });
+
   it("brackets several errors, drops repeated messages, and leaves out an empty group", () => {
     const status = invalidStatus("Widget", "", "w", [one, two, one]);
     expect(status.message).toBe('Widget "w" is invalid: [spec.source: Invalid value: "object": one of them, spec.b: Required value]');
