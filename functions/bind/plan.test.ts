@@ -71,7 +71,7 @@ describe("bind: class resolution", () => {
     const vs = newSnapshot();
     const plan = planSnapshot(state({ snapshot: vs, pvc, pv, classes }));
     const message = `Failed to set default snapshot class with error ${err}`;
-    expect(plan.steps).toEqual([ev(vs, "Warning", "SetDefaultSnapshotClassFailed", message), statusVs(errorStatus(vs, message, false), false)]);
+    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, false), false), ev(vs, "Warning", "SetDefaultSnapshotClassFailed", message)]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
 
@@ -84,7 +84,7 @@ describe("bind: class resolution", () => {
   ])("%s → SetDefaultSnapshotClassFailed with upstream's text", (_, found, err) => {
     const vs = newSnapshot();
     const plan = planSnapshot(state({ snapshot: vs, ...found, classes: [newClass("gold", { isDefault: true })] }));
-    expect(plan.steps[0]).toEqual(ev(vs, "Warning", "SetDefaultSnapshotClassFailed", `Failed to set default snapshot class with error ${err}`));
+    expect(plan.steps[1]).toEqual(ev(vs, "Warning", "SetDefaultSnapshotClassFailed", `Failed to set default snapshot class with error ${err}`));
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -92,7 +92,7 @@ describe("bind: class resolution", () => {
     const vs = newSnapshot({ className: "missing", status: { readyToUse: true, boundVolumeSnapshotContentName: "snapcontent-snapuid1" } });
     const plan = planSnapshot(state({ snapshot: vs }));
     const message = 'Failed to get snapshot class with error volumesnapshotclass.snapshot.storage.k8s.io "missing" not found';
-    expect(plan.steps).toEqual([ev(vs, "Warning", "GetSnapshotClassFailed", message), statusVs(errorStatus(vs, message, false), false)]);
+    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, false), false), ev(vs, "Warning", "GetSnapshotClassFailed", message)]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -196,7 +196,7 @@ describe("bind: dynamic snapshot", () => {
   ])("%s → SnapshotContentCreationFailed, readyToUse false", (_, found, message) => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls], ...found }));
-    expect(writes(plan)).toEqual([ev(vs, "Warning", "SnapshotContentCreationFailed", message), statusVs(errorStatus(vs, message, true), false)]);
+    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true), false), ev(vs, "Warning", "SnapshotContentCreationFailed", message)]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -204,7 +204,7 @@ describe("bind: dynamic snapshot", () => {
     const vs = newSnapshot({ className: "bad", finalizers: [AS_SOURCE] });
     const bad = newClass("bad", { parameters: { "csi.storage.k8s.io/snapshotter-secret-name": "x" } });
     const plan = planSnapshot(state({ snapshot: vs, classes: [bad], pvc: newClaim({ finalizers: [FINALIZERS.pvcAsSource] }), pv }));
-    expect(writes(plan)[0]).toEqual(
+    expect(writes(plan)[1]).toEqual(
       ev(
         vs,
         "Warning",
@@ -222,11 +222,13 @@ describe("bind: dynamic snapshot", () => {
     const ready = withStatus(withBound, { boundVolumeSnapshotContentName: "snapcontent-snapuid1", readyToUse: true, creationTime: CREATED_ISO, restoreSize: "1Gi" });
     expect(writes(plan)).toEqual([
       updateVs(withBound),
+      statusVs(ready),
       ev(withBound, "Normal", "SnapshotCreated", "Snapshot default/snap-1 was successfully created by the CSI driver."),
       ev(withBound, "Normal", "SnapshotReady", "Snapshot default/snap-1 is ready to use."),
-      statusVs(ready),
     ]);
     expect(metrics(plan)).toEqual(["start CreateSnapshot", "start CreateSnapshotAndReady", "record CreateSnapshot", "record CreateSnapshotAndReady"]);
+    // Events and metric records come only after the status write they report.
+    expect(plan.steps.findIndex((s) => s.op === "updateStatus")).toBeLessThan(plan.steps.findIndex((s) => s.op === "metric" && s.mark.kind === "record"));
   });
 
   it("a Retain content never gets the bound finalizer on its snapshot", () => {
@@ -257,7 +259,7 @@ describe("bind: dynamic snapshot", () => {
   ])("%s → %s", (_, content, reason, message) => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls], contents: { "snapcontent-snapuid1": content } }));
-    expect(writes(plan)).toEqual([ev(vs, "Warning", reason, message), statusVs(errorStatus(vs, message, true), false)]);
+    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true), false), ev(vs, "Warning", reason, message)]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -266,7 +268,7 @@ describe("bind: dynamic snapshot", () => {
     vs.spec.source = { persistentVolumeClaimName: "a", volumeSnapshotContentName: "b" };
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls] }));
     const message = "Exactly one of PersistentVolumeClaimName and VolumeSnapshotContentName should be set";
-    expect(plan.steps).toEqual([ev(vs, "Warning", "SnapshotValidationError", message), statusVs(errorStatus(vs, message, true), false)]);
+    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, true), false), ev(vs, "Warning", "SnapshotValidationError", message)]);
     expect(plan.verdict).toEqual({ kind: "invalid", message });
   });
 
@@ -290,8 +292,8 @@ describe("bind: ready snapshot", () => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE, BOUND], status: readyStatus });
     const plan = planSnapshot(state({ snapshot: vs, classes: [newClass("gold")] }));
     expect(writes(plan)).toEqual([
-      ev(vs, "Warning", "SnapshotContentMissing", "VolumeSnapshotContent is missing"),
       statusVs(errorStatus(vs, "VolumeSnapshotContent is missing", true), false),
+      ev(vs, "Warning", "SnapshotContentMissing", "VolumeSnapshotContent is missing"),
     ]);
     expect(plan.verdict).toEqual({ kind: "done" });
   });
@@ -302,8 +304,9 @@ describe("bind: ready snapshot", () => {
       state({ snapshot: vs, contents: { "pre-1": newContent({ name: "pre-1", snapshotHandle: "h", className: "" }), other: newContent({ name: "other", snapshotName: "x" }) } }),
     );
     const withBound = { ...vs, metadata: { ...vs.metadata, finalizers: [AS_SOURCE, BOUND] } };
-    expect(writes(plan).slice(0, 2)).toEqual([
+    expect(writes(plan)).toEqual([
       updateVs(withBound),
+      statusVs(errorStatus(withBound, "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly", true), false),
       ev(withBound, "Warning", "SnapshotMisbound", "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly"),
     ]);
     expect(plan.verdict.kind).toBe("requeue");
@@ -323,9 +326,9 @@ describe("bind: static (pre-provisioned) binding", () => {
         object: bound,
         onFailure: { on: vs, reason: "SnapshotBindFailed", message: "Snapshot failed to bind VolumeSnapshotContent, {err}" },
       },
+      statusVs(withStatus(vs, { boundVolumeSnapshotContentName: "pre-1", readyToUse: true, creationTime: CREATED_ISO, restoreSize: "2Ki" })),
       ev(vs, "Normal", "SnapshotCreated", "Snapshot default/snap-1 was successfully created by the CSI driver."),
       ev(vs, "Normal", "SnapshotReady", "Snapshot default/snap-1 is ready to use."),
-      statusVs(withStatus(vs, { boundVolumeSnapshotContentName: "pre-1", readyToUse: true, creationTime: CREATED_ISO, restoreSize: "2Ki" })),
     ]);
     expect(metrics(plan)).toContain("start CreateSnapshot");
   });
@@ -346,7 +349,7 @@ describe("bind: static (pre-provisioned) binding", () => {
   ])("%s → %s", (_, content, reason, message) => {
     const vs = newSnapshot({ content: "pre-1", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, contents: { "pre-1": content } }));
-    expect(writes(plan)).toEqual([ev(vs, "Warning", reason, message), statusVs(errorStatus(vs, message, true), false)]);
+    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true), false), ev(vs, "Warning", reason, message)]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -369,7 +372,7 @@ describe("bind: group members", () => {
       status: { volumeGroupSnapshotHandle: "G" },
     };
     const plan = planSnapshot(state({ snapshot: vs, contents: { "snapcontent-m": content }, groupContents: [group] }));
-    const last = plan.steps.at(-1);
+    const last = plan.steps.find((s) => s.op === "updateStatus");
     expect(last?.op === "updateStatus" && last.object.metadata.name).toBe("snap-1");
     expect(last?.op === "updateStatus" && (last.object as VolumeSnapshot).status).toEqual({
       boundVolumeSnapshotContentName: "snapcontent-m",

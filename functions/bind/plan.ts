@@ -103,8 +103,9 @@ class Planner {
   errorStatus(reason: string, message: string, setReadyFalse: boolean): void {
     const updated = snapshotWithError(this.current, message, setReadyFalse, this.s.nowMs);
     if (!updated) return;
-    this.event("Warning", reason, message);
+    // Event after the write: a conflict is retried, and must not leave a stray Warning behind.
     this.steps.push({ op: "updateStatus", resource: SNAPSHOT, object: updated });
+    this.event("Warning", reason, message);
     this.current = updated;
   }
 
@@ -375,17 +376,7 @@ function statusFromContent(
   }
   const change = snapshotStatusFromContent(p.current, content, groupName);
   if (!change.changed) return done(p.steps);
-  if (change.created) {
-    p.steps.push({ op: "metric", mark: { kind: "record", key: key("CreateSnapshot", content), status: "success", startedAt: vs.metadata.creationTimestamp } });
-    p.event("Normal", REASONS.snapshotCreated, MSG.snapshotCreated(vs.metadata.namespace, vs.metadata.name));
-  }
-  if (change.becameReady) {
-    p.steps.push({
-      op: "metric",
-      mark: { kind: "record", key: key("CreateSnapshotAndReady", content), status: "success", startedAt: vs.metadata.creationTimestamp },
-    });
-    p.event("Normal", REASONS.snapshotReady, MSG.snapshotReady(vs.metadata.namespace, vs.metadata.name));
-  }
+  const before = p.current;
   const updated = clone(p.current);
   updated.status = change.status;
   p.steps.push({
@@ -395,6 +386,18 @@ function statusFromContent(
     onFailure: { on: updated, reason: REASONS.snapshotStatusUpdateFailed, message: MSG.statusUpdateFailed("{err}") },
   });
   p.current = updated;
+  // Events and metrics once the status is stored, so a retried conflict never reports twice.
+  if (change.created) {
+    p.steps.push({ op: "metric", mark: { kind: "record", key: key("CreateSnapshot", content), status: "success", startedAt: vs.metadata.creationTimestamp } });
+    p.steps.push({ op: "event", on: before, type: "Normal", reason: REASONS.snapshotCreated, message: MSG.snapshotCreated(vs.metadata.namespace, vs.metadata.name) });
+  }
+  if (change.becameReady) {
+    p.steps.push({
+      op: "metric",
+      mark: { kind: "record", key: key("CreateSnapshotAndReady", content), status: "success", startedAt: vs.metadata.creationTimestamp },
+    });
+    p.steps.push({ op: "event", on: before, type: "Normal", reason: REASONS.snapshotReady, message: MSG.snapshotReady(vs.metadata.namespace, vs.metadata.name) });
+  }
   return done(p.steps);
 }
 

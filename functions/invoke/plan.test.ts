@@ -85,8 +85,8 @@ describe("invoke: creating a snapshot", () => {
     const message = `Failed to create snapshot: failed to take snapshot of the volume vol-1: ${JSON.stringify(err)}`;
     expect(plan.steps).toEqual([
       ...(final ? [update(base)] : []),
-      warn(base, "SnapshotCreationFailed", message),
       updateStatus({ ...base, status: { readyToUse: false, error: { time: NOW_ISO, message } } }),
+      warn(base, "SnapshotCreationFailed", message),
     ]);
     expect(plan.verdict.kind).toBe("requeue");
   });
@@ -121,7 +121,7 @@ describe("invoke: creating a snapshot", () => {
     const plan = planInvoke({ content: c, ...(cls ? { snapshotClass: cls } : {}), nowMs: NOW });
     const message = `Failed to create snapshot: ${err}`;
     expect(plan.call).toBeUndefined();
-    expect(plan.steps).toEqual([warn(c, "SnapshotCreationFailed", message), updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } })]);
+    expect(plan.steps).toEqual([updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }), warn(c, "SnapshotCreationFailed", message)]);
   });
 
   it("never calls CreateSnapshot for a group member", () => {
@@ -164,8 +164,8 @@ describe("invoke: pre-provisioned contents", () => {
     const c = staticContent();
     const message = "Failed to check and update snapshot content: can not find snapshot for snapshotID h-1";
     expect(afterList(c, "h-1", { ok: true, value: [] }, NOW).steps).toEqual([
-      warn(c, "SnapshotContentCheckandUpdateFailed", message),
       updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }),
+      warn(c, "SnapshotContentCheckandUpdateFailed", message),
     ]);
   });
 
@@ -178,7 +178,7 @@ describe("invoke: pre-provisioned contents", () => {
   it("a list failure is wrapped as upstream does", () => {
     const c = staticContent();
     const after = afterList(c, "h-1", { ok: false, failure: { code: "UNAVAILABLE", message: "down" } }, NOW);
-    expect(after.steps[0]).toEqual(
+    expect(after.steps[1]).toEqual(
       warn(c, "SnapshotContentCheckandUpdateFailed", 'Failed to check and update snapshot content: failed to list snapshot for content pre-1: "rpc error: code = Unavailable desc = down"'),
     );
     expect(after.verdict.kind).toBe("requeue");

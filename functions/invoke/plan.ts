@@ -96,7 +96,8 @@ function errorDelay(content: VolumeSnapshotContent, nowMs: number): number {
 function failContent(content: VolumeSnapshotContent, steps: Step[], reason: string, message: string, nowMs: number): InvokePlan {
   const updated = contentWithError(content, message, nowMs);
   const out = [...steps];
-  if (updated) out.push(event(content, "Warning", reason, message), { op: "updateStatus", resource: CONTENT, object: updated });
+  // Event after the write: a conflict is retried, and must not leave a stray Warning behind.
+  if (updated) out.push({ op: "updateStatus", resource: CONTENT, object: updated }, event(content, "Warning", reason, message));
   return { steps: out, verdict: { kind: "requeue", afterMs: errorDelay(content, nowMs), reason: message } };
 }
 

@@ -32,7 +32,9 @@ function errorText(err: unknown): string {
 }
 
 async function reportFailure(ctx: StepContext, failure: FailureEvent | undefined, err: unknown): Promise<void> {
-  if (!failure) return;
+  // A conflict only means "someone wrote first": the event is redelivered and decided afresh. Upstream
+  // records these as Warnings (its issue #525), which backup tools then mistake for failures.
+  if (!failure || (err instanceof KubeApiError && err.isConflict)) return;
   await recordSafely(ctx, failure.on, "Warning", failure.reason, failure.message.replace("{err}", errorText(err)), failure.component);
 }
 
