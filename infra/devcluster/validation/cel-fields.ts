@@ -85,3 +85,11 @@ export function undefinedFieldError(ast: unknown, self: SchemaNode, selfIsRoot: 
   visit(ast);
   return problem;
 }
+
+/** Whether the rule mentions the variable oldSelf (a word inside a string literal does not count). */
+export function referencesOldSelf(ast: unknown): boolean {
+  if (Array.isArray(ast)) return ast.some(referencesOldSelf);
+  if (!isAst(ast)) return false;
+  if (ast.op === "id") return ast.args === "oldSelf";
+  return referencesOldSelf(ast.args);
+}

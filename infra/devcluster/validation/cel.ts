@@ -3,7 +3,7 @@
 // integers as CEL ints, undeclared fields invisible).
 import { Environment, Optional, type ParseResult } from "@marcbachmann/cel-js";
 import type { ValidationRule } from "../../../shared/api/crd.js";
-import { undefinedFieldError } from "./cel-fields.js";
+import { referencesOldSelf, undefinedFieldError } from "./cel-fields.js";
 import { CrdCompileError } from "./compile-error.js";
 import type { FieldErrorType } from "./errors.js";
 import type { SchemaNode } from "./node.js";
@@ -28,8 +28,6 @@ const plainEnv = new Environment({ enableOptionalTypes: true })
 const optionalOldSelfEnv = new Environment({ enableOptionalTypes: true })
   .registerVariable("self", "dyn")
   .registerVariable("oldSelf", "optional<dyn>");
-
-const OLD_SELF = /\boldSelf\b/;
 
 const REASONS: Record<string, FieldErrorType> = {
   FieldValueInvalid: "FieldValueInvalid",
@@ -70,7 +68,7 @@ export function compileRule(
   if (undefinedField !== undefined) {
     throw new CrdCompileError(`${where}.rule: Invalid value: ${JSON.stringify(rule.rule)}: compilation failed: ${undefinedField}`);
   }
-  const usesOldSelf = OLD_SELF.test(rule.rule);
+  const usesOldSelf = referencesOldSelf(program.ast);
   if (usesOldSelf && !correlatable) {
     throw new CrdCompileError(
       `${where}.rule: Invalid value: ${JSON.stringify(rule.rule)}: oldSelf cannot be used on the uncorrelatable portion of the schema`,
@@ -96,7 +94,7 @@ export function compileRule(
       );
     }
   }
-  if (rule.message !== undefined && rule.message.trim() === "" && rule.message !== "") {
+  if (rule.message !== undefined && rule.message !== "" && rule.message.trim() === "") {
     throw new CrdCompileError(`${where}.message: Invalid value: ${JSON.stringify(rule.message)}: message must be non-empty if specified`);
   }
   if (rule.message !== undefined && rule.message.includes("\n")) {

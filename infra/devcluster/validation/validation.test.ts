@@ -404,6 +404,12 @@ describe("CEL mechanics", () => {
     ]);
   });
 
+  it("tells transition rules by the oldSelf variable, not by the word in a string", () => {
+    const v = compile(obj({ s: { type: "string", "x-kubernetes-validations": [{ rule: "self != 'oldSelf'", message: "no" }] } }));
+    // Not a transition rule: it runs on create.
+    expect(write(v, widget({ s: "oldSelf" }))).toEqual(['spec.s: Invalid value: "string": no']);
+  });
+
   it("evaluates optionalOldSelf rules on create too, with oldSelf an optional", () => {
     const v = compile(
       obj({
