@@ -9,7 +9,7 @@ import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES } from "../shared/api/resources.js";
 import type { AuditRecord } from "../shared/function/audit.js";
 import { createKubeClient, type HttpKubeClient } from "../shared/kube/http-client.js";
-import { serveFunctions } from "../cli/commands/function.js";
+import { functionNamed, serveFunctions } from "../cli/commands/function.js";
 import { allFunctions } from "../cli/functions.js";
 import { annotateFunction, MODE, SEEN } from "./support/annotate-function.js";
 import { binaryEvent } from "./support/events.js";
@@ -119,7 +119,7 @@ describe("snapflow functions (process)", () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   });
 
-  function start(args: string[]): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
+  function start(args: string[]): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<number | null> } {
     const child = spawn(process.execPath, ["bin/snapflow.mjs", ...args], { cwd: process.cwd(), stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SNAPFLOW_LOG_LEVEL: "warn" } });
     children.push(child);
     let err = "";
@@ -132,7 +132,7 @@ describe("snapflow functions (process)", () => {
     // Not every test waits for the first line (a refused start never prints one).
     firstLine.catch(() => undefined);
     const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    return { child, firstLine, exit, stderr: () => err };
+    return { child, firstLine, exit };
   }
 
   it("starts, answers health and metrics, and stops on SIGTERM", async () => {
@@ -147,9 +147,9 @@ describe("snapflow functions (process)", () => {
     expect(await p.exit).toBe(0);
   });
 
-  it("refuses an unknown function by name", async () => {
-    const p = start(["function", "no-such-function", "--port", "0", "--kubeconfig", eastConfig]);
-    expect(await p.exit).not.toBe(0);
-    expect(p.stderr()).toContain('unknown function "no-such-function"');
+  it("finds functions by name and refuses unknown ones, listing the known", () => {
+    expect(functionNamed("annotate", [annotateFunction])).toBe(annotateFunction);
+    expect(() => functionNamed("no-such-function", [annotateFunction])).toThrow('unknown function "no-such-function"; known: annotate');
+    expect(() => functionNamed("x", [])).toThrow("no functions are registered");
   });
 });

@@ -123,6 +123,14 @@ export async function serveFunctions(functions: SnapflowFunction[], options: Ser
   };
 }
 
+/** The registered function called `name`; the error lists the known ones. */
+export function functionNamed(name: string, functions: SnapflowFunction[] = allFunctions): SnapflowFunction {
+  const fn = functions.find((f) => f.name === name);
+  if (fn) return fn;
+  const known = functions.map((f) => f.name).join(", ");
+  throw new Error(`unknown function "${name}"; ${known ? `known: ${known}` : "no functions are registered"}`);
+}
+
 function addServeOptions(command: Command): Command {
   return command
     .option("--port <n>", "TCP port (0 = any free port; default: $PORT, else 8080)", port)
@@ -170,12 +178,7 @@ export function register(program: Command): void {
       .argument("<name>", "function to serve")
       .description("serve one function: POST / (and POST /<name>) takes its CloudEvents; /healthz, /metrics"),
   ).action(async (name: string, cli: CliOptions) => {
-    const fn = allFunctions.find((f) => f.name === name);
-    if (!fn) {
-      const known = allFunctions.map((f) => f.name).join(", ");
-      throw new Error(`unknown function "${name}"; ${known ? `known: ${known}` : "no functions are registered"}`);
-    }
-    await run([fn], cli);
+    await run([functionNamed(name)], cli);
   });
 
   addServeOptions(
