@@ -5,6 +5,7 @@ import { Environment, Optional, type ParseResult } from "@marcbachmann/cel-js";
 import type { ValidationRule } from "../../../shared/api/crd.js";
 import { referencesOldSelf, undefinedFieldError } from "./cel-fields.js";
 import { CrdCompileError } from "./compile-error.js";
+import { withKubeLibrary } from "./kube-cel-library.js";
 import type { FieldErrorType } from "./errors.js";
 import type { SchemaNode } from "./node.js";
 
@@ -22,10 +23,10 @@ export interface CompiledRule {
 }
 
 // Both environments are immutable once built and shared by every CRD.
-const plainEnv = new Environment({ enableOptionalTypes: true })
+const plainEnv = withKubeLibrary(new Environment({ enableOptionalTypes: true }))
   .registerVariable("self", "dyn")
   .registerVariable("oldSelf", "dyn");
-const optionalOldSelfEnv = new Environment({ enableOptionalTypes: true })
+const optionalOldSelfEnv = withKubeLibrary(new Environment({ enableOptionalTypes: true }))
   .registerVariable("self", "dyn")
   .registerVariable("oldSelf", "optional<dyn>");
 

@@ -464,6 +464,35 @@ describe("CEL mechanics", () => {
   });
 });
 
+describe("Kubernetes CEL library functions cel-js lacks", () => {
+  const v = compile(
+    obj(
+      { s: { type: "string" }, l: { type: "array", items: { type: "integer" } }, t: { type: "array", items: { type: "string" } } },
+      {
+        "x-kubernetes-validations": [
+          { rule: "self.s.replace('a', 'b') == 'bbc'", message: "replace" },
+          { rule: "self.s.replace('a', 'x', 1) == 'xac'", message: "replace n" },
+          { rule: "self.s.charAt(1) == 'a'", message: "charAt" },
+          { rule: "self.s.find('[bc]+') == 'c'", message: "find" },
+          { rule: "self.s.findAll('[a-z]').size() == 3", message: "findAll" },
+          { rule: "self.l.isSorted() && self.t.isSorted()", message: "isSorted" },
+          { rule: "self.l.sum() == 6 && self.l.min() == 1 && self.l.max() == 3", message: "sum/min/max" },
+        ],
+      },
+    ),
+  );
+
+  it("evaluate as kube's do", () => {
+    expect(write(v, widget({ s: "aac", l: [1, 2, 3], t: ["a", "b"] }))).toEqual([]);
+    expect(write(v, widget({ s: "abc", l: [3, 2, 1], t: ["b", "a"] }))).toEqual([
+      'spec: Invalid value: "object": replace n',
+      'spec: Invalid value: "object": charAt',
+      'spec: Invalid value: "object": find',
+      'spec: Invalid value: "object": isSorted',
+    ]);
+  });
+});
+
 describe("list types", () => {
   const v = compile(
     obj({
