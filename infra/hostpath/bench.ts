@@ -61,6 +61,7 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
   let close: (() => Promise<void>) | undefined;
   try {
     const driver = await HostpathDriver.open({ dataDir: path.join(root, "data"), durable });
+    close = () => driver.close();
     const server = await serveCsi(driver, endpoint);
     const csi = loadCsi();
     const client = new csi.Controller.Client(endpoint, grpc.credentials.createInsecure());

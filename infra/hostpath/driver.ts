@@ -4,6 +4,7 @@ import type * as csi from "../../shared/csi/load.js";
 import type { Outgoing } from "../../shared/csi/load.js";
 import type { DriverCore } from "./core.js";
 import { lockKey } from "./core.js";
+import { lockDataDir, type DirLock } from "./dirlock.js";
 import { createGroupSnapshot, deleteGroupSnapshot, getGroupSnapshot } from "./groups.js";
 import { Layout } from "./layout.js";
 import { KeyedLocks } from "./locks.js";
@@ -33,15 +34,33 @@ export interface HostpathDriverOptions {
 }
 
 export class HostpathDriver {
-  private constructor(private readonly core: DriverCore) {}
+  private constructor(
+    private readonly core: DriverCore,
+    private readonly dirLock: DirLock,
+  ) {}
 
-  /** Opens (or creates) the data dir, loads the state and sweeps what a crash left behind. */
+  /**
+   * Opens (or creates) the data dir, loads the state and sweeps what a crash left behind. Refuses a
+   * data dir another live driver holds. close() gives the data dir up again.
+   */
   static async open(options: HostpathDriverOptions): Promise<HostpathDriver> {
     const layout = new Layout(options.dataDir);
     await layout.create();
-    const store = await StateStore.open(layout.root);
-    await layout.sweep(store.state);
-    return new HostpathDriver({ layout, store, locks: new KeyedLocks(), durable: options.durable ?? true });
+    const dirLock = await lockDataDir(layout.root);
+    try {
+      const store = await StateStore.open(layout.root);
+      await layout.sweep(store.state);
+      return new HostpathDriver({ layout, store, locks: new KeyedLocks(), durable: options.durable ?? true }, dirLock);
+    } catch (err) {
+      await dirLock.release();
+      throw err;
+    }
+  }
+
+  /** Waits for in-flight state writes, then releases the data dir. Call after the server stopped. */
+  async close(): Promise<void> {
+    await this.core.store.flush();
+    await this.dirLock.release();
   }
 
   get dataDir(): string {
@@ -59,11 +78,6 @@ export class HostpathDriver {
    */
   withVolumesLocked<T>(volumeIds: readonly string[], work: () => Promise<T>): Promise<T> {
     return this.core.locks.with(volumeIds.map(lockKey.volume), work);
-  }
-
-  /** Waits for in-flight state writes (used at shutdown). */
-  async flush(): Promise<void> {
-    await this.core.store.flush();
   }
 
   // ---- Identity ----

@@ -9,5 +9,10 @@ export { serveCsi, type CsiServer } from "./server.js";
 /** Opens the driver on `dataDir` and serves it on `endpoint` (unix:///abs/path.sock). */
 export async function startHostpathDriver(opts: { dataDir: string; endpoint: string }): Promise<{ endpoint: string; close(): Promise<void> }> {
   const driver = await HostpathDriver.open({ dataDir: opts.dataDir });
-  return serveCsi(driver, opts.endpoint);
+  try {
+    return await serveCsi(driver, opts.endpoint);
+  } catch (err) {
+    await driver.close();
+    throw err;
+  }
 }

@@ -16,6 +16,7 @@ export interface CsiServer {
 /** Milliseconds close() lets running calls finish before cutting them off. */
 const GRACEFUL_STOP_MS = 5000;
 
+/** Serves `driver` on `endpoint`; the returned close() stops the server and then closes the driver. */
 export async function serveCsi(driver: HostpathDriver, endpoint: string): Promise<CsiServer> {
   const socketPath = socketPathOf(endpoint);
   await removeStaleSocket(socketPath);
@@ -45,7 +46,7 @@ export async function serveCsi(driver: HostpathDriver, endpoint: string): Promis
             resolve();
           });
         });
-        await driver.flush();
+        await driver.close();
         await fs.rm(socketPath, { force: true });
       })()),
   };

@@ -114,5 +114,14 @@ describe("restart", () => {
     await expect(serveCsi(other, `unix://${notASocket}`)).rejects.toThrow(/not a socket/);
     expect(await fs.readFile(notASocket, "utf8")).toBe("precious");
     await expect(serveCsi(other, "tcp://127.0.0.1:1")).rejects.toThrow(/unix:\/\/\/absolute/);
+    await other.close();
+  });
+
+  it("refuses a second driver on a data dir in use, and allows it once the first has stopped", async () => {
+    h = await startHarness();
+    await expect(HostpathDriver.open({ dataDir: h.dataDir })).rejects.toThrow(/already served/);
+    await h.stopDriver();
+    const second = await HostpathDriver.open({ dataDir: h.dataDir });
+    await second.close();
   });
 });
