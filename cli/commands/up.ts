@@ -55,6 +55,8 @@ export function register(program: Command): void {
     .option("--nats <url>", "use this NATS (with JetStream) instead of spawning nats-server")
     .option("--resync <duration>", "re-emit every watched object this often (0 disables)", "10m")
     .action(async (o: UpOptions) => {
+      // Listen before starting: a signal during start-up stops the stack as soon as it is up.
+      const stopSignal = untilSignal();
       let stack: RunningStack;
       try {
         stack = await startStack({
@@ -68,11 +70,10 @@ export function register(program: Command): void {
         });
       } catch (err) {
         process.stderr.write(`snapflow up: ${err instanceof NatsServerMissingError ? err.message : (err as Error).message}\n`);
-        process.exitCode = 1;
-        return;
+        process.exit(1);
       }
       process.stdout.write(`${summary(stack)}\n`);
-      const signal = await untilSignal();
+      const signal = await stopSignal;
       process.stdout.write(`\n${signal}: stopping ...\n`);
       await stack.stop();
       process.stdout.write("stopped\n");

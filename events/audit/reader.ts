@@ -45,7 +45,7 @@ function summarize(data: unknown): string {
     if (typeof d[key] === "string" && d[key] !== "") parts.push(d[key] as string);
   }
   const status = typeof d.httpStatus === "number" ? d.httpStatus : typeof d.status === "number" ? d.status : undefined;
-  if (status !== undefined && status >= 300) parts.push(`HTTP ${status}`);
+  if (status !== undefined && status >= 300 && !parts.some((p) => p.includes(`HTTP ${status}`))) parts.push(`HTTP ${status}`);
   if (typeof d.retryAfterMs === "number") parts.push(`retry in ${d.retryAfterMs} ms`);
   if (typeof d.deliveries === "number" && d.deadLettered) parts.push(`dead-lettered after ${d.deliveries} deliveries`);
   if (typeof d.durationMs === "number") parts.push(`${Math.round(d.durationMs)} ms`);

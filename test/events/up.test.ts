@@ -42,7 +42,8 @@ describe("snapflow up", () => {
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
       await waitFor("DIR/ready", () => existsSync(join(dataDir, "ready")) || child.exitCode !== null, 45_000);
-      expect(stderr).toBe("");
+      // Node and SDK warnings may appear on stderr; a failure to start may not.
+      expect(stderr).not.toMatch(/snapflow up:|Error/);
       expect(existsSync(join(dataDir, "ready"))).toBe(true);
       const endpoints = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as Endpoints;
       expect(Object.keys(endpoints).sort()).toEqual(["api", "cluster", "functions", "gateway", "hostpathSocket", "kubeconfig", "nats"]);
