@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES } from "../shared/api/resources.js";
-import { KubeEventRecorder, type CoreEvent } from "../shared/kube/event-recorder.js";
+import { AGGREGATE_PREFIX, KubeEventRecorder, type CoreEvent } from "../shared/kube/event-recorder.js";
 import { createKubeClient, type HttpKubeClient } from "../shared/kube/http-client.js";
 import { startFakeApiServer, type FakeApiServer } from "./support/fake-apiserver.js";
 
@@ -95,6 +95,28 @@ describe("KubeEventRecorder", () => {
     const matching = (await events("team-a")).filter((e) => e.reason === "SnapshotContentMissing");
     expect(matching).toHaveLength(1);
     expect(matching[0]!.count).toBe(5);
+  });
+
+  it("folds the 10th and later distinct messages of one reason into a combined Event, as client-go does", async () => {
+    const recorder = new KubeEventRecorder({ kube, component: "csi-snapshotter d" });
+    const obj = await kube.create(RESOURCES.volumesnapshots, { metadata: { name: "noisy", namespace: "team-a" }, spec: {} } as KubeObject);
+    const names = new Set<string>();
+    for (let i = 1; i <= 9; i++) {
+      const ev = await recorder.emit(obj, { type: "Warning", reason: "SnapshotCreationFailed", message: `attempt ${i} failed` });
+      expect(ev.message).toBe(`attempt ${i} failed`);
+      names.add(ev.metadata.name!);
+    }
+    expect(names.size).toBe(9);
+    const tenth = await recorder.emit(obj, { type: "Warning", reason: "SnapshotCreationFailed", message: "attempt 10 failed" });
+    expect(tenth.message).toBe(`${AGGREGATE_PREFIX}attempt 10 failed`);
+    const eleventh = await recorder.emit(obj, { type: "Warning", reason: "SnapshotCreationFailed", message: "attempt 11 failed" });
+    expect(eleventh.metadata.name).toBe(tenth.metadata.name);
+    expect(eleventh).toMatchObject({ count: 2, message: `${AGGREGATE_PREFIX}attempt 11 failed` });
+    // Another reason on the same object is its own family.
+    const other = await recorder.emit(obj, { type: "Normal", reason: "SnapshotReady", message: "ready" });
+    expect(other.message).toBe("ready");
+    const stored = (await events("team-a")).filter((e) => e.involvedObject.uid === obj.metadata.uid);
+    expect(stored).toHaveLength(11);
   });
 
   it("creates a fresh Event when the counted one was deleted", async () => {

@@ -2,8 +2,10 @@
 // shows snapflow's events exactly like snapshot-controller's: name `<object>.<hex nanos>`, the
 // involvedObject reference, source.component, first/lastTimestamp and count. A repeat of the same
 // event (same object, component, type, reason and message) within the window bumps count and
-// lastTimestamp with a patch instead of creating another Event. Recording never fails the caller:
-// events are advisory, a failed write is logged.
+// lastTimestamp with a patch instead of creating another Event. Like client-go's aggregator, once
+// one object has seen 10 different messages for the same reason within the window, further ones are
+// folded into a single "(combined from similar events): <latest message>" Event. Recording never
+// fails the caller: events are advisory, a failed write is logged.
 import { hostname } from "node:os";
 import type { KubeObject, ObjectReference } from "../api/meta.js";
 import { RESOURCES } from "../api/resources.js";
@@ -42,6 +44,15 @@ export interface EventRecorderOptions {
 /** The API server's limit for an Event message is generous, but kubectl and UIs are not. */
 const MAX_MESSAGE = 1024;
 
+/** client-go's defaults: the 10th distinct message of one reason on one object starts aggregating. */
+const AGGREGATE_AFTER = 10;
+export const AGGREGATE_PREFIX = "(combined from similar events): ";
+
+interface Family {
+  messages: Set<string>;
+  lastMs: number;
+}
+
 interface Seen {
   name: string;
   namespace: string;
@@ -52,6 +63,7 @@ interface Seen {
 
 export class KubeEventRecorder implements EventRecorder {
   private readonly seen = new Map<string, Seen>();
+  private readonly families = new Map<string, Family>();
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly host: string;
   private readonly windowMs: number;
@@ -81,8 +93,14 @@ export class KubeEventRecorder implements EventRecorder {
   async emit(object: KubeObject & { apiVersion?: string; kind?: string }, event: RecordedEvent): Promise<CoreEvent> {
     const ref = referenceOf(object);
     const component = event.component ?? this.options.component;
-    const message = truncate(redactText(event.message));
-    const key = JSON.stringify([component, this.host, ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid, event.type, event.reason, message]);
+    let message = truncate(redactText(event.message));
+    const familyKey = JSON.stringify([component, this.host, ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid, event.type, event.reason]);
+    let key = JSON.stringify([familyKey, message]);
+    if (this.aggregating(familyKey, message)) {
+      // Every further message of this family counts on one combined Event, showing the latest message.
+      key = JSON.stringify([familyKey, AGGREGATE_PREFIX]);
+      message = truncate(AGGREGATE_PREFIX + message);
+    }
     // One write at a time per distinct event, so concurrent repeats count up instead of racing.
     const previous = this.inFlight.get(key) ?? Promise.resolve();
     const next = previous.then(
@@ -95,6 +113,32 @@ export class KubeEventRecorder implements EventRecorder {
     } finally {
       if (this.inFlight.get(key) === next) this.inFlight.delete(key);
     }
+  }
+
+  /** Notes the message in its family; true once the family has seen too many distinct messages. */
+  private aggregating(familyKey: string, message: string): boolean {
+    const nowMs = this.now().getTime();
+    let family = this.families.get(familyKey);
+    if (!family || nowMs - family.lastMs >= this.windowMs) family = { messages: new Set(), lastMs: nowMs };
+    family.lastMs = nowMs;
+    let aggregate = false;
+    if (!family.messages.has(message)) {
+      family.messages.add(message);
+      if (family.messages.size >= AGGREGATE_AFTER) {
+        aggregate = true;
+        // Keep the set bounded, as client-go does, so the family stays in aggregate mode.
+        family.messages.delete(family.messages.values().next().value!);
+      }
+    }
+    // As in client-go, a repeat of a message still in the set is not aggregated: it counts on its own Event.
+    this.families.delete(familyKey);
+    this.families.set(familyKey, family);
+    while (this.families.size > this.cacheSize) {
+      const oldest = this.families.keys().next().value;
+      if (oldest === undefined) break;
+      this.families.delete(oldest);
+    }
+    return aggregate;
   }
 
   private async write(key: string, ref: ObjectReference, component: string, message: string, event: RecordedEvent): Promise<CoreEvent> {
