@@ -19,6 +19,10 @@ describe("socketPathOf", () => {
     expect(socketPathOf("unix:///run/csi/../csi.sock")).toBe("/run/csi.sock");
   });
 
+  it("rejects a path too long for a unix socket address", () => {
+    expect(() => socketPathOf(`unix:///${"d".repeat(120)}/csi.sock`)).toThrow(/longer than the 107 bytes/);
+  });
+
   it.each(["/run/csi.sock", "unix://relative.sock", "unix:relative.sock", "tcp://127.0.0.1:10000", ""])("rejects %j", (endpoint) => {
     expect(() => socketPathOf(endpoint)).toThrow(/must be unix:\/\/\/absolute\/path\.sock/);
   });

@@ -4,12 +4,19 @@ import * as fs from "node:fs/promises";
 import * as net from "node:net";
 import * as path from "node:path";
 
+/** Linux's sockaddr_un holds 108 bytes including the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
 export function socketPathOf(endpoint: string): string {
   const match = /^unix:\/\/(\/.*)$/.exec(endpoint);
   if (!match || !path.isAbsolute(match[1]!)) {
     throw new Error(`endpoint ${JSON.stringify(endpoint)} must be unix:///absolute/path.sock`);
   }
-  return path.normalize(match[1]!);
+  const socketPath = path.normalize(match[1]!);
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(`socket path ${socketPath} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a unix socket address can hold`);
+  }
+  return socketPath;
 }
 
 export async function removeStaleSocket(socketPath: string): Promise<void> {
