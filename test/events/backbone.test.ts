@@ -211,6 +211,53 @@ describe("dispatcher", () => {
   });
 });
 
+describe("long and hung calls", () => {
+  it("heartbeats keep a call longer than ack_wait from being redelivered", async () => {
+    const fn = testFunctionApp("provision", async () => {
+      await new Promise((r) => setTimeout(r, 2_500));
+      return { status: 200 };
+    });
+    const dispatcher = await startDispatcher({
+      nc,
+      cluster: "slow",
+      functions: [{ name: "provision", resources: ["persistentvolumeclaims"], url: "http://x/provision", deliver: appDeliver(fn.app) }],
+      policy: { ackWaitMs: 1_000, maxDeliver: 3, backoffMs: [], maxAckPending: 10 },
+    });
+    cleanups.push(() => dispatcher.drain());
+    const pvc = { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "slow", namespace: "default", uid: "uid-s1", resourceVersion: "1" } };
+    const { subject, id, event } = objectCloudEvent("slow", "persistentvolumeclaims", "added", pvc);
+    const publisher = new EventPublisher(jetstream(nc));
+    publisher.enqueue(subject, id, event);
+    await waitFor("ack", () => dispatcher.stats.provision!.acked === 1);
+    expect(fn.received).toHaveLength(1);
+    const consumer = await jsm.consumers.info(K8S_STREAM, "slow_provision_persistentvolumeclaims");
+    expect(consumer.num_redelivered).toBe(0);
+  });
+
+  it("a call that exceeds the call timeout is retried", async () => {
+    let calls = 0;
+    const fn = testFunctionApp("expand", async () => {
+      if (++calls === 1) await new Promise((r) => setTimeout(r, 1_000));
+      return { status: 200 };
+    });
+    const dispatcher = await startDispatcher({
+      nc,
+      cluster: "hung",
+      functions: [{ name: "expand", resources: ["persistentvolumeclaims"], url: "http://x/expand", deliver: appDeliver(fn.app) }],
+      policy: FAST,
+      callTimeoutMs: 200,
+      retryDelayMs: () => 20,
+    });
+    cleanups.push(() => dispatcher.drain());
+    const pvc = { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "hung", namespace: "default", uid: "uid-t1", resourceVersion: "1" } };
+    const { subject, id, event } = objectCloudEvent("hung", "persistentvolumeclaims", "added", pvc);
+    new EventPublisher(jetstream(nc)).enqueue(subject, id, event);
+    await waitFor("ack after a retry", () => dispatcher.stats.expand!.acked === 1);
+    expect(dispatcher.stats.expand).toMatchObject({ retried: 1, deadLettered: 0 });
+    expect(fn.received.map((r) => r.delivery)).toEqual([1, 2]);
+  });
+});
+
 describe("two clusters on one NATS", () => {
   it("never cross: each cluster's dispatcher sees only its own cluster's events", async () => {
     const seen: Record<string, string[]> = { alpha: [], beta: [] };
