@@ -166,13 +166,16 @@ function validateObject(
   isRoot: boolean,
   out: FieldError[],
 ): void {
-  for (const key of node.required) {
-    if (!Object.prototype.hasOwnProperty.call(value, key)) out.push(fieldErrors.required(childName(path, key)));
-  }
+  // kube-openapi's order: a property-count failure ends the object's checks; then the properties;
+  // then the required list.
   const count = Object.keys(value).length;
-  if (node.maxProperties !== undefined && count > node.maxProperties) out.push(fieldErrors.tooMany(field, count, node.maxProperties));
   if (node.minProperties !== undefined && count < node.minProperties) {
     out.push(fieldErrors.invalid(field, count, `${path} in body should have at least ${node.minProperties} properties`));
+    return;
+  }
+  if (node.maxProperties !== undefined && count > node.maxProperties) {
+    out.push(fieldErrors.tooMany(field, count, node.maxProperties));
+    return;
   }
   if (node.properties) {
     for (const [key, child] of node.properties) {
@@ -185,6 +188,9 @@ function validateObject(
     for (const key of Object.keys(value)) {
       validateValue(node.additionalProperties, value[key], oldChild(old, key), childName(path, key), false, out);
     }
+  }
+  for (const key of node.required) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) out.push(fieldErrors.required(childName(path, key)));
   }
 }
 

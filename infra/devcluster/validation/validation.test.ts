@@ -117,6 +117,8 @@ describe("required, enum, pattern, bounds", () => {
         step: { type: "integer", multipleOf: 5 },
         hosts: { type: "array", items: { type: "string" }, minItems: 1, maxItems: 2 },
         source: obj({ a: { type: "string" }, b: { type: "string" } }, { required: ["a"] }),
+        few: { type: "object", additionalProperties: { type: "integer" }, maxProperties: 1 },
+        many: { type: "object", additionalProperties: { type: "integer" }, minProperties: 2 },
       },
       { required: ["policy", "source"] },
     ),
@@ -126,6 +128,10 @@ describe("required, enum, pattern, bounds", () => {
     ["valid", base, []],
     ["missing required fields", {}, ["spec.policy: Required value", "spec.source: Required value"]],
     ["missing nested required field", { ...base, source: { b: "y" } }, ["spec.source.a: Required value"]],
+    ["property errors come before the object's required list", { source: { a: 1 } }, [
+      'spec.source.a: Invalid value: "integer": spec.source.a in body must be of type string: "integer"',
+      "spec.policy: Required value",
+    ]],
     ["enum", { ...base, policy: "Keep" }, ['spec.policy: Unsupported value: "Keep": supported values: "Delete", "Retain"']],
     ["numeric enum", { ...base, level: 3 }, ['spec.level: Unsupported value: 3: supported values: "1", "2"']],
     ["pattern", { ...base, size: "10GB" }, [`spec.size: Invalid value: "10GB": spec.size in body should match '^[0-9]+(Gi|Mi)$'`]],
@@ -138,6 +144,8 @@ describe("required, enum, pattern, bounds", () => {
     ["multipleOf", { ...base, step: 7 }, ["spec.step: Invalid value: 7: spec.step in body should be a multiple of 5"]],
     ["minItems", { ...base, hosts: [] }, ["spec.hosts: Invalid value: 0: spec.hosts in body should have at least 1 items"]],
     ["maxItems", { ...base, hosts: ["a", "b", "c"] }, ["spec.hosts: Too many: 3: must have at most 2 items"]],
+    ["maxProperties ends the object's checks", { ...base, few: { a: "x", b: 2 } }, ["spec.few: Too many: 2: must have at most 1 item"]],
+    ["minProperties", { ...base, many: { a: 1 } }, ["spec.many: Invalid value: 1: spec.many in body should have at least 2 properties"]],
     ["type and enum together", { ...base, policy: 5 }, [
       'spec.policy: Invalid value: "integer": spec.policy in body must be of type string: "integer"',
       'spec.policy: Unsupported value: 5: supported values: "Delete", "Retain"',
