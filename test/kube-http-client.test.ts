@@ -1,5 +1,7 @@
 // The HTTP KubeClient against a real HTTP server answering like kube-apiserver.
 import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -212,6 +214,42 @@ describe("HTTP KubeClient", () => {
     const ok = createKubeClientFromConfig(kc);
     expect(ok.server).toBe(api.url);
     ok.close();
+  });
+
+  it("retries once on a fresh connection when a pooled one was closed under it", async () => {
+    // Answers the first request on each connection; the second on the same connection gets the
+    // connection dropped, as when a server closes an idle keep-alive socket just as it is reused.
+    const perSocket = new WeakMap<object, number>();
+    let served = 0;
+    const server = http.createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n > 1) {
+        req.socket.destroy();
+        return;
+      }
+      served++;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ metadata: { name: "x", uid: `u${served}` } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const flaky = createKubeClientFromConfig(kc);
+    try {
+      expect((await flaky.get(VSC, "x"))?.metadata.uid).toBe("u1");
+      expect((await flaky.get(VSC, "x"))?.metadata.uid).toBe("u2");
+      expect((await flaky.get(VSC, "x"))?.metadata.uid).toBe("u3");
+    } finally {
+      flaky.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("reports an unreachable API server as an error naming the call", async () => {

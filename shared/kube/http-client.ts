@@ -139,7 +139,12 @@ export function createKubeClientFromConfig(kc: KubeConfig, options: HttpKubeClie
         },
       );
       req.on("timeout", () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
-      req.on("error", reject);
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        // A pooled connection the server closed while idle fails before anything was sent: mark it so
+        // the caller retries on a fresh one.
+        if (req.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) (err as { staleSocket?: boolean }).staleSocket = true;
+        reject(err);
+      });
       req.end(payload);
     });
   }
@@ -149,7 +154,12 @@ export function createKubeClientFromConfig(kc: KubeConfig, options: HttpKubeClie
     const extra: Record<string, string> = payload === undefined ? {} : { "Content-Type": contentType };
     let reply: Reply;
     try {
-      reply = await send(method, path, { ...(await authHeaders()), ...extra }, payload);
+      try {
+        reply = await send(method, path, { ...(await authHeaders()), ...extra }, payload);
+      } catch (err) {
+        if (!(err as { staleSocket?: boolean }).staleSocket) throw err;
+        reply = await send(method, path, { ...(await authHeaders()), ...extra }, payload);
+      }
       if (reply.status === 401) {
         // A rotated token: ask the KubeConfig once more before giving up.
         reply = await send(method, path, { ...(await authHeaders(true)), ...extra }, payload);
