@@ -6,6 +6,25 @@ import type { SchemaNode } from "./node.js";
 
 const TYPE_META = new Set(["apiVersion", "kind", "metadata"]);
 
+/** metav1.ObjectMeta's fields: what an embedded resource's metadata keeps (kube drops the rest). */
+const OBJECT_META_FIELDS = new Set([
+  "name",
+  "generateName",
+  "namespace",
+  "selfLink",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+  "managedFields",
+]);
+
 export function prune(node: SchemaNode, value: unknown, isRoot: boolean): void {
   if (Array.isArray(value)) {
     if (node.items) for (const item of value) prune(node.items, item, false);
@@ -14,7 +33,12 @@ export function prune(node: SchemaNode, value: unknown, isRoot: boolean): void {
   if (!isObject(value)) return;
   const keepTypeMeta = isRoot || node.embeddedResource;
   for (const key of Object.keys(value)) {
-    if (keepTypeMeta && key === "metadata") continue; // the server's business, not the schema's
+    if (keepTypeMeta && key === "metadata") {
+      // The root's metadata is the server's business; an embedded resource's is pruned to ObjectMeta.
+      const meta = value[key];
+      if (!isRoot && isObject(meta)) for (const k of Object.keys(meta)) if (!OBJECT_META_FIELDS.has(k)) delete meta[k];
+      continue;
+    }
     const declared = node.properties?.get(key);
     if (declared) {
       prune(declared, value[key], false);

@@ -196,8 +196,8 @@ describe("nullable, int-or-string, preserve-unknown-fields, embedded resources",
     expect(o.spec).toEqual({ free: { anything: { goes: [1, 2] } } });
   });
 
-  it("embedded resources keep apiVersion, kind and metadata and must name apiVersion and kind", () => {
-    const o = widget({ template: { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { x: "1", y: 2 }, extra: 1 } });
+  it("embedded resources keep apiVersion, kind and ObjectMeta, and must name apiVersion and kind", () => {
+    const o = widget({ template: { apiVersion: "v1", kind: "Pod", metadata: { name: "p", bogus: 1 }, spec: { x: "1", y: 2 }, extra: 1 } });
     v.prune(o);
     expect((o.spec as Obj).template).toEqual({ apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { x: "1" } });
     expect(write(v, widget({ template: { spec: {} } }))).toEqual([
