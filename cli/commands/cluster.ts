@@ -1,8 +1,6 @@
 // `snapflow cluster`: runs the embedded dev cluster alone (the same code `snapflow up` embeds).
-import { existsSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { startDevCluster } from "../../infra/devcluster/index.js";
+import { serveCluster } from "../../infra/devcluster/serve.js";
 
 /** The fixed default port (kube-apiserver's usual secure port; the dev cluster serves plain HTTP on it). */
 export const DEFAULT_CLUSTER_PORT = 6443;
@@ -19,22 +17,6 @@ export function register(program: Command): void {
       if (opts.port !== undefined && opts.randomPorts) throw new Error("--port and --random-ports exclude each other");
       const port = opts.randomPorts ? 0 : opts.port !== undefined ? Number(opts.port) : DEFAULT_CLUSTER_PORT;
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${opts.port}`);
-      const dataDir = resolve(opts.dataDir);
-      const readyPath = join(dataDir, "ready");
-      if (existsSync(readyPath)) rmSync(readyPath);
-      const cluster = await startDevCluster({ dataDir, port, host: opts.host });
-      writeFileSync(readyPath, `${cluster.url}\n`);
-      process.stdout.write(`dev cluster serving at ${cluster.url}\nkubeconfig: ${cluster.kubeconfigPath}\n`);
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        rmSync(readyPath, { force: true });
-        await cluster.close();
-        process.stdout.write(`dev cluster stopped (${signal})\n`);
-        process.exit(0);
-      };
-      process.on("SIGINT", () => void stop("SIGINT"));
-      process.on("SIGTERM", () => void stop("SIGTERM"));
+      await serveCluster({ dataDir: opts.dataDir, port, host: opts.host, log: (line) => process.stdout.write(line) });
     });
 }

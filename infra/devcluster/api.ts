@@ -33,6 +33,8 @@ export interface WriteOptions {
   fieldValidation?: string;
   /** Filled with kube-style warnings for the response's Warning headers. */
   warnings?: string[];
+  /** The body was decoded for this call alone, so the Api may keep and change it (no defensive copy). */
+  owned?: boolean;
 }
 
 export interface ListOptions {
@@ -182,7 +184,7 @@ export class Api {
     if (def.readOnly) throw errors.methodNotAllowed();
     if (!isObject(body)) throw errors.badRequest(`${def.kind} in version "${version}" cannot be handled as a ${def.kind}: the body must be a JSON object`);
     this.checkTypeMeta(def, version, body);
-    const obj = clone(body) as KObject;
+    const obj = (opts.owned ? body : clone(body)) as KObject;
     obj.apiVersion = apiVersionFor(def.group, version);
     obj.kind = def.kind;
     const meta: Record<string, any> = (obj.metadata = isObject(obj.metadata) ? obj.metadata : {});
@@ -239,7 +241,7 @@ export class Api {
     this.checkTypeMeta(def, version, body);
     const old = this.find(def, namespace, name);
     if (!old) throw errors.notFound(def.plural, def.group, name);
-    const incoming = clone(body) as KObject;
+    const incoming = (opts.owned ? body : clone(body)) as KObject;
     const meta = isObject(incoming.metadata) ? incoming.metadata : {};
     if (meta.name !== undefined && meta.name !== name)
       throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);

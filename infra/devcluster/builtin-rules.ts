@@ -37,7 +37,10 @@ export const pvcRules: WriteRules = {
     const newSpec = clone(obj.spec ?? {});
     const oldSpec = clone(old.spec ?? {});
     // The binder sets volumeName once; bound claims may change their storage request.
-    if (!oldSpec.volumeName) oldSpec.volumeName = newSpec.volumeName;
+    if (!oldSpec.volumeName) {
+      if (newSpec.volumeName === undefined) delete oldSpec.volumeName;
+      else oldSpec.volumeName = newSpec.volumeName;
+    }
     if (old.status?.phase === "Bound" && newSpec.resources?.requests) {
       if (oldSpec.resources?.requests?.storage === undefined) delete newSpec.resources.requests.storage;
       else newSpec.resources.requests.storage = oldSpec.resources.requests.storage;

@@ -191,6 +191,7 @@ export function createApiServer(deps: ServerDeps): Server {
       subresource: subresource === "status" ? ("status" as const) : undefined,
       fieldValidation: q.get("fieldValidation") ?? undefined,
       warnings,
+      owned: true,
     };
     const warningHeaders = (): Record<string, string[]> =>
       warnings.length ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};

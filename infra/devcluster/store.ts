@@ -58,7 +58,7 @@ export class Store {
   private readonly wal: Wal;
 
   constructor(opts: StoreOptions) {
-    this.historySize = opts.historySize ?? 20_000;
+    this.historySize = opts.historySize ?? 10_000;
     mkdirSync(opts.dataDir, { recursive: true });
     const loaded = loadState(opts.dataDir);
     for (const { k, o } of loaded.state.values()) {
@@ -155,15 +155,21 @@ export class Store {
     this.undelivered.push(e);
   }
 
+  /** Called around each delivered batch (watch streams cork their sockets so a batch is one write). */
+  readonly batchHooks = new Set<{ begin(): void; end(): void }>();
+
   private deliver(): void {
     const batch = this.undelivered;
     this.undelivered = [];
+    if (batch.length === 0) return;
+    for (const h of this.batchHooks) h.begin();
     for (const e of batch) {
       this.deliveredRv = Math.max(this.deliveredRv, e.rv);
       const set = this.listeners.get(e.key);
       if (set) for (const l of set) safeCall(l, e);
       for (const l of this.anyListeners) safeCall(l, e);
     }
+    for (const h of this.batchHooks) h.end();
   }
 
   /** Changes of one resource after `rv`, or throws 410 Gone when history no longer reaches back. */

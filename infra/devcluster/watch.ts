@@ -85,7 +85,13 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
   }
   res.on("close", finish);
 
-  unsubscribe = store.subscribe(key, onEvent);
+  const unsubscribeEvents = store.subscribe(key, onEvent);
+  const corking = { begin: () => res.cork(), end: () => res.uncork() };
+  store.batchHooks.add(corking);
+  unsubscribe = () => {
+    unsubscribeEvents();
+    store.batchHooks.delete(corking);
+  };
   const rv = req.resourceVersion;
   if (rv === undefined || rv === "" || rv === "0") {
     lastRv = store.resourceVersion;
