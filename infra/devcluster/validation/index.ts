@@ -33,6 +33,17 @@ class CompiledVersion implements CompiledCrdVersion {
   constructor(private readonly root: SchemaNode) {}
 
   validate(obj: unknown, old: unknown | undefined): FieldError[] {
+    try {
+      return this.check(obj, old);
+    } catch (e) {
+      // Only free-form (preserve-unknown-fields) data can nest deeper than the schema; kube's JSON
+      // decoder refuses such documents before validation ever sees them.
+      if (e instanceof RangeError) return [fieldErrors.invalid(ROOT_FIELD, "", "object is nested too deeply")];
+      throw e;
+    }
+  }
+
+  private check(obj: unknown, old: unknown | undefined): FieldError[] {
     const oldValue = old === undefined ? NO_OLD : old;
     const errors: FieldError[] = [];
     validateValue(this.root, obj, oldValue, "", true, errors);

@@ -190,6 +190,23 @@ describe("nullable, int-or-string, preserve-unknown-fields, embedded resources",
     ]);
   });
 
+  it("answers a field error, not a crash, for free-form data nested beyond the stack", () => {
+    const deep = (): Obj => {
+      const top: Obj = {};
+      let at = top;
+      for (let i = 0; i < 200_000; i++) {
+        const next: Obj = {};
+        at.x = next;
+        at = next;
+      }
+      return top;
+    };
+    // Comparing the update with its old version walks the whole free-form subtree.
+    expect(v.validate(widget({ free: deep() }), widget({ free: deep() })).map(errorString)).toEqual([
+      '<nil>: Invalid value: "": object is nested too deeply',
+    ]);
+  });
+
   it("preserve-unknown-fields keeps whatever is under it", () => {
     const o = widget({ free: { anything: { goes: [1, 2] } }, dropped: 1 });
     v.prune(o);
