@@ -1,7 +1,7 @@
 // Runs the dev cluster in the foreground: writes DIR/ready once serving, removes it and stops
 // gracefully on SIGINT/SIGTERM. Shared by `snapflow cluster` and the benchmark (which runs this file
 // directly, so the measured process holds the dev cluster and nothing else).
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startDevCluster, type DevCluster } from "./index.js";
 
@@ -10,7 +10,9 @@ export async function serveCluster(opts: { dataDir: string; port: number; host?:
   const readyPath = join(dataDir, "ready");
   if (existsSync(readyPath)) rmSync(readyPath);
   const cluster = await startDevCluster({ dataDir, port: opts.port, host: opts.host });
-  writeFileSync(readyPath, `${cluster.url}\n`);
+  // Written then renamed, so whoever sees the marker also sees its content.
+  writeFileSync(`${readyPath}.tmp`, `${cluster.url}\n`);
+  renameSync(`${readyPath}.tmp`, readyPath);
   opts.log?.(`dev cluster serving at ${cluster.url}\nkubeconfig: ${cluster.kubeconfigPath}\n`);
   let stopping = false;
   const stop = async (signal: string) => {
