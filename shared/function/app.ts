@@ -240,15 +240,15 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
         switch (result.kind) {
           case "done":
             record.outcome = "done";
-            record.did = [...result.did];
+            record.did = result.did.map(redactText);
             return { record };
           case "nothing":
-            if (result.why) record.message = result.why;
+            if (result.why) record.message = redactText(result.why);
             return { record };
           case "requeue":
             record.outcome = "requeue";
-            record.did = [...(result.did ?? [])];
-            record.message = result.reason;
+            record.did = (result.did ?? []).map(redactText);
+            record.message = redactText(result.reason);
             return { record, retryAfterMs: Math.max(0, result.afterMs) };
           case "invalid":
             record.outcome = "invalid";
