@@ -39,6 +39,8 @@ export interface PersistentVolumeClaim extends KubeObject {
     capacity?: Record<string, string>;
     conditions?: PersistentVolumeClaimCondition[];
     allocatedResources?: Record<string, string>;
+    /** Per resource: ControllerResizeInProgress, ControllerResizeInfeasible, NodeResizePending, ... */
+    allocatedResourceStatuses?: Record<string, string>;
   };
 }
 
@@ -50,6 +52,9 @@ export interface CSIPersistentVolumeSource {
   volumeAttributes?: Record<string, string>;
   controllerExpandSecretRef?: { name: string; namespace: string };
   nodeExpandSecretRef?: { name: string; namespace: string };
+  controllerPublishSecretRef?: { name: string; namespace: string };
+  nodeStageSecretRef?: { name: string; namespace: string };
+  nodePublishSecretRef?: { name: string; namespace: string };
 }
 
 export interface PersistentVolume extends KubeObject {

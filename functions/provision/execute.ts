@@ -1,0 +1,172 @@
+// provision's executor: read what a plan needs, plan, write, make the one gateway call, then write
+// what its answer means. Three targets: a claim (provision it; release its clone protection), a
+// snapshot (release its restore protection) and a PV (delete a released volume).
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../shared/api/core.js";
+import { RESOURCES } from "../../shared/api/resources.js";
+import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
+import { GatewayError, type DriverCapabilities, type GatewayClient } from "../../shared/gateway/types.js";
+import type { KubeClient } from "../../shared/kube/types.js";
+import { outcomeOf, runSteps, type Written } from "../../shared/snapshot/run-steps.js";
+import type { Plan } from "../../shared/snapshot/steps.js";
+import { attempt } from "../../shared/volume/csi.js";
+import { ANN, FINALIZER, volumeNameFor } from "./constants.js";
+import {
+  afterCreateVolume,
+  afterDeleteVolume,
+  deletionCandidate,
+  mayNeedVolume,
+  planClaim,
+  planCloneRelease,
+  planSnapshotRelease,
+  planVolume,
+  resolveClass,
+  type ClaimState,
+  type ProvisionPlan,
+} from "./plan.js";
+import { dataSourceOf, isClaimSource, isSnapshotSource } from "./source.js";
+
+const PAGE = 500;
+
+/** undefined when the gateway does not serve the driver (it answers NOT_FOUND for unknown drivers). */
+export async function capabilitiesOf(gateway: GatewayClient, driver: string): Promise<DriverCapabilities | undefined> {
+  try {
+    return await gateway.capabilities(driver);
+  } catch (err) {
+    if (err instanceof GatewayError && err.code === "NOT_FOUND") return undefined;
+    throw err;
+  }
+}
+
+async function claimsIn(kube: KubeClient, namespace: string | undefined): Promise<PersistentVolumeClaim[]> {
+  const claims: PersistentVolumeClaim[] = [];
+  let token: string | undefined;
+  do {
+    const page = await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace, limit: PAGE, ...(token ? { continue: token } : {}) });
+    claims.push(...page.items);
+    token = page.metadata.continue || undefined;
+  } while (token);
+  return claims;
+}
+
+export async function loadClaimState(kube: KubeClient, gateway: GatewayClient, claim: PersistentVolumeClaim, nowMs: number): Promise<ClaimState> {
+  const named = claim.metadata.annotations?.[ANN.betaStorageClass] ?? claim.spec.storageClassName;
+  let classes: StorageClass[] = [];
+  if (named) {
+    const cls = await kube.get<StorageClass>(RESOURCES.storageclasses, named);
+    classes = cls ? [cls] : [];
+  } else if (named === undefined) {
+    classes = (await kube.list<StorageClass>(RESOURCES.storageclasses)).items;
+  }
+  const state: ClaimState = { claim, classes, nowMs };
+  const resolved = resolveClass(claim, classes);
+  if (resolved.kind !== "class") return state;
+  const capabilities = await capabilitiesOf(gateway, resolved.cls.provisioner);
+  if (!capabilities) return state;
+  state.capabilities = capabilities;
+
+  const volume = await kube.get<PersistentVolume>(RESOURCES.persistentvolumes, volumeNameFor(claim.metadata.uid!));
+  if (volume) {
+    state.volume = volume;
+    return state;
+  }
+  const source = dataSourceOf(claim);
+  if (!source?.name || source.crossNamespace) return state;
+  if (isSnapshotSource(source)) {
+    const snapshot = await kube.get<VolumeSnapshot>(RESOURCES.volumesnapshots, source.name, source.namespace);
+    if (snapshot) state.snapshot = snapshot;
+    const contentName = snapshot?.status?.boundVolumeSnapshotContentName;
+    const content = contentName ? await kube.get<VolumeSnapshotContent>(RESOURCES.volumesnapshotcontents, contentName) : undefined;
+    if (content) state.content = content;
+  } else if (isClaimSource(source)) {
+    const sourceClaim = await kube.get<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, source.name, source.namespace);
+    if (sourceClaim) state.sourceClaim = sourceClaim;
+    const sourceVolume = sourceClaim?.spec.volumeName ? await kube.get<PersistentVolume>(RESOURCES.persistentvolumes, sourceClaim.spec.volumeName) : undefined;
+    if (sourceVolume) state.sourceVolume = sourceVolume;
+  }
+  return state;
+}
+
+/** Runs a plan that may end in a gateway call, then the plan made from the call's answer. */
+async function runWithCall(
+  ctx: ReconcileContext,
+  plan: ProvisionPlan,
+  follow: (written: Written) => Promise<{ plan: ProvisionPlan; did: string }>,
+  done: string[] = [],
+): Promise<Outcome> {
+  const first = await runSteps(ctx, plan.steps);
+  if (!plan.call || plan.verdict.kind !== "done") return outcomeOf(plan, [...done, ...first.did]);
+  const next = await follow(first.written);
+  const second = await runSteps(ctx, next.plan.steps, first.written);
+  const did = [...done, ...first.did, next.did, ...second.did];
+  if (next.plan.call?.kind === "deleteVolume") {
+    // Cleanup of a volume the driver made wrongly: best effort now, the retry repeats it if needed.
+    const cleanup = next.plan.call;
+    const result = await attempt(() => ctx.gateway.deleteVolume(cleanup.driver, { volumeId: cleanup.volumeId, ...(cleanup.secretRef ? { secretRef: cleanup.secretRef } : {}) }));
+    did.push(result.ok ? `deleted volume ${cleanup.volumeId} again` : `cleanup of volume ${cleanup.volumeId} failed: ${result.failure.message}`);
+  }
+  return outcomeOf(next.plan, did);
+}
+
+async function reconcileClaim(ctx: ReconcileContext, claim: PersistentVolumeClaim, clock: () => number): Promise<Outcome> {
+  const done: string[] = [];
+  // A claim other claims clone from: release the protection once no clone is pending.
+  if (claim.metadata.finalizers?.includes(FINALIZER.cloneSource)) {
+    const release = planCloneRelease(claim, await claimsIn(ctx.kube, claim.metadata.namespace));
+    const ran = await runSteps(ctx, release.steps);
+    done.push(...ran.did);
+    if (ran.did.length > 0) return outcomeOf(release, done);
+  }
+  const skip = mayNeedVolume(claim);
+  if (skip) return done.length > 0 ? { kind: "done", did: done } : { kind: "nothing", why: skip };
+  const state = await loadClaimState(ctx.kube, ctx.gateway, claim, clock());
+  const plan = planClaim(state);
+  return runWithCall(
+    ctx,
+    plan,
+    async (written) => {
+      const call = plan.call!;
+      if (call.kind !== "createVolume") throw new Error("provision: a claim plan can only create a volume");
+      const latest = (written.get(`persistentvolumeclaims/${claim.metadata.namespace ?? ""}/${claim.metadata.name ?? ""}`) as PersistentVolumeClaim | undefined) ?? claim;
+      const result = await attempt(() => ctx.gateway.createVolume(call.driver, call.request));
+      return { plan: afterCreateVolume(latest, call, result, clock()), did: `called createVolume on ${call.driver}` };
+    },
+    done,
+  );
+}
+
+async function reconcileSnapshot(ctx: ReconcileContext, snapshot: VolumeSnapshot): Promise<Outcome> {
+  if (!snapshot.metadata.finalizers?.includes(FINALIZER.snapshotSource)) {
+    return { kind: "nothing", why: "snapshot carries no restore protection" };
+  }
+  const plan: Plan = planSnapshotRelease(snapshot, await claimsIn(ctx.kube, snapshot.metadata.namespace));
+  const { did } = await runSteps(ctx, plan.steps);
+  return outcomeOf(plan, did);
+}
+
+async function reconcileVolume(ctx: ReconcileContext, pv: PersistentVolume, clock: () => number): Promise<Outcome> {
+  const driver = deletionCandidate(pv);
+  const served = driver ? (await capabilitiesOf(ctx.gateway, driver)) !== undefined : false;
+  const plan = planVolume(pv, served);
+  return runWithCall(ctx, plan, async () => {
+    const call = plan.call!;
+    if (call.kind !== "deleteVolume") throw new Error("provision: a volume plan can only delete a volume");
+    const result = await attempt(() => ctx.gateway.deleteVolume(call.driver, { volumeId: call.volumeId, ...(call.secretRef ? { secretRef: call.secretRef } : {}) }));
+    return { plan: afterDeleteVolume(pv, result, clock()), did: `called deleteVolume on ${call.driver}` };
+  });
+}
+
+export async function executeProvision(ctx: ReconcileContext, clock: () => number = Date.now): Promise<Outcome> {
+  const object = ctx.object;
+  if (!object) return { kind: "nothing", why: "object is gone" };
+  switch (ctx.key.resource) {
+    case "persistentvolumeclaims":
+      return reconcileClaim(ctx, object as PersistentVolumeClaim, clock);
+    case "volumesnapshots":
+      return reconcileSnapshot(ctx, object as VolumeSnapshot);
+    case "persistentvolumes":
+      return reconcileVolume(ctx, object as PersistentVolume, clock);
+    default:
+      return { kind: "nothing", why: `provision does not handle ${ctx.key.resource}` };
+  }
+}

@@ -1,0 +1,404 @@
+// provision — external-provisioner's decisions (plus kube-controller-manager's provisioner
+// annotation) for one PersistentVolumeClaim, the release of the source-protection finalizers, and
+// the deletion of released PVs. Pure: state in, steps out. A plan may end in one gateway call whose
+// answer goes through a second pure function (afterCreateVolume / afterDeleteVolume).
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../shared/api/core.js";
+import type { KubeObject } from "../../shared/api/meta.js";
+import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { CreateVolumeRequest, DriverCapabilities, SecretRef, VolumeInfo } from "../../shared/gateway/types.js";
+import { clone, hasFinalizer, isDeleting, withFinalizers, withoutFinalizers } from "../../shared/snapshot/objects.js";
+import { formatBinarySI, QuantityError } from "../../shared/snapshot/quantity.js";
+import { backoffMs, ERROR_BACKOFF, nothing, POLL_BACKOFF, type Plan, type Step } from "../../shared/snapshot/steps.js";
+import { rpcErrorText, volumeCapabilities, type CallResult } from "../../shared/volume/csi.js";
+import {
+  ANN,
+  FINALIZER,
+  MSG,
+  PROVISIONER_IDENTITY_KEY,
+  provisionerComponent,
+  provisionerIdentity,
+  PV_CONTROLLER_COMPONENT,
+  REASONS,
+  SNAPSHOT_KIND,
+  volumeNameFor,
+} from "./constants.js";
+import { fsTypeOf, SECRET_SETS, secretRefFor, stripProvisionerParameters } from "./parameters.js";
+import {
+  checkCloneSource,
+  checkSnapshotSource,
+  dataSourceOf,
+  isClaimSource,
+  isPending,
+  isSnapshotSource,
+  requestedBytes,
+  type DataSource,
+} from "./source.js";
+
+/** Everything a claim's sync may look at, as read from the API just now. */
+export interface ClaimState {
+  claim: PersistentVolumeClaim;
+  /** The class the claim names (when it exists), or every class when it names none. */
+  classes: StorageClass[];
+  /** The gateway's answer for the class's provisioner; undefined = not a driver this gateway serves. */
+  capabilities?: DriverCapabilities;
+  /** The PV `pvc-<claim uid>`, when it exists. */
+  volume?: PersistentVolume;
+  /** Restore: the snapshot and its bound content, when they exist. */
+  snapshot?: VolumeSnapshot;
+  content?: VolumeSnapshotContent;
+  /** Clone: the source claim and its PV, when they exist. */
+  sourceClaim?: PersistentVolumeClaim;
+  sourceVolume?: PersistentVolume;
+  nowMs: number;
+}
+
+export interface CreateVolumeCall {
+  kind: "createVolume";
+  driver: string;
+  request: CreateVolumeRequest;
+  /** The PV to create once the volume exists (handle, attributes and capacity are filled in then). */
+  pv: PersistentVolume;
+  requiredBytes: number;
+  /** With a data source the driver must echo a content source (upstream refuses the volume otherwise). */
+  expectSource: boolean;
+}
+
+export interface DeleteVolumeCall {
+  kind: "deleteVolume";
+  driver: string;
+  volumeId: string;
+  secretRef?: SecretRef;
+}
+
+export interface ProvisionPlan extends Plan {
+  call?: CreateVolumeCall | DeleteVolumeCall;
+}
+
+const CLAIMS = "persistentvolumeclaims" as const;
+
+/** The claim's class name: the legacy annotation wins; undefined = none named (use the default). */
+export function claimClassName(claim: PersistentVolumeClaim): string | undefined {
+  const legacy = claim.metadata.annotations?.[ANN.betaStorageClass];
+  return legacy ?? claim.spec.storageClassName;
+}
+
+function isDefaultClass(cls: StorageClass): boolean {
+  const ann = cls.metadata.annotations ?? {};
+  return ann[ANN.defaultClass] === "true" || ann[ANN.betaDefaultClass] === "true";
+}
+
+/** Kubernetes' rule since 1.26: several default classes → the newest one (then the name decides). */
+export function pickDefaultStorageClass(classes: readonly StorageClass[]): StorageClass | undefined {
+  const defaults = classes.filter(isDefaultClass);
+  defaults.sort((a, b) => (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? "") || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""));
+  return defaults[0];
+}
+
+export type ClassResolution =
+  | { kind: "none"; why: string }
+  | { kind: "missing"; name: string }
+  | { kind: "class"; name: string; cls: StorageClass };
+
+export function resolveClass(claim: PersistentVolumeClaim, classes: readonly StorageClass[]): ClassResolution {
+  const name = claimClassName(claim);
+  if (name === "") return { kind: "none", why: 'claim asks for storageClassName "" (static binding only)' };
+  if (name !== undefined) {
+    const cls = classes.find((c) => c.metadata.name === name);
+    return cls ? { kind: "class", name, cls } : { kind: "missing", name };
+  }
+  const cls = pickDefaultStorageClass(classes);
+  return cls ? { kind: "class", name: cls.metadata.name!, cls } : { kind: "none", why: "claim names no class and there is no default StorageClass" };
+}
+
+/** Whether the claim could still need a volume from us (checked before anything is read). */
+export function mayNeedVolume(claim: PersistentVolumeClaim): string | undefined {
+  if (isDeleting(claim)) return "claim is being deleted";
+  if (claim.spec.volumeName) return "claim is bound or names its volume";
+  if (!isPending(claim)) return `claim is ${claim.status?.phase}`;
+  return undefined;
+}
+
+function ev(on: KubeObject, type: "Normal" | "Warning", reason: string, message: string, component: string): Step {
+  return { op: "event", on, type, reason, message, component };
+}
+
+class ClaimPlanner {
+  readonly steps: Step[] = [];
+  constructor(
+    readonly s: ClaimState,
+    readonly driver: string,
+  ) {}
+
+  get claim(): PersistentVolumeClaim {
+    return this.s.claim;
+  }
+
+  event(type: "Normal" | "Warning", reason: string, message: string): void {
+    this.steps.push(ev(this.claim, type, reason, message, provisionerComponent(this.driver)));
+  }
+
+  /** ProvisioningFailed then a retry with back-off (shorter when only time is needed). */
+  fail(message: string, waiting = false): ProvisionPlan {
+    this.event("Warning", REASONS.provisioningFailed, message);
+    const delay = backoffMs(this.claim.metadata.creationTimestamp, this.s.nowMs, waiting ? POLL_BACKOFF : ERROR_BACKOFF);
+    return { steps: this.steps, verdict: { kind: "requeue", afterMs: delay, reason: message } };
+  }
+}
+
+function annotated(claim: PersistentVolumeClaim, driver: string): boolean {
+  const ann = claim.metadata.annotations ?? {};
+  return (ann[ANN.storageProvisioner] ?? ann[ANN.betaStorageProvisioner]) === driver;
+}
+
+/** The claim's sync: annotate, validate, protect the source, then CreateVolume. */
+export function planClaim(s: ClaimState): ProvisionPlan {
+  const claim = s.claim;
+  const skip = mayNeedVolume(claim);
+  if (skip) return nothing(skip);
+  const resolved = resolveClass(claim, s.classes);
+  if (resolved.kind === "none") return nothing(resolved.why);
+  if (resolved.kind === "missing") {
+    // kube-controller-manager's complaint: the class may still be created, so look again later.
+    const message = MSG.classNotFound(resolved.name);
+    return {
+      steps: [ev(claim, "Warning", REASONS.provisioningFailed, message, PV_CONTROLLER_COMPONENT)],
+      verdict: { kind: "requeue", afterMs: backoffMs(claim.metadata.creationTimestamp, s.nowMs, ERROR_BACKOFF), reason: message },
+    };
+  }
+  const { cls, name: className } = resolved;
+  const driver = cls.provisioner;
+  if (!s.capabilities) return nothing(`provisioner ${driver} is not a driver this gateway serves`);
+  const p = new ClaimPlanner(s, driver);
+
+  // kube-controller-manager's part: name the provisioner on the claim (both spellings, as it does).
+  if (!annotated(claim, driver)) {
+    const updated = clone(claim);
+    updated.metadata.annotations = { ...updated.metadata.annotations, [ANN.storageProvisioner]: driver, [ANN.betaStorageProvisioner]: driver };
+    p.steps.push({ op: "update", resource: CLAIMS, object: updated });
+    p.steps.push(ev(claim, "Normal", REASONS.externalProvisioning, MSG.externalProvisioning(driver), PV_CONTROLLER_COMPONENT));
+  }
+
+  const pvName = volumeNameFor(claim.metadata.uid!);
+  if (s.volume) {
+    const done = s.volume.spec.claimRef?.uid === claim.metadata.uid;
+    return { steps: p.steps, verdict: { kind: "nothing", why: done ? `PV ${pvName} exists; the binder binds it` : `PV ${pvName} belongs to another claim` } };
+  }
+
+  const source = dataSourceOf(claim);
+  if (source && source.kind !== SNAPSHOT_KIND && !isClaimSource(source)) {
+    p.event("Normal", REASONS.provisioning, MSG.populator);
+    return { steps: p.steps, verdict: { kind: "nothing", why: `data source ${source.kind} is not handled by the provisioner, assuming an external populator will provision it` } };
+  }
+  p.event("Normal", REASONS.provisioning, MSG.provisioning(claim.metadata.namespace, claim.metadata.name));
+
+  const caps = new Set(s.capabilities.controller);
+  if (source) {
+    if (source.name === "") return p.fail(MSG.sourceNameMissing(claim.metadata.name ?? ""));
+    if (source.kind === SNAPSHOT_KIND && !isSnapshotSource(source)) return p.fail(MSG.wrongApiGroup(source.apiGroup));
+    if (source.crossNamespace) return p.fail(MSG.crossNamespace);
+  }
+  if (!caps.has("CREATE_DELETE_VOLUME")) return p.fail(MSG.noDynamicProvisioning);
+  if (isSnapshotSource(source) && !caps.has("CREATE_DELETE_SNAPSHOT")) return p.fail(MSG.noRestore);
+  if (isClaimSource(source) && !caps.has("CLONE_VOLUME")) return p.fail(MSG.noClone);
+  if (claim.spec.selector) return p.fail(MSG.selectorUnsupported);
+
+  const fsType = fsTypeOf(cls.parameters);
+  if (!fsType.ok) return p.fail(fsType.error);
+  let wanted: bigint;
+  try {
+    wanted = requestedBytes(claim);
+  } catch (err) {
+    if (err instanceof QuantityError) return { steps: p.steps, verdict: { kind: "invalid", message: err.message } };
+    throw err;
+  }
+  const block = claim.spec.volumeMode === "Block";
+  const capabilities = volumeCapabilities(claim.spec.accessModes ?? [], {
+    volumeMode: claim.spec.volumeMode,
+    fsType: fsType.value,
+    mountFlags: cls.mountOptions,
+    singleNodeMultiWriter: caps.has("SINGLE_NODE_MULTI_WRITER"),
+  });
+  if (!capabilities.ok) return p.fail(capabilities.error);
+
+  const request: CreateVolumeRequest = { name: pvName, requiredBytes: Number(wanted), capabilities: capabilities.value };
+  if (source) {
+    const picked = contentSource(s, source, className, cls);
+    if (!picked.ok) return p.fail(MSG.dataSourceHandle(source.kind, source.name, picked.error), picked.notReady);
+    request.source = picked.source;
+    // Protect the source before the driver starts reading it; released once no restore/clone is pending.
+    if (picked.protect) p.steps.push({ op: "update", resource: picked.protect.resource, object: picked.protect.object });
+  }
+
+  const refs: Partial<Record<keyof typeof SECRET_SETS, SecretRef>> = {};
+  for (const key of ["provisioner", "controllerPublish", "nodeStage", "nodePublish", "controllerExpand", "nodeExpand"] as const) {
+    const r = secretRefFor(SECRET_SETS[key], cls.parameters, pvName, claim);
+    if (!r.ok) return p.fail(r.error);
+    if (r.value) refs[key] = r.value;
+  }
+  const params = stripProvisionerParameters(cls.parameters);
+  if (!params.ok) return p.fail(params.error);
+  request.parameters = params.value;
+  if (refs.provisioner) request.secretRef = refs.provisioner;
+
+  const pv: PersistentVolume = {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: {
+      name: pvName,
+      annotations: {
+        [ANN.provisionedBy]: driver,
+        // Upstream records the deletion secret (empty when none) so Delete needs no class.
+        [ANN.deletionSecretName]: refs.provisioner?.name ?? "",
+        [ANN.deletionSecretNamespace]: refs.provisioner?.namespace ?? "",
+      },
+    },
+    spec: {
+      accessModes: [...(claim.spec.accessModes ?? [])],
+      ...(cls.mountOptions ? { mountOptions: [...cls.mountOptions] } : {}),
+      capacity: { storage: "0" },
+      csi: {
+        driver,
+        volumeHandle: "",
+        ...(!block && fsType.value ? { fsType: fsType.value } : {}),
+        ...(refs.controllerPublish ? { controllerPublishSecretRef: refs.controllerPublish } : {}),
+        ...(refs.nodeStage ? { nodeStageSecretRef: refs.nodeStage } : {}),
+        ...(refs.nodePublish ? { nodePublishSecretRef: refs.nodePublish } : {}),
+        ...(refs.controllerExpand ? { controllerExpandSecretRef: refs.controllerExpand } : {}),
+        ...(refs.nodeExpand ? { nodeExpandSecretRef: refs.nodeExpand } : {}),
+      },
+      persistentVolumeReclaimPolicy: cls.reclaimPolicy ?? "Delete",
+      storageClassName: className,
+      ...(claim.spec.volumeMode ? { volumeMode: claim.spec.volumeMode } : {}),
+      claimRef: {
+        kind: "PersistentVolumeClaim",
+        apiVersion: "v1",
+        namespace: claim.metadata.namespace,
+        name: claim.metadata.name,
+        uid: claim.metadata.uid,
+        resourceVersion: claim.metadata.resourceVersion,
+      },
+    },
+  };
+  return { steps: p.steps, verdict: { kind: "done" }, call: { kind: "createVolume", driver, request, pv, requiredBytes: Number(wanted), expectSource: !!source } };
+}
+
+type Picked =
+  | { ok: true; source: { snapshotId: string } | { volumeId: string }; protect?: { resource: "volumesnapshots" | "persistentvolumeclaims"; object: KubeObject } }
+  | { ok: false; error: string; notReady?: boolean };
+
+function contentSource(s: ClaimState, source: DataSource, className: string, cls: StorageClass): Picked {
+  if (isSnapshotSource(source)) {
+    const checked = checkSnapshotSource({ claim: s.claim, cls, name: source.name, snapshot: s.snapshot, content: s.content }, FINALIZER.snapshotSource);
+    if (!checked.ok) return { ok: false, ...checked.refusal };
+    const vs = s.snapshot!;
+    return {
+      ok: true,
+      source: { snapshotId: checked.snapshotHandle },
+      ...(hasFinalizer(vs, FINALIZER.snapshotSource) ? {} : { protect: { resource: "volumesnapshots", object: withFinalizers(vs, FINALIZER.snapshotSource) } }),
+    };
+  }
+  const checked = checkCloneSource({ claim: s.claim, className, cls, name: source.name, source: s.sourceClaim, sourceVolume: s.sourceVolume });
+  if (!checked.ok) return { ok: false, error: checked.error };
+  const src = s.sourceClaim!;
+  return {
+    ok: true,
+    source: { volumeId: checked.value },
+    ...(hasFinalizer(src, FINALIZER.cloneSource) ? {} : { protect: { resource: CLAIMS, object: withFinalizers(src, FINALIZER.cloneSource) } }),
+  };
+}
+
+/** After CreateVolume: the PV (pre-bound to the claim), or the failure and a retry. */
+export function afterCreateVolume(claim: PersistentVolumeClaim, call: CreateVolumeCall, result: CallResult<VolumeInfo>, nowMs: number): ProvisionPlan {
+  const component = provisionerComponent(call.driver);
+  const retry = (steps: Step[], message: string): ProvisionPlan => ({
+    steps: [...steps, ev(claim, "Warning", REASONS.provisioningFailed, message, component)],
+    verdict: { kind: "requeue", afterMs: backoffMs(claim.metadata.creationTimestamp, nowMs, ERROR_BACKOFF), reason: message },
+  });
+  if (!result.ok) return retry([], rpcErrorText(result.failure));
+  const volume = result.value;
+  const cleanup: DeleteVolumeCall = { kind: "deleteVolume", driver: call.driver, volumeId: volume.volumeId, ...(call.request.secretRef ? { secretRef: call.request.secretRef } : {}) };
+  const capacity = volume.capacityBytes > 0 ? volume.capacityBytes : call.requiredBytes;
+  if (capacity < call.requiredBytes) return { ...retry([], MSG.capacityTooSmall(capacity, call.requiredBytes)), call: cleanup };
+  if (call.expectSource && !volume.source) return { ...retry([], MSG.contentSourceMissing), call: cleanup };
+
+  const pv = clone(call.pv);
+  pv.spec.capacity = { storage: formatBinarySI(capacity) };
+  pv.spec.csi = {
+    ...pv.spec.csi!,
+    volumeHandle: volume.volumeId,
+    volumeAttributes: { [PROVISIONER_IDENTITY_KEY]: provisionerIdentity(call.driver), ...volume.volumeContext },
+  };
+  return {
+    steps: [
+      {
+        op: "create",
+        resource: "persistentvolumes",
+        object: pv,
+        alreadyExistsOk: true,
+        onFailure: { on: claim, reason: REASONS.provisioningFailed, message: MSG.pvCreateFailed(claim.metadata.namespace, claim.metadata.name, pv.metadata.name!), component },
+      },
+      ev(claim, "Normal", REASONS.provisioningSucceeded, MSG.succeeded(pv.metadata.name!), component),
+    ],
+    verdict: { kind: "done" },
+  };
+}
+
+/** Snapshot side: drop the restore protection once no pending claim restores from the snapshot. */
+export function planSnapshotRelease(snapshot: VolumeSnapshot, claims: readonly PersistentVolumeClaim[]): Plan {
+  if (!hasFinalizer(snapshot, FINALIZER.snapshotSource)) return nothing("snapshot carries no restore protection");
+  const waiting = claims.find((c) => {
+    const ds = dataSourceOf(c);
+    return isPending(c) && isSnapshotSource(ds) && ds!.name === snapshot.metadata.name && ds!.namespace === snapshot.metadata.namespace;
+  });
+  if (waiting) return nothing(`claim ${waiting.metadata.name} is still being restored from it`);
+  return { steps: [{ op: "update", resource: "volumesnapshots", object: withoutFinalizers(snapshot, FINALIZER.snapshotSource) }], verdict: { kind: "done" } };
+}
+
+/** Source claim side: drop the clone protection once no pending claim clones it (upstream's CloningProtectionController). */
+export function planCloneRelease(source: PersistentVolumeClaim, claims: readonly PersistentVolumeClaim[]): Plan {
+  if (!hasFinalizer(source, FINALIZER.cloneSource)) return nothing("claim carries no clone protection");
+  const waiting = claims.find((c) => {
+    const ds = dataSourceOf(c);
+    return isPending(c) && isClaimSource(ds) && ds!.name === source.metadata.name && ds!.namespace === source.metadata.namespace;
+  });
+  if (waiting) return nothing(`claim ${waiting.metadata.name} is in 'Pending' state, cloning in progress`);
+  return { steps: [{ op: "update", resource: CLAIMS, object: withoutFinalizers(source, FINALIZER.cloneSource) }], verdict: { kind: "done" } };
+}
+
+/** Whether a PV is one whose backing volume provision must delete (before asking the gateway). */
+export function deletionCandidate(pv: PersistentVolume): string | undefined {
+  if (isDeleting(pv)) return undefined;
+  if (pv.status?.phase !== "Released") return undefined;
+  if (pv.spec.persistentVolumeReclaimPolicy !== "Delete") return undefined;
+  const driver = pv.metadata.annotations?.[ANN.provisionedBy];
+  if (!driver || !pv.spec.csi || pv.spec.csi.driver !== driver) return undefined;
+  return driver;
+}
+
+/** A released PV with reclaimPolicy Delete, provisioned by a driver this gateway serves: DeleteVolume. */
+export function planVolume(pv: PersistentVolume, served: boolean): ProvisionPlan {
+  if (isDeleting(pv)) return nothing("PV is being deleted");
+  if (pv.status?.phase !== "Released") return nothing(`PV is ${pv.status?.phase ?? "new"}, not Released`);
+  if (pv.spec.persistentVolumeReclaimPolicy !== "Delete") return nothing(`reclaimPolicy ${pv.spec.persistentVolumeReclaimPolicy}: the volume and its PV stay`);
+  const driver = deletionCandidate(pv);
+  if (!driver) return nothing("PV was not provisioned by a CSI provisioner");
+  if (!served) return nothing(`provisioner ${driver} is not a driver this gateway serves`);
+  const ann = pv.metadata.annotations ?? {};
+  const name = ann[ANN.deletionSecretName];
+  const namespace = ann[ANN.deletionSecretNamespace];
+  const secretRef = name && namespace ? { name, namespace } : undefined;
+  return { steps: [], verdict: { kind: "done" }, call: { kind: "deleteVolume", driver, volumeId: pv.spec.csi!.volumeHandle, ...(secretRef ? { secretRef } : {}) } };
+}
+
+/** After DeleteVolume: the PV object goes (only this PV: uid precondition), or an Event and a retry. */
+export function afterDeleteVolume(pv: PersistentVolume, result: CallResult<void>, nowMs: number): ProvisionPlan {
+  if (!result.ok) {
+    const message = rpcErrorText(result.failure);
+    const since = pv.metadata.creationTimestamp;
+    return {
+      steps: [ev(pv, "Warning", REASONS.volumeFailedDelete, message, provisionerComponent(pv.spec.csi?.driver ?? ""))],
+      verdict: { kind: "requeue", afterMs: backoffMs(since, nowMs, ERROR_BACKOFF), reason: message },
+    };
+  }
+  return { steps: [{ op: "delete", resource: "persistentvolumes", name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}) }], verdict: { kind: "done" } };
+}
