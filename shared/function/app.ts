@@ -228,6 +228,7 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
         did: [],
       };
       try {
+        if (!Object.hasOwn(RESOURCES, key.resource)) throw new Error(`targets named unknown resource "${String(key.resource)}"`);
         const type = RESOURCES[key.resource];
         let object = await kube!.get<KubeObject>(type, key.name, type.namespaced ? key.namespace : undefined);
         if (object && key.uid && object.metadata.uid !== key.uid) {
