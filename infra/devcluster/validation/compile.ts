@@ -5,69 +5,30 @@ import { compileRule, type CompiledRule } from "./cel.js";
 import { CrdCompileError } from "./compile-error.js";
 import { escapePropertyName } from "./escaping.js";
 import type { JsonType, SchemaNode } from "./node.js";
-
-const JSON_TYPES: ReadonlySet<string> = new Set(["object", "array", "string", "integer", "number", "boolean"]);
-
-/** Keywords a structural schema may not use anywhere (apiextensions structural schema rules). */
-const FORBIDDEN_KEYWORDS = ["$ref", "additionalItems", "patternProperties", "dependencies", "definitions", "id", "$schema"];
+import { structuralProblem, type Level } from "./structural.js";
 
 interface Context {
   /** Path of this node in the CRD, for error messages (`...openAPIV3Schema.properties[spec]`). */
   where: string;
-  isRoot: boolean;
+  level: Level;
   /** False under atomic/set list items: no old value can be correlated there. */
   correlatable: boolean;
 }
 
 export function compileSchema(schema: JSONSchemaProps, where: string): SchemaNode {
-  return compileNode(schema, { where, isRoot: true, correlatable: true });
-}
-
-function fail(where: string, message: string): never {
-  throw new CrdCompileError(`${where}${message}`);
+  return compileNode(schema, { where, level: "root", correlatable: true });
 }
 
 function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
-  const raw = s as Record<string, unknown>;
-  for (const k of FORBIDDEN_KEYWORDS) {
-    if (raw[k] !== undefined) fail(`${ctx.where}.${k}`, ": Forbidden: must not be used in a structural schema");
-  }
-  if (s.uniqueItems === true) {
-    fail(`${ctx.where}.uniqueItems`, ": Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic");
-  }
+  const problem = structuralProblem(s, ctx.level, ctx.where);
+  if (problem !== undefined) throw new CrdCompileError(problem);
   const intOrString = s["x-kubernetes-int-or-string"] === true;
   const preserveUnknownFields = s["x-kubernetes-preserve-unknown-fields"] === true;
   const embeddedResource = s["x-kubernetes-embedded-resource"] === true;
-  if (s.type !== undefined && !JSON_TYPES.has(s.type)) {
-    fail(`${ctx.where}.type`, `: Unsupported value: ${JSON.stringify(s.type)}: supported values: "array", "boolean", "integer", "number", "object", "string"`);
-  }
-  if (s.type === undefined && !intOrString && !preserveUnknownFields) {
-    fail(`${ctx.where}.type`, ": Required value: must not be empty for specified fields");
-  }
-  if (embeddedResource && s.type !== "object") {
-    fail(`${ctx.where}.type`, ': Invalid value: "' + (s.type ?? "") + '": must be object if x-kubernetes-embedded-resource is true');
-  }
-  if (intOrString && s.type !== undefined && s.type !== "string" && s.type !== "integer") {
-    fail(`${ctx.where}.type`, ": Invalid value: " + JSON.stringify(s.type) + ": must be empty if x-kubernetes-int-or-string is true");
-  }
-  if (s.properties !== undefined && s.additionalProperties !== undefined && s.additionalProperties !== false) {
-    fail(`${ctx.where}.additionalProperties`, ": Forbidden: additionalProperties and properties are mutual exclusive");
-  }
-  if (s.type === "array" && s.items === undefined) {
-    fail(`${ctx.where}.items`, ": Required value: must be specified");
-  }
-  if (s.type !== "array" && s.items !== undefined && !intOrString) {
-    fail(`${ctx.where}.items`, ": Forbidden: must only be used for arrays");
-  }
-  if ((s.properties !== undefined || s.additionalProperties !== undefined) && s.type !== "object" && s.type !== undefined) {
-    fail(`${ctx.where}.type`, ': Invalid value: "' + s.type + '": must be object if properties or additionalProperties are specified');
-  }
+  const isRoot = ctx.level === "root";
 
   const listType = s["x-kubernetes-list-type"];
   const listMapKeys = s["x-kubernetes-list-map-keys"] ?? [];
-  if (listType === "map" && listMapKeys.length === 0) {
-    fail(`${ctx.where}.x-kubernetes-list-map-keys`, ": Required value: must not be empty if x-kubernetes-list-type is map");
-  }
   const itemsCorrelatable = ctx.correlatable && listType === "map";
 
   let properties: Map<string, SchemaNode> | undefined;
@@ -77,7 +38,7 @@ function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
     for (const [name, child] of Object.entries(s.properties)) {
       properties.set(
         name,
-        compileNode(child, { where: `${ctx.where}.properties[${name}]`, isRoot: false, correlatable: ctx.correlatable }),
+        compileNode(child, { where: `${ctx.where}.properties[${name}]`, level: "field", correlatable: ctx.correlatable }),
       );
       const celName = escapePropertyName(name);
       if (celName !== undefined) celNames.set(name, celName);
@@ -87,26 +48,20 @@ function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
   if (typeof s.additionalProperties === "object") {
     additionalProperties = compileNode(s.additionalProperties, {
       where: `${ctx.where}.additionalProperties`,
-      isRoot: false,
+      level: "field",
       correlatable: ctx.correlatable,
     });
   } else if (typeof s.additionalProperties === "boolean") {
     additionalProperties = s.additionalProperties;
   }
   const items = s.items
-    ? compileNode(s.items, { where: `${ctx.where}.items`, isRoot: false, correlatable: itemsCorrelatable })
+    ? compileNode(s.items, { where: `${ctx.where}.items`, level: "item", correlatable: itemsCorrelatable })
     : undefined;
 
   const type = s.type as JsonType | undefined;
   const allowedTypes: JsonType[] = intOrString ? ["integer", "string"] : type ? [type] : [];
-  let pattern: RegExp | undefined;
-  if (s.pattern !== undefined) {
-    try {
-      pattern = new RegExp(s.pattern, "u");
-    } catch {
-      fail(`${ctx.where}.pattern`, `: Invalid value: ${JSON.stringify(s.pattern)}: must be a valid regular expression`);
-    }
-  }
+  // structuralProblem has already made sure the pattern compiles.
+  const pattern = s.pattern === undefined ? undefined : new RegExp(s.pattern, "u");
 
   const node: SchemaNode = {
     source: s,
@@ -149,7 +104,7 @@ function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
   };
 
   const rules: CompiledRule[] = (s["x-kubernetes-validations"] ?? []).map((r, i) =>
-    compileRule(r, `${ctx.where}.x-kubernetes-validations[${i}]`, node, ctx.correlatable, ctx.isRoot),
+    compileRule(r, `${ctx.where}.x-kubernetes-validations[${i}]`, node, ctx.correlatable, isRoot),
   );
   const children: SchemaNode[] = [
     ...(properties ? properties.values() : []),

@@ -1,7 +1,7 @@
 // What kube-apiserver does to a custom resource on every write, for the dev cluster: prune unknown
 // fields, apply defaults, validate against the structural schema and the x-kubernetes-validations
 // CEL rules. Everything a CRD version needs is compiled once by compileCrd.
-import type { CustomResourceDefinition, JSONSchemaProps } from "../../../shared/api/crd.js";
+import type { CustomResourceDefinition } from "../../../shared/api/crd.js";
 import { validateRules } from "./cel-validate.js";
 import { compileSchema } from "./compile.js";
 import { CrdCompileError } from "./compile-error.js";
@@ -77,22 +77,6 @@ function validateEmbeddedBelowRoot(root: SchemaNode, obj: unknown, errors: Field
   }
 }
 
-/** kube allows only name and generateName to be specified under the root's metadata. */
-function checkRootMetadata(schema: JSONSchemaProps, where: string): void {
-  const metadata = schema.properties?.metadata;
-  if (!metadata) return;
-  const extra = Object.keys(metadata).filter((k) => k !== "type" && k !== "properties" && k !== "description");
-  const props = Object.keys(metadata.properties ?? {}).filter((k) => k !== "name" && k !== "generateName");
-  if (metadata.type !== undefined && metadata.type !== "object") {
-    throw new CrdCompileError(`${where}.properties[metadata].type: Invalid value: ${JSON.stringify(metadata.type)}: must be object`);
-  }
-  if (extra.length > 0 || props.length > 0) {
-    throw new CrdCompileError(
-      `${where}.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified`,
-    );
-  }
-}
-
 /**
  * Compiles every version of a CRD, keyed by version name. Throws CrdCompileError for what kube
  * refuses at CRD creation: a missing or non-structural schema, a CEL rule that does not compile or
@@ -104,10 +88,6 @@ export function compileCrd(crd: CustomResourceDefinition): Map<string, CompiledC
     const where = `spec.versions[${i}].schema.openAPIV3Schema`;
     const schema = version.schema?.openAPIV3Schema;
     if (!schema) throw new CrdCompileError(`${where}: Required value: schemas are required`);
-    if (schema.type !== "object") {
-      throw new CrdCompileError(`${where}.type: Invalid value: ${JSON.stringify(schema.type ?? "")}: must be object at the root`);
-    }
-    checkRootMetadata(schema, where);
     const root = compileSchema(schema, where);
     checkDefaults(root, where);
     out.set(version.name, new CompiledVersion(root));

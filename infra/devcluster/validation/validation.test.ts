@@ -602,14 +602,20 @@ describe("compileCrd refuses what kube refuses", () => {
   });
 
   it("non-structural schemas", () => {
-    refuse(obj({ a: {} }), /properties\[a\]\.type: Required value: must not be empty for specified fields/);
+    refuse(obj({ a: {} }), /properties\[a\]\.type: Required value: must not be empty for specified object fields/);
+    refuse(obj({ l: { type: "array", items: {} } }), /properties\[l\]\.items\.type: Required value: must not be empty for specified array items/);
+    refuse(obj({ a: { type: "string", anyOf: [{ type: "string" }] } }), /properties\[a\]\.anyOf\[0\]\.type: Forbidden: must be empty to be structural/);
+    refuse(obj({ a: { type: "string", oneOf: [{ pattern: "^a", description: "d" }] } }), /oneOf\[0\]\.description: Forbidden: must be empty to be structural/);
+    refuse(obj({ a: { type: "object", properties: { metadata: { type: "object" } }, not: { properties: { metadata: { maxProperties: 1 } } } } }), /not\.properties\[metadata\]: Forbidden: must not be specified in a nested context/);
+    refuse(obj({ e: { type: "object", "x-kubernetes-embedded-resource": true } }), /properties\[e\]\.properties: Required value/);
+    refuse(obj({ a: { type: "string", pattern: "(" } }), /properties\[a\]\.pattern: Invalid value: "\(": must be a valid regular expression/);
     refuse(obj({ a: { type: "array" } }), /properties\[a\]\.items: Required value/);
     refuse(
       obj({ a: { type: "object", properties: { b: { type: "string" } }, additionalProperties: { type: "string" } } }),
       /additionalProperties and properties are mutual exclusive/,
     );
     refuse(obj({ a: { type: "string", uniqueItems: true } }), /uniqueItems cannot be set to true/);
-    refuse(obj({ a: { type: "string", ...({ $ref: "#/x" } as object) } }), /\$ref: Forbidden/);
+    refuse(obj({ a: { type: "string", ...({ $ref: "#/x" } as object) } }), /\$ref: Forbidden: \$ref is not supported/);
   });
 
   it("root metadata with more than name and generateName, and a root that is not an object", () => {
@@ -619,6 +625,12 @@ describe("compileCrd refuses what kube refuses", () => {
     const notObject = crdOf(obj({}));
     notObject.spec.versions[0]!.schema!.openAPIV3Schema!.type = "string";
     expect(() => compileCrd(notObject)).toThrow(/must be object at the root/);
+  });
+
+  it("accepts controller-gen's int-or-string shape (anyOf integer/string)", () => {
+    const v = compile(obj({ q: { anyOf: [{ type: "integer" }, { type: "string" }], "x-kubernetes-int-or-string": true } }));
+    expect(write(v, widget({ q: "1Gi" }))).toEqual([]);
+    expect(write(v, widget({ q: 5 }))).toEqual([]);
   });
 
   it("a default that does not satisfy its schema", () => {
