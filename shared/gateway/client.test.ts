@@ -126,6 +126,22 @@ describe("HttpGatewayClient", () => {
     expect(err.message).toContain("unreachable");
   });
 
+  it("goes through an injected fetch (e.g. an in-process app) when given one", async () => {
+    const requests: Array<{ url: string; init: RequestInit }> = [];
+    const client = createGatewayClient({
+      baseUrl: "http://in-process",
+      token: "tok",
+      fetch: async (url, init) => {
+        requests.push({ url, init });
+        return new Response(JSON.stringify({ error: { code: "OUT_OF_RANGE", message: "too small", retryable: false } }), { status: 422 });
+      },
+    });
+    const err = await failure(client.createVolume("d", { name: "v", capabilities: [] }));
+    expect({ code: err.code, message: err.message }).toEqual({ code: "OUT_OF_RANGE", message: "too small" });
+    expect(requests[0]!.url).toBe("http://in-process/v1/drivers/d/volumes");
+    expect(JSON.parse(String(requests[0]!.init.body))).toEqual({ name: "v", capabilities: [] });
+  });
+
   it("refuses an empty token", () => {
     expect(() => createGatewayClient({ baseUrl: base, token: "" })).toThrow("token must not be empty");
   });
