@@ -152,8 +152,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     stops.push({ what: "gateway", stop: () => gateway.close() });
 
     const kube = createKubeClient(kubeconfig);
-    const created = await ensureDefaultObjects(kube);
-    if (created.length > 0) log.info({ created }, "pre-created default objects");
+    // Default classes point at the local hostpath driver: only the dev cluster gets them, never a
+    // cluster someone else runs.
+    if (!cluster_.external) {
+      const created = await ensureDefaultObjects(kube);
+      if (created.length > 0) log.info({ created }, "pre-created default objects");
+    }
 
     const host = createFunctionHost(options.functions, {
       kube,

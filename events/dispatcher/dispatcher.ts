@@ -93,7 +93,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
 
   const stats: Record<string, FunctionStats> = {};
   const inFlight = new Set<Promise<void>>();
-  const streams: ConsumerMessages[] = [];
+  const streams = new Set<ConsumerMessages>();
   const loops: Array<Promise<void>> = [];
   let draining = false;
 
@@ -235,17 +235,18 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     }
   }
 
-  for (const target of options.functions) {
-    stats[target.name] = { delivered: 0, acked: 0, retried: 0, requeued: 0, deadLettered: 0, inFlight: 0 };
-    const concurrency = target.concurrency ?? 16;
-    const semaphore = new Semaphore(concurrency);
-    for (const resource of target.resources) {
-      const consumer = await js.consumers.get(K8S_STREAM, consumerName(cluster, target.name, resource));
-      const messages = await consumer.consume({ max_messages: concurrency });
-      streams.push(messages);
-      loops.push(
-        (async () => {
+  const pull = async (target: FunctionTarget, resource: ResourceName, semaphore: Semaphore, concurrency: number): Promise<void> => {
+    const durable = consumerName(cluster, target.name, resource);
+    let restartDelay = 250;
+    while (!draining && !nc.isClosed()) {
+      try {
+        const consumer = await js.consumers.get(K8S_STREAM, durable);
+        const messages = await consumer.consume({ max_messages: concurrency, abort_on_missing_resource: true });
+        streams.add(messages);
+        if (draining) messages.stop();
+        try {
           for await (const m of messages) {
+            restartDelay = 250;
             await semaphore.acquire();
             if (draining) {
               // Pulled but never started: hand it straight back.
@@ -263,8 +264,32 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
               });
             inFlight.add(task);
           }
-        })().catch((err) => log?.error({ function: target.name, resource, err: String(err) }, "consumer loop ended")),
-      );
+        } finally {
+          streams.delete(messages);
+        }
+      } catch (err) {
+        log?.warn({ function: target.name, resource, err: String(err) }, "consumer stopped");
+      }
+      if (draining || nc.isClosed()) break;
+      // The pull ended without a drain (consumer deleted, server trouble): re-create it and go on.
+      await new Promise((r) => setTimeout(r, restartDelay));
+      restartDelay = Math.min(restartDelay * 2, 10_000);
+      if (options.ensureConsumers !== false) {
+        await ensureConsumers(await jetstreamManager(nc), cluster, [{ function: target.name, resources: [resource] }], policy).catch((err) =>
+          log?.warn({ function: target.name, resource, err: String(err) }, "consumer not re-created yet"),
+        );
+      }
+    }
+  };
+
+  for (const target of options.functions) {
+    stats[target.name] = { delivered: 0, acked: 0, retried: 0, requeued: 0, deadLettered: 0, inFlight: 0 };
+    const concurrency = target.concurrency ?? 16;
+    const semaphore = new Semaphore(concurrency);
+    for (const resource of target.resources) {
+      // Fail start-up loudly when a consumer is missing; later interruptions are retried in pull().
+      await js.consumers.get(K8S_STREAM, consumerName(cluster, target.name, resource));
+      loops.push(pull(target, resource, semaphore, concurrency));
     }
   }
 
@@ -276,7 +301,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
       for (const messages of streams) messages.stop();
       await Promise.all(loops);
       while (inFlight.size > 0) await Promise.all([...inFlight]);
-      await nc.flush();
+      if (!nc.isClosed()) await nc.flush().catch(() => undefined);
     },
   };
 }

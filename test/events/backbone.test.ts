@@ -258,6 +258,24 @@ describe("long and hung calls", () => {
   });
 });
 
+describe("consumer lost at run time", () => {
+  it("the dispatcher re-creates a deleted consumer and keeps delivering", async () => {
+    const seen: string[] = [];
+    const fn = testFunctionApp("bind", (event) => {
+      seen.push(event.attributes.subject!);
+      return { status: 200 };
+    });
+    const dispatcher = await startDispatcher({ nc, cluster: "lost", functions: [{ name: "bind", resources: ["volumesnapshots"], url: "http://x/bind", deliver: appDeliver(fn.app) }], policy: FAST });
+    cleanups.push(() => dispatcher.drain());
+    const publisher = new EventPublisher(jetstream(nc));
+    publishSnapshot(publisher, "lost", "uid-l1");
+    await waitFor("first delivery", () => seen.length === 1);
+    await jsm.consumers.delete(K8S_STREAM, "lost_bind_volumesnapshots");
+    publishSnapshot(publisher, "lost", "uid-l2");
+    await waitFor("delivery after the consumer came back", () => seen.includes("uid-l2"), 30_000);
+  });
+});
+
 describe("two clusters on one NATS", () => {
   it("never cross: each cluster's dispatcher sees only its own cluster's events", async () => {
     const seen: Record<string, string[]> = { alpha: [], beta: [] };

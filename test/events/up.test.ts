@@ -13,6 +13,8 @@ import type { Endpoints } from "../../cli/stack/endpoints.js";
 import type { KubeObject } from "../../shared/api/meta.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import { createKubeClient } from "../../shared/kube/http-client.js";
+import { startDevCluster } from "../../infra/devcluster/index.js";
+import { startTestNats } from "../support/nats.js";
 import { waitFor } from "./wait.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -101,5 +103,26 @@ describe("snapflow up", () => {
     await stack.stop();
     stack = undefined;
     expect(existsSync(join(dataDir, "ready"))).toBe(false);
+  });
+
+  it("uses an existing cluster (--kubeconfig) and NATS (--nats) instead of starting its own", async () => {
+    const nats = await startTestNats();
+    const cluster = await startDevCluster({ dataDir: join(dir, "external-cluster") });
+    const externalDir = join(dir, "external");
+    try {
+      stack = await startStack({ dataDir: externalDir, functions: allFunctions, randomPorts: true, clusterName: "ext", kubeconfig: cluster.kubeconfigPath, natsUrl: nats.url });
+      expect(stack.endpoints).toMatchObject({ kubeconfig: cluster.kubeconfigPath, api: cluster.url, nats: nats.url, cluster: "ext" });
+      expect(existsSync(join(externalDir, "nats"))).toBe(false);
+      expect(existsSync(join(externalDir, "cluster"))).toBe(false);
+      // Someone else's cluster gets no default classes pointing at our local driver.
+      expect(await createKubeClient(cluster.kubeconfigPath).get(RESOURCES.storageclasses, "standard")).toBeUndefined();
+      await stack.stop();
+      stack = undefined;
+    } finally {
+      await stack?.stop();
+      stack = undefined;
+      await cluster.close();
+      await nats.close();
+    }
   });
 });
