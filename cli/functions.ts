@@ -5,10 +5,14 @@ import { bindFunction } from "../functions/bind/index.js";
 import { invokeFunction } from "../functions/invoke/index.js";
 import { protectFunction } from "../functions/protect/index.js";
 import { deleteFunction } from "../functions/delete/index.js";
+import { provisionFunction } from "../functions/provision/index.js";
+import { expandFunction } from "../functions/expand/index.js";
 
 export const allFunctions: SnapflowFunction[] = [
   bindFunction,
   invokeFunction,
   protectFunction,
   deleteFunction,
+  provisionFunction,
+  expandFunction,
 ];

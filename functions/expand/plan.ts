@@ -1,0 +1,233 @@
+// expand — external-resizer's decisions for one bound PersistentVolumeClaim whose storage request
+// grew (its expand-and-recover flow): mark the resize in progress, ControllerExpandVolume, then
+// record the new size on the PV and the claim, or the failure. Pure: state in, steps out.
+import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCondition, StorageClass } from "../../shared/api/core.js";
+import type { DriverCapabilities, ExpandVolumeRequest, ExpandVolumeResult } from "../../shared/gateway/types.js";
+import { clone, isDeleting } from "../../shared/snapshot/objects.js";
+import { formatBinarySI, parseQuantity, QuantityError } from "../../shared/snapshot/quantity.js";
+import { backoffMs, ERROR_BACKOFF, nothing, type Plan, type Step } from "../../shared/snapshot/steps.js";
+import { isFinalFailure, rpcErrorText, volumeCapabilityOfPv, type CallResult } from "../../shared/volume/csi.js";
+import { ANN_NODE_EXPANSION_NOT_REQUIRED, CONDITIONS, MSG, REASONS, RESIZE_CONDITIONS, RESIZE_STATUS, resizerComponent } from "./constants.js";
+
+export interface ExpandState {
+  claim: PersistentVolumeClaim;
+  /** The PV the claim is bound to, when it exists. */
+  volume?: PersistentVolume;
+  /** The claim's StorageClass, when it exists. */
+  storageClass?: StorageClass;
+  /** The gateway's answer for the PV's driver; undefined = not a driver this gateway serves. */
+  capabilities?: DriverCapabilities;
+  nowMs: number;
+}
+
+export interface ExpandCall {
+  driver: string;
+  request: ExpandVolumeRequest;
+  /** The size asked for, as the quantity recorded in allocatedResources. */
+  newSize: string;
+}
+
+export interface ExpandPlan extends Plan {
+  call?: ExpandCall;
+  /** The claim as it will be after the plan's writes (the after-call plan builds on it). */
+  claim?: PersistentVolumeClaim;
+}
+
+const CLAIMS = "persistentvolumeclaims" as const;
+
+function bytes(quantity: string | undefined): bigint {
+  return quantity === undefined ? 0n : parseQuantity(quantity);
+}
+
+/** Kubernetes' time format for conditions (RFC 3339, whole seconds). */
+function timeOf(nowMs: number): string {
+  return new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * Upstream's MergeResizeConditionsOfPVC: non-resize conditions stay; a new condition replaces one
+ * of its type (keeping the old transition time when nothing but the time would change); other
+ * resize conditions stay only when keepOld.
+ */
+export function mergeResizeConditions(
+  old: readonly PersistentVolumeClaimCondition[] | undefined,
+  added: readonly PersistentVolumeClaimCondition[],
+  keepOld: boolean,
+): PersistentVolumeClaimCondition[] {
+  const byType = new Map(added.map((c) => [c.type, c]));
+  const out: PersistentVolumeClaimCondition[] = [];
+  for (const c of old ?? []) {
+    if (!RESIZE_CONDITIONS.has(c.type)) {
+      out.push(c);
+      continue;
+    }
+    const replacement = byType.get(c.type);
+    if (replacement) {
+      const same = replacement.status === c.status && (replacement.message ?? "") === (c.message ?? "");
+      out.push(same && c.lastTransitionTime ? { ...replacement, lastTransitionTime: c.lastTransitionTime } : replacement);
+      byType.delete(c.type);
+    } else if (keepOld) out.push(c);
+  }
+  out.push(...byType.values());
+  return out;
+}
+
+function withStorageStatus(claim: PersistentVolumeClaim, value: string | undefined): PersistentVolumeClaim {
+  const next = clone(claim);
+  const statuses = { ...(next.status?.allocatedResourceStatuses ?? {}) };
+  if (value === undefined) delete statuses.storage;
+  else statuses.storage = value;
+  next.status = { ...next.status };
+  if (Object.keys(statuses).length > 0) next.status.allocatedResourceStatuses = statuses;
+  else delete next.status.allocatedResourceStatuses;
+  return next;
+}
+
+function changed(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) !== JSON.stringify(b);
+}
+
+function event(claim: PersistentVolumeClaim, driver: string, type: "Normal" | "Warning", reason: string, message: string): Step {
+  return { op: "event", on: claim, type, reason, message, component: resizerComponent(driver) };
+}
+
+/** A bound claim whose request exceeds its capacity, or a resize left in progress. */
+export function resizeWanted(claim: PersistentVolumeClaim): boolean {
+  if (isDeleting(claim) || claim.status?.phase !== "Bound" || !claim.spec.volumeName) return false;
+  const inProgress = claim.status.allocatedResourceStatuses?.storage === RESIZE_STATUS.controllerInProgress;
+  return inProgress || bytes(claim.spec.resources?.requests?.storage) > bytes(claim.status.capacity?.storage);
+}
+
+export function planExpand(s: ExpandState): ExpandPlan {
+  const claim = s.claim;
+  let wanted: boolean;
+  try {
+    wanted = resizeWanted(claim);
+  } catch (err) {
+    if (err instanceof QuantityError) return { steps: [], verdict: { kind: "invalid", message: err.message } };
+    throw err;
+  }
+  if (!wanted) return nothing("no resize requested");
+  const pvName = claim.spec.volumeName!;
+  const pv = s.volume;
+  if (!pv) {
+    const message = MSG.pvNotFound(pvName, claim.metadata.namespace, claim.metadata.name);
+    return { steps: [], verdict: { kind: "requeue", afterMs: backoffMs(claim.metadata.creationTimestamp, s.nowMs, ERROR_BACKOFF), reason: message } };
+  }
+  const csi = pv.spec.csi;
+  if (!csi) return nothing("PV is not a CSI volume");
+  if (!s.capabilities) return nothing(`driver ${csi.driver} is not a driver this gateway serves`);
+  const ref = pv.spec.claimRef;
+  if (!ref || ref.namespace !== claim.metadata.namespace || ref.uid !== claim.metadata.uid) return nothing("persistent volume is not bound to PVC being updated");
+  const driver = csi.driver;
+
+  // What kube-apiserver's admission would refuse: expansion needs a class that allows it.
+  if (s.storageClass?.allowVolumeExpansion !== true) {
+    return { steps: [event(claim, driver, "Warning", REASONS.resizeFailed, MSG.notAllowed)], verdict: { kind: "nothing", why: MSG.notAllowed } };
+  }
+  if (!s.capabilities.controller.includes("EXPAND_VOLUME")) {
+    const message = MSG.noExpandCapability(driver);
+    return { steps: [event(claim, driver, "Warning", REASONS.resizeFailed, message)], verdict: { kind: "nothing", why: message } };
+  }
+
+  const request = claim.spec.resources!.requests!.storage!;
+  const pvSize = bytes(pv.spec.capacity?.storage);
+  const pending = claim.status?.conditions?.some((c) => c.type === CONDITIONS.fileSystemResizePending && c.status === "True");
+  if (pending && pvSize >= bytes(request)) return nothing("file system resize is pending on the node");
+
+  // A resize left in progress finishes at the size it started with before a new one begins.
+  const allocated = claim.status?.allocatedResources?.storage;
+  const inProgress = claim.status?.allocatedResourceStatuses?.storage === RESIZE_STATUS.controllerInProgress;
+  const newSize = inProgress && allocated ? allocated : request;
+
+  const steps: Step[] = [];
+  let current = claim;
+  if (current.metadata.annotations && Object.hasOwn(current.metadata.annotations, ANN_NODE_EXPANSION_NOT_REQUIRED)) {
+    current = clone(current);
+    delete current.metadata.annotations![ANN_NODE_EXPANSION_NOT_REQUIRED];
+    steps.push({ op: "update", resource: CLAIMS, object: current });
+  }
+  const marked = withStorageStatus(current, RESIZE_STATUS.controllerInProgress);
+  marked.status!.conditions = mergeResizeConditions(current.status?.conditions, [{ type: CONDITIONS.resizing, status: "True", lastTransitionTime: timeOf(s.nowMs) }], false);
+  marked.status!.allocatedResources = { ...(marked.status!.allocatedResources ?? {}), storage: newSize };
+  if (changed(marked.status, current.status)) {
+    steps.push({ op: "updateStatus", resource: CLAIMS, object: marked });
+    current = marked;
+  }
+  steps.push(event(claim, driver, "Normal", REASONS.resizing, MSG.resizing(pvName)));
+
+  const capability = volumeCapabilityOfPv(pv.spec.accessModes ?? [], {
+    volumeMode: pv.spec.volumeMode,
+    fsType: csi.fsType,
+    mountFlags: pv.spec.mountOptions,
+    singleNodeMultiWriter: s.capabilities.controller.includes("SINGLE_NODE_MULTI_WRITER"),
+  });
+  const expand: ExpandVolumeRequest = {
+    volumeId: csi.volumeHandle,
+    requiredBytes: Number(bytes(newSize)),
+    ...(capability ? { capability } : {}),
+    ...(csi.controllerExpandSecretRef ? { secretRef: csi.controllerExpandSecretRef } : {}),
+  };
+  return { steps, verdict: { kind: "done" }, claim: current, call: { driver, request: expand, newSize } };
+}
+
+/** After ControllerExpandVolume: the new size on PV and claim (or the node step pending), or the failure. */
+export function afterExpand(claim: PersistentVolumeClaim, pv: PersistentVolume, call: ExpandCall, result: CallResult<ExpandVolumeResult>, nowMs: number): ExpandPlan {
+  const driver = call.driver;
+  const pvName = pv.metadata.name!;
+  if (!result.ok) {
+    const err = rpcErrorText(result.failure);
+    const steps: Step[] = [];
+    if (isFinalFailure(result.failure)) {
+      const infeasible = result.failure.code === "INVALID_ARGUMENT" || result.failure.code === "OUT_OF_RANGE";
+      const failed = infeasible ? withStorageStatus(claim, RESIZE_STATUS.controllerInfeasible) : clone(claim);
+      failed.status = { ...failed.status };
+      failed.status.conditions = mergeResizeConditions(
+        claim.status?.conditions,
+        [{ type: CONDITIONS.controllerResizeError, status: "True", lastTransitionTime: timeOf(nowMs), message: MSG.failedCondition(err) }],
+        true,
+      );
+      if (changed(failed.status, claim.status)) steps.push({ op: "updateStatus", resource: CLAIMS, object: failed });
+    }
+    const message = MSG.failed(pvName, driver, err);
+    steps.push(event(claim, driver, "Warning", REASONS.resizeFailed, message));
+    return { steps, verdict: { kind: "requeue", afterMs: backoffMs(claim.metadata.creationTimestamp, nowMs, ERROR_BACKOFF), reason: message } };
+  }
+
+  const requested = Number(parseQuantity(call.newSize));
+  const size = formatBinarySI(result.value.capacityBytes > 0 ? result.value.capacityBytes : requested);
+  const steps: Step[] = [];
+  if (pv.spec.capacity?.storage !== size) {
+    const grown = clone(pv);
+    grown.spec.capacity = { ...grown.spec.capacity, storage: size };
+    steps.push({ op: "update", resource: "persistentvolumes", object: grown });
+  }
+
+  if (result.value.nodeExpansionRequired) {
+    const pending = withStorageStatus(claim, RESIZE_STATUS.nodePending);
+    pending.status!.conditions = mergeResizeConditions(
+      claim.status?.conditions,
+      [{ type: CONDITIONS.fileSystemResizePending, status: "True", lastTransitionTime: timeOf(nowMs), message: MSG.fsResizePendingCondition }],
+      true,
+    );
+    steps.push({ op: "updateStatus", resource: CLAIMS, object: pending });
+    steps.push(event(claim, driver, "Normal", REASONS.fileSystemResizeRequired, MSG.fsResizeRequired));
+    return { steps, verdict: { kind: "done" } };
+  }
+
+  // Done on the controller and nothing for the node: the claim reports the new size.
+  let current = claim;
+  if (current.metadata.annotations?.[ANN_NODE_EXPANSION_NOT_REQUIRED] !== "true") {
+    current = clone(current);
+    current.metadata.annotations = { ...current.metadata.annotations, [ANN_NODE_EXPANSION_NOT_REQUIRED]: "true" };
+    steps.push({ op: "update", resource: CLAIMS, object: current });
+  }
+  const finished = withStorageStatus(current, undefined);
+  finished.status!.capacity = { ...(finished.status!.capacity ?? {}), storage: size };
+  const conditions = mergeResizeConditions(current.status?.conditions, [], false);
+  if (conditions.length > 0) finished.status!.conditions = conditions;
+  else delete finished.status!.conditions;
+  steps.push({ op: "updateStatus", resource: CLAIMS, object: finished });
+  steps.push(event(claim, driver, "Normal", REASONS.resizeSucceeded, MSG.succeeded));
+  return { steps, verdict: { kind: "done" } };
+}
