@@ -125,7 +125,6 @@ export function builtinResources(): ResourceDef[] {
       kind: "PersistentVolumeClaim",
       namespaced: true,
       shortNames: ["pvc"],
-      categories: ["all"],
       hasStatus: true,
       rules: pvcRules,
       columns: [

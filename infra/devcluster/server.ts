@@ -5,6 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { PATCH_CONTENT_TYPES, type Api } from "./api.js";
 import { aggregatedDiscovery, aggregatedType, legacyCore, legacyGroup, legacyGroups, resourceList } from "./discovery.js";
 import { ApiError, errors } from "./errors.js";
+import { decodeKubeProtobuf } from "./protobuf.js";
 import type { OpenApi } from "./openapi.js";
 import type { Registry } from "./registry.js";
 import { apiVersionFor, type KObject, type ResourceDef } from "./resource-def.js";
@@ -59,6 +60,10 @@ function sendJson(res: ServerResponse, code: number, value: unknown, headers: Re
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
+  return readRawBody(req).then((b) => b.toString("utf8"));
+}
+
+function readRawBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > MAX_BODY_BYTES) return reject(errors.tooLarge());
@@ -76,12 +81,19 @@ function readBody(req: IncomingMessage): Promise<string> {
       chunks.push(c);
     });
     req.on("end", () => {
-      if (!failed) resolve(Buffer.concat(chunks).toString("utf8"));
+      if (!failed) resolve(Buffer.concat(chunks));
     });
     req.on("error", (e) => {
       if (!failed) reject(e);
     });
   });
+}
+
+async function readObject(req: IncomingMessage, what: string): Promise<unknown> {
+  const contentType = String(req.headers["content-type"] ?? "");
+  const body = await readRawBody(req);
+  if (contentType.split(";")[0].trim().toLowerCase() === "application/vnd.kubernetes.protobuf") return decodeKubeProtobuf(body);
+  return decodeObject(body.toString("utf8"), contentType, what);
 }
 
 function decodeObject(raw: string, contentType: string, what: string): unknown {
@@ -249,7 +261,7 @@ export function createApiServer(deps: ServerDeps): Server {
       if (method === "POST") {
         log.verb = "create";
         if (def.namespaced && namespace === undefined) throw errors.notFoundPath();
-        const body = decodeObject(await readBody(req), String(req.headers["content-type"] ?? ""), "create");
+        const body = await readObject(req, "create");
         const obj = await api.create(def, version, namespace, body, writeOpts);
         return respondObject(201, obj);
       }
@@ -280,7 +292,7 @@ export function createApiServer(deps: ServerDeps): Server {
         return respondObject(200, api.get(def, version, namespace, name));
       case "PUT": {
         log.verb = "update";
-        const body = decodeObject(await readBody(req), String(req.headers["content-type"] ?? ""), "update");
+        const body = await readObject(req, "update");
         if (subresource === "finalize") {
           const current = api.get(def, version, namespace, name);
           const spec = (body as Record<string, any>)?.spec ?? {};

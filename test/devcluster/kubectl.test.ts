@@ -146,6 +146,20 @@ spec:
   });
 });
 
+describe("kubectl create generators (protobuf bodies)", () => {
+  it("creates a namespace, a secret and a configmap, and deletes the namespace with its content", async () => {
+    expect((await kubectl(["create", "namespace", "gen"])).stdout.trim()).toBe("namespace/gen created");
+    expect((await kubectl(["-n", "gen", "create", "secret", "generic", "creds", "--from-literal=password=hunter2"])).stdout.trim()).toBe("secret/creds created");
+    expect((await kubectl(["-n", "gen", "create", "configmap", "cfg", "--from-literal=a=b"])).stdout.trim()).toBe("configmap/cfg created");
+    const secret = JSON.parse((await kubectl(["-n", "gen", "get", "secret", "creds", "-o", "json"])).stdout);
+    expect(secret.data).toEqual({ password: Buffer.from("hunter2").toString("base64") });
+    expect(secret.type).toBe("Opaque");
+    expect((await kubectl(["delete", "namespace", "gen"])).stdout.trim()).toBe('namespace "gen" deleted');
+    const gone = await kubectl(["get", "namespace", "gen"]);
+    expect(gone.stderr).toContain('namespaces "gen" not found');
+  });
+});
+
 const vsYaml = (name: string, spec: string) => `apiVersion: snapshot.storage.k8s.io/v1
 kind: VolumeSnapshot
 metadata: {name: ${name}}
