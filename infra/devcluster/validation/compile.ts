@@ -13,6 +13,13 @@ interface Context {
   level: Level;
   /** False under atomic/set list items: no old value can be correlated there. */
   correlatable: boolean;
+  /** Inside allOf/anyOf/oneOf/not: value validations only (already checked by structuralProblem). */
+  nested?: boolean;
+}
+
+function junctor(schemas: JSONSchemaProps[] | undefined, name: string, ctx: Context): SchemaNode[] | undefined {
+  if (!schemas || schemas.length === 0) return undefined;
+  return schemas.map((n, i) => compileNode(n, { where: `${ctx.where}.${name}[${i}]`, level: ctx.level, correlatable: false, nested: true }));
 }
 
 export function compileSchema(schema: JSONSchemaProps, where: string): SchemaNode {
@@ -20,8 +27,10 @@ export function compileSchema(schema: JSONSchemaProps, where: string): SchemaNod
 }
 
 function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
-  const problem = structuralProblem(s, ctx.level, ctx.where);
-  if (problem !== undefined) throw new CrdCompileError(problem);
+  if (!ctx.nested) {
+    const problem = structuralProblem(s, ctx.level, ctx.where);
+    if (problem !== undefined) throw new CrdCompileError(problem);
+  }
   const intOrString = s["x-kubernetes-int-or-string"] === true;
   const preserveUnknownFields = s["x-kubernetes-preserve-unknown-fields"] === true;
   const embeddedResource = s["x-kubernetes-embedded-resource"] === true;
@@ -38,7 +47,7 @@ function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
     for (const [name, child] of Object.entries(s.properties)) {
       properties.set(
         name,
-        compileNode(child, { where: `${ctx.where}.properties[${name}]`, level: "field", correlatable: ctx.correlatable }),
+        compileNode(child, { where: `${ctx.where}.properties[${name}]`, level: "field", correlatable: ctx.correlatable, nested: ctx.nested }),
       );
       const celName = escapePropertyName(name);
       if (celName !== undefined) celNames.set(name, celName);
@@ -50,12 +59,13 @@ function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
       where: `${ctx.where}.additionalProperties`,
       level: "field",
       correlatable: ctx.correlatable,
+      nested: ctx.nested,
     });
   } else if (typeof s.additionalProperties === "boolean") {
     additionalProperties = s.additionalProperties;
   }
   const items = s.items
-    ? compileNode(s.items, { where: `${ctx.where}.items`, level: "item", correlatable: itemsCorrelatable })
+    ? compileNode(s.items, { where: `${ctx.where}.items`, level: "item", correlatable: itemsCorrelatable, nested: ctx.nested })
     : undefined;
 
   const type = s.type as JsonType | undefined;
@@ -98,10 +108,15 @@ function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
     mapType: s["x-kubernetes-map-type"],
     hasDefault: s.default !== undefined,
     defaultValue: s.default,
+    allOf: junctor(s.allOf, "allOf", ctx),
+    anyOf: junctor(s.anyOf, "anyOf", ctx),
+    oneOf: junctor(s.oneOf, "oneOf", ctx),
+    not: s.not ? compileNode(s.not, { where: `${ctx.where}.not`, level: ctx.level, correlatable: false, nested: true }) : undefined,
     rules: [],
     rulesBelow: false,
     defaultsBelow: false,
   };
+  if (ctx.nested) return node; // value validations only: no rules, no defaults
 
   const rules: CompiledRule[] = (s["x-kubernetes-validations"] ?? []).map((r, i) =>
     compileRule(r, `${ctx.where}.x-kubernetes-validations[${i}]`, node, ctx.correlatable, isRoot),

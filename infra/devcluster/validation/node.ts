@@ -47,6 +47,11 @@ export interface SchemaNode {
   mapType: "atomic" | "granular" | undefined;
   hasDefault: boolean;
   defaultValue: unknown;
+  /** Value validations that must all / at least one / exactly one / not hold (no types, no rules). */
+  allOf: readonly SchemaNode[] | undefined;
+  anyOf: readonly SchemaNode[] | undefined;
+  oneOf: readonly SchemaNode[] | undefined;
+  not: SchemaNode | undefined;
   // Filled in right after the children are compiled (rules need the finished node for fieldPath).
   rules: readonly CompiledRule[];
   /** True when this node or anything below it carries a CEL rule: lets the CEL pass skip subtrees. */

@@ -53,22 +53,75 @@ export function validateValue(node: SchemaNode, value: unknown, old: Old, path: 
     return;
   }
 
-  if (types.length > 0 && !typeMatches(node, value, path, field, out)) {
-    // kube keeps going with the validators that apply to the value's actual kind.
-  }
-
+  // kube-openapi's validator order: type, allOf/anyOf/oneOf/not, string, format, number, list,
+  // enum, object. A type mismatch does not stop the validators that apply to the actual kind.
+  if (types.length > 0) typeMatches(node, value, path, field, out);
+  if (node.allOf || node.anyOf || node.oneOf || node.not) validateJunctors(node, value, path, out);
+  if (typeof value === "string") validateString(node, value, path, field, out);
+  else if (typeof value === "number") validateNumber(node, value, path, field, out);
+  else if (Array.isArray(value)) validateArray(node, value, old, path, field, out);
   if (node.enumKeys && !node.enumKeys.has(JSON.stringify(value))) {
     out.push(fieldErrors.notSupported(field, value, enumStrings(node)));
   }
+  if (isObject(value)) validateObject(node, value, old, path, field, isRoot, out);
+}
 
-  if (typeof value === "string") {
-    validateString(node, value, path, field, out);
-  } else if (typeof value === "number") {
-    validateNumber(node, value, path, field, out);
-  } else if (Array.isArray(value)) {
-    validateArray(node, value, old, path, field, out);
-  } else if (isObject(value)) {
-    validateObject(node, value, old, path, field, isRoot, out);
+/** Errors of validating `value` against a nested (value-validation-only) schema. */
+function nestedErrors(node: SchemaNode, value: unknown, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  validateValue(node, value, NO_OLD, path, false, errors);
+  return errors;
+}
+
+/**
+ * allOf/anyOf/oneOf/not. Their own verdicts are not field errors in kube-openapi, so kube reports
+ * them at the object's root as `Invalid value: ""`; the closest failing branch's errors follow.
+ */
+function validateJunctors(node: SchemaNode, value: unknown, path: string, out: FieldError[]): void {
+  if (node.anyOf) {
+    let best: FieldError[] | undefined;
+    let matched = false;
+    for (const branch of node.anyOf) {
+      const errors = nestedErrors(branch, value, path);
+      if (errors.length === 0) {
+        matched = true;
+        break;
+      }
+      if (!best || errors.length < best.length) best = errors;
+    }
+    if (!matched) {
+      out.push(fieldErrors.invalid(ROOT_FIELD, "", `${path} must validate at least one schema (anyOf)`));
+      out.push(...(best ?? []));
+    }
+  }
+  if (node.oneOf) {
+    let best: FieldError[] | undefined;
+    let valid = 0;
+    for (const branch of node.oneOf) {
+      const errors = nestedErrors(branch, value, path);
+      if (errors.length === 0) valid++;
+      else if (valid === 0 && (!best || errors.length < best.length)) best = errors;
+    }
+    if (valid !== 1) {
+      const found = valid === 0 ? "Found none valid" : `Found ${valid} valid alternatives`;
+      out.push(fieldErrors.invalid(ROOT_FIELD, "", `${path} must validate one and only one schema (oneOf). ${found}`));
+      if (valid === 0) out.push(...(best ?? []));
+    }
+  }
+  if (node.allOf) {
+    let validated = 0;
+    for (const branch of node.allOf) {
+      const errors = nestedErrors(branch, value, path);
+      if (errors.length === 0) validated++;
+      out.push(...errors);
+    }
+    if (validated !== node.allOf.length) {
+      const none = validated === 0 ? ". None validated" : "";
+      out.push(fieldErrors.invalid(ROOT_FIELD, "", `${path} must validate all the schemas (allOf)${none}`));
+    }
+  }
+  if (node.not && nestedErrors(node.not, value, path).length === 0) {
+    out.push(fieldErrors.invalid(ROOT_FIELD, "", `${path} must not validate the schema (not)`));
   }
 }
 

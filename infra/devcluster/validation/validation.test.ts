@@ -156,6 +156,39 @@ describe("required, enum, pattern, bounds", () => {
   }
 });
 
+describe("allOf, anyOf, oneOf, not", () => {
+  const v = compile(
+    obj({
+      any: { type: "string", anyOf: [{ pattern: "^a" }, { pattern: "^b" }] },
+      one: { type: "string", oneOf: [{ pattern: "^a" }, { pattern: "b$" }] },
+      all: { type: "string", allOf: [{ minLength: 2 }, { pattern: "^x" }] },
+      none: { type: "string", not: { enum: ["forbidden"] } },
+      q: { anyOf: [{ type: "integer" }, { type: "string" }], "x-kubernetes-int-or-string": true },
+    }),
+  );
+  const cases: Array<[string, Obj, string[]]> = [
+    ["all satisfied", { any: "a1", one: "a1", all: "xy", none: "ok", q: 1 }, []],
+    ["anyOf: no branch matches", { any: "c" }, [
+      '<nil>: Invalid value: "": spec.any must validate at least one schema (anyOf)',
+      `spec.any: Invalid value: "c": spec.any in body should match '^a'`,
+    ]],
+    ["oneOf: two branches match", { one: "ab" }, ['<nil>: Invalid value: "": spec.one must validate one and only one schema (oneOf). Found 2 valid alternatives']],
+    ["oneOf: none matches", { one: "c" }, [
+      '<nil>: Invalid value: "": spec.one must validate one and only one schema (oneOf). Found none valid',
+      `spec.one: Invalid value: "c": spec.one in body should match '^a'`,
+    ]],
+    ["allOf: one branch fails", { all: "y" }, [
+      'spec.all: Invalid value: "y": spec.all in body should be at least 2 chars long',
+      `spec.all: Invalid value: "y": spec.all in body should match '^x'`,
+      '<nil>: Invalid value: "": spec.all must validate all the schemas (allOf). None validated',
+    ]],
+    ["not: the value matches", { none: "forbidden" }, ['<nil>: Invalid value: "": spec.none must not validate the schema (not)']],
+  ];
+  for (const [name, spec, errors] of cases) {
+    it(name, () => expect(write(v, widget(spec))).toEqual(errors));
+  }
+});
+
 describe("nullable, int-or-string, preserve-unknown-fields, embedded resources", () => {
   const v = compile(
     obj({
