@@ -16,6 +16,11 @@ function positiveInt(flag: string) {
   };
 }
 
+function copyEngine(value: string): "auto" | "copy" {
+  if (value !== "auto" && value !== "copy") throw new Error(`--copy-engine: auto or copy, not ${value}`);
+  return value;
+}
+
 interface BenchDriverOptions {
   out: string;
   dir?: string;
@@ -24,6 +29,7 @@ interface BenchDriverOptions {
   rounds: number;
   fsync: boolean;
   calls: number;
+  copyEngine: "auto" | "copy";
 }
 
 export function register(program: Command): void {
@@ -37,6 +43,7 @@ export function register(program: Command): void {
     .option("--rounds <n>", "measurements per side (median reported)", positiveInt("--rounds"), 3)
     .option("--calls <n>", "gateway half: measured calls per operation and path", positiveInt("--calls"), 2000)
     .option("--no-fsync", "run the driver without fsyncing copies (crash-safe, not power-loss-safe)")
+    .option("--copy-engine <engine>", "auto (reflink clone of the whole tree where possible) or copy (per-file copies)", copyEngine, "auto")
     .action(async (o: BenchDriverOptions) => {
       const result: Record<string, unknown> = {
         measuredAt: new Date().toISOString(),
@@ -46,6 +53,7 @@ export function register(program: Command): void {
           totalBytes: o.mib * 1024 * 1024,
           rounds: o.rounds,
           durable: o.fsync,
+          copyEngine: o.copyEngine,
         }),
         gateway: await measureGatewayOverhead({ iterations: o.calls }),
       };

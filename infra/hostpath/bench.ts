@@ -25,6 +25,8 @@ export interface SnapshotBenchOptions {
   rounds?: number;
   /** Driver fsyncs copies before answering (its default). */
   durable?: boolean;
+  /** "auto" (the driver's default) or "copy" (per-file copies even where reflink clones are possible). */
+  copyEngine?: "auto" | "copy";
 }
 
 export interface SnapshotBenchResult {
@@ -32,6 +34,8 @@ export interface SnapshotBenchResult {
   bytes: number;
   rounds: number;
   durable: boolean;
+  /** What the driver copied with: "cp-reflink" (whole-tree clone) or "copy" (per-file, parallel). */
+  engine: "cp-reflink" | "copy";
   reflink: boolean;
   filesystem: string;
   snapshotMs: number[];
@@ -60,7 +64,7 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
   const endpoint = `unix://${path.join(root, "csi.sock")}`;
   let close: (() => Promise<void>) | undefined;
   try {
-    const driver = await HostpathDriver.open({ dataDir: path.join(root, "data"), durable });
+    const driver = await HostpathDriver.open({ dataDir: path.join(root, "data"), durable, copyEngine: options.copyEngine ?? "auto" });
     close = () => driver.close();
     const server = await serveCsi(driver, endpoint);
     const csi = loadCsi();
@@ -123,6 +127,7 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
       bytes: totalBytes,
       rounds,
       durable,
+      engine: driver.copyEngine,
       reflink: await supportsReflink(root),
       filesystem: await filesystemOf(root),
       snapshotMs: snapshotMs.map(round1),

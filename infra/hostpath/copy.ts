@@ -28,7 +28,14 @@ export interface CopyOptions {
 
 const DEFAULT_CONCURRENCY = 16;
 const SYNC_CONCURRENCY = 64;
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+const uid = typeof process.getuid === "function" ? process.getuid() : -1;
+const gid = typeof process.getgid === "function" ? process.getgid() : -1;
+const isRoot = uid === 0;
+
+/** Only root can give files away, and only files owned by someone else need it. */
+function needsChown(info: { uid: number; gid: number }): boolean {
+  return isRoot && (info.uid !== uid || info.gid !== gid);
+}
 
 /** Copies the tree under `src` into `dst`, which must not exist yet. */
 export async function copyTree(src: string, dst: string, options: CopyOptions): Promise<CopyStats> {
@@ -61,7 +68,7 @@ async function copyDirectory(src: string, dst: string, written: string[], stats:
   await settleAll(work);
   // Metadata last: adding entries would bump mtime, and a restrictive mode could lock us out.
   await fs.chmod(dst, info.mode & 0o7777);
-  if (isRoot) await fs.lchown(dst, info.uid, info.gid);
+  if (needsChown(info)) await fs.lchown(dst, info.uid, info.gid);
   await fs.utimes(dst, info.atime, info.mtime);
   written.push(dst);
 }
@@ -69,7 +76,7 @@ async function copyDirectory(src: string, dst: string, written: string[], stats:
 async function copyFile(from: string, to: string, written: string[], stats: CopyStats): Promise<void> {
   await fs.copyFile(from, to, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
   const info = await fs.lstat(from);
-  if (isRoot) await fs.lchown(to, info.uid, info.gid);
+  if (needsChown(info)) await fs.lchown(to, info.uid, info.gid);
   await fs.utimes(to, info.atime, info.mtime);
   written.push(to);
   stats.files++;
@@ -80,7 +87,7 @@ async function copySymlink(from: string, to: string, stats: CopyStats): Promise<
   const target = await fs.readlink(from);
   await fs.symlink(target, to);
   const info = await fs.lstat(from);
-  if (isRoot) await fs.lchown(to, info.uid, info.gid);
+  if (needsChown(info)) await fs.lchown(to, info.uid, info.gid);
   await fs.lutimes(to, info.atime, info.mtime);
   stats.symlinks++;
 }

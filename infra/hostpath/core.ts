@@ -2,7 +2,8 @@
 // from records to CSI messages.
 import * as fs from "node:fs/promises";
 import type { Outgoing, Snapshot, Volume, VolumeContentSource } from "../../shared/csi/load.js";
-import { copyTree, type CopyStats } from "./copy.js";
+import { cloneTree } from "./clone.js";
+import { copyTree } from "./copy.js";
 import type { Layout } from "./layout.js";
 import type { KeyedLocks } from "./locks.js";
 import { fsyncDir, type ContentSource, type SnapshotRecord, type StateStore, type VolumeRecord } from "./state.js";
@@ -14,6 +15,8 @@ export interface DriverCore {
   locks: KeyedLocks;
   /** fsync copied data before a snapshot/volume is recorded (survives power loss, not just a crash). */
   durable: boolean;
+  /** The data dir's filesystem clones trees with `cp --reflink=always` (clone.ts); else copy.ts. */
+  cloneEngine: boolean;
 }
 
 /** Lock keys. Names and ids live in separate key spaces so a name can never collide with an id. */
@@ -55,17 +58,26 @@ export function snapshotMessage(record: SnapshotRecord): Outgoing<Snapshot> {
  * Copies `from` (or creates an empty directory) in staging/, then renames it to `to`. A crash at
  * any point leaves only staging debris or an unrecorded directory, both swept at the next start.
  */
-export async function stageInto(core: DriverCore, from: string | undefined, to: string): Promise<CopyStats | undefined> {
+export async function stageInto(core: DriverCore, from: string | undefined, to: string): Promise<void> {
   const staging = core.layout.stagingPath();
   try {
-    let stats: CopyStats | undefined;
-    if (from) stats = await copyTree(from, staging, { durable: core.durable });
-    else await fs.mkdir(staging, { mode: 0o777 });
+    if (!from) await fs.mkdir(staging, { mode: 0o777 });
+    else if (core.cloneEngine) await cloneOrCopy(core, from, staging);
+    else await copyTree(from, staging, { durable: core.durable });
     await fs.rename(staging, to);
-    return stats;
   } catch (err) {
     await fs.rm(staging, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** Clones; if cloning fails (e.g. a source tree spanning filesystems), falls back to copying. */
+async function cloneOrCopy(core: DriverCore, from: string, staging: string): Promise<void> {
+  try {
+    await cloneTree(from, staging, core.durable);
+  } catch {
+    await fs.rm(staging, { recursive: true, force: true });
+    await copyTree(from, staging, { durable: core.durable });
   }
 }
 

@@ -3,6 +3,7 @@
 import type * as csi from "../../shared/csi/load.js";
 import type { Outgoing } from "../../shared/csi/load.js";
 import type { DriverCore } from "./core.js";
+import { probeCloneEngine } from "./clone.js";
 import { lockKey } from "./core.js";
 import { lockDataDir, type DirLock } from "./dirlock.js";
 import { createGroupSnapshot, deleteGroupSnapshot, getGroupSnapshot } from "./groups.js";
@@ -31,6 +32,11 @@ export interface HostpathDriverOptions {
   dataDir: string;
   /** fsync copied data before recording it (default true). Off only for throwaway data dirs. */
   durable?: boolean;
+  /**
+   * "auto" (default): whole-tree reflink clones with `cp` where the filesystem has reflinks, else
+   * per-file copies; "copy": always per-file copies (COPYFILE_FICLONE, so still CoW per file).
+   */
+  copyEngine?: "auto" | "copy";
 }
 
 export class HostpathDriver {
@@ -50,7 +56,8 @@ export class HostpathDriver {
     try {
       const store = await StateStore.open(layout.root);
       await layout.sweep(store.state);
-      return new HostpathDriver({ layout, store, locks: new KeyedLocks(), durable: options.durable ?? true }, dirLock);
+      const cloneEngine = options.copyEngine === "copy" ? false : await probeCloneEngine(layout.staging);
+      return new HostpathDriver({ layout, store, locks: new KeyedLocks(), durable: options.durable ?? true, cloneEngine }, dirLock);
     } catch (err) {
       await dirLock.release();
       throw err;
@@ -65,6 +72,11 @@ export class HostpathDriver {
 
   get dataDir(): string {
     return this.core.layout.root;
+  }
+
+  /** How snapshots, restores and clones copy data on this data dir. */
+  get copyEngine(): "cp-reflink" | "copy" {
+    return this.core.cloneEngine ? "cp-reflink" : "copy";
   }
 
   /** Absolute directory of a volume (what the volume context calls `hostPath`). */
