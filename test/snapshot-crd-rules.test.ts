@@ -934,3 +934,59 @@ describe("versions without a rule do not enforce it", () => {
     expect(write("VolumeGroupSnapshotContent", "v1beta1", changed, vgsc)).toEqual([]);
   });
 });
+
+describe("what the controllers write is accepted", () => {
+  it("VolumeSnapshot status with a quantity restoreSize (string or number), times and an error", () => {
+    const status = {
+      boundVolumeSnapshotContentName: "snapcontent-1",
+      creationTime: "2026-11-22T17:00:00Z",
+      readyToUse: true,
+      restoreSize: "1Gi",
+      error: { message: "failed to take snapshot", time: "2026-11-22T17:00:00.123456Z" },
+      volumeGroupSnapshotName: "group",
+    };
+    expect(write("VolumeSnapshot", "v1", set(vs, "status", status), vs)).toEqual([]);
+    expect(write("VolumeSnapshot", "v1", set(vs, "status", { ...status, restoreSize: 1073741824 }), vs)).toEqual([]);
+    expect(write("VolumeSnapshot", "v1", set(vs, "status", { ...status, restoreSize: "1 GiB" }), vs)).toEqual([
+      `status.restoreSize: Invalid value: "1 GiB": status.restoreSize in body should match '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$'`,
+    ]);
+  });
+
+  it("VolumeSnapshotContent status in nanoseconds and bytes, never negative", () => {
+    const status = {
+      creationTime: 1_795_000_000_000_000_000,
+      readyToUse: true,
+      restoreSize: 1073741824,
+      snapshotHandle: "snap-1",
+      volumeGroupSnapshotHandle: "g-1",
+    };
+    expect(write("VolumeSnapshotContent", "v1", set(vsc, "status", status), vsc)).toEqual([]);
+    expect(write("VolumeSnapshotContent", "v1", set(vsc, "status", { ...status, restoreSize: -1 }), vsc)).toEqual([
+      "status.restoreSize: Invalid value: -1: status.restoreSize in body should be greater than or equal to 0",
+    ]);
+  });
+
+  it("VolumeGroupSnapshotContent v1beta2 status with per-member snapshot info", () => {
+    const status = {
+      creationTime: "2026-11-22T17:00:00Z",
+      readyToUse: true,
+      volumeGroupSnapshotHandle: "gh-1",
+      volumeSnapshotInfoList: [
+        { volumeHandle: "vol-1", snapshotHandle: "s-1", creationTime: 1_795_000_000_000_000_000, readyToUse: true, restoreSize: 1024 },
+        { volumeHandle: "vol-2", snapshotHandle: "s-2", readyToUse: false },
+      ],
+    };
+    expect(write("VolumeGroupSnapshotContent", "v1beta2", set(vgsc, "status", status), vgsc)).toEqual([]);
+  });
+
+  it("unknown fields are pruned rather than refused, and enums still hold", () => {
+    expect(write("VolumeSnapshotClass", "v1", sets(vsClass, { unknownField: 1, parameters: { a: "b" } }))).toEqual([]);
+    expect(write("VolumeSnapshotClass", "v1", set(vsClass, "deletionPolicy", "Keep"))).toEqual([
+      'deletionPolicy: Unsupported value: "Keep": supported values: "Delete", "Retain"',
+    ]);
+    expect(write("VolumeSnapshotContent", "v1", set(vsc, "spec.driver", undefined))).toEqual([
+      "spec.driver: Required value",
+      '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+    ]);
+  });
+});

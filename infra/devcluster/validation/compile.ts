@@ -5,6 +5,7 @@ import { compileRule, type CompiledRule } from "./cel.js";
 import { CrdCompileError } from "./compile-error.js";
 import { escapePropertyName } from "./escaping.js";
 import type { JsonType, SchemaNode } from "./node.js";
+import { compilePattern } from "./regex.js";
 import { structuralProblem, type Level } from "./structural.js";
 
 interface Context {
@@ -71,7 +72,7 @@ function compileNode(s: JSONSchemaProps, ctx: Context): SchemaNode {
   const type = s.type as JsonType | undefined;
   const allowedTypes: JsonType[] = intOrString ? ["integer", "string"] : type ? [type] : [];
   // structuralProblem has already made sure the pattern compiles.
-  const pattern = s.pattern === undefined ? undefined : new RegExp(s.pattern, "u");
+  const pattern = s.pattern === undefined ? undefined : compilePattern(s.pattern);
 
   const node: SchemaNode = {
     source: s,

@@ -2,6 +2,7 @@
 // structural validation and schema API validation), worded as kube words them. Returns the first
 // violation of one node (children are checked as the tree is compiled), or undefined.
 import type { JSONSchemaProps } from "../../../shared/api/crd.js";
+import { compilePattern } from "./regex.js";
 
 export type Level = "root" | "item" | "field";
 
@@ -81,7 +82,7 @@ export function structuralProblem(s: JSONSchemaProps, level: Level, where: strin
   }
   if (s.pattern !== undefined) {
     try {
-      new RegExp(s.pattern, "u");
+      compilePattern(s.pattern);
     } catch (e) {
       return `${where}.pattern: Invalid value: ${JSON.stringify(s.pattern)}: must be a valid regular expression, but isn't: ${(e as Error).message}`;
     }

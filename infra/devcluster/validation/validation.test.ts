@@ -212,6 +212,12 @@ describe("nullable, int-or-string, preserve-unknown-fields, embedded resources",
     expect(v.validate(o, undefined)).toEqual([]);
   });
 
+  it("takes RE2 escapes that JavaScript's unicode mode would refuse", () => {
+    const w = compile(obj({ id: { type: "string", pattern: "^a\\-b$" } }));
+    expect(write(w, widget({ id: "a-b" }))).toEqual([]);
+    expect(write(w, widget({ id: "ab" }))).toHaveLength(1);
+  });
+
   it("int-or-string takes either and checks the pattern only on strings", () => {
     expect(write(v, widget({ quantity: 5 }))).toEqual([]);
     expect(write(v, widget({ quantity: "5Gi" }))).toEqual([]);
