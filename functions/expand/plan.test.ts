@@ -1,0 +1,198 @@
+// Table-driven tests in the style of external-resizer's controller tests: a claim, its PV and class
+// → the status writes, Events, the ControllerExpandVolume request and what its answer leads to.
+import { describe, expect, it } from "vitest";
+import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCondition, StorageClass } from "../../shared/api/core.js";
+import type { DriverCapabilities } from "../../shared/gateway/types.js";
+import type { Step } from "../../shared/snapshot/steps.js";
+import { ANN_NODE_EXPANSION_NOT_REQUIRED, MSG } from "./constants.js";
+import { afterExpand, mergeResizeConditions, planExpand, type ExpandCall, type ExpandState } from "./plan.js";
+
+const DRIVER = "hostpath.snapflow.dev";
+const COMPONENT = `external-resizer ${DRIVER}`;
+const T0 = "2026-03-01T12:00:00Z";
+const NOW = Date.parse(T0) + 10_000;
+const NOW_ISO = "2026-03-01T12:00:10Z";
+const GiB = 1024 ** 3;
+const CAPS: DriverCapabilities = { driver: DRIVER, controller: ["CREATE_DELETE_VOLUME", "EXPAND_VOLUME"], groupController: [] };
+
+function newClaim(o: { request?: string; capacity?: string; phase?: "Bound" | "Pending"; status?: Partial<NonNullable<PersistentVolumeClaim["status"]>>; annotations?: Record<string, string> } = {}): PersistentVolumeClaim {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: "claim-1", namespace: "default", uid: "uid-1", resourceVersion: "9", creationTimestamp: T0, ...(o.annotations ? { annotations: o.annotations } : {}) },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: o.request ?? "2Gi" } }, storageClassName: "standard", volumeName: "pvc-uid-1", volumeMode: "Filesystem" },
+    status: { phase: o.phase ?? "Bound", accessModes: ["ReadWriteOnce"], capacity: { storage: o.capacity ?? "1Gi" }, ...o.status },
+  };
+}
+
+function newVolume(o: { capacity?: string; claimUid?: string; secret?: boolean } = {}): PersistentVolume {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: "pvc-uid-1", resourceVersion: "4" },
+    spec: {
+      capacity: { storage: o.capacity ?? "1Gi" },
+      accessModes: ["ReadWriteOnce"],
+      volumeMode: "Filesystem",
+      claimRef: { kind: "PersistentVolumeClaim", namespace: "default", name: "claim-1", uid: o.claimUid ?? "uid-1" },
+      csi: { driver: DRIVER, volumeHandle: "vol-1", ...(o.secret ? { controllerExpandSecretRef: { name: "key", namespace: "kube-system" } } : {}) },
+    },
+    status: { phase: "Bound" },
+  };
+}
+
+const newClass = (allow: boolean | undefined): StorageClass => ({ metadata: { name: "standard" }, provisioner: DRIVER, ...(allow === undefined ? {} : { allowVolumeExpansion: allow }) });
+
+function state(partial: Partial<ExpandState> = {}): ExpandState {
+  return { claim: newClaim(), volume: newVolume(), storageClass: newClass(true), capabilities: CAPS, nowMs: NOW, ...partial };
+}
+
+const event = (on: unknown, type: "Normal" | "Warning", reason: string, message: string): Step => ({ op: "event", on, type, reason, message, component: COMPONENT }) as Step;
+const resizing: PersistentVolumeClaimCondition = { type: "Resizing", status: "True", lastTransitionTime: NOW_ISO };
+
+describe("expand: starting a resize", () => {
+  it("marks the claim Resizing with allocatedResources, records an Event and asks the driver for the new size", () => {
+    const claim = newClaim();
+    const plan = planExpand(state({ claim, volume: newVolume({ secret: true }) }));
+    const marked = newClaim();
+    marked.status = { ...marked.status, allocatedResourceStatuses: { storage: "ControllerResizeInProgress" }, conditions: [resizing], allocatedResources: { storage: "2Gi" } };
+    expect(plan.steps).toEqual([
+      { op: "updateStatus", resource: "persistentvolumeclaims", object: marked },
+      event(claim, "Normal", "Resizing", "External resizer is resizing volume pvc-uid-1"),
+    ]);
+    expect(plan.call).toEqual({
+      driver: DRIVER,
+      newSize: "2Gi",
+      request: {
+        volumeId: "vol-1",
+        requiredBytes: 2 * GiB,
+        capability: { accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" },
+        secretRef: { name: "key", namespace: "kube-system" },
+      },
+    });
+    expect(plan.claim).toEqual(marked);
+  });
+
+  it("a resize left in progress resumes at its allocated size (and drops the node-expansion-not-required mark)", () => {
+    const claim = newClaim({
+      request: "3Gi",
+      capacity: "2Gi",
+      annotations: { [ANN_NODE_EXPANSION_NOT_REQUIRED]: "true" },
+      status: { allocatedResources: { storage: "2Gi" }, allocatedResourceStatuses: { storage: "ControllerResizeInProgress" }, conditions: [{ ...resizing, lastTransitionTime: T0 }] },
+    });
+    const plan = planExpand(state({ claim, volume: newVolume({ capacity: "2Gi" }) }));
+    expect(plan.steps[0]).toEqual({ op: "update", resource: "persistentvolumeclaims", object: { ...claim, metadata: { ...claim.metadata, annotations: {} } } });
+    // Status already says exactly this (the old transition time is kept): no status write.
+    expect(plan.steps.filter((s) => s.op === "updateStatus")).toEqual([]);
+    expect(plan.call?.newSize).toBe("2Gi");
+  });
+
+  it.each<[string, Partial<ExpandState>, string]>([
+    ["request not above capacity", { claim: newClaim({ request: "1Gi" }) }, "no resize requested"],
+    ["claim not bound", { claim: newClaim({ phase: "Pending" }) }, "no resize requested"],
+    ["PV not a CSI volume", { volume: { ...newVolume(), spec: { ...newVolume().spec, csi: undefined } } }, "PV is not a CSI volume"],
+    ["driver not served by this gateway", { capabilities: undefined }, `driver ${DRIVER} is not a driver this gateway serves`],
+    ["PV bound to another claim", { volume: newVolume({ claimUid: "other" }) }, "persistent volume is not bound to PVC being updated"],
+  ])("%s → nothing", (_, partial, why) => {
+    expect(planExpand(state(partial))).toEqual({ steps: [], verdict: { kind: "nothing", why } });
+  });
+
+  it("a file system resize pending on the node is the node's to finish", () => {
+    const claim = newClaim({ status: { conditions: [{ type: "FileSystemResizePending", status: "True" }], allocatedResourceStatuses: { storage: "NodeResizePending" } } });
+    expect(planExpand(state({ claim, volume: newVolume({ capacity: "2Gi" }) })).verdict).toEqual({ kind: "nothing", why: "file system resize is pending on the node" });
+  });
+
+  it.each<[string, StorageClass | undefined]>([
+    ["class without allowVolumeExpansion", newClass(undefined)],
+    ["class with allowVolumeExpansion false", newClass(false)],
+    ["class missing", undefined],
+  ])("%s → VolumeResizeFailed, nothing changed, no call", (_, storageClass) => {
+    const claim = newClaim();
+    const plan = planExpand({ ...state({ claim }), storageClass });
+    expect(plan.steps).toEqual([event(claim, "Warning", "VolumeResizeFailed", MSG.notAllowed)]);
+    expect(plan.call).toBeUndefined();
+    expect(plan.verdict.kind).toBe("nothing");
+  });
+
+  it("a driver without EXPAND_VOLUME → VolumeResizeFailed, no call", () => {
+    const plan = planExpand(state({ capabilities: { ...CAPS, controller: ["CREATE_DELETE_VOLUME"] } }));
+    expect(plan.steps.map((s) => s.op === "event" && s.reason)).toEqual(["VolumeResizeFailed"]);
+    expect(plan.call).toBeUndefined();
+  });
+
+  it("the PV missing → retried", () => {
+    const plan = planExpand(state({ volume: undefined }));
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: 'PV "pvc-uid-1" bound to pvc "default/claim-1" not found' });
+  });
+});
+
+describe("expand: after ControllerExpandVolume", () => {
+  const started = planExpand(state());
+  const claim = started.claim!;
+  const call = started.call as ExpandCall;
+
+  it("done on the controller: PV capacity, claim capacity, conditions cleared, success Event", () => {
+    const plan = afterExpand(claim, newVolume(), call, { ok: true, value: { capacityBytes: 2 * GiB, nodeExpansionRequired: false } }, NOW);
+    const pv = newVolume();
+    pv.spec.capacity = { storage: "2Gi" };
+    const annotated = { ...claim, metadata: { ...claim.metadata, annotations: { [ANN_NODE_EXPANSION_NOT_REQUIRED]: "true" } } };
+    expect(plan.steps).toEqual([
+      { op: "update", resource: "persistentvolumes", object: pv },
+      { op: "update", resource: "persistentvolumeclaims", object: annotated },
+      {
+        op: "updateStatus",
+        resource: "persistentvolumeclaims",
+        object: { ...annotated, status: { phase: "Bound", accessModes: ["ReadWriteOnce"], capacity: { storage: "2Gi" }, allocatedResources: { storage: "2Gi" } } },
+      },
+      event(claim, "Normal", "VolumeResizeSuccessful", "Resize volume succeeded"),
+    ]);
+    expect(plan.verdict).toEqual({ kind: "done" });
+  });
+
+  it("node expansion required: FileSystemResizePending and NodeResizePending, capacity unchanged", () => {
+    const plan = afterExpand(claim, newVolume(), call, { ok: true, value: { capacityBytes: 2 * GiB, nodeExpansionRequired: true } }, NOW);
+    const status = plan.steps.find((s) => s.op === "updateStatus");
+    expect(status?.op === "updateStatus" && (status.object as PersistentVolumeClaim).status).toEqual({
+      phase: "Bound",
+      accessModes: ["ReadWriteOnce"],
+      capacity: { storage: "1Gi" },
+      allocatedResources: { storage: "2Gi" },
+      allocatedResourceStatuses: { storage: "NodeResizePending" },
+      conditions: [resizing, { type: "FileSystemResizePending", status: "True", lastTransitionTime: NOW_ISO, message: MSG.fsResizePendingCondition }],
+    });
+    expect(plan.steps.at(-1)).toEqual(event(claim, "Normal", "FileSystemResizeRequired", "Require file system resize of volume on node"));
+  });
+
+  it("the PV already at the new size is not written again", () => {
+    const plan = afterExpand(claim, newVolume({ capacity: "2Gi" }), call, { ok: true, value: { capacityBytes: 2 * GiB, nodeExpansionRequired: false } }, NOW);
+    expect(plan.steps.some((s) => s.op === "update" && s.resource === "persistentvolumes")).toBe(false);
+  });
+
+  it("a final, infeasible failure: ControllerResizeInfeasible, ControllerResizeError condition, VolumeResizeFailed, retried", () => {
+    const plan = afterExpand(claim, newVolume(), call, { ok: false, failure: { code: "OUT_OF_RANGE", message: "too big" } }, NOW);
+    const err = "rpc error: code = OutOfRange desc = too big";
+    const status = plan.steps[0];
+    expect(status?.op === "updateStatus" && (status.object as PersistentVolumeClaim).status).toMatchObject({
+      allocatedResourceStatuses: { storage: "ControllerResizeInfeasible" },
+      conditions: [resizing, { type: "ControllerResizeError", status: "True", message: `failed to expand pvc with ${err}` }],
+    });
+    expect(plan.steps[1]).toEqual(event(claim, "Warning", "VolumeResizeFailed", `resize volume "pvc-uid-1" by resizer "${DRIVER}" failed: ${err}`));
+    expect(plan.verdict.kind).toBe("requeue");
+  });
+
+  it("a transient failure only records the Event and retries (the resize stays in progress)", () => {
+    const plan = afterExpand(claim, newVolume(), call, { ok: false, failure: { code: "UNAVAILABLE", message: "down" } }, NOW);
+    expect(plan.steps).toEqual([event(claim, "Warning", "VolumeResizeFailed", `resize volume "pvc-uid-1" by resizer "${DRIVER}" failed: rpc error: code = Unavailable desc = down`)]);
+    expect(plan.verdict.kind).toBe("requeue");
+  });
+});
+
+describe("expand: resize conditions", () => {
+  const other: PersistentVolumeClaimCondition = { type: "ModifyingVolume", status: "True" };
+  it("keeps conditions that are not the resizer's, replaces or drops its own", () => {
+    const old = [other, { type: "Resizing", status: "True" as const }, { type: "ControllerResizeError", status: "True" as const }];
+    expect(mergeResizeConditions(old, [], false)).toEqual([other]);
+    expect(mergeResizeConditions(old, [], true)).toEqual(old);
+    expect(mergeResizeConditions(old, [{ type: "FileSystemResizePending", status: "True" }], false)).toEqual([other, { type: "FileSystemResizePending", status: "True" }]);
+  });
+});

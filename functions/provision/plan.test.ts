@@ -1,0 +1,503 @@
+// Table-driven tests in the style of external-provisioner's controller tests: a claim and what
+// exists around it → the writes, Events, the CreateVolume request and the verdict.
+import { describe, expect, it } from "vitest";
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../shared/api/core.js";
+import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { DriverCapabilities, VolumeInfo } from "../../shared/gateway/types.js";
+import type { Step } from "../../shared/snapshot/steps.js";
+import { ANN, FINALIZER, MSG, PV_CONTROLLER_COMPONENT } from "./constants.js";
+import {
+  afterCreateVolume,
+  afterDeleteVolume,
+  planClaim,
+  planCloneRelease,
+  planSnapshotRelease,
+  planVolume,
+  type ClaimState,
+  type CreateVolumeCall,
+} from "./plan.js";
+
+const DRIVER = "hostpath.snapflow.dev";
+const COMPONENT = `${DRIVER}_snapflow-provision`;
+const T0 = "2026-03-01T12:00:00Z";
+const NOW = Date.parse(T0) + 10_000;
+const GiB = 1024 ** 3;
+
+const CAPS: DriverCapabilities = { driver: DRIVER, controller: ["CREATE_DELETE_VOLUME", "CREATE_DELETE_SNAPSHOT", "CLONE_VOLUME", "EXPAND_VOLUME"], groupController: [] };
+
+function newClass(name = "standard", o: Partial<StorageClass> & { isDefault?: boolean; created?: string } = {}): StorageClass {
+  const { isDefault, created, ...rest } = o;
+  return {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name, creationTimestamp: created ?? T0, ...(isDefault ? { annotations: { [ANN.defaultClass]: "true" } } : {}) },
+    provisioner: DRIVER,
+    reclaimPolicy: "Delete",
+    ...rest,
+  };
+}
+
+interface ClaimOptions {
+  name?: string;
+  uid?: string;
+  className?: string | null;
+  storage?: string;
+  accessModes?: string[];
+  volumeMode?: "Filesystem" | "Block";
+  dataSource?: PersistentVolumeClaim["spec"]["dataSource"];
+  dataSourceRef?: PersistentVolumeClaim["spec"]["dataSourceRef"];
+  annotated?: boolean;
+  phase?: "Pending" | "Bound";
+  volumeName?: string;
+  finalizers?: string[];
+  deleting?: boolean;
+}
+
+function newClaim(o: ClaimOptions = {}): PersistentVolumeClaim {
+  const claim: PersistentVolumeClaim = {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: o.name ?? "claim-1", namespace: "default", uid: o.uid ?? "uid-1", resourceVersion: "7", creationTimestamp: T0 },
+    spec: {
+      accessModes: o.accessModes ?? ["ReadWriteOnce"],
+      resources: { requests: { storage: o.storage ?? "1Gi" } },
+      volumeMode: o.volumeMode ?? "Filesystem",
+    },
+    status: { phase: o.phase ?? "Pending" },
+  };
+  if (o.className !== null) claim.spec.storageClassName = o.className ?? "standard";
+  if (o.annotated) claim.metadata.annotations = { [ANN.storageProvisioner]: DRIVER, [ANN.betaStorageProvisioner]: DRIVER };
+  if (o.dataSource) claim.spec.dataSource = o.dataSource;
+  if (o.dataSourceRef) claim.spec.dataSourceRef = o.dataSourceRef;
+  if (o.volumeName) claim.spec.volumeName = o.volumeName;
+  if (o.finalizers) claim.metadata.finalizers = o.finalizers;
+  if (o.deleting) claim.metadata.deletionTimestamp = T0;
+  return claim;
+}
+
+function newSnapshot(o: { ready?: boolean; bound?: boolean; restoreSize?: string; finalizers?: string[]; deleting?: boolean } = {}): VolumeSnapshot {
+  const vs: VolumeSnapshot = {
+    apiVersion: "snapshot.storage.k8s.io/v1",
+    kind: "VolumeSnapshot",
+    metadata: { name: "snap-1", namespace: "default", uid: "snapuid", resourceVersion: "3", creationTimestamp: T0 },
+    spec: { source: { persistentVolumeClaimName: "src" } },
+    status: { readyToUse: o.ready ?? true, restoreSize: o.restoreSize ?? "1Gi", ...(o.bound === false ? {} : { boundVolumeSnapshotContentName: "snapcontent-snapuid" }) },
+  };
+  if (o.finalizers) vs.metadata.finalizers = o.finalizers;
+  if (o.deleting) vs.metadata.deletionTimestamp = T0;
+  return vs;
+}
+
+function newContent(o: { driver?: string; snapshotUid?: string; handle?: string | null; mode?: "Filesystem" | "Block"; annotations?: Record<string, string> } = {}): VolumeSnapshotContent {
+  return {
+    apiVersion: "snapshot.storage.k8s.io/v1",
+    kind: "VolumeSnapshotContent",
+    metadata: { name: "snapcontent-snapuid", ...(o.annotations ? { annotations: o.annotations } : {}) },
+    spec: {
+      volumeSnapshotRef: { kind: "VolumeSnapshot", name: "snap-1", namespace: "default", uid: o.snapshotUid ?? "snapuid" },
+      deletionPolicy: "Delete",
+      driver: o.driver ?? DRIVER,
+      source: { volumeHandle: "vol-src" },
+      sourceVolumeMode: o.mode ?? "Filesystem",
+    },
+    status: { readyToUse: true, ...(o.handle === null ? {} : { snapshotHandle: o.handle ?? "snap-handle" }) },
+  };
+}
+
+function boundSource(o: { className?: string; storage?: string; mode?: "Filesystem" | "Block"; driver?: string; pvPhase?: "Bound" | "Released"; phase?: "Pending" | "Bound"; deleting?: boolean } = {}) {
+  const source = newClaim({ name: "src", uid: "src-uid", className: o.className ?? "standard", storage: o.storage ?? "1Gi", phase: o.phase ?? "Bound", volumeName: "pv-src", deleting: o.deleting });
+  const pv: PersistentVolume = {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: "pv-src" },
+    spec: {
+      capacity: { storage: o.storage ?? "1Gi" },
+      accessModes: ["ReadWriteOnce"],
+      volumeMode: o.mode ?? "Filesystem",
+      claimRef: { kind: "PersistentVolumeClaim", namespace: "default", name: "src", uid: "src-uid" },
+      csi: { driver: o.driver ?? DRIVER, volumeHandle: "vol-src" },
+    },
+    status: { phase: o.pvPhase ?? "Bound" },
+  };
+  return { sourceClaim: source, sourceVolume: pv };
+}
+
+const SNAP_SOURCE = { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "snap-1" };
+const CLAIM_SOURCE = { kind: "PersistentVolumeClaim", name: "src" };
+
+function state(partial: Partial<ClaimState> = {}): ClaimState {
+  return { claim: newClaim({ annotated: true }), classes: [newClass()], capabilities: CAPS, nowMs: NOW, ...partial };
+}
+
+const event = (on: unknown, type: "Normal" | "Warning", reason: string, message: string, component = COMPONENT): Step => ({ op: "event", on, type, reason, message, component }) as Step;
+const provisioningEvent = (claim: PersistentVolumeClaim) => event(claim, "Normal", "Provisioning", 'External provisioner is provisioning volume for claim "default/claim-1"');
+const failed = (claim: PersistentVolumeClaim, message: string) => event(claim, "Warning", "ProvisioningFailed", message);
+
+describe("provision: blank volumes", () => {
+  it("annotates the claim as kube-controller-manager does, then asks for pvc-<uid> with the class's parameters", () => {
+    const claim = newClaim({ className: null });
+    const cls = newClass("standard", { isDefault: true, parameters: { speed: "fast" }, mountOptions: ["noatime"] });
+    const plan = planClaim(state({ claim, classes: [newClass("other"), cls] }));
+    const annotatedClaim = { ...claim, metadata: { ...claim.metadata, annotations: { [ANN.storageProvisioner]: DRIVER, [ANN.betaStorageProvisioner]: DRIVER } } };
+    expect(plan.steps).toEqual([
+      { op: "update", resource: "persistentvolumeclaims", object: annotatedClaim },
+      event(claim, "Normal", "ExternalProvisioning", MSG.externalProvisioning(DRIVER), PV_CONTROLLER_COMPONENT),
+      provisioningEvent(claim),
+    ]);
+    expect(plan.verdict).toEqual({ kind: "done" });
+    expect(plan.call).toMatchObject({
+      kind: "createVolume",
+      driver: DRIVER,
+      request: {
+        name: "pvc-uid-1",
+        requiredBytes: GiB,
+        capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem", mountFlags: ["noatime"] }],
+        parameters: { speed: "fast" },
+      },
+      requiredBytes: GiB,
+      expectSource: false,
+    });
+    const pv = (plan.call as CreateVolumeCall).pv;
+    expect(pv.metadata).toEqual({
+      name: "pvc-uid-1",
+      annotations: { [ANN.provisionedBy]: DRIVER, [ANN.deletionSecretName]: "", [ANN.deletionSecretNamespace]: "" },
+    });
+    expect(pv.spec).toMatchObject({
+      accessModes: ["ReadWriteOnce"],
+      mountOptions: ["noatime"],
+      persistentVolumeReclaimPolicy: "Delete",
+      storageClassName: "standard",
+      volumeMode: "Filesystem",
+      claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: "default", name: "claim-1", uid: "uid-1", resourceVersion: "7" },
+      csi: { driver: DRIVER },
+    });
+  });
+
+  it("an annotated claim is not written again; reclaimPolicy comes from the class", () => {
+    const plan = planClaim(state({ classes: [newClass("standard", { reclaimPolicy: "Retain" })] }));
+    expect(plan.steps.filter((s) => s.op !== "event")).toEqual([]);
+    expect((plan.call as CreateVolumeCall).pv.spec.persistentVolumeReclaimPolicy).toBe("Retain");
+  });
+
+  it("of several default classes the newest wins", () => {
+    const older = newClass("old", { isDefault: true, created: "2026-01-01T00:00:00Z" });
+    const newer = newClass("new", { isDefault: true, created: "2026-02-01T00:00:00Z" });
+    const plan = planClaim(state({ claim: newClaim({ className: null, annotated: true }), classes: [older, newer] }));
+    expect((plan.call as CreateVolumeCall).pv.spec.storageClassName).toBe("new");
+  });
+
+  it.each<[string, Partial<ClaimState>, string]>([
+    ['storageClassName ""', { claim: newClaim({ className: "" }) }, 'claim asks for storageClassName "" (static binding only)'],
+    ["no default class", { claim: newClaim({ className: null }), classes: [newClass("a")] }, "claim names no class and there is no default StorageClass"],
+    ["a provisioner the gateway does not serve", { capabilities: undefined }, `provisioner ${DRIVER} is not a driver this gateway serves`],
+    ["a claim being deleted", { claim: newClaim({ deleting: true }) }, "claim is being deleted"],
+    ["a claim that names its volume", { claim: newClaim({ volumeName: "pv-9" }) }, "claim is bound or names its volume"],
+    ["a bound claim", { claim: newClaim({ phase: "Bound" }) }, "claim is Bound"],
+  ])("%s → nothing, nothing written", (_, partial, why) => {
+    const plan = planClaim(state(partial));
+    expect(plan).toEqual({ steps: [], verdict: { kind: "nothing", why } });
+  });
+
+  it("the PV pvc-<uid> exists → no second CreateVolume (the binder binds the pair)", () => {
+    const pv = { metadata: { name: "pvc-uid-1" }, spec: { claimRef: { uid: "uid-1" } } } as PersistentVolume;
+    const plan = planClaim(state({ volume: pv }));
+    expect(plan.call).toBeUndefined();
+    expect(plan.verdict).toEqual({ kind: "nothing", why: "PV pvc-uid-1 exists; the binder binds it" });
+  });
+
+  it("a named class that does not exist → kube-controller-manager's ProvisioningFailed and a retry", () => {
+    const claim = newClaim({ className: "gold" });
+    const plan = planClaim(state({ claim, classes: [] }));
+    expect(plan.steps).toEqual([event(claim, "Warning", "ProvisioningFailed", 'storageclass.storage.k8s.io "gold" not found', PV_CONTROLLER_COMPONENT)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", afterMs: 5_000 });
+  });
+
+  it("another data source kind is left to its populator", () => {
+    const claim = newClaim({ annotated: true, dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b" } });
+    const plan = planClaim(state({ claim }));
+    expect(plan.steps).toEqual([event(claim, "Normal", "Provisioning", "Assuming an external populator will provision the volume")]);
+    expect(plan.call).toBeUndefined();
+  });
+
+  it("ReadWriteOncePod with SINGLE_NODE_MULTI_WRITER asks for SINGLE_NODE_SINGLE_WRITER; Block carries no fsType", () => {
+    const caps = { ...CAPS, controller: [...CAPS.controller, "SINGLE_NODE_MULTI_WRITER"] };
+    const plan = planClaim(state({ claim: newClaim({ annotated: true, accessModes: ["ReadWriteOncePod"], volumeMode: "Block" }), capabilities: caps, classes: [newClass("standard", { parameters: { "csi.storage.k8s.io/fstype": "xfs" } })] }));
+    expect((plan.call as CreateVolumeCall).request.capabilities).toEqual([{ accessMode: "SINGLE_NODE_SINGLE_WRITER", volumeMode: "Block" }]);
+    expect((plan.call as CreateVolumeCall).pv.spec.csi?.fsType).toBeUndefined();
+  });
+
+  it("fsType reaches the capability and the PV; reserved keys are stripped", () => {
+    const cls = newClass("standard", { parameters: { "csi.storage.k8s.io/fstype": "ext4", "csi.storage.k8s.io/node-stage-secret-name": "s", "csi.storage.k8s.io/node-stage-secret-namespace": "ns", keep: "me" } });
+    const call = planClaim(state({ classes: [cls] })).call as CreateVolumeCall;
+    expect(call.request.parameters).toEqual({ keep: "me" });
+    expect(call.request.capabilities[0]).toMatchObject({ fsType: "ext4" });
+    expect(call.pv.spec.csi).toMatchObject({ fsType: "ext4", nodeStageSecretRef: { name: "s", namespace: "ns" } });
+  });
+
+  it("the provisioner secret is templated, sent by reference and recorded for deletion; the expand secret lands on the PV", () => {
+    const cls = newClass("standard", {
+      parameters: {
+        "csi.storage.k8s.io/provisioner-secret-name": "${pvc.name}-key",
+        "csi.storage.k8s.io/provisioner-secret-namespace": "${pvc.namespace}",
+        "csi.storage.k8s.io/controller-expand-secret-name": "expand-${pv.name}",
+        "csi.storage.k8s.io/controller-expand-secret-namespace": "kube-system",
+      },
+    });
+    const call = planClaim(state({ classes: [cls] })).call as CreateVolumeCall;
+    expect(call.request.secretRef).toEqual({ name: "claim-1-key", namespace: "default" });
+    expect(call.request.parameters).toEqual({});
+    expect(call.pv.metadata.annotations).toMatchObject({ [ANN.deletionSecretName]: "claim-1-key", [ANN.deletionSecretNamespace]: "default" });
+    expect(call.pv.spec.csi?.controllerExpandSecretRef).toEqual({ name: "expand-pvc-uid-1", namespace: "kube-system" });
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ["an unknown reserved key", { "csi.storage.k8s.io/bogus": "x" }, 'failed to strip CSI Parameters of prefixed keys: found unknown parameter key "csi.storage.k8s.io/bogus" with reserved namespace csi.storage.k8s.io/'],
+    ["fsType twice", { fstype: "ext4", "csi.storage.k8s.io/fstype": "xfs" }, 'fstype specified in parameters with both "fstype" and "csi.storage.k8s.io/fstype" keys'],
+    ["half a secret pair", { "csi.storage.k8s.io/provisioner-secret-name": "x" }, "failed to get name and namespace template from params: either name and namespace for Provisioner secrets specified, Both must be specified"],
+    ["a namespace template using the claim name", { "csi.storage.k8s.io/provisioner-secret-name": "x", "csi.storage.k8s.io/provisioner-secret-namespace": "${pvc.name}" }, 'error resolving value "${pvc.name}": invalid tokens: ["pvc.name"]'],
+  ])("%s → ProvisioningFailed, no CreateVolume", (_, parameters, message) => {
+    const s = state({ classes: [newClass("standard", { parameters })] });
+    const plan = planClaim(s);
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([provisioningEvent(s.claim), failed(s.claim, message)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
+  });
+
+  it.each<[string, string[], ClaimOptions, string]>([
+    ["a driver without CREATE_DELETE_VOLUME", ["CREATE_DELETE_SNAPSHOT"], {}, MSG.noDynamicProvisioning],
+    ["a restore on a driver without CREATE_DELETE_SNAPSHOT", ["CREATE_DELETE_VOLUME"], { dataSource: SNAP_SOURCE }, MSG.noRestore],
+    ["a clone on a driver without CLONE_VOLUME", ["CREATE_DELETE_VOLUME"], { dataSource: CLAIM_SOURCE }, MSG.noClone],
+  ])("%s → ProvisioningFailed", (_, controller, claimOptions, message) => {
+    const claim = newClaim({ annotated: true, ...claimOptions });
+    const plan = planClaim(state({ claim, capabilities: { ...CAPS, controller } }));
+    expect(plan.steps.at(-1)).toEqual(failed(claim, message));
+    expect(plan.call).toBeUndefined();
+  });
+
+  it("a selector is refused", () => {
+    const claim = newClaim({ annotated: true });
+    claim.spec.selector = { matchLabels: { a: "b" } };
+    expect(planClaim(state({ claim })).steps.at(-1)).toEqual(failed(claim, "claim Selector is not supported"));
+  });
+});
+
+describe("provision: restore from a VolumeSnapshot", () => {
+  const claim = newClaim({ annotated: true, dataSource: SNAP_SOURCE });
+
+  it("protects the snapshot, then restores from the content's handle", () => {
+    const snapshot = newSnapshot();
+    const plan = planClaim(state({ claim, snapshot, content: newContent() }));
+    expect(plan.steps).toEqual([
+      provisioningEvent(claim),
+      { op: "update", resource: "volumesnapshots", object: { ...snapshot, metadata: { ...snapshot.metadata, finalizers: [FINALIZER.snapshotSource] } } },
+    ]);
+    expect(plan.call).toMatchObject({ request: { name: "pvc-uid-1", source: { snapshotId: "snap-handle" } }, expectSource: true });
+  });
+
+  it("dataSourceRef works the same; a snapshot already protected is not written", () => {
+    const ref = newClaim({ annotated: true, dataSourceRef: SNAP_SOURCE });
+    const plan = planClaim(state({ claim: ref, snapshot: newSnapshot({ finalizers: [FINALIZER.snapshotSource] }), content: newContent() }));
+    expect(plan.steps).toEqual([provisioningEvent(ref)]);
+    expect(plan.call).toMatchObject({ request: { source: { snapshotId: "snap-handle" } } });
+  });
+
+  it("a snapshot being deleted may still be restored by a restore that protected it", () => {
+    const plan = planClaim(state({ claim, snapshot: newSnapshot({ deleting: true, finalizers: [FINALIZER.snapshotSource] }), content: newContent() }));
+    expect(plan.call).toBeDefined();
+  });
+
+  it("a restore to another volume mode is allowed by the content's annotation", () => {
+    const block = newClaim({ annotated: true, dataSource: SNAP_SOURCE, volumeMode: "Block" });
+    const plan = planClaim(state({ claim: block, snapshot: newSnapshot(), content: newContent({ annotations: { [ANN.allowVolumeModeChange]: "true" } }) }));
+    expect(plan.call).toBeDefined();
+  });
+
+  const handleError = (err: string) => `error getting handle for DataSource Type VolumeSnapshot by Name snap-1: ${err}`;
+  it.each<[string, Partial<ClaimState>, string, "poll" | "error", ClaimOptions?]>([
+    ["snapshot missing", { snapshot: undefined, content: undefined }, 'error getting snapshot snap-1 from api server: volumesnapshots.snapshot.storage.k8s.io "snap-1" not found', "error"],
+    ["snapshot being deleted", { snapshot: newSnapshot({ deleting: true }), content: newContent() }, "snapshot snap-1 is being deleted", "error"],
+    ["snapshot not bound yet", { snapshot: newSnapshot({ bound: false }), content: undefined }, "snapshot snap-1 not bound", "poll"],
+    ["content missing", { snapshot: newSnapshot(), content: undefined }, "error getting snapshotcontent snapcontent-snapuid for snapshot snap-1", "poll"],
+    ["content bound to another snapshot", { snapshot: newSnapshot(), content: newContent({ snapshotUid: "other" }) }, "snapshotcontent snapcontent-snapuid for snapshot snap-1 is bound to a different snapshot", "error"],
+    ["content of another driver", { snapshot: newSnapshot(), content: newContent({ driver: "other.csi" }) }, "snapshotcontent snapcontent-snapuid for snapshot snap-1 is not handled by CSI driver of StorageClass standard", "error"],
+    ["snapshot not ready", { snapshot: newSnapshot({ ready: false }), content: newContent() }, "snapshot snap-1 is not Ready", "poll"],
+    ["no snapshot handle yet", { snapshot: newSnapshot(), content: newContent({ handle: null }) }, "snapshot handle snap-1 is not available", "poll"],
+    ["request below restoreSize", { snapshot: newSnapshot({ restoreSize: "2Gi" }), content: newContent() }, "requested volume size 1073741824 is less than the size 2147483648 for the source snapshot snap-1", "error"],
+    [
+      "volume mode change without the annotation",
+      { snapshot: newSnapshot(), content: newContent() },
+      "requested volume default/claim-1 modifies the mode of the source volume but does not have permission to do so. snapshot.storage.kubernetes.io/allow-volume-mode-change annotation is not present on snapshotcontent snapcontent-snapuid",
+      "error",
+      { volumeMode: "Block" },
+    ],
+    [
+      "volume mode change refused by the annotation",
+      { snapshot: newSnapshot(), content: newContent({ annotations: { [ANN.allowVolumeModeChange]: "false" } }) },
+      "requested volume default/claim-1 modifies the mode of the source volume but does not have permission to do so. snapshot.storage.kubernetes.io/allow-volume-mode-change is set to false on snapshotcontent snapcontent-snapuid",
+      "error",
+      { volumeMode: "Block" },
+    ],
+    [
+      "volume mode change with a malformed annotation",
+      { snapshot: newSnapshot(), content: newContent({ annotations: { [ANN.allowVolumeModeChange]: "maybe" } }) },
+      'requested volume default/claim-1 modifies the mode of the source volume but does not have permission to do so. failed to convert snapshot.storage.kubernetes.io/allow-volume-mode-change annotation value to boolean with error: strconv.ParseBool: parsing "maybe": invalid syntax',
+      "error",
+      { volumeMode: "Block" },
+    ],
+  ])("%s → ProvisioningFailed, nothing protected, no CreateVolume", (_, partial, err, kind, claimOptions) => {
+    const c = newClaim({ annotated: true, dataSource: SNAP_SOURCE, ...claimOptions });
+    const plan = planClaim(state({ claim: c, ...partial, nowMs: Date.parse(T0) + 1_000 }));
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([provisioningEvent(c), failed(c, handleError(err))]);
+    // A claim 1 s old: waiting for readiness looks again after 0.5 s, a refusal backs off from 1 s.
+    expect(plan.verdict).toEqual({ kind: "requeue", afterMs: kind === "poll" ? 500 : 1_000, reason: handleError(err) });
+  });
+
+  it("wrong apiGroup for a VolumeSnapshot source", () => {
+    const c = newClaim({ annotated: true, dataSource: { apiGroup: "example.com", kind: "VolumeSnapshot", name: "snap-1" } });
+    expect(planClaim(state({ claim: c })).steps.at(-1)).toEqual(failed(c, "the PVC source does not belong to the right APIGroup. Expected snapshot.storage.k8s.io, Got example.com"));
+  });
+});
+
+describe("provision: clone of a PVC", () => {
+  const claim = newClaim({ annotated: true, dataSource: CLAIM_SOURCE });
+
+  it("protects the source claim, then clones its volume", () => {
+    const src = boundSource();
+    const plan = planClaim(state({ claim, ...src }));
+    expect(plan.steps).toEqual([
+      provisioningEvent(claim),
+      { op: "update", resource: "persistentvolumeclaims", object: { ...src.sourceClaim, metadata: { ...src.sourceClaim.metadata, finalizers: [FINALIZER.cloneSource] } } },
+    ]);
+    expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } }, expectSource: true });
+  });
+
+  const handleError = (err: string) => `error getting handle for DataSource Type PersistentVolumeClaim by Name src: ${err}`;
+  it.each<[string, Partial<ClaimState>, string, ClaimOptions?]>([
+    ["source missing", { sourceClaim: undefined, sourceVolume: undefined }, 'error getting PVC src (namespace "default") from api server: persistentvolumeclaim "src" not found'],
+    ["source not bound", boundSource({ phase: "Pending" }), "the PVC DataSource src must have a status of Bound.  Got {Phase:Pending}"],
+    ["source being deleted", boundSource({ deleting: true }), "the PVC DataSource src is currently being deleted"],
+    ["another StorageClass", boundSource({ className: "gold" }), "the source PVC and destination PVCs must be in the same storage class for cloning.  Source is in gold, but new PVC is in standard"],
+    ["request below the source", boundSource({ storage: "2Gi" }), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
+    ["source volume of another driver", boundSource({ driver: "other.csi" }), "claim in dataSource not bound or invalid"],
+    ["source volume released", boundSource({ pvPhase: "Released" }), "claim in dataSource not bound or invalid"],
+    ["Block source, Filesystem clone", boundSource({ mode: "Block" }), "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Block, but new PVC requested Filesystem"],
+    ["Filesystem source, Block clone", boundSource(), "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Filesystem, but new PVC requested Block", { volumeMode: "Block" }],
+  ])("%s → ProvisioningFailed, nothing protected, no CreateVolume", (_, partial, err, claimOptions) => {
+    const c = newClaim({ annotated: true, dataSource: CLAIM_SOURCE, ...claimOptions });
+    const plan = planClaim(state({ claim: c, ...partial }));
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([provisioningEvent(c), failed(c, handleError(err))]);
+    expect(plan.verdict.kind).toBe("requeue");
+  });
+
+  it("a source in another namespace (dataSourceRef) is refused", () => {
+    const c = newClaim({ annotated: true, dataSourceRef: { kind: "PersistentVolumeClaim", name: "src", namespace: "other" } });
+    const plan = planClaim(state({ claim: c, ...boundSource() }));
+    expect(plan.steps.at(-1)).toEqual(failed(c, "dataSourceRef namespace specified but the CrossNamespaceVolumeDataSource feature is disabled"));
+    expect(plan.call).toBeUndefined();
+  });
+});
+
+describe("provision: after CreateVolume", () => {
+  const claim = newClaim({ annotated: true });
+  const call = planClaim(state({ claim })).call as CreateVolumeCall;
+  const volume: VolumeInfo = { volumeId: "vol-9", capacityBytes: GiB, volumeContext: { hostPath: "/data/vol-9" } };
+
+  it("creates the PV pre-bound to the claim, with the volume context as attributes", () => {
+    const plan = afterCreateVolume(claim, call, { ok: true, value: volume }, NOW);
+    const create = plan.steps[0]!;
+    expect(create).toMatchObject({ op: "create", resource: "persistentvolumes", alreadyExistsOk: true, onFailure: { reason: "ProvisioningFailed" } });
+    const pv = (create as { object: PersistentVolume }).object;
+    expect(pv.spec.capacity).toEqual({ storage: "1Gi" });
+    expect(pv.spec.csi).toEqual({ driver: DRIVER, volumeHandle: "vol-9", volumeAttributes: { "storage.kubernetes.io/csiProvisionerIdentity": `snapflow-${DRIVER}`, hostPath: "/data/vol-9" } });
+    expect(plan.steps[1]).toEqual(event(claim, "Normal", "ProvisioningSucceeded", "Successfully provisioned volume pvc-uid-1"));
+    expect(plan.verdict).toEqual({ kind: "done" });
+  });
+
+  it("capacity 0 (unknown) is recorded as the requested size", () => {
+    const plan = afterCreateVolume(claim, call, { ok: true, value: { ...volume, capacityBytes: 0 } }, NOW);
+    expect((plan.steps[0] as { object: PersistentVolume }).object.spec.capacity).toEqual({ storage: "1Gi" });
+  });
+
+  it("a failed call → ProvisioningFailed with the gRPC error text, retried", () => {
+    const plan = afterCreateVolume(claim, call, { ok: false, failure: { code: "RESOURCE_EXHAUSTED", message: "disk full" } }, NOW);
+    expect(plan.steps).toEqual([failed(claim, "rpc error: code = ResourceExhausted desc = disk full")]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: "rpc error: code = ResourceExhausted desc = disk full" });
+  });
+
+  it.each<[string, VolumeInfo, CreateVolumeCall, string]>([
+    ["a smaller volume than asked", { ...volume, capacityBytes: 1024 }, call, `created volume capacity 1024 less than requested capacity ${GiB}`],
+    ["a restore the driver did not report as one", volume, { ...call, expectSource: true }, "volume content source missing"],
+  ])("%s → the volume is deleted again and the claim retried", (_, info, c, message) => {
+    const plan = afterCreateVolume(claim, c, { ok: true, value: info }, NOW);
+    expect(plan.steps).toEqual([failed(claim, message)]);
+    expect(plan.call).toEqual({ kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9" });
+    expect(plan.verdict.kind).toBe("requeue");
+  });
+});
+
+describe("provision: source protection release", () => {
+  const restoring = (name: string, phase: "Pending" | "Bound") => newClaim({ name, uid: `u-${name}`, phase, dataSource: SNAP_SOURCE });
+  const cloning = (name: string, phase: "Pending" | "Bound") => newClaim({ name, uid: `u-${name}`, phase, dataSource: CLAIM_SOURCE });
+
+  it("keeps the snapshot protected while a restore is pending, releases it after", () => {
+    const vs = newSnapshot({ finalizers: ["other", FINALIZER.snapshotSource] });
+    expect(planSnapshotRelease(vs, [restoring("a", "Bound"), restoring("b", "Pending")])).toEqual({ steps: [], verdict: { kind: "nothing", why: "claim b is still being restored from it" } });
+    expect(planSnapshotRelease(vs, [restoring("a", "Bound")]).steps).toEqual([
+      { op: "update", resource: "volumesnapshots", object: { ...vs, metadata: { ...vs.metadata, finalizers: ["other"] } } },
+    ]);
+    expect(planSnapshotRelease(newSnapshot(), []).steps).toEqual([]);
+  });
+
+  it("keeps the source claim protected while a clone is pending, releases it after", () => {
+    const src = newClaim({ name: "src", phase: "Bound", volumeName: "pv-src", finalizers: [FINALIZER.cloneSource] });
+    expect(planCloneRelease(src, [src, cloning("c", "Pending")]).verdict).toEqual({ kind: "nothing", why: "claim c is in 'Pending' state, cloning in progress" });
+    expect(planCloneRelease(src, [src, cloning("c", "Bound")]).steps).toEqual([
+      { op: "update", resource: "persistentvolumeclaims", object: { ...src, metadata: { ...src.metadata, finalizers: [] } } },
+    ]);
+  });
+});
+
+describe("provision: released volumes", () => {
+  const pv = (o: { policy?: "Delete" | "Retain"; phase?: "Bound" | "Released"; by?: string; secret?: boolean } = {}): PersistentVolume => ({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: {
+      name: "pvc-uid-1",
+      uid: "pv-uid",
+      creationTimestamp: T0,
+      annotations: {
+        ...(o.by === "" ? {} : { [ANN.provisionedBy]: o.by ?? DRIVER }),
+        [ANN.deletionSecretName]: o.secret ? "key" : "",
+        [ANN.deletionSecretNamespace]: o.secret ? "default" : "",
+      },
+    },
+    spec: { persistentVolumeReclaimPolicy: o.policy ?? "Delete", csi: { driver: DRIVER, volumeHandle: "vol-9" } },
+    status: { phase: o.phase ?? "Released" },
+  });
+
+  it("Released + Delete → DeleteVolume (with the recorded secret), then the PV object goes", () => {
+    expect(planVolume(pv(), true)).toEqual({ steps: [], verdict: { kind: "done" }, call: { kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9" } });
+    expect(planVolume(pv({ secret: true }), true).call).toMatchObject({ secretRef: { name: "key", namespace: "default" } });
+    expect(afterDeleteVolume(pv(), { ok: true, value: undefined }, NOW).steps).toEqual([{ op: "delete", resource: "persistentvolumes", name: "pvc-uid-1", uid: "pv-uid" }]);
+  });
+
+  it.each<[string, PersistentVolume, boolean]>([
+    ["Retain", pv({ policy: "Retain" }), true],
+    ["still Bound", pv({ phase: "Bound" }), true],
+    ["not provisioned by a CSI provisioner", pv({ by: "" }), true],
+    ["provisioned by another provisioner", pv({ by: "other.csi" }), true],
+    ["a driver this gateway does not serve", pv(), false],
+  ])("%s → kept", (_, volume, served) => {
+    const plan = planVolume(volume, served);
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([]);
+  });
+
+  it("a failed DeleteVolume → VolumeFailedDelete on the PV, retried, the PV stays", () => {
+    const plan = afterDeleteVolume(pv(), { ok: false, failure: { code: "FAILED_PRECONDITION", message: "in use" } }, NOW);
+    expect(plan.steps).toEqual([event(pv(), "Warning", "VolumeFailedDelete", "rpc error: code = FailedPrecondition desc = in use")]);
+    expect(plan.verdict.kind).toBe("requeue");
+  });
+});
