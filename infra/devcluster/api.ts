@@ -81,6 +81,7 @@ export class Api {
   /** The stored object as seen through one served version (conversion rewrites apiVersion only). */
   view(def: ResourceDef, obj: KObject, version: string): KObject {
     const apiVersion = apiVersionFor(def.group, version);
+    if (def.storage) return { ...def.storage.fromStorage(obj), apiVersion, kind: def.kind };
     return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
   }
 
@@ -94,8 +95,11 @@ export class Api {
     return this.store.get(keyOf(def), def.namespaced ? namespace : undefined, name);
   }
 
+  /** Matches stored objects against selectors, which address fields as `def` names them. */
   matcher(def: ResourceDef, opts: { labelSelector?: string; fieldSelector?: string }): (o: KObject) => boolean {
-    return combine(parseLabelSelector(opts.labelSelector), parseFieldSelector(opts.fieldSelector, def.fields));
+    const match = combine(parseLabelSelector(opts.labelSelector), parseFieldSelector(opts.fieldSelector, def.fields));
+    const convert = def.storage?.fromStorage;
+    return convert ? (o) => match(convert(o)) : match;
   }
 
   list(def: ResourceDef, version: string, namespace: string | undefined, opts: ListOptions): { items: KObject[]; rv: number; continue?: string; remaining?: number } {
@@ -227,6 +231,7 @@ export class Api {
   }
 
   private toStorage(def: ResourceDef, obj: KObject): KObject {
+    if (def.storage) return def.storage.toStorage(obj);
     obj.apiVersion = apiVersionFor(def.group, def.storageVersion);
     return obj;
   }

@@ -9,6 +9,7 @@ import {
   secretRules,
   storageClassRules,
 } from "./builtin-rules.js";
+import { eventStorage } from "./event-conversion.js";
 import type { StrategyLookup } from "./patch/strategic.js";
 import type { Column, KObject, ResourceDef, WriteRules } from "./resource-def.js";
 import { COMMON_FIELDS, EVENT_FIELDS, EVENTS_V1_FIELDS, NAMESPACE_FIELDS, SECRET_FIELDS, type FieldGetters } from "./selectors.js";
@@ -58,6 +59,7 @@ interface BuiltinSpec {
   nameRule?: "subdomain" | "label";
   readOnly?: boolean;
   deleteReturnsObject?: boolean;
+  storage?: ResourceDef["storage"];
 }
 
 function builtin(spec: BuiltinSpec): ResourceDef {
@@ -82,6 +84,7 @@ function builtin(spec: BuiltinSpec): ResourceDef {
     schema: () => builtinSchema(spec.group, spec.kind),
     smp: builtinSmp,
     rules: spec.rules,
+    storage: spec.storage,
     deleteReturnsObject: spec.deleteReturnsObject ?? false,
   };
 }
@@ -211,6 +214,7 @@ export function builtinResources(): ResourceDef[] {
       namespaced: true,
       shortNames: ["ev"],
       fields: EVENTS_V1_FIELDS,
+      storage: eventStorage,
       columns: [
         col("Last Seen", eventLastSeen),
         col("Type", (o) => o.type ?? ""),

@@ -1,6 +1,6 @@
 // Which resources are served right now: the built-ins plus one entry per established CRD. Discovery
 // and OpenAPI documents are derived from it and cached per registry revision.
-import { keyOf, resourceKey, type ResourceDef } from "./resource-def.js";
+import { resourceKey, type ResourceDef } from "./resource-def.js";
 
 export class Registry {
   private readonly defs = new Map<string, ResourceDef>();
@@ -8,7 +8,7 @@ export class Registry {
   revision = 0;
 
   add(def: ResourceDef): void {
-    this.defs.set(keyOf(def), def);
+    this.defs.set(resourceKey(def.group, def.plural), def);
     this.revision++;
   }
 

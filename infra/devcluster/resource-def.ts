@@ -60,6 +60,11 @@ export interface ResourceDef {
   smp?: StrategyLookup;
   rules?: WriteRules;
   validators?: Map<string, VersionValidator>;
+  /**
+   * Another resource's storage seen through a conversion (events.k8s.io Events are core Events):
+   * objects live under `key` in the store's shape and are converted on every read and write.
+   */
+  storage?: { key: string; fromStorage(obj: KObject): KObject; toStorage(obj: KObject): KObject };
   /** kube's Delete returns the object for custom resources and a Status for most built-ins. */
   deleteReturnsObject: boolean;
 }
@@ -68,8 +73,9 @@ export function resourceKey(group: string, plural: string): string {
   return `${group}/${plural}`;
 }
 
+/** The store key of a resource's objects (its own, or the resource it is a converted view of). */
 export function keyOf(def: ResourceDef): string {
-  return resourceKey(def.group, def.plural);
+  return def.storage?.key ?? resourceKey(def.group, def.plural);
 }
 
 export function apiVersionFor(group: string, version: string): string {

@@ -51,7 +51,7 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
         apiVersion: "meta.k8s.io/v1",
         metadata: { resourceVersion: obj.metadata.resourceVersion },
         columnDefinitions: columnsSent ? null : columnDefinitions(columns),
-        rows: [tableRow(obj, columns)],
+        rows: [tableRow(api.view(def, obj, version), columns)],
       };
       columnsSent = true;
       payload = JSON.stringify(table);

@@ -231,6 +231,17 @@ describe("list", () => {
     expect(r.body.items.map((i: any) => i.metadata.name)).toEqual(["e2"]);
   });
 
+  it("serves core Events through events.k8s.io/v1 and back", async () => {
+    await h.req("POST", "/api/v1/namespaces/default/events", { metadata: { name: "core-ev" }, involvedObject: { kind: "VolumeSnapshot", name: "vs1" }, reason: "Made", message: "from core", type: "Normal", count: 2 });
+    const v1 = await h.req("GET", "/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Dvs1");
+    expect(v1.body.items).toHaveLength(1);
+    expect(v1.body.items[0]).toMatchObject({ apiVersion: "events.k8s.io/v1", kind: "Event", note: "from core", regarding: { name: "vs1" }, deprecatedCount: 2 });
+    const made = await h.req("POST", "/apis/events.k8s.io/v1/namespaces/default/events", { metadata: { name: "v1-ev" }, regarding: { kind: "PersistentVolumeClaim", name: "p1" }, reason: "R", note: "from v1", type: "Warning", eventTime: "2026-01-01T00:00:00.000000Z", reportingController: "snapflow", reportingInstance: "x", action: "Act" });
+    expect(made.status).toBe(201);
+    const core = await h.req("GET", "/api/v1/namespaces/default/events/v1-ev");
+    expect(core.body).toMatchObject({ apiVersion: "v1", message: "from v1", involvedObject: { name: "p1" }, reportingComponent: "snapflow" });
+  });
+
   it("deletes a collection by label", async () => {
     await h.req("POST", "/api/v1/namespaces", { metadata: { name: "dc" } });
     for (const n of ["a", "b", "c"]) await h.req("POST", "/api/v1/namespaces/dc/configmaps", { metadata: { name: n, labels: { drop: n === "c" ? "no" : "yes" } } });

@@ -87,7 +87,8 @@ export class CrdController {
       const key = resourceKey(crd.spec.group, crd.spec.names.plural);
       this.registry.remove(crd.spec.group, crd.spec.names.plural);
       // The CRD is gone, so are its objects (kube's customresourcecleanup finalizer).
-      for (const o of this.store.list(key)) void this.store.remove(key, o);
+      for (const o of this.store.list(key))
+        this.store.remove(key, o).catch((err: Error) => process.emitWarning(`dev cluster: removing ${o.metadata.name} of deleted CRD ${crd.metadata.name}: ${err.message}`));
       return;
     }
     this.serve(e.obj);

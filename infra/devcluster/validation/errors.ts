@@ -72,13 +72,13 @@ export const fieldErrors = {
   },
   /** The value itself is left out, as kube does for strings that are too long. */
   tooLong(field: string, max: number): FieldError {
-    return { type: "FieldValueTooLong", field, message: `Too long: may not be more than ${max} ${max === 1 ? "byte" : "bytes"}` };
+    return { type: "FieldValueTooLong", field, message: `Too long: may not be more than ${max} bytes` };
   },
   tooMany(field: string, actual: number, max: number): FieldError {
     return {
       type: "FieldValueTooMany",
       field,
-      message: `Too many: ${actual}: must have at most ${max} ${max === 1 ? "item" : "items"}`,
+      message: `Too many: ${actual}: must have at most ${max} items`,
     };
   },
 };

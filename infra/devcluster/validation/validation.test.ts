@@ -144,7 +144,7 @@ describe("required, enum, pattern, bounds", () => {
     ["multipleOf", { ...base, step: 7 }, ["spec.step: Invalid value: 7: spec.step in body should be a multiple of 5"]],
     ["minItems", { ...base, hosts: [] }, ["spec.hosts: Invalid value: 0: spec.hosts in body should have at least 1 items"]],
     ["maxItems", { ...base, hosts: ["a", "b", "c"] }, ["spec.hosts: Too many: 3: must have at most 2 items"]],
-    ["maxProperties ends the object's checks", { ...base, few: { a: "x", b: 2 } }, ["spec.few: Too many: 2: must have at most 1 item"]],
+    ["maxProperties ends the object's checks", { ...base, few: { a: "x", b: 2 } }, ["spec.few: Too many: 2: must have at most 1 items"]],
     ["minProperties", { ...base, many: { a: 1 } }, ["spec.many: Invalid value: 1: spec.many in body should have at least 2 properties"]],
     ["type and enum together", { ...base, policy: 5 }, [
       'spec.policy: Invalid value: "integer": spec.policy in body must be of type string: "integer"',
