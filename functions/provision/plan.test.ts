@@ -408,7 +408,7 @@ describe("provision: after CreateVolume", () => {
     const plan = afterCreateVolume(claim, call, { ok: true, value: volume }, NOW);
     const create = plan.steps[0]!;
     expect(create).toMatchObject({ op: "create", resource: "persistentvolumes", alreadyExistsOk: true, onFailure: { reason: "ProvisioningFailed" } });
-    const pv = (create as { object: PersistentVolume }).object;
+    const pv = (create as unknown as { object: PersistentVolume }).object;
     expect(pv.spec.capacity).toEqual({ storage: "1Gi" });
     expect(pv.spec.csi).toEqual({ driver: DRIVER, volumeHandle: "vol-9", volumeAttributes: { "storage.kubernetes.io/csiProvisionerIdentity": `snapflow-${DRIVER}`, hostPath: "/data/vol-9" } });
     expect(plan.steps[1]).toEqual(event(claim, "Normal", "ProvisioningSucceeded", "Successfully provisioned volume pvc-uid-1"));
@@ -417,7 +417,7 @@ describe("provision: after CreateVolume", () => {
 
   it("capacity 0 (unknown) is recorded as the requested size", () => {
     const plan = afterCreateVolume(claim, call, { ok: true, value: { ...volume, capacityBytes: 0 } }, NOW);
-    expect((plan.steps[0] as { object: PersistentVolume }).object.spec.capacity).toEqual({ storage: "1Gi" });
+    expect((plan.steps[0] as unknown as { object: PersistentVolume }).object.spec.capacity).toEqual({ storage: "1Gi" });
   });
 
   it("a failed call → ProvisioningFailed with the gRPC error text, retried", () => {
