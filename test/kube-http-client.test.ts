@@ -1,7 +1,8 @@
 // The HTTP KubeClient against a real HTTP server answering like kube-apiserver.
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -249,6 +250,45 @@ describe("HTTP KubeClient", () => {
       flaky.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("goes through the kubeconfig's proxy-url", async () => {
+    // A minimal CONNECT proxy (what client-node's proxy agents speak): it opens a tunnel to the target.
+    const tunnels: string[] = [];
+    const proxy = http.createServer((_req, res) => {
+      res.writeHead(405);
+      res.end();
+    });
+    proxy.on("connect", (req: http.IncomingMessage, client: Duplex, head: Buffer) => {
+      tunnels.push(req.url ?? "");
+      const [host, port] = (req.url ?? "").split(":");
+      const upstream = connect(Number(port), host!, () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on("error", () => client.destroy());
+      client.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: api.url, skipTLSVerify: true, proxyUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const viaProxy = createKubeClientFromConfig(kc);
+    try {
+      const content = await kube.create(VSC, { metadata: { name: "via-proxy" }, spec: {} } as KubeObject);
+      expect((await viaProxy.get(VSC, "via-proxy"))?.metadata.uid).toBe(content.metadata.uid);
+      expect(tunnels).toEqual([new URL(api.url).host]);
+    } finally {
+      viaProxy.close();
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
     }
   });
 

@@ -60,7 +60,7 @@ export function createKubeClientFromConfig(kc: KubeConfig, options: HttpKubeClie
   let auth: { headers: Record<string, string>; at: number } | undefined;
   let authPending: Promise<Record<string, string>> | undefined;
 
-  async function loadAuth(): Promise<{ headers: Record<string, string>; tls: https.AgentOptions }> {
+  async function loadAuth(): Promise<{ headers: Record<string, string>; tls: https.AgentOptions; proxyAgent?: http.Agent }> {
     const opts: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(opts);
     const headers: Record<string, string> = {};
@@ -77,17 +77,18 @@ export function createKubeClientFromConfig(kc: KubeConfig, options: HttpKubeClie
       servername: opts.servername,
     };
     if (opts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = opts.rejectUnauthorized;
-    return { headers, tls };
+    // With a proxy-url, client-node's proxy agent (HTTP CONNECT / SOCKS) is the transport; it pools too.
+    return { headers, tls, ...(cluster!.proxyUrl ? { proxyAgent: opts.agent as http.Agent } : {}) };
   }
 
   async function authHeaders(force = false): Promise<Record<string, string>> {
     if (!force && auth && Date.now() - auth.at < AUTH_REFRESH_MS) return auth.headers;
     authPending ??= loadAuth()
-      .then(({ headers, tls }) => {
+      .then(({ headers, tls, proxyAgent }) => {
         // TLS material is read once: the agent (and its pooled connections) must outlive a token refresh.
-        agent ??= secure
+        agent ??= proxyAgent ?? (secure
           ? new https.Agent({ ...tls, keepAlive: true, maxSockets })
-          : new http.Agent({ keepAlive: true, maxSockets });
+          : new http.Agent({ keepAlive: true, maxSockets }));
         auth = { headers, at: Date.now() };
         return headers;
       })
