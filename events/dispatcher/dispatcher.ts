@@ -2,7 +2,7 @@
 // CloudEvent over HTTP (or in-process through the same Request/Response interface). Acks only what
 // a function finished; naks with back-off what may succeed later; dead-letters the rest.
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
-import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { ResourceName } from "../../shared/api/resources.js";
 import type { Logger } from "../../shared/function/types.js";
 import { deadLetterAuditEvent, parseAuditType } from "../audit/record.js";
@@ -61,17 +61,17 @@ function defaultRetryDelay(deliveryCount: number): number {
 }
 
 /** Copies the event's transport headers (ce-*, content-type) from NATS to HTTP unchanged. */
-function requestHeaders(h: MsgHdrs | undefined, deliveryCount: number): Headers {
+function requestHeaders(h: ReadonlyMap<string, string>, deliveryCount: number): Headers {
   const headers = new Headers();
-  for (const [name, value] of natsHeaderMap(h)) {
+  for (const [name, value] of h) {
     if (name.startsWith("ce-") || name === "content-type") headers.set(name, value);
   }
   headers.set("x-snapflow-delivery", String(deliveryCount));
   return headers;
 }
 
-function header(h: MsgHdrs | undefined, name: string): string | undefined {
-  const value = natsHeaderMap(h).get(name);
+function header(h: ReadonlyMap<string, string>, name: string): string | undefined {
+  const value = h.get(name);
   if (value === undefined) return undefined;
   try {
     return percentDecode(value);
@@ -106,10 +106,9 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     }
   }
 
-  async function deadLetter(fn: string, m: JsMsg, uid: string, reason: string, httpStatus: number | undefined, replyAudit: CloudEvent | undefined): Promise<void> {
-    const h = m.headers;
+  async function deadLetter(fn: string, m: JsMsg, h: ReadonlyMap<string, string>, uid: string, reason: string, httpStatus: number | undefined, replyAudit: CloudEvent | undefined): Promise<void> {
     const out = toNatsMessage({ attributes: {}, data: m.data }, [
-      ...[...natsHeaderMap(h)].filter(([name]) => name.startsWith("ce-") || name === "content-type"),
+      ...[...h].filter(([name]) => name.startsWith("ce-") || name === "content-type"),
       ["snapflow-dead-reason", reason],
       ["snapflow-dead-function", fn],
       ["snapflow-dead-deliveries", String(m.info.deliveryCount)],
@@ -139,9 +138,9 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   }
 
   /** A requeue that would run into max_deliver starts over as a fresh copy of the event. */
-  async function requeueFresh(m: JsMsg, delayMs: number): Promise<void> {
+  async function requeueFresh(m: JsMsg, h: ReadonlyMap<string, string>, delayMs: number): Promise<void> {
     const out = toNatsMessage({ attributes: {}, data: m.data }, [
-      ...[...natsHeaderMap(m.headers)].filter(([name]) => name.startsWith("ce-") || name === "content-type"),
+      ...[...h].filter(([name]) => name.startsWith("ce-") || name === "content-type"),
       [NOT_BEFORE, String(Date.now() + delayMs)],
       [REQUEUE_OF, String(m.info.streamSequence)],
     ]);
@@ -151,10 +150,11 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   async function handle(target: FunctionTarget, m: JsMsg): Promise<void> {
     const fn = target.name;
     const s = stats[fn]!;
-    const uid = header(m.headers, "ce-subject") ?? uidFromSubject(m.subject);
+    const h = natsHeaderMap(m.headers);
+    const uid = header(h, "ce-subject") ?? uidFromSubject(m.subject);
     const deliveries = m.info.deliveryCount;
 
-    const notBefore = Number(header(m.headers, NOT_BEFORE) ?? 0);
+    const notBefore = Number(header(h, NOT_BEFORE) ?? 0);
     if (notBefore > Date.now()) {
       m.nak(notBefore - Date.now());
       return;
@@ -173,7 +173,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     try {
       const request = new Request(target.url, {
         method: "POST",
-        headers: requestHeaders(m.headers, deliveries),
+        headers: requestHeaders(h, deliveries),
         body: m.data.length > 0 ? m.data : null,
         signal: controller.signal,
       });
@@ -206,7 +206,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
         case "requeue":
           s.requeued++;
           if (deliveries >= policy.maxDeliver - 1) {
-            await requeueFresh(m, verdict.delayMs);
+            await requeueFresh(m, h, verdict.delayMs);
             m.ack();
           } else {
             m.nak(verdict.delayMs);
@@ -215,7 +215,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
         case "retry":
           if (deliveries >= policy.maxDeliver) {
             s.deadLettered++;
-            await deadLetter(fn, m, uid, `delivery limit (${policy.maxDeliver}) reached; last: ${verdict.reason}`, status || undefined, replyAudit);
+            await deadLetter(fn, m, h, uid, `delivery limit (${policy.maxDeliver}) reached; last: ${verdict.reason}`, status || undefined, replyAudit);
             m.term(`delivery limit reached`);
           } else {
             s.retried++;
@@ -224,7 +224,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
           return;
         case "dead":
           s.deadLettered++;
-          await deadLetter(fn, m, uid, `not retryable: ${verdict.reason}`, status, replyAudit);
+          await deadLetter(fn, m, h, uid, `not retryable: ${verdict.reason}`, status, replyAudit);
           m.term(verdict.reason);
           return;
       }
