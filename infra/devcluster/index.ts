@@ -55,14 +55,17 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
   api.orphanDependents = (uid) => gc.orphan(uid);
   const namespaces = new NamespaceController(api, store);
   const binder = new Binder(api, store);
+  const stopParts = async () => {
+    await Promise.all([gc.stop(), namespaces.stop(), binder.stop()]);
+    crds.stop();
+    await store.close();
+  };
   try {
     await crds.install(snapshotCrds());
     const nsDef = registry.get("", "namespaces")!;
     if (!api.find(nsDef, undefined, "default")) await api.create(nsDef, "v1", undefined, { metadata: { name: "default" } });
   } catch (e) {
-    await Promise.all([gc.stop(), namespaces.stop(), binder.stop()]);
-    crds.stop();
-    await store.close();
+    await stopParts();
     throw e;
   }
 
@@ -84,13 +87,18 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
     },
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    await stopParts();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   address = `${host}:${port}`;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -108,9 +116,7 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
-        await Promise.all([gc.stop(), namespaces.stop(), binder.stop()]);
-        crds.stop();
-        await store.close();
+        await stopParts();
       })();
       return closing;
     },

@@ -1,7 +1,8 @@
 // The object store: every object of every resource in memory (immutable once stored), one global
 // resourceVersion counter, a bounded history of changes for watches, and the write-ahead log.
 // Change events reach subscribers only once the write is durable.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { errors } from "./errors.js";
 import type { KObject } from "./resource-def.js";
 import { loadState, Wal } from "./wal.js";
@@ -42,6 +43,37 @@ export interface StoreOptions {
   historySize?: number;
 }
 
+/** Data dirs open in this process (the lock file only guards against other processes). */
+const openDirs = new Set<string>();
+
+/** One server per data dir: two writers appending to the same log would corrupt it. */
+function lockDataDir(dir: string): () => void {
+  const abs = resolve(dir);
+  if (openDirs.has(abs)) throw new Error(`the data dir ${abs} is already in use by this process`);
+  const lock = join(abs, "LOCK");
+  try {
+    const pid = Number(readFileSync(lock, "utf8"));
+    if (pid && pid !== process.pid && processAlive(pid)) throw new Error(`the data dir ${abs} is in use by process ${pid}`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  writeFileSync(lock, String(process.pid));
+  openDirs.add(abs);
+  return () => {
+    openDirs.delete(abs);
+    rmSync(lock, { force: true });
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export class Store {
   private rv = 0;
   private readonly collections = new Map<string, Map<string, KObject>>();
@@ -56,19 +88,26 @@ export class Store {
   /** The newest resourceVersion whose change has reached subscribers (safe for bookmarks). */
   deliveredRv = 0;
   private readonly wal: Wal;
+  private readonly unlock: () => void;
 
   constructor(opts: StoreOptions) {
     this.historySize = opts.historySize ?? 10_000;
     mkdirSync(opts.dataDir, { recursive: true });
-    const loaded = loadState(opts.dataDir);
-    for (const { k, o } of loaded.state.values()) {
-      const obj = o as KObject;
-      this.collection(k).set(idOf(obj.metadata.namespace, obj.metadata.name), obj);
+    this.unlock = lockDataDir(opts.dataDir);
+    try {
+      const loaded = loadState(opts.dataDir);
+      for (const { k, o } of loaded.state.values()) {
+        const obj = o as KObject;
+        this.collection(k).set(idOf(obj.metadata.namespace, obj.metadata.name), obj);
+      }
+      this.wal = new Wal(opts.dataDir, loaded.seq, () => this.snapshot(), () => this.deliver());
+      // A restart starts a new history: clients resuming from any earlier version must re-list.
+      this.rv = loaded.rv + 1;
+      this.wal.appendSync({ rv: this.rv, op: "mark" });
+    } catch (e) {
+      this.unlock();
+      throw e;
     }
-    this.wal = new Wal(opts.dataDir, loaded.seq, () => this.snapshot(), () => this.deliver());
-    // A restart starts a new history: clients resuming from any earlier version must re-list.
-    this.rv = loaded.rv + 1;
-    this.wal.appendSync({ rv: this.rv, op: "mark" });
     this.compactedRv = this.rv;
     this.deliveredRv = this.rv;
   }
@@ -208,8 +247,12 @@ export class Store {
     return this.wal.compactNow();
   }
 
-  close(): Promise<void> {
-    return this.wal.close();
+  async close(): Promise<void> {
+    try {
+      await this.wal.close();
+    } finally {
+      this.unlock();
+    }
   }
 }
 

@@ -60,6 +60,15 @@ describe("store persistence", () => {
     await b.close();
   });
 
+  it("refuses a second store on a data dir that is in use", async () => {
+    const d = dir();
+    const a = new Store({ dataDir: d });
+    expect(() => new Store({ dataDir: d })).toThrow("already in use");
+    await a.close();
+    const b = new Store({ dataDir: d });
+    await b.close();
+  });
+
   it("delivers changes to subscribers only after they are durable, in order", async () => {
     const s = new Store({ dataDir: dir() });
     const seen: string[] = [];
