@@ -13,7 +13,7 @@ export interface GatewayConfig {
   drivers: Record<string, DriverEntry>;
   /** Largest accepted request body; larger bodies answer 413. */
   maxBodyBytes?: number;
-  /** pino level name; default "info". */
+  /** pino level name; default SNAPFLOW_LOG_LEVEL, else "info". */
   logLevel?: string;
 }
 

@@ -3,7 +3,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
-import { pino } from "pino";
+import { createLogger } from "../../shared/log.js";
 import type { Backend } from "./backend.js";
 import { createGatewayApp } from "./app.js";
 import { backendFactory, backendKinds } from "./backends/registry.js";
@@ -65,7 +65,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     secrets.close?.();
     throw err;
   }
-  const logger = pino({ name: "snapflow-gateway", level: opts.config.logLevel ?? "info" });
+  // The team's logger: JSON lines, with a second, generic secret-redaction pass over every line.
+  const logger = createLogger({ name: "snapflow-gateway", level: opts.config.logLevel });
   const app = createGatewayApp({
     backends,
     token: opts.token,
