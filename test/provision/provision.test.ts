@@ -1,0 +1,309 @@
+// Integration tests of provision and expand through the function framework against the dev
+// cluster and the real hostpath driver behind the gateway: blank volumes, restore, clone, every
+// refusal (with proof that nothing was created at the backend), deletion, leaks, expansion.
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
+import { RESOURCES } from "../../shared/api/resources.js";
+import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import { KubeApiError, type KubeClient } from "../../shared/kube/types.js";
+import { ANN, FINALIZER } from "../../functions/provision/constants.js";
+import { DRIVER, ProvisionStack } from "./stack.js";
+
+const stack = new ProvisionStack();
+beforeAll(() => stack.start(), 60_000);
+afterAll(() => stack.stop(), 60_000);
+
+const SNAP = (name: string) => ({ apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name });
+const CLAIM = (name: string) => ({ kind: "PersistentVolumeClaim", name });
+
+function hostPathOf(pv: PersistentVolume): string {
+  const path = pv.spec.csi?.volumeAttributes?.hostPath;
+  if (!path) throw new Error(`PV ${pv.metadata.name} has no hostPath attribute`);
+  return path;
+}
+
+async function claim(name: string): Promise<PersistentVolumeClaim> {
+  return (await stack.get<PersistentVolumeClaim>("persistentvolumeclaims", name, "default"))!;
+}
+
+async function snapshotOf(pvc: string, name: string): Promise<VolumeSnapshot> {
+  await stack.kube.create(RESOURCES.volumesnapshots, {
+    apiVersion: "snapshot.storage.k8s.io/v1",
+    kind: "VolumeSnapshot",
+    metadata: { name, namespace: "default" },
+    spec: { source: { persistentVolumeClaimName: pvc } },
+  } as VolumeSnapshot);
+  await stack.settle(async () => (await stack.get<VolumeSnapshot>("volumesnapshots", name, "default"))?.status?.readyToUse === true);
+  return (await stack.get<VolumeSnapshot>("volumesnapshots", name, "default"))!;
+}
+
+/** The claim stays Pending with a Warning that says why, and nothing new exists at the backend. */
+async function expectRefused(name: string, message: string, backendBefore: { volumes: string[]; snapshots: string[] }): Promise<void> {
+  await stack.rounds(3);
+  const pvc = await claim(name);
+  expect(pvc.status?.phase).toBe("Pending");
+  expect(pvc.spec.volumeName).toBeUndefined();
+  expect(await stack.get("persistentvolumes", `pvc-${pvc.metadata.uid}`)).toBeUndefined();
+  expect(await stack.eventsFor(pvc.metadata.uid!)).toContain(`Warning ProvisioningFailed: ${message}`);
+  expect(await stack.volumeDirs()).toEqual(backendBefore.volumes);
+  expect(await stack.snapshotIds()).toEqual(backendBefore.snapshots);
+}
+
+async function backend(): Promise<{ volumes: string[]; snapshots: string[] }> {
+  return { volumes: await stack.volumeDirs(), snapshots: await stack.snapshotIds() };
+}
+
+describe("provision: blank volumes", () => {
+  it("a claim naming no class gets pvc-<uid> from the default class, pre-bound and then bound", async () => {
+    const created = await stack.createClaim("blank", { className: null });
+    const { pvc, pv } = await stack.bound("blank");
+    expect(pv.metadata.name).toBe(`pvc-${created.metadata.uid}`);
+    expect(pvc.metadata.annotations).toMatchObject({ [ANN.storageProvisioner]: DRIVER, [ANN.betaStorageProvisioner]: DRIVER });
+    expect(pv.metadata.annotations).toMatchObject({ [ANN.provisionedBy]: DRIVER });
+    expect(pv.spec).toMatchObject({
+      capacity: { storage: "1Gi" },
+      accessModes: ["ReadWriteOnce"],
+      persistentVolumeReclaimPolicy: "Delete",
+      storageClassName: "standard",
+      volumeMode: "Filesystem",
+      claimRef: { namespace: "default", name: "blank", uid: created.metadata.uid },
+      csi: { driver: DRIVER },
+    });
+    expect(pvc.status?.capacity).toEqual({ storage: "1Gi" });
+    // The volume is real: its directory exists and takes a file.
+    await writeFile(join(hostPathOf(pv), "hello.txt"), "hello");
+    expect(await stack.volumeDirs()).toContain(pv.spec.csi!.volumeHandle);
+    const events = await stack.eventsFor(created.metadata.uid!);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Normal ExternalProvisioning: Waiting for a volume to be created either by the external provisioner 'hostpath.snapflow.dev'/),
+        'Normal Provisioning: External provisioner is provisioning volume for claim "default/blank"',
+        `Normal ProvisioningSucceeded: Successfully provisioned volume pvc-${created.metadata.uid}`,
+      ]),
+    );
+  });
+
+  it('storageClassName "" is left for static binding: no volume is made', async () => {
+    const before = await backend();
+    const created = await stack.createClaim("static-only", { className: "" });
+    await stack.rounds(2);
+    expect((await claim("static-only")).status?.phase).toBe("Pending");
+    expect(await stack.get("persistentvolumes", `pvc-${created.metadata.uid}`)).toBeUndefined();
+    expect(await stack.volumeDirs()).toEqual(before.volumes);
+  });
+
+  it("a missing class: ProvisioningFailed and nothing made", async () => {
+    const before = await backend();
+    const created = await stack.createClaim("no-class", { className: "gold" });
+    await stack.rounds(2);
+    expect(await stack.eventsFor(created.metadata.uid!)).toContain('Warning ProvisioningFailed: storageclass.storage.k8s.io "gold" not found');
+    expect(await stack.volumeDirs()).toEqual(before.volumes);
+  });
+});
+
+describe("provision: restore and clone keep the right data", () => {
+  let sourcePath = "";
+
+  beforeAll(async () => {
+    await stack.createClaim("src");
+    const { pv } = await stack.bound("src");
+    sourcePath = hostPathOf(pv);
+    await writeFile(join(sourcePath, "data.txt"), "before the snapshot");
+    await snapshotOf("src", "snap");
+    await writeFile(join(sourcePath, "data.txt"), "after the snapshot");
+  }, 60_000);
+
+  it("a restore holds the snapshot's content; the snapshot is protected while it runs, released after", async () => {
+    await stack.createClaim("restored", { dataSource: SNAP("snap") });
+    const { pv } = await stack.bound("restored");
+    expect(await readFile(join(hostPathOf(pv), "data.txt"), "utf8")).toBe("before the snapshot");
+    const protectedIt = stack.audits.some((a) => a.function === "provision" && a.did.includes("updated volumesnapshots default/snap"));
+    expect(protectedIt).toBe(true);
+    await stack.settle(async () => !(await stack.get<VolumeSnapshot>("volumesnapshots", "snap", "default"))?.metadata.finalizers?.includes(FINALIZER.snapshotSource));
+  });
+
+  it("a clone holds the source's current content; the source is protected while it runs, released after", async () => {
+    await stack.createClaim("cloned", { dataSource: CLAIM("src") });
+    const { pv } = await stack.bound("cloned");
+    expect(await readFile(join(hostPathOf(pv), "data.txt"), "utf8")).toBe("after the snapshot");
+    expect(stack.audits.some((a) => a.function === "provision" && a.did.includes("updated persistentvolumeclaims default/src"))).toBe(true);
+    await stack.settle(async () => !(await claim("src")).metadata.finalizers?.includes(FINALIZER.cloneSource));
+  });
+
+  it("a restore requested before its snapshot is ready waits, then completes", async () => {
+    await stack.kube.create(RESOURCES.volumesnapshots, {
+      apiVersion: "snapshot.storage.k8s.io/v1",
+      kind: "VolumeSnapshot",
+      metadata: { name: "late", namespace: "default" },
+      spec: { source: { persistentVolumeClaimName: "src" } },
+    } as VolumeSnapshot);
+    const created = await stack.createClaim("early", { dataSourceRef: SNAP("late") });
+    await stack.round();
+    const { pv } = await stack.bound("early");
+    expect(await readFile(join(hostPathOf(pv), "data.txt"), "utf8")).toBe("after the snapshot");
+    const events = await stack.eventsFor(created.metadata.uid!);
+    expect(events.some((e) => e.startsWith("Warning ProvisioningFailed: error getting handle for DataSource Type VolumeSnapshot by Name late: snapshot late "))).toBe(true);
+  });
+
+  it.each<[string, string, Parameters<ProvisionStack["createClaim"]>[1], (content: string) => string]>([
+    ["request below the snapshot's restoreSize", "restore-small", { storage: "512Mi", dataSource: SNAP("snap") }, () => "requested volume size 536870912 is less than the size 1073741824 for the source snapshot snap"],
+    [
+      "another volume mode without the content's permission",
+      "restore-block",
+      { volumeMode: "Block", dataSource: SNAP("snap") },
+      (content) =>
+        `requested volume default/restore-block modifies the mode of the source volume but does not have permission to do so. snapshot.storage.kubernetes.io/allow-volume-mode-change annotation is not present on snapshotcontent ${content}`,
+    ],
+    ["a snapshot that does not exist", "restore-missing", { dataSource: SNAP("nosuch") }, () => 'error getting snapshot nosuch from api server: volumesnapshots.snapshot.storage.k8s.io "nosuch" not found'],
+  ])("restore refused: %s", async (_, name, spec, err) => {
+    const content = (await stack.get<VolumeSnapshot>("volumesnapshots", "snap", "default"))!.status!.boundVolumeSnapshotContentName!;
+    const before = await backend();
+    await stack.createClaim(name, spec);
+    await expectRefused(name, `error getting handle for DataSource Type VolumeSnapshot by Name ${spec?.dataSource?.name}: ${err(content)}`, before);
+  });
+
+  it("restore refused: the snapshot's content belongs to another driver", async () => {
+    // A pre-provisioned snapshot of a driver the gateway does not serve.
+    await stack.kube.create(RESOURCES.volumesnapshotcontents, {
+      apiVersion: "snapshot.storage.k8s.io/v1",
+      kind: "VolumeSnapshotContent",
+      metadata: { name: "foreign-content" },
+      spec: { deletionPolicy: "Retain", driver: "other.csi.example", source: { snapshotHandle: "foreign-handle" }, volumeSnapshotRef: { name: "foreign", namespace: "default" } },
+    } as VolumeSnapshotContent);
+    await stack.kube.create(RESOURCES.volumesnapshots, {
+      apiVersion: "snapshot.storage.k8s.io/v1",
+      kind: "VolumeSnapshot",
+      metadata: { name: "foreign", namespace: "default" },
+      spec: { source: { volumeSnapshotContentName: "foreign-content" } },
+    } as VolumeSnapshot);
+    await stack.settle(async () => !!(await stack.get<VolumeSnapshot>("volumesnapshots", "foreign", "default"))?.status?.boundVolumeSnapshotContentName);
+    const before = await backend();
+    await stack.createClaim("restore-foreign", { dataSource: SNAP("foreign") });
+    await expectRefused(
+      "restore-foreign",
+      "error getting handle for DataSource Type VolumeSnapshot by Name foreign: snapshotcontent foreign-content for snapshot foreign is not handled by CSI driver of StorageClass standard",
+      before,
+    );
+  });
+
+  it.each<[string, string, Parameters<ProvisionStack["createClaim"]>[1], string]>([
+    ["another StorageClass", "clone-class", { className: "standard-copy", dataSource: CLAIM("src") }, "the source PVC and destination PVCs must be in the same storage class for cloning.  Source is in standard, but new PVC is in standard-copy"],
+    ["a request below the source's", "clone-small", { storage: "512Mi", dataSource: CLAIM("src") }, "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 536870912 but source is 1073741824"],
+    ["another volume mode", "clone-block", { volumeMode: "Block", dataSource: CLAIM("src") }, "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Filesystem, but new PVC requested Block"],
+    ["a source that is not bound", "clone-unbound", { dataSource: CLAIM("static-only") }, "the PVC DataSource static-only must have a status of Bound.  Got {Phase:Pending}"],
+    ["a source that does not exist", "clone-missing", { dataSource: CLAIM("nosuch") }, 'error getting PVC nosuch (namespace "default") from api server: persistentvolumeclaim "nosuch" not found'],
+  ])("clone refused: %s", async (_, name, spec, err) => {
+    if (name === "clone-class" && !(await stack.get("storageclasses", "standard-copy"))) await stack.createClass("standard-copy", { allowVolumeExpansion: true });
+    const before = await backend();
+    await stack.createClaim(name, spec);
+    await expectRefused(name, `error getting handle for DataSource Type PersistentVolumeClaim by Name ${spec?.dataSource?.name}: ${err}`, before);
+    expect((await claim("src")).metadata.finalizers ?? []).not.toContain(FINALIZER.cloneSource);
+  });
+
+  it("clone refused: a source in another namespace", async () => {
+    const before = await backend();
+    await stack.createClaim("clone-other-ns", { dataSourceRef: { kind: "PersistentVolumeClaim", name: "src", namespace: "kube-system" } });
+    await expectRefused("clone-other-ns", "dataSourceRef namespace specified but the CrossNamespaceVolumeDataSource feature is disabled", before);
+  });
+});
+
+describe("provision: deletion", () => {
+  it("Delete: a released PV's volume is deleted, then the PV object", async () => {
+    await stack.createClaim("doomed");
+    const { pv } = await stack.bound("doomed");
+    const handle = pv.spec.csi!.volumeHandle;
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "doomed", "default");
+    await stack.settle(async () => (await stack.get("persistentvolumes", pv.metadata.name!)) === undefined);
+    expect(await stack.volumeDirs()).not.toContain(handle);
+  });
+
+  it("Retain: the released PV and its volume stay", async () => {
+    await stack.createClass("keep", { reclaimPolicy: "Retain" });
+    await stack.createClaim("kept", { className: "keep" });
+    const { pv } = await stack.bound("kept");
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "kept", "default");
+    await stack.settle(async () => (await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!))?.status?.phase === "Released");
+    await stack.rounds(2);
+    expect(await stack.get("persistentvolumes", pv.metadata.name!)).toBeDefined();
+    expect(await stack.volumeDirs()).toContain(pv.spec.csi!.volumeHandle);
+  });
+});
+
+describe("expand", () => {
+  it("a larger request grows the volume: PV and claim report the new size, the data stays", async () => {
+    await stack.createClaim("grow");
+    const { pv } = await stack.bound("grow");
+    await writeFile(join(hostPathOf(pv), "keep.txt"), "still here");
+    await stack.kube.patch(RESOURCES.persistentvolumeclaims, "grow", "default", { spec: { resources: { requests: { storage: "2Gi" } } } }, "merge");
+    await stack.settle(async () => {
+      const c = await claim("grow");
+      return c.status?.capacity?.storage === "2Gi" && c.status.allocatedResourceStatuses === undefined;
+    });
+    const grown = await claim("grow");
+    const pvAfter = (await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!))!;
+    expect(pvAfter.spec.capacity).toEqual({ storage: "2Gi" });
+    expect(grown.status?.conditions ?? []).toEqual([]);
+    expect(grown.status?.allocatedResources).toEqual({ storage: "2Gi" });
+    expect(grown.status?.allocatedResourceStatuses).toBeUndefined();
+    expect(await readFile(join(hostPathOf(pvAfter), "keep.txt"), "utf8")).toBe("still here");
+    const events = await stack.eventsFor(grown.metadata.uid!);
+    expect(events).toEqual(expect.arrayContaining([`Normal Resizing: External resizer is resizing volume ${pv.metadata.name}`, "Normal VolumeResizeSuccessful: Resize volume succeeded"]));
+  });
+
+  it("a class without allowVolumeExpansion: VolumeResizeFailed, nothing grows", async () => {
+    await stack.createClass("fixed");
+    await stack.createClaim("stuck", { className: "fixed" });
+    const { pv } = await stack.bound("stuck");
+    await stack.kube.patch(RESOURCES.persistentvolumeclaims, "stuck", "default", { spec: { resources: { requests: { storage: "2Gi" } } } }, "merge");
+    await stack.rounds(3);
+    const after = await claim("stuck");
+    expect(after.status?.capacity).toEqual({ storage: "1Gi" });
+    expect((await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!))!.spec.capacity).toEqual({ storage: "1Gi" });
+    expect(await stack.eventsFor(after.metadata.uid!)).toContain(
+      "Warning VolumeResizeFailed: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize",
+    );
+  });
+
+  it("the API server refuses a shrink", async () => {
+    const err = await stack.kube
+      .patch(RESOURCES.persistentvolumeclaims, "grow", "default", { spec: { resources: { requests: { storage: "1Gi" } } } }, "merge")
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect((err as KubeApiError).code).toBe(422);
+  });
+});
+
+describe("provision: nothing leaks when the PV cannot be written", () => {
+  const flaky = new ProvisionStack();
+  let failures = 0;
+  beforeAll(
+    () =>
+      flaky.start((fn, kube) => {
+        if (fn.name !== "provision") return kube;
+        // The API refuses the first PV creation (as a flaky API server would); everything else passes.
+        const wrapped: KubeClient = Object.create(kube) as KubeClient;
+        wrapped.create = async (type, object) => {
+          if (type.plural === "persistentvolumes" && failures === 0) {
+            failures++;
+            throw new KubeApiError(500, "InternalError", "etcdserver: request timed out");
+          }
+          return kube.create(type, object);
+        };
+        return wrapped;
+      }),
+    60_000,
+  );
+  afterAll(() => flaky.stop(), 60_000);
+
+  it("the volume made before the failure is found again by its name, not made twice", async () => {
+    const created = await flaky.createClaim("retry");
+    const { pv } = await flaky.bound("retry");
+    expect(failures).toBe(1);
+    expect(await flaky.volumeDirs()).toEqual([pv.spec.csi!.volumeHandle]);
+    expect(await flaky.eventsFor(created.metadata.uid!)).toContain(
+      `Warning ProvisioningFailed: Error creating provisioned PV object for claim default/retry: etcdserver: request timed out. The volume pvc-${created.metadata.uid} is kept and found again by its name on the next attempt.`,
+    );
+  });
+});
