@@ -211,6 +211,35 @@ describe("dispatcher", () => {
   });
 });
 
+describe("bounded concurrency", () => {
+  it("never has more calls in flight per function than its concurrency, across its resources", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const fn = testFunctionApp("fanout", async () => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, 30));
+      inFlight--;
+      return { status: 200 };
+    });
+    const dispatcher = await startDispatcher({
+      nc,
+      cluster: "bounded",
+      functions: [{ name: "fanout", resources: ["volumesnapshots", "persistentvolumeclaims"], url: "http://x/fanout", deliver: appDeliver(fn.app), concurrency: 3 }],
+      policy: FAST,
+    });
+    cleanups.push(() => dispatcher.drain());
+    const publisher = new EventPublisher(jetstream(nc));
+    for (let i = 0; i < 12; i++) {
+      publishSnapshot(publisher, "bounded", `uid-b${i}`);
+      const pvc = { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: `c${i}`, namespace: "default", uid: `uid-p${i}`, resourceVersion: "1" } };
+      const { subject, id, event } = objectCloudEvent("bounded", "persistentvolumeclaims", "added", pvc);
+      publisher.enqueue(subject, id, event);
+    }
+    await waitFor("all acked", () => dispatcher.stats.fanout!.acked === 24);
+    expect(peak).toBe(3);
+  });
+});
+
 describe("long and hung calls", () => {
   it("heartbeats keep a call longer than ack_wait from being redelivered", async () => {
     const fn = testFunctionApp("provision", async () => {
