@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .description("benchmark the dev cluster: writes/s with watchers, watch delivery latency, RSS at 20,000 objects (JSON to stdout and bench-results/cluster.json)")
     .option("--watchers <n>", "concurrent watches", "10")
     .option("--writes <n>", "objects created, then updated, in the timed phases", "5000")
-    .option("--concurrency <n>", "writes in flight", "32")
+    .option("--concurrency <n>", "writes in flight", "16")
     .option("--fill-to <n>", "stored objects when memory is measured", "20000")
     .option("--out <file>", "where to write the JSON", "bench-results/cluster.json")
     .action(async (o: { watchers: string; writes: string; concurrency: string; fillTo: string; out: string }) => {

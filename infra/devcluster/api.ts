@@ -385,6 +385,8 @@ export class Api {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
       );
     const isNamespace = key === "/namespaces";
+    if (isNamespace && (name === "default" || name === "kube-system" || name === "kube-public"))
+      throw errors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, group: "", kind: "namespaces" });
     const finalizers: string[] = old.metadata.finalizers ?? [];
     if (isNamespace || finalizers.length > 0) {
       if (old.metadata.deletionTimestamp) return { obj: this.view(def, old, version), removed: false };

@@ -71,7 +71,9 @@ function dirSizeMB(dir: string): number {
 async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
   // The server runs alone in its process (not the whole CLI), so its RSS is the dev cluster's.
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "infra/devcluster/serve.ts"), dataDir, "0"], {
+  // SNAPFLOW_BENCH_SERVER_NODE_ARGS adds node flags to the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const extra = (process.env.SNAPFLOW_BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a.length > 0);
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", join(root, "infra/devcluster/serve.ts"), dataDir, "0"], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
   });

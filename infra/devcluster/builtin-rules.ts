@@ -107,6 +107,20 @@ function validateSecretData(obj: KObject): FieldErrorLike[] {
   return errs;
 }
 
+/** ConfigMaps and Secrets marked immutable keep their content (and the mark) for good. */
+export function immutableContent(obj: KObject, old: KObject): FieldErrorLike[] {
+  if (old.immutable !== true) return [];
+  const errs: FieldErrorLike[] = [];
+  if (obj.immutable !== true) errs.push(fieldError.forbidden("immutable", "field is immutable when `immutable` is set"));
+  if (!deepEqual(obj.data ?? {}, old.data ?? {})) errs.push(fieldError.forbidden("data", "field is immutable when `immutable` is set"));
+  if (!deepEqual(obj.binaryData ?? {}, old.binaryData ?? {})) errs.push(fieldError.forbidden("binaryData", "field is immutable when `immutable` is set"));
+  return errs;
+}
+
+export const configMapRules: WriteRules = {
+  validateUpdate: immutableContent,
+};
+
 export const secretRules: WriteRules = {
   prepareCreate(obj) {
     foldStringData(obj);
@@ -115,7 +129,7 @@ export const secretRules: WriteRules = {
   validateCreate: validateSecretData,
   validateUpdate(obj, old) {
     foldStringData(obj);
-    const errs = validateSecretData(obj);
+    const errs = [...validateSecretData(obj), ...immutableContent(obj, old)];
     if ((obj.type ?? "Opaque") !== (old.type ?? "Opaque")) errs.push(fieldError.invalid("type", obj.type, "field is immutable"));
     return errs;
   },

@@ -1,6 +1,7 @@
 // The built-in kinds the dev cluster serves, with kube's names, short names, columns and rules.
 import { builtinSchema } from "./builtin-schemas.js";
 import {
+  configMapRules,
   csiDriverRules,
   eventRules,
   namespaceRules,
@@ -182,6 +183,7 @@ export function builtinResources(): ResourceDef[] {
       kind: "ConfigMap",
       namespaced: true,
       shortNames: ["cm"],
+      rules: configMapRules,
       columns: [nameColumn, col("Data", dataCount, { type: "integer" }), ageColumn],
     }),
     builtin({

@@ -279,6 +279,16 @@ describe("bad input", () => {
     expect(await count()).toBe(before);
   });
 
+  it("keeps immutable ConfigMaps and the default namespace", async () => {
+    await h.req("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "frozen" }, data: { a: "1" }, immutable: true });
+    const changed = await h.patch("/api/v1/namespaces/default/configmaps/frozen", "merge", { data: { a: "2" } });
+    expect(changed.status).toBe(422);
+    expect(changed.body.message).toContain("data: Forbidden: field is immutable when `immutable` is set");
+    const ns = await h.req("DELETE", "/api/v1/namespaces/default");
+    expect(ns.status).toBe(403);
+    expect(ns.body.message).toBe('namespaces "default" is forbidden: this namespace may not be deleted');
+  });
+
   it("refuses an invalid custom resource with the CRD rule's message", async () => {
     const r = await h.req("POST", VS, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: "bad1" }, spec: { source: { persistentVolumeClaimName: "a", volumeSnapshotContentName: "b" } } });
     expect(r.status).toBe(422);
