@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import type { Status } from "../../shared/api/meta.js";
 import type { ValidationModule } from "./crd-validation.js";
+import { describeParseError } from "./decode-errors.js";
 import { ApiError, errors, fieldError, invalid, statusOf, type FieldErrorLike } from "./errors.js";
 import { generateName, validateLabels, validateName } from "./names.js";
 import { PatchError, applyJsonPatch } from "./patch/json-patch.js";
@@ -321,7 +322,7 @@ export class Api {
     try {
       patch = type === "apply" ? parseYaml(raw) : JSON.parse(raw);
     } catch (e) {
-      throw errors.badRequest(`error decoding patch: ${(e as Error).message}`);
+      throw errors.badRequest(`error decoding patch: ${describeParseError(e)}`);
     }
     const old = this.find(def, namespace, name);
     if (type === "apply") {

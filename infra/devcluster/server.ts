@@ -5,6 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { PATCH_CONTENT_TYPES, type Api } from "./api.js";
 import { aggregatedDiscovery, aggregatedType, legacyCore, legacyGroup, legacyGroups, resourceList } from "./discovery.js";
 import { ApiError, errors } from "./errors.js";
+import { describeParseError } from "./decode-errors.js";
 import { decodeKubeProtobuf } from "./protobuf.js";
 import type { OpenApi } from "./openapi.js";
 import type { Registry } from "./registry.js";
@@ -103,7 +104,7 @@ function decodeObject(raw: string, contentType: string, what: string): unknown {
     if (type === "application/yaml" || type === "application/x-yaml" || type === "text/yaml") return parseYaml(raw);
     if (type === "" || type === "application/json" || type === "*/*") return JSON.parse(raw);
   } catch (e) {
-    throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
+    throw errors.badRequest(`couldn't get version/kind; json parse error: ${describeParseError(e)}`);
   }
   throw errors.unsupportedMediaType(["application/json", "application/yaml"]);
 }
@@ -361,7 +362,7 @@ function deleteOptions(raw: string, q: URLSearchParams): { propagationPolicy?: s
     try {
       body = JSON.parse(raw) as Record<string, any>;
     } catch (e) {
-      throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
+      throw errors.badRequest(`couldn't get version/kind; json parse error: ${describeParseError(e)}`);
     }
   }
   return {
