@@ -31,6 +31,8 @@ export interface WatcherStats {
 export interface Watcher {
   /** Resolves when every resource has been listed once. */
   ready: Promise<void>;
+  /** Resources the API server does not serve (yet): their informers keep retrying slowly. */
+  missing(): ResourceName[];
   /** Re-emits every cached object as `resynced` now; returns how many. */
   resync(): number;
   stats: WatcherStats;
@@ -60,6 +62,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
   };
 
   const readiness: Array<Promise<void>> = [];
+  const missing = new Set<ResourceName>();
   for (const resource of resources) {
     const path = resourcePath(RESOURCES[resource]);
     const informer = makeInformer<KubernetesObject>(kubeConfig, path, () => listRaw(kubeConfig, path) as never) as CachedInformer;
@@ -83,6 +86,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       }
       if (!failedSinceStart && !stopped) {
         delay = restartInitialMs;
+        missing.delete(resource);
         markReady();
       }
     };
@@ -90,6 +94,14 @@ export function startWatcher(options: WatcherOptions): Watcher {
       failedSinceStart = true;
       stats.errors++;
       if (stopped) return;
+      // A resource the server does not serve (its CRD is not installed): nothing to watch yet. That
+      // must not hold the watcher's readiness back; keep looking at the slowest pace.
+      if (statusOf(err) === 404) {
+        if (!missing.has(resource)) log?.warn({ resource }, "resource not served by the API server; watching for it to appear");
+        missing.add(resource);
+        markReady();
+        delay = restartMaxMs;
+      }
       log?.warn({ resource, err: describe(err), restartInMs: delay }, "informer stopped; restarting");
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -119,6 +131,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
 
   return {
     ready: Promise.all(readiness).then(() => undefined),
+    missing: () => [...missing],
     resync,
     stats,
     async stop() {
@@ -128,6 +141,15 @@ export function startWatcher(options: WatcherOptions): Watcher {
       await Promise.all([...informers.values()].map((i) => i.stop()));
     },
   };
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (err && typeof err === "object") {
+    const e = err as { statusCode?: unknown; code?: unknown };
+    if (typeof e.statusCode === "number") return e.statusCode;
+    if (typeof e.code === "number") return e.code;
+  }
+  return undefined;
 }
 
 function describe(err: unknown): string {

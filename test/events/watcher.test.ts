@@ -14,7 +14,7 @@ import { EventPublisher } from "../../events/watcher/publisher.js";
 import { startWatcher, type Watcher } from "../../events/watcher/watcher.js";
 import { startDevCluster, type DevCluster } from "../../infra/devcluster/index.js";
 import type { KubeObject } from "../../shared/api/meta.js";
-import { RESOURCES } from "../../shared/api/resources.js";
+import { RESOURCES, type ResourceType } from "../../shared/api/resources.js";
 import { createKubeClient } from "../../shared/kube/http-client.js";
 import type { KubeClient } from "../../shared/kube/types.js";
 import { startTestNats, type TestNats } from "../support/nats.js";
@@ -157,5 +157,38 @@ describe("watcher on the dev cluster", () => {
 
     await kube.create(PVC, pvc("after-restart"));
     await eventFor("after-restart", "added");
+  });
+
+  it("a resource whose CRD is missing does not hold readiness back, and is watched once the CRD appears", async () => {
+    const CRD: ResourceType = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
+    const crdName = "volumegroupsnapshotclasses.groupsnapshot.storage.k8s.io";
+    const crd = (await kube.get<KubeObject>(CRD, crdName))!;
+    await kube.delete(CRD, crdName);
+    await waitFor("CRD gone", async () => (await kube.get(CRD, crdName)) === undefined);
+
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    const second = startWatcher({ kubeConfig: kc, publisher, cluster: CLUSTER, resources: ["volumegroupsnapshotclasses", "persistentvolumeclaims"], resyncIntervalMs: 0, restartInitialMs: 50, restartMaxMs: 300 });
+    try {
+      await second.ready;
+      expect(second.missing()).toEqual(["volumegroupsnapshotclasses"]);
+
+      const { uid: _uid, resourceVersion: _rv, creationTimestamp: _ct, ...metadata } = crd.metadata;
+      await kube.create(CRD, { ...crd, metadata, status: undefined } as KubeObject);
+      await waitFor("informer running", () => second.missing().length === 0);
+      const addedBefore = second.stats.emitted.added;
+      await kube.create<KubeObject>(RESOURCES.volumegroupsnapshotclasses, {
+        apiVersion: "groupsnapshot.storage.k8s.io/v1",
+        kind: "VolumeGroupSnapshotClass",
+        metadata: { name: "late-class" },
+        driver: "hostpath.snapflow.dev",
+        deletionPolicy: "Delete",
+      } as KubeObject);
+      // (Its event carries the same id as the first watcher's for this object, so JetStream keeps one:
+      // the informer's count is the evidence here.)
+      await waitFor("the second watcher's event for the late resource", () => second.stats.emitted.added === addedBefore + 1);
+    } finally {
+      await second.stop();
+    }
   });
 });
