@@ -199,6 +199,42 @@ describe("deletion", () => {
   });
 });
 
+describe("PV/PVC binder", () => {
+  const pv = (name: string, spec: Record<string, unknown> = {}) => ({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name },
+    spec: { capacity: { storage: "2Gi" }, accessModes: ["ReadWriteOnce"], persistentVolumeReclaimPolicy: "Retain", csi: { driver: "d", volumeHandle: name }, ...spec },
+  });
+
+  it("marks a free PV Available and binds it to a claim that names it in spec.volumeName", async () => {
+    await h.req("POST", "/api/v1/persistentvolumes", pv("free-pv"));
+    await eventually(async () => (await h.req("GET", "/api/v1/persistentvolumes/free-pv")).body.status.phase === "Available");
+    const claim = (await h.req("POST", PVCS, { ...PVC("wants-free"), spec: { ...PVC("x").spec, volumeName: "free-pv" } })).body;
+    const bound = await eventually(async () => {
+      const r = await h.req("GET", `${PVCS}/wants-free`);
+      return r.body.status.phase === "Bound" ? r.body : undefined;
+    });
+    expect(bound.status).toMatchObject({ capacity: { storage: "2Gi" }, accessModes: ["ReadWriteOnce"] });
+    const volume = (await h.req("GET", "/api/v1/persistentvolumes/free-pv")).body;
+    expect(volume.status.phase).toBe("Bound");
+    expect(volume.spec.claimRef).toMatchObject({ namespace: "default", name: "wants-free", uid: claim.metadata.uid });
+  });
+
+  it("releases the PV when its claim goes (reclaim is the provisioner's business)", async () => {
+    await h.req("POST", "/api/v1/persistentvolumes", pv("pre-pv", { claimRef: { namespace: "default", name: "pre-claim" } }));
+    await h.req("POST", PVCS, PVC("pre-claim"));
+    await eventually(async () => (await h.req("GET", `${PVCS}/pre-claim`)).body.spec.volumeName === "pre-pv");
+    await h.req("DELETE", `${PVCS}/pre-claim`);
+    const released = await eventually(async () => {
+      const r = await h.req("GET", "/api/v1/persistentvolumes/pre-pv");
+      return r.body.status.phase === "Released" ? r.body : undefined;
+    });
+    expect(released.spec.claimRef.name).toBe("pre-claim");
+    expect(released.metadata.deletionTimestamp).toBeUndefined();
+  });
+});
+
 describe("list", () => {
   it("filters by label (equality and set-based) and field selectors, and pages with limit/continue", async () => {
     await h.req("POST", "/api/v1/namespaces", { metadata: { name: "sel" } });
