@@ -41,6 +41,8 @@ export interface StoreOptions {
   dataDir: string;
   /** How many changes watches can resume from. */
   historySize?: number;
+  /** Log size that triggers a snapshot (default 32 MiB). */
+  compactBytes?: number;
 }
 
 /** Data dirs open in this process (the lock file only guards against other processes). */
@@ -100,7 +102,7 @@ export class Store {
         const obj = o as KObject;
         this.collection(k).set(idOf(obj.metadata.namespace, obj.metadata.name), obj);
       }
-      this.wal = new Wal(opts.dataDir, loaded.seq, () => this.snapshot(), () => this.deliver());
+      this.wal = new Wal(opts.dataDir, loaded.seq, () => this.snapshot(), () => this.deliver(), opts.compactBytes);
       // A restart starts a new history: clients resuming from any earlier version must re-list.
       this.rv = loaded.rv + 1;
       this.wal.appendSync({ rv: this.rv, op: "mark" });

@@ -60,6 +60,20 @@ describe("store persistence", () => {
     await b.close();
   });
 
+  it("compacts on its own once the log outgrows the threshold, without losing concurrent writes", async () => {
+    const d = dir();
+    const a = new Store({ dataDir: d, compactBytes: 4096 });
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) writes.push(a.put("/configmaps", cm(`auto${i}`, "x".repeat(100)), undefined));
+    await Promise.all(writes);
+    for (let i = 200; i < 260; i++) await a.put("/configmaps", cm(`auto${i}`, "y"), undefined);
+    await a.close();
+    expect(readdirSync(d)).toContain("snapshot.jsonl");
+    const b = new Store({ dataDir: d });
+    expect(b.list("/configmaps")).toHaveLength(260);
+    await b.close();
+  });
+
   it("refuses a second store on a data dir that is in use", async () => {
     const d = dir();
     const a = new Store({ dataDir: d });

@@ -108,6 +108,8 @@ export class Wal {
     /** Returns every live object (immutable references) for a snapshot at the current rv. */
     private readonly snapshotSource: () => { rv: number; entries: Array<{ k: string; id: string; o: unknown }> },
     private readonly onFlushed: () => void,
+    /** The log is rotated into a snapshot once it outgrows both this and the last snapshot. */
+    private readonly compactBytes = MIN_COMPACT_BYTES,
   ) {
     this.seq = seq;
     this.fd = openSync(join(dir, walName(seq)), "a");
@@ -148,7 +150,7 @@ export class Wal {
           for (const p of batch) p.reject(e as Error);
         }
         this.onFlushed();
-        if (!this.compacting && this.walBytes > Math.max(MIN_COMPACT_BYTES, this.snapshotBytes)) this.compacting = this.compact();
+        if (!this.compacting && this.walBytes > Math.max(this.compactBytes, this.snapshotBytes)) this.compacting = this.compact();
         if (this.queue.length > 0) await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
