@@ -27,6 +27,7 @@ import { createKubeClient } from "../../shared/kube/http-client.js";
 import { createLogger, type Log } from "../../shared/log.js";
 import { ensureDefaultObjects, HOSTPATH_DRIVER } from "./defaults.js";
 import { writeEndpoints, type Endpoints } from "./endpoints.js";
+import { lockDataDir } from "./lock.js";
 import { startNatsServer } from "./nats-server.js";
 
 /** Fixed ports without --random-ports (documented in README "Local stack"). */
@@ -96,6 +97,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const cluster = assertToken("cluster name", options.clusterName ?? "local");
   const port = (name: keyof typeof FIXED_PORTS) => (options.randomPorts ? 0 : FIXED_PORTS[name]);
   await mkdir(join(dataDir, "logs"), { recursive: true });
+  const unlock = lockDataDir(dataDir);
   await rm(join(dataDir, "ready"), { force: true });
   const log = options.log ?? createLogger({ name: "snapflow", destination: pino.destination({ dest: join(dataDir, "logs", "snapflow.log"), sync: false, mkdir: true }) });
 
@@ -112,6 +114,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
     stops.length = 0;
     log.flush?.();
+    unlock();
   };
 
   try {
@@ -210,6 +213,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     return { dataDir, endpoints, watcher, dispatcher, publisher, nc, startupMs, stop: () => (stopping ??= stopAll()) };
   } catch (err) {
     await stopAll();
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new Error(`${(err as Error).message}: a fixed port is taken (another snapflow up?); use --random-ports or stop the other process`);
+    }
     throw err;
   }
 }

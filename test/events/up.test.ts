@@ -99,6 +99,7 @@ describe("snapflow up", () => {
       await readAudit(stack!.nc, { cluster: "uptest", uid: snap.metadata.uid }, (e) => entries.push(e));
       return entries.some((e) => e.function === "bind");
     });
+    await expect(startStack({ dataDir, functions: allFunctions, randomPorts: true })).rejects.toThrow(/in use by another snapflow up/);
     expect(entries.find((e) => e.function === "bind")).toMatchObject({ cluster: "uptest", uid: snap.metadata.uid, name: "snap", namespace: "default" });
     await stack.stop();
     stack = undefined;
