@@ -74,13 +74,15 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
     else if (before) write("DELETED", e.obj);
   };
 
-  const timers: NodeJS.Timeout[] = [];
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  let bookmarkTimer: NodeJS.Timeout | undefined;
   let unsubscribe = (): void => undefined;
   function finish(): void {
     if (closed) return;
     closed = true;
     unsubscribe();
-    for (const t of timers) clearTimeout(t);
+    clearTimeout(timeoutTimer);
+    clearTimeout(bookmarkTimer);
     res.end();
   }
   res.on("close", finish);
@@ -115,7 +117,7 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
   }
 
   const timeout = req.timeoutSeconds && req.timeoutSeconds > 0 ? req.timeoutSeconds : DEFAULT_TIMEOUT_SECONDS;
-  timers.push(setTimeout(finish, timeout * 1000));
+  timeoutTimer = setTimeout(finish, timeout * 1000);
   if (req.bookmarks) {
     const tick = (): void => {
       const at = Math.max(lastRv, store.deliveredRv);
@@ -125,9 +127,9 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
         apiVersion: def.group ? `${def.group}/${version}` : version,
         metadata: { resourceVersion: String(at) },
       } as KObject);
-      timers.push(setTimeout(tick, tuning.bookmarkIntervalMs));
+      if (!closed) bookmarkTimer = setTimeout(tick, tuning.bookmarkIntervalMs);
     };
-    timers.push(setTimeout(tick, tuning.bookmarkIntervalMs));
+    bookmarkTimer = setTimeout(tick, tuning.bookmarkIntervalMs);
   }
 }
 
