@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { register as registerAudit } from "./audit.js";
-import { register as registerBench } from "./bench.js";
 import { register as registerBenchDriver } from "./bench-driver.js";
 import { register as registerBenchEvents } from "./bench-events.js";
 import { register as registerBenchFunctions } from "./bench-functions.js";
@@ -16,7 +15,7 @@ import { register as registerUp } from "./up.js";
 import { register as registerWatch } from "./watch.js";
 
 // One line per subcommand module; each exports `register(program)`.
-const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation, registerBench];
+const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation];
 
 export function registerCommands(program: Command): void {
   for (const register of modules) register(program);
