@@ -104,7 +104,7 @@ function newContent(o: { driver?: string; snapshotUid?: string; handle?: string 
   };
 }
 
-function boundSource(o: { className?: string; storage?: string; mode?: "Filesystem" | "Block"; driver?: string; pvPhase?: "Bound" | "Released"; phase?: "Pending" | "Bound"; deleting?: boolean } = {}) {
+function boundSource(o: { className?: string | null; storage?: string; mode?: "Filesystem" | "Block"; driver?: string; pvPhase?: "Bound" | "Released"; phase?: "Pending" | "Bound"; deleting?: boolean } = {}) {
   const source = newClaim({ name: "src", uid: "src-uid", className: o.className ?? "standard", storage: o.storage ?? "1Gi", phase: o.phase ?? "Bound", volumeName: "pv-src", deleting: o.deleting });
   const pv: PersistentVolume = {
     apiVersion: "v1",
@@ -113,6 +113,7 @@ function boundSource(o: { className?: string; storage?: string; mode?: "Filesyst
     spec: {
       capacity: { storage: o.storage ?? "1Gi" },
       accessModes: ["ReadWriteOnce"],
+      storageClassName: "standard",
       volumeMode: o.mode ?? "Filesystem",
       claimRef: { kind: "PersistentVolumeClaim", namespace: "default", name: "src", uid: "src-uid" },
       csi: { driver: o.driver ?? DRIVER, volumeHandle: "vol-src" },
@@ -370,6 +371,11 @@ describe("provision: clone of a PVC", () => {
       { op: "update", resource: "persistentvolumeclaims", object: { ...src.sourceClaim, metadata: { ...src.sourceClaim.metadata, finalizers: [FINALIZER.cloneSource] } } },
     ]);
     expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } }, expectSource: true });
+  });
+
+  it("a source that named no class is in the class its PV records (the default it was given)", () => {
+    const plan = planClaim(state({ claim: newClaim({ annotated: true, className: null, dataSource: CLAIM_SOURCE }), classes: [newClass("standard", { isDefault: true })], ...boundSource({ className: null }) }));
+    expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } } });
   });
 
   const handleError = (err: string) => `error getting handle for DataSource Type PersistentVolumeClaim by Name src: ${err}`;

@@ -129,7 +129,9 @@ export function checkCloneSource(i: CloneInputs): Result<string> {
   if (!src) return fail(MSG.sourceClaimGet(i.name, i.claim.metadata.namespace, MSG.sourceClaimNotFound(i.name)));
   if (src.status?.phase !== "Bound") return fail(MSG.sourceNotBound(i.name, src.status?.phase ?? ""));
   if (src.metadata.deletionTimestamp) return fail(MSG.sourceBeingDeleted(i.name));
-  const sourceClass = src.spec.storageClassName;
+  // A claim that named no class got the default one: its PV records which (kube-apiserver's admission
+  // would have written it into the claim, which a dev cluster without that plugin does not).
+  const sourceClass = src.metadata.annotations?.[ANN.betaStorageClass] ?? src.spec.storageClassName ?? i.sourceVolume?.spec.storageClassName;
   if (sourceClass === undefined) return fail(MSG.sourceClassEmpty(src.metadata.name ?? i.name));
   if (sourceClass !== i.className) return fail(MSG.differentClass(sourceClass, i.className));
   const wanted = requestedBytes(i.claim);
