@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { register as registerAudit } from "./audit.js";
+import { register as registerBench } from "./bench.js";
 import { register as registerBenchDriver } from "./bench-driver.js";
 import { register as registerBenchEvents } from "./bench-events.js";
 import { register as registerBenchFunctions } from "./bench-functions.js";
@@ -15,7 +16,7 @@ import { register as registerUp } from "./up.js";
 import { register as registerWatch } from "./watch.js";
 
 // One line per subcommand module; each exports `register(program)`.
-const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation];
+const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation, registerBench];
 
 export function registerCommands(program: Command): void {
   for (const register of modules) register(program);

@@ -4,7 +4,7 @@ import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
 import { GatewayError, type GatewayClient } from "../../shared/gateway/types.js";
-import { outcomeOf, runSteps, writtenKey } from "../../shared/snapshot/run-steps.js";
+import { goneOutcome, outcomeOf, runSteps, writtenKey } from "../../shared/snapshot/run-steps.js";
 import { afterCreate, afterDelete, afterList, type CallResult, type GatewayCall, type InvokePlan, planInvoke } from "./plan.js";
 
 async function attempt<T>(call: () => Promise<T>): Promise<CallResult<T>> {
@@ -39,6 +39,14 @@ async function perform(gateway: GatewayClient, call: GatewayCall, content: Volum
 }
 
 export async function executeInvoke(ctx: ReconcileContext, clock: () => number = Date.now): Promise<Outcome> {
+  try {
+    return await invoke(ctx, clock);
+  } catch (err) {
+    return goneOutcome(err);
+  }
+}
+
+async function invoke(ctx: ReconcileContext, clock: () => number): Promise<Outcome> {
   const content = ctx.object as VolumeSnapshotContent | undefined;
   if (!content) return { kind: "nothing", why: "content is gone" };
   const className = content.spec.volumeSnapshotClassName;

@@ -54,6 +54,14 @@ async function recordSafely(
   }
 }
 
+/** A write found its object gone: whoever removed it settled the matter; the rest of the plan is moot. */
+export class ObjectGone extends Error {
+  constructor(readonly did: string[], cause: KubeApiError) {
+    super(cause.message);
+    this.name = "ObjectGone";
+  }
+}
+
 /** Runs the steps in order; the first failing write throws (after its failure Event). */
 export async function runSteps(ctx: StepContext, steps: readonly Step[], written: Written = new Map()): Promise<{ did: string[]; written: Written }> {
   const did: string[] = [];
@@ -73,6 +81,7 @@ export async function runSteps(ctx: StepContext, steps: readonly Step[], written
           const result = step.op === "update" ? await ctx.kube.update(type, body) : await ctx.kube.updateStatus(type, body);
           written.set(writtenKey(step.resource, result.metadata.namespace, result.metadata.name), result);
         } catch (err) {
+          if (err instanceof KubeApiError && err.isNotFound) throw new ObjectGone(did, err);
           await reportFailure(ctx, step.onFailure, err);
           throw err;
         }
@@ -122,6 +131,16 @@ export function outcomeOf(plan: Plan, did: string[]): Outcome {
 
 /** Plan then perform: what every snapshot function's executor does for a single-phase plan. */
 export async function executePlan(ctx: StepContext, plan: Plan): Promise<Outcome> {
-  const { did } = await runSteps(ctx, plan.steps);
-  return outcomeOf(plan, did);
+  try {
+    const { did } = await runSteps(ctx, plan.steps);
+    return outcomeOf(plan, did);
+  } catch (err) {
+    return goneOutcome(err);
+  }
+}
+
+/** ObjectGone → done/nothing (the object vanished under us); anything else is rethrown. */
+export function goneOutcome(err: unknown): Outcome {
+  if (!(err instanceof ObjectGone)) throw err;
+  return err.did.length > 0 ? { kind: "done", did: [...err.did, "object gone before the next write"] } : { kind: "nothing", why: "object is gone" };
 }

@@ -1,0 +1,318 @@
+// `snapflow bench --snapshots N`: the snapshot pipeline end to end on the local stack. N bound PVCs
+// (pre-provisioned volumes on the hostpath driver), N VolumeSnapshots created at once, time until
+// every one is readyToUse (per-snapshot create → ready latency from a watch), the API writes the
+// pipeline made per snapshot, and the floor: the same number of writes done directly by one tight
+// client against the same API server. Then everything is deleted again.
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { KubeConfig, Watch } from "@kubernetes/client-node";
+import { allFunctions } from "../cli/functions.js";
+import { ensureDefaultObjects } from "../cli/stack/defaults.js";
+import { startNatsServer } from "../cli/stack/nats-server.js";
+import { startStack } from "../cli/stack/stack.js";
+import { startDevCluster, type RequestLogEntry } from "../infra/devcluster/index.js";
+import type { PersistentVolume, PersistentVolumeClaim } from "../shared/api/core.js";
+import type { KubeObject } from "../shared/api/meta.js";
+import { RESOURCES, type ResourceType } from "../shared/api/resources.js";
+import type { VolumeSnapshot } from "../shared/api/snapshot.js";
+import { createGatewayClient } from "../shared/gateway/client.js";
+import { createKubeClient } from "../shared/kube/http-client.js";
+
+const DRIVER = "hostpath.snapflow.dev";
+const NAMESPACE = "bench";
+const BENCH_AGENT = "snapflow-bench";
+const WRITE_VERBS = new Set(["create", "update", "patch", "delete"]);
+/** Not watched by snapflow: the floor's writes trigger no function. */
+const CONFIGMAPS: ResourceType = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true };
+/**
+ * API writes upstream makes per dynamic snapshot with a default class (counted from
+ * external-snapshotter's flow): VS class patch, VS as-source finalizer, PVC finalizer, VSC create,
+ * VS status (bound), VSC finalizer, being-created annotation, VSC status, annotation removal, VS
+ * bound finalizer, VS status (ready), PVC finalizer removal = 12, plus 3 Events
+ * (CreatingSnapshot, SnapshotCreated, SnapshotReady).
+ */
+export const UPSTREAM_WRITES_PER_SNAPSHOT = { objects: 12, events: 3, total: 15 } as const;
+
+export interface SnapshotBenchOptions {
+  snapshots: number;
+  /** Parallel requests the bench itself uses to set up and to create the snapshots. */
+  concurrency?: number;
+  dataDir?: string;
+  onProgress?: (ready: number, total: number) => void;
+}
+
+export interface SnapshotBenchResult {
+  snapshots: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  apiWritesPerSnapshot: number;
+  apiWritesBreakdown: { objects: number; events: number; conflicts: number };
+  upstreamWritesPerSnapshot: typeof UPSTREAM_WRITES_PER_SNAPSHOT;
+  floorSeconds: number;
+  ratioToFloor: number;
+  peakRssMb: Record<string, number>;
+  deleteSeconds: number;
+  leftovers: { contents: number; backendSnapshots: number; pvcFinalizers: number };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i]!, i);
+      }
+    }),
+  );
+}
+
+async function rssMbOf(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? /VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Math.round(kb / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench: gave up waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<SnapshotBenchResult> {
+  const began = performance.now();
+  const phase = (what: string) => {
+    if (process.env.SNAPFLOW_BENCH_TRACE) process.stderr.write(`[bench +${((performance.now() - began) / 1000).toFixed(1)}s] ${what}\n`);
+  };
+  const n = options.snapshots;
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--snapshots must be a positive integer, got ${n}`);
+  const concurrency = options.concurrency ?? 32;
+  const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "snapflow-bench-snapshots-")));
+  const ownsDir = options.dataDir === undefined;
+  await mkdir(dir, { recursive: true });
+
+  let counting = false;
+  const writes = { objects: 0, events: 0, conflicts: 0 };
+  const onRequest = (e: RequestLogEntry) => {
+    if (!counting || !e.verb || !WRITE_VERBS.has(e.verb) || e.userAgent.startsWith(BENCH_AGENT)) return;
+    if (e.code === 409) writes.conflicts++;
+    else if (e.code < 300) {
+      if (e.resource === "events") writes.events++;
+      else writes.objects++;
+    }
+  };
+  const cluster = await startDevCluster({ dataDir: join(dir, "cluster"), onRequest });
+  const nats = await startNatsServer({ dir: join(dir, "nats") });
+  const stack = await startStack({
+    dataDir: join(dir, "stack"),
+    functions: allFunctions,
+    randomPorts: true,
+    clusterName: "bench",
+    kubeconfig: cluster.kubeconfigPath,
+    natsUrl: nats.url,
+  });
+  const kube = createKubeClient(cluster.kubeconfigPath, { userAgent: BENCH_AGENT, maxSockets: concurrency });
+  // The stack treats a cluster it did not start as someone else's: the bench's own dev cluster
+  // gets the local stack's default objects (default VolumeSnapshotClass …) here.
+  await ensureDefaultObjects(kube);
+  const token = (await readFile(join(stack.dataDir, "gateway.token"), "utf8")).trim();
+  const gateway = createGatewayClient({ baseUrl: stack.endpoints.gateway, token });
+
+  let peakOwnRss = 0;
+  let peakNatsRss = 0;
+  const sampler = setInterval(() => {
+    peakOwnRss = Math.max(peakOwnRss, process.memoryUsage().rss);
+    void rssMbOf(nats.pid).then((mb) => (peakNatsRss = Math.max(peakNatsRss, mb)));
+  }, 250);
+  let stopWatch: (() => void) | undefined;
+
+  try {
+    phase("stack up");
+    // ---- setup: N volumes, pre-bound PVs and PVCs (not measured) ----
+    await kube.create(RESOURCES.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } } as KubeObject);
+    const names = Array.from({ length: n }, (_, i) => `data-${String(i).padStart(5, "0")}`);
+    await pool(names, concurrency, async (name) => {
+      const volume = await gateway.createVolume(DRIVER, { name: `bench-${name}`, requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
+      const pvc = await kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name, namespace: NAMESPACE },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } }, storageClassName: "" },
+      });
+      await kube.create<PersistentVolume>(RESOURCES.persistentvolumes, {
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: `bench-${name}` },
+        spec: {
+          capacity: { storage: "1Mi" },
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: "",
+          persistentVolumeReclaimPolicy: "Retain",
+          claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: NAMESPACE, name, uid: pvc.metadata.uid! },
+          csi: { driver: DRIVER, volumeHandle: volume.volumeId },
+        },
+      });
+    });
+    phase("setup objects created");
+    await waitUntil(
+      "all PVCs Bound",
+      async () => (await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: NAMESPACE })).items.filter((p) => p.status?.phase === "Bound").length === n,
+      120_000,
+    );
+    phase("PVCs bound");
+    // Let the watcher and functions work through the setup's events before measuring.
+    await sleep(1000);
+
+    // ---- measured: N snapshots at once until all are ready ----
+    const createdAt = new Map<string, number>();
+    const readyAt = new Map<string, number>();
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    let allReady!: () => void;
+    const everyoneReady = new Promise<void>((resolve) => (allReady = resolve));
+    const request = await new Watch(kc).watch(
+      `/apis/snapshot.storage.k8s.io/v1/namespaces/${NAMESPACE}/volumesnapshots`,
+      {},
+      (_type: string, obj: VolumeSnapshot) => {
+        const name = obj.metadata?.name;
+        if (!name || obj.status?.readyToUse !== true || readyAt.has(name)) return;
+        readyAt.set(name, performance.now());
+        options.onProgress?.(readyAt.size, n);
+        if (readyAt.size === n) allReady();
+      },
+      () => undefined,
+    );
+    stopWatch = () => request.abort();
+
+    phase("watch open");
+    counting = true;
+    const started = performance.now();
+    await pool(names, concurrency * 4, async (name) => {
+      createdAt.set(name, performance.now());
+      await kube.create<VolumeSnapshot>(RESOURCES.volumesnapshots, {
+        apiVersion: "snapshot.storage.k8s.io/v1",
+        kind: "VolumeSnapshot",
+        metadata: { name, namespace: NAMESPACE },
+        spec: { source: { persistentVolumeClaimName: name } },
+      });
+    });
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([
+      everyoneReady,
+      new Promise<never>((_, reject) => {
+        giveUp = setTimeout(() => reject(new Error(`bench: only ${readyAt.size}/${n} snapshots became ready`)), Math.max(120_000, n * 300));
+      }),
+    ]).finally(() => clearTimeout(giveUp));
+    phase("all ready");
+    const seconds = (performance.now() - started) / 1000;
+    // PVC releases trail readiness; include them in the write count.
+    await waitUntil(
+      "PVC finalizers released",
+      async () => (await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: NAMESPACE })).items.every((p) => !(p.metadata.finalizers ?? []).includes("snapshot.storage.kubernetes.io/pvc-as-source-protection")),
+      120_000,
+    );
+    await sleep(500);
+    counting = false;
+    stopWatch();
+    stopWatch = undefined;
+
+    const latencies = names.map((name) => readyAt.get(name)! - createdAt.get(name)!).sort((a, b) => a - b);
+    const totalWrites = writes.objects + writes.events;
+
+    phase("PVCs released");
+    // ---- floor: the same writes by one tight client, no pipeline ----
+    const perObject = Math.max(1, Math.round(totalWrites / n));
+    const floorStarted = performance.now();
+    await pool(names, concurrency, async (name) => {
+      let cm = await kube.create<KubeObject & { data?: Record<string, string> }>(CONFIGMAPS, {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `floor-${name}`, namespace: NAMESPACE },
+        data: { step: "0" },
+      });
+      for (let step = 1; step < perObject; step++) {
+        cm = await kube.update(CONFIGMAPS, { ...cm, data: { step: String(step) } });
+      }
+    });
+    const floorSeconds = (performance.now() - floorStarted) / 1000;
+
+    phase("floor done");
+    // ---- teardown of the snapshots through the pipeline ----
+    const deleteStarted = performance.now();
+    await pool(names, concurrency * 4, async (name) => {
+      await kube.delete(RESOURCES.volumesnapshots, name, NAMESPACE);
+    });
+    await waitUntil(
+      "snapshots and contents deleted",
+      async () =>
+        (await kube.list(RESOURCES.volumesnapshots, { namespace: NAMESPACE, limit: 1 })).items.length === 0 &&
+        (await kube.list(RESOURCES.volumesnapshotcontents, { limit: 1 })).items.length === 0,
+      Math.max(120_000, n * 300),
+    );
+    phase("deleted");
+    const deleteSeconds = (performance.now() - deleteStarted) / 1000;
+    const backend = await gateway.listSnapshots(DRIVER, {});
+    const claims = await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: NAMESPACE });
+
+    return {
+      snapshots: n,
+      seconds: round(seconds, 3),
+      perSecond: round(n / seconds, 1),
+      p50Ms: round(percentile(latencies, 50), 1),
+      p99Ms: round(percentile(latencies, 99), 1),
+      maxMs: round(latencies.at(-1) ?? 0, 1),
+      apiWritesPerSnapshot: round(totalWrites / n, 2),
+      apiWritesBreakdown: { objects: round(writes.objects / n, 2), events: round(writes.events / n, 2), conflicts: round(writes.conflicts / n, 2) },
+      upstreamWritesPerSnapshot: UPSTREAM_WRITES_PER_SNAPSHOT,
+      floorSeconds: round(floorSeconds, 3),
+      ratioToFloor: round(seconds / floorSeconds, 2),
+      peakRssMb: {
+        "snapflow up (dev cluster, gateway, hostpath driver, watcher, dispatcher, functions)": Math.round(peakOwnRss / (1024 * 1024)),
+        "nats-server": peakNatsRss,
+      },
+      deleteSeconds: round(deleteSeconds, 3),
+      leftovers: {
+        contents: (await kube.list(RESOURCES.volumesnapshotcontents)).items.length,
+        backendSnapshots: backend.entries.length,
+        pvcFinalizers: claims.items.filter((p) => (p.metadata.finalizers ?? []).some((f) => f.startsWith("snapshot.storage.kubernetes.io/"))).length,
+      },
+    };
+  } finally {
+    phase("stopping");
+    clearInterval(sampler);
+    stopWatch?.();
+    kube.close();
+    await stack.stop();
+    await nats.stop();
+    await cluster.close();
+    if (ownsDir) await rm(dir, { recursive: true, force: true });
+    phase("stopped");
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export async function writeSnapshotBenchResult(result: SnapshotBenchResult, file: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+}

@@ -1,0 +1,43 @@
+// `snapflow bench --snapshots N [--json FILE]`: the snapshot pipeline on the local stack (see
+// bench/snapshots.ts). Prints a progress bar on stderr and the result as JSON on stdout.
+import type { Command } from "commander";
+import { runSnapshotBench, writeSnapshotBenchResult } from "../../bench/snapshots.js";
+
+function progressBar(ready: number, total: number): string {
+  const width = 40;
+  const filled = Math.round((ready / total) * width);
+  return `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${ready}/${total} ready`;
+}
+
+export function register(program: Command): void {
+  program
+    .command("bench")
+    .description("benchmark N VolumeSnapshots created at once on the local stack until ready, then deleted (JSON result)")
+    .option("--snapshots <n>", "how many PVCs and VolumeSnapshots", "1000")
+    .option("--json <file>", "also write the JSON result to this file")
+    .option("--data-dir <dir>", "keep the stack's data here instead of a temp dir")
+    .option("--concurrency <n>", "parallel requests of the bench client", "32")
+    .action(async (o: { snapshots: string; json?: string; dataDir?: string; concurrency: string }) => {
+      const snapshots = Number(o.snapshots);
+      const concurrency = Number(o.concurrency);
+      if (!Number.isInteger(snapshots) || snapshots <= 0) throw new Error(`--snapshots must be a positive integer, got ${o.snapshots}`);
+      if (!Number.isInteger(concurrency) || concurrency <= 0) throw new Error(`--concurrency must be a positive integer, got ${o.concurrency}`);
+      const tty = process.stderr.isTTY;
+      let last = -1;
+      const result = await runSnapshotBench({
+        snapshots,
+        concurrency,
+        ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+        onProgress: (ready, total) => {
+          // On a terminal redraw the bar; in a log print every 10 %.
+          const step = Math.floor((ready / total) * 10);
+          if (tty) process.stderr.write(progressBar(ready, total));
+          else if (step !== last) process.stderr.write(`${progressBar(ready, total).slice(1)}\n`);
+          last = step;
+        },
+      });
+      if (tty) process.stderr.write("\n");
+      if (o.json) await writeSnapshotBenchResult(result, o.json);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    });
+}
