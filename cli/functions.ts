@@ -7,6 +7,7 @@ import { protectFunction } from "../functions/protect/index.js";
 import { deleteFunction } from "../functions/delete/index.js";
 import { provisionFunction } from "../functions/provision/index.js";
 import { expandFunction } from "../functions/expand/index.js";
+import { fanoutFunction } from "../functions/fanout/index.js";
 
 export const allFunctions: SnapflowFunction[] = [
   bindFunction,
@@ -15,4 +16,5 @@ export const allFunctions: SnapflowFunction[] = [
   deleteFunction,
   provisionFunction,
   expandFunction,
+  fanoutFunction,
 ];
