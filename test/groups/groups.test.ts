@@ -1,0 +1,264 @@
+// Group snapshots through the real functions, dev cluster, gateway and hostpath driver: selector
+// membership, upstream's object shapes, one instant for all members, the member-delete refusal,
+// restore of one member through provision, deletion per policy, and failures that leave nothing
+// behind at the backend.
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
+import { RESOURCES } from "../../shared/api/resources.js";
+import type { VolumeGroupSnapshot, VolumeGroupSnapshotContent, VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import {
+  ANNOTATIONS,
+  FINALIZERS,
+  GROUP_SNAPSHOT_API_VERSION,
+  groupMemberContentNameFor,
+  groupMemberSnapshotNameFor,
+} from "../../shared/snapshot/constants.js";
+import { DRIVER, GroupStack } from "./stack.js";
+
+const stack = new GroupStack();
+
+beforeAll(async () => {
+  await stack.start();
+}, 60_000);
+
+afterAll(async () => {
+  await stack.stop();
+}, 30_000);
+
+async function createGroup(name: string, source: VolumeGroupSnapshot["spec"]["source"], className?: string): Promise<VolumeGroupSnapshot> {
+  return stack.kube.create<VolumeGroupSnapshot>(RESOURCES.volumegroupsnapshots, {
+    apiVersion: GROUP_SNAPSHOT_API_VERSION,
+    kind: "VolumeGroupSnapshot",
+    metadata: { name, namespace: "default" },
+    spec: { source, ...(className ? { volumeGroupSnapshotClassName: className } : {}) },
+  });
+}
+
+const group = (name: string) => stack.get<VolumeGroupSnapshot>("volumegroupsnapshots", name, "default");
+const groupContent = (name: string) => stack.get<VolumeGroupSnapshotContent>("volumegroupsnapshotcontents", name);
+const snapshot = (name: string) => stack.get<VolumeSnapshot>("volumesnapshots", name, "default");
+const content = (name: string) => stack.get<VolumeSnapshotContent>("volumesnapshotcontents", name);
+
+describe("a dynamic group of two labelled PVCs", () => {
+  const claims: Record<string, { volumeHandle: string; hostPath: string; pv: PersistentVolume }> = {};
+  let uid = "";
+  let groupHandle = "";
+  const memberSnapshots: string[] = [];
+
+  beforeAll(async () => {
+    await stack.createGroupClass("group-default", { isDefault: true });
+    for (const name of ["pvc-a", "pvc-b"]) {
+      const c = await stack.createBoundClaim(name, { group: "myGroup" });
+      claims[name] = c;
+      await writeFile(join(c.hostPath, "data.txt"), `${name} before\n`);
+    }
+    // Not selected: another label.
+    await stack.createBoundClaim("pvc-other", { group: "other" });
+  }, 60_000);
+
+  it("becomes ready with its class defaulted, its content and one member pair per volume", async () => {
+    uid = (await createGroup("my-group", { selector: { matchLabels: { group: "myGroup" } } })).metadata.uid!;
+    await stack.settle(async () => (await group("my-group"))?.status?.readyToUse === true);
+
+    const vgs = (await group("my-group"))!;
+    const contentName = `groupsnapcontent-${uid}`;
+    expect(vgs.spec.volumeGroupSnapshotClassName).toBe("group-default");
+    expect(vgs.metadata.finalizers).toEqual([FINALIZERS.groupSnapshotBound]);
+    expect(vgs.status).toEqual({ boundVolumeGroupSnapshotContentName: contentName, readyToUse: true, creationTime: expect.stringMatching(/Z$/) });
+
+    const vgsc = (await groupContent(contentName))!;
+    expect(vgsc.metadata.finalizers).toEqual([FINALIZERS.groupContentBound]);
+    expect(vgsc.metadata.annotations ?? {}).not.toHaveProperty(ANNOTATIONS.groupBeingCreated);
+    expect(vgsc.spec).toEqual({
+      volumeGroupSnapshotRef: { kind: "VolumeGroupSnapshot", apiVersion: GROUP_SNAPSHOT_API_VERSION, namespace: "default", name: "my-group", uid, resourceVersion: expect.any(String) },
+      deletionPolicy: "Delete",
+      driver: DRIVER,
+      volumeGroupSnapshotClassName: "group-default",
+      source: { volumeHandles: [claims["pvc-a"]!.volumeHandle, claims["pvc-b"]!.volumeHandle] },
+    });
+    groupHandle = vgsc.status!.volumeGroupSnapshotHandle!;
+    expect(vgsc.status).toEqual({
+      volumeGroupSnapshotHandle: expect.any(String),
+      readyToUse: true,
+      creationTime: vgs.status!.creationTime,
+      volumeSnapshotInfoList: ["pvc-a", "pvc-b"].map((n) => ({
+        volumeHandle: claims[n]!.volumeHandle,
+        snapshotHandle: expect.any(String),
+        creationTime: expect.any(Number),
+        readyToUse: true,
+        restoreSize: 1073741824,
+      })),
+    });
+    // One instant for every member.
+    const times = new Set(vgsc.status!.volumeSnapshotInfoList!.map((i) => i.creationTime));
+    expect(times.size).toBe(1);
+
+    expect(await stack.eventsFor(uid)).toEqual([
+      "Normal CreatingGroupSnapshot: Waiting for a group snapshot default/my-group to be created by the CSI driver.",
+      "Normal GroupSnapshotCreated: GroupSnapshot default/my-group was successfully created by the CSI driver.",
+      "Normal GroupSnapshotReady: GroupSnapshot default/my-group is ready to use.",
+    ]);
+
+    // The backend holds exactly this group.
+    const backend = await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: groupHandle, snapshotIds: vgsc.status!.volumeSnapshotInfoList!.map((i) => i.snapshotHandle!) });
+    expect(backend?.snapshots.map((s) => s.sourceVolumeId).sort()).toEqual([claims["pvc-a"]!.volumeHandle, claims["pvc-b"]!.volumeHandle].sort());
+  });
+
+  it("members carry upstream's names, owner, finalizers, annotations and statuses, and become ready", async () => {
+    for (const name of ["pvc-a", "pvc-b"]) {
+      const handle = claims[name]!.volumeHandle;
+      const vsName = groupMemberSnapshotNameFor(uid, handle);
+      const vscName = groupMemberContentNameFor(uid, handle);
+      expect(vsName).toMatch(/^snapshot-[0-9a-f]{64}$/);
+      memberSnapshots.push(vsName);
+      await stack.settle(async () => (await snapshot(vsName))?.status?.readyToUse === true);
+      const vs = (await snapshot(vsName))!;
+      const vsc = (await content(vscName))!;
+      expect(vs.metadata.ownerReferences).toEqual([{ apiVersion: GROUP_SNAPSHOT_API_VERSION, kind: "VolumeGroupSnapshot", name: "my-group", uid }]);
+      expect(vs.metadata.finalizers).toEqual([FINALIZERS.snapshotInGroup, FINALIZERS.snapshotAsSource]);
+      expect(vs.spec).toEqual({ source: { persistentVolumeClaimName: name } });
+      expect(vs.status).toEqual({
+        boundVolumeSnapshotContentName: vscName,
+        readyToUse: true,
+        creationTime: expect.stringMatching(/Z$/),
+        restoreSize: "1Gi",
+        volumeGroupSnapshotName: "my-group",
+      });
+      expect(vsc.metadata.annotations).toEqual({ [ANNOTATIONS.volumeGroupSnapshotHandle]: groupHandle });
+      expect(vsc.metadata.finalizers).toEqual([FINALIZERS.contentBound]);
+      expect(vsc.spec).toEqual({
+        volumeSnapshotRef: { kind: "VolumeSnapshot", name: vsName, namespace: "default", uid: vs.metadata.uid },
+        deletionPolicy: "Delete",
+        driver: DRIVER,
+        source: { volumeHandle: handle },
+        sourceVolumeMode: "Filesystem",
+      });
+      expect(vsc.status).toEqual({
+        snapshotHandle: expect.any(String),
+        volumeGroupSnapshotHandle: groupHandle,
+        creationTime: expect.any(Number),
+        restoreSize: 1073741824,
+        readyToUse: true,
+      });
+    }
+    // Not selected, so no member.
+    const all = await stack.list<VolumeSnapshot>("volumesnapshots", "default");
+    expect(all.filter((vs) => vs.spec.source.persistentVolumeClaimName === "pvc-other")).toEqual([]);
+  });
+
+  it("refuses to delete a single member while its group exists", async () => {
+    const vsName = memberSnapshots[0]!;
+    const vs = (await snapshot(vsName))!;
+    await stack.kube.delete(RESOURCES.volumesnapshots, vsName, "default");
+    await stack.round();
+    await stack.round();
+    const still = (await snapshot(vsName))!;
+    expect(still.metadata.deletionTimestamp).toBeDefined();
+    expect(still.metadata.finalizers).toContain(FINALIZERS.snapshotInGroup);
+    expect(await stack.eventsFor(vs.metadata.uid!)).toContain(
+      `Warning SnapshotDeletePending: deletion of the individual volume snapshot default/${vsName} is not allowed as it belongs to group snapshot default/my-group. Deleting the group snapshot will trigger the deletion of all the individual volume snapshots that are part of the group.`,
+    );
+  });
+
+  it("restores one member through provision to a PVC holding that member's data as of the group instant", async () => {
+    // Written after the cut: the restore must not see it.
+    await writeFile(join(claims["pvc-b"]!.hostPath, "data.txt"), "pvc-b after\n");
+    const vsName = groupMemberSnapshotNameFor(uid, claims["pvc-b"]!.volumeHandle);
+    await stack.kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "restore-b", namespace: "default" },
+      spec: {
+        storageClassName: "standard",
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: "1Gi" } },
+        dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: vsName },
+      },
+    });
+    await stack.settle(async () => (await stack.get<PersistentVolumeClaim>("persistentvolumeclaims", "restore-b", "default"))?.status?.phase === "Bound");
+    const pvc = (await stack.get<PersistentVolumeClaim>("persistentvolumeclaims", "restore-b", "default"))!;
+    const pv = (await stack.get<PersistentVolume>("persistentvolumes", pvc.spec.volumeName!))!;
+    expect(await readFile(join(pv.spec.csi!.volumeAttributes!.hostPath!, "data.txt"), "utf8")).toBe("pvc-b before\n");
+  });
+
+  it("deleting the group deletes its content, members and the backend group; nothing is left", async () => {
+    const vgsc = (await groupContent(`groupsnapcontent-${uid}`))!;
+    const snapshotIds = vgsc.status!.volumeSnapshotInfoList!.map((i) => i.snapshotHandle!);
+    await stack.kube.delete(RESOURCES.volumegroupsnapshots, "my-group", "default");
+    await stack.settle(async () => {
+      const [g, gc, members] = await Promise.all([group("my-group"), groupContent(`groupsnapcontent-${uid}`), stack.list<VolumeSnapshot>("volumesnapshots", "default")]);
+      const contents = await stack.list<VolumeSnapshotContent>("volumesnapshotcontents");
+      return !g && !gc && members.every((m) => !memberSnapshots.includes(m.metadata.name!)) && contents.every((c) => !c.metadata.annotations?.[ANNOTATIONS.volumeGroupSnapshotHandle]);
+    }, 40);
+    expect(await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: groupHandle, snapshotIds })).toBeUndefined();
+    for (const id of snapshotIds) expect(await stack.gateway.getSnapshot(DRIVER, { snapshotId: id })).toBeUndefined();
+  });
+});
+
+describe("deletion with a Retain class", () => {
+  it("keeps the group content, the member contents and the backend group", async () => {
+    await stack.createGroupClass("group-retain", { deletionPolicy: "Retain" });
+    const a = await stack.createBoundClaim("keep-a", { app: "keep" });
+    const b = await stack.createBoundClaim("keep-b", { app: "keep" });
+    const uid = (await createGroup("keep", { selector: { matchLabels: { app: "keep" } } }, "group-retain")).metadata.uid!;
+    const contentName = `groupsnapcontent-${uid}`;
+    const memberContents = [a, b].map((c) => groupMemberContentNameFor(uid, c.volumeHandle));
+    await stack.settle(async () => {
+      const vs = await snapshot(groupMemberSnapshotNameFor(uid, a.volumeHandle));
+      return (await group("keep"))?.status?.readyToUse === true && vs?.status?.readyToUse === true;
+    });
+    const handle = (await groupContent(contentName))!.status!.volumeGroupSnapshotHandle!;
+
+    await stack.kube.delete(RESOURCES.volumegroupsnapshots, "keep", "default");
+    await stack.settle(async () => {
+      const members = await stack.list<VolumeSnapshot>("volumesnapshots", "default");
+      return !(await group("keep")) && !members.some((m) => m.metadata.ownerReferences?.some((o) => o.uid === uid));
+    }, 40);
+    const kept = (await groupContent(contentName))!;
+    expect(kept.metadata.deletionTimestamp).toBeUndefined();
+    expect(kept.metadata.annotations?.[ANNOTATIONS.groupBeingDeleted]).toBe("yes");
+    for (const name of memberContents) expect((await content(name))?.spec.deletionPolicy).toBe("Retain");
+    const ids = kept.status!.volumeSnapshotInfoList!.map((i) => i.snapshotHandle!);
+    expect((await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: handle, snapshotIds: ids }))?.groupSnapshotId).toBe(handle);
+  });
+});
+
+describe("groups that cannot be cut", () => {
+  it("a selector matching no PVC reports upstream's error and creates nothing", async () => {
+    await createGroup("empty", { selector: { matchLabels: { group: "nobody" } } }, "group-default");
+    await stack.settle(async () => !!(await group("empty"))?.status?.error);
+    const g = (await group("empty"))!;
+    expect(g.status).toEqual({
+      readyToUse: false,
+      error: {
+        time: expect.any(String),
+        message: 'failed to create group snapshot content with error failed to get input parameters to create group snapshot empty: "label selector group=nobody for group snapshot not applied to any PVC"',
+      },
+    });
+    expect(await groupContent(`groupsnapcontent-${g.metadata.uid}`)).toBeUndefined();
+    await stack.kube.delete(RESOURCES.volumegroupsnapshots, "empty", "default");
+    await stack.settle(async () => !(await group("empty")));
+  });
+
+  it("a member volume gone at the backend fails the whole group and leaves no member snapshot behind", async () => {
+    const a = await stack.createBoundClaim("lost-a", { app: "lost" });
+    const b = await stack.createBoundClaim("lost-b", { app: "lost" });
+    await stack.gateway.deleteVolume(DRIVER, { volumeId: b.volumeHandle });
+    const before = (await stack.gateway.listSnapshots(DRIVER, {})).entries.length;
+    const uid = (await createGroup("lost", { selector: { matchLabels: { app: "lost" } } }, "group-default")).metadata.uid!;
+    await stack.settle(async () => !!(await group("lost"))?.status?.error);
+    const g = (await group("lost"))!;
+    expect(g.status?.readyToUse).toBe(false);
+    expect(g.status?.error?.message).toContain(`Failed to create group snapshot: failed to take group snapshot of the volumes [${a.volumeHandle} ${b.volumeHandle}]: "rpc error: code = NotFound`);
+    const vgsc = (await groupContent(`groupsnapcontent-${uid}`))!;
+    // A definite (final) failure: no create in flight, so deletion may proceed.
+    expect(vgsc.metadata.annotations ?? {}).not.toHaveProperty(ANNOTATIONS.groupBeingCreated);
+    expect((await stack.gateway.listSnapshots(DRIVER, {})).entries.length).toBe(before);
+    expect((await stack.list<VolumeSnapshot>("volumesnapshots", "default")).filter((vs) => vs.metadata.ownerReferences?.some((o) => o.uid === uid))).toEqual([]);
+
+    await stack.kube.delete(RESOURCES.volumegroupsnapshots, "lost", "default");
+    await stack.settle(async () => !(await group("lost")) && !(await groupContent(`groupsnapcontent-${uid}`)), 30);
+  });
+});
