@@ -195,10 +195,11 @@ function planCreate(s: GroupContentState, content: VolumeGroupSnapshotContent, s
   if (volumeHandles.length === 0) return createFailed(GMSG.noVolumeHandles(name));
 
   const out = [...steps];
-  let current = content;
   if (!Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.groupBeingCreated) && !content.status?.volumeGroupSnapshotHandle) {
-    current = withAnnotation(content, ANNOTATIONS.groupBeingCreated, ANNOTATION_YES);
-    out.push({ op: "update", resource: CONTENT, object: current });
+    // One write with a finalizer added just before (both are metadata of the same object).
+    const last = out.at(-1);
+    if (last?.op === "update" && last.resource === CONTENT) out.pop();
+    out.push({ op: "update", resource: CONTENT, object: withAnnotation(content, ANNOTATIONS.groupBeingCreated, ANNOTATION_YES) });
   }
   const request: CreateGroupSnapshotRequest = { name: csiGroupSnapshotNameFor(uid), sourceVolumeIds: [...volumeHandles], parameters: params.value };
   if (secret.value) request.secretRef = secret.value;
