@@ -44,14 +44,14 @@ describe("snapflow up", () => {
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
       await waitFor("DIR/ready", () => existsSync(join(dataDir, "ready")) || child.exitCode !== null, 45_000);
+      if (!existsSync(join(dataDir, "ready"))) throw new Error(`snapflow up exited (${child.exitCode}) before ready:\n${stdout}\n${stderr}`);
       // Node and SDK warnings may appear on stderr; a failure to start may not.
-      expect(stderr).not.toMatch(/snapflow up:|Error/);
-      expect(existsSync(join(dataDir, "ready"))).toBe(true);
+      expect(stderr, stderr).not.toMatch(/snapflow up:|Error/);
       const endpoints = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as Endpoints;
       expect(Object.keys(endpoints).sort()).toEqual(["api", "cluster", "functions", "gateway", "hostpathSocket", "kubeconfig", "nats"]);
       expect(endpoints.cluster).toBe("uptest");
       expect(endpoints.kubeconfig).toBe(join(dataDir, "kubeconfig"));
-      expect(stdout).toContain("snapflow is up");
+      expect(stdout, stdout).toContain("snapflow is up");
       expect(stdout).toContain(`export KUBECONFIG=${join(dataDir, "kubeconfig")}`);
 
       const kube = createKubeClient(endpoints.kubeconfig);
