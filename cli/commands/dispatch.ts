@@ -5,6 +5,7 @@ import { startDispatcher, type FunctionTarget } from "../../events/dispatcher/in
 import { assertToken, connectNats, DEFAULT_DELIVERY_POLICY, ensureStreams } from "../../events/jetstream/index.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { createLogger } from "../../shared/log.js";
+import { WATCHED_RESOURCES } from "../../shared/api/resources.js";
 import { allFunctions } from "../functions.js";
 import { readEndpoints, resolveNatsUrl } from "../stack/endpoints.js";
 import { untilSignal } from "../stack/signals.js";
@@ -18,6 +19,13 @@ interface DispatchOptions {
   ackWait: string;
   maxDeliver: string;
   dataDir: string;
+  sink?: string;
+  sinkFromEnv?: boolean;
+}
+
+/** The Knative bridge: every watched resource to one sink (a Broker's address, K_SINK from a SinkBinding). */
+export function sinkTarget(url: string, concurrency: number): FunctionTarget {
+  return { name: "sink", url: new URL(url).toString(), resources: WATCHED_RESOURCES, concurrency };
 }
 
 /** NAME=URL pairs; resources come from each function's own `resources`. */
@@ -48,10 +56,14 @@ export function register(program: Command): void {
     .option("--ack-wait <duration>", "ack wait per delivery (heartbeats extend it)", "30s")
     .option("--max-deliver <n>", "deliveries before a message is dead-lettered", String(DEFAULT_DELIVERY_POLICY.maxDeliver))
     .option("--data-dir <dir>", "local stack directory (for defaults from endpoints.json)", ".snapflow")
+    .option("--sink <url>", "deliver every event to this one URL instead of functions (e.g. a Knative Broker)")
+    .option("--sink-from-env", "like --sink, with the URL from $K_SINK (a Knative SinkBinding sets it)")
     .action(async (o: DispatchOptions) => {
       const cluster = assertToken("cluster name", o.clusterName);
-      const functionsUrl = o.functionsUrl ?? (o.function.length === 0 ? readEndpoints(o.dataDir)?.functions : undefined);
-      const targets = functionTargets({ functionsUrl, function: o.function, concurrency: Number(o.concurrency) });
+      const sink = o.sink ?? (o.sinkFromEnv ? process.env.K_SINK : undefined);
+      if (o.sinkFromEnv && !sink) throw new Error("--sink-from-env: K_SINK is not set (is the SinkBinding applied?)");
+      const functionsUrl = o.functionsUrl ?? (o.function.length === 0 && !sink ? readEndpoints(o.dataDir)?.functions : undefined);
+      const targets = sink ? [sinkTarget(sink, Number(o.concurrency))] : functionTargets({ functionsUrl, function: o.function, concurrency: Number(o.concurrency) });
       const log = createLogger({ name: "snapflow-dispatcher", base: { cluster } });
       const nc = await connectNats(resolveNatsUrl(o.nats, o.dataDir), "snapflow-dispatcher");
       await ensureStreams(await jetstreamManager(nc));

@@ -8,6 +8,7 @@ import { register as registerBenchValidation } from "./bench-validation.js";
 import { register as registerCluster } from "./cluster.js";
 import { register as registerBenchCluster } from "./bench-cluster.js";
 import { register as registerCrds } from "./crds.js";
+import { register as registerDeadLetters } from "./dead-letters.js";
 import { register as registerDeploy } from "./deploy.js";
 import { register as registerDispatch } from "./dispatch.js";
 import { register as registerFunction } from "./function.js";
@@ -17,7 +18,7 @@ import { register as registerUp } from "./up.js";
 import { register as registerWatch } from "./watch.js";
 
 // One line per subcommand module; each exports `register(program)`.
-const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation, registerBench, registerDeploy];
+const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation, registerBench, registerDeploy, registerDeadLetters];
 
 export function registerCommands(program: Command): void {
   for (const register of modules) register(program);

@@ -24,6 +24,11 @@ export interface StreamLimits {
   k8sMaxBytes: number;
   auditMaxAgeMs: number;
   auditMaxBytes: number;
+  /**
+   * Copies of each stream in a JetStream cluster (1 on a single server). Unset: 1 for a new stream
+   * (or $SNAPFLOW_STREAM_REPLICAS), and an existing stream keeps the replicas it has.
+   */
+  replicas?: number;
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
@@ -41,7 +46,7 @@ export function streamConfigs(limits: Partial<StreamLimits> = {}): Array<Partial
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
-    num_replicas: 1,
+    num_replicas: l.replicas ?? 1,
     duplicate_window: nanos(l.duplicateWindowMs),
   };
   return [
@@ -71,10 +76,14 @@ function isNotFound(err: unknown, code: number): boolean {
 /** Creates both streams, or updates their mutable settings when they exist. Idempotent. */
 export async function ensureStreams(jsm: JetStreamManager, limits: Partial<StreamLimits> = {}): Promise<StreamInfo[]> {
   const infos: StreamInfo[] = [];
-  for (const config of streamConfigs(limits)) {
+  const envReplicas = Number(process.env.SNAPFLOW_STREAM_REPLICAS);
+  const replicas = limits.replicas ?? (Number.isInteger(envReplicas) && envReplicas > 0 ? envReplicas : undefined);
+  for (const config of streamConfigs({ ...limits, replicas })) {
     let exists = true;
     try {
-      await jsm.streams.info(config.name);
+      const current = await jsm.streams.info(config.name);
+      // A component started without a replica count must not shrink a replicated stream.
+      if (replicas === undefined) config.num_replicas = current.config.num_replicas;
     } catch (err) {
       if (!isNotFound(err, JetStreamApiCodes.StreamNotFound)) throw err;
       exists = false;
