@@ -1,7 +1,7 @@
 // Spawns the distribution's nats-server with JetStream, its store in a directory we own. Used by
 // `snapflow up` and by tests (test/support/nats.ts).
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -53,6 +53,37 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
+/**
+ * A nats-server left running on this store by a parent that died without stopping it (kill -9) holds
+ * the store and the port: stop it. Only a process whose command line names this very store is touched.
+ */
+async function stopOrphan(pidFile: string, storeDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, "utf8").trim());
+  } catch {
+    return;
+  }
+  let cmdline = "";
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    // not running (or no /proc): nothing to stop
+  }
+  if (Number.isInteger(pid) && pid > 0 && cmdline.includes("nats-server") && cmdline.includes(storeDir)) {
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await sleep(20);
+    }
+  }
+  rmSync(pidFile, { force: true });
+}
+
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServerHandle> {
   const binary = findNatsServer();
   if (!binary) throw new NatsServerMissingError();
@@ -61,6 +92,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   const runDir = join(options.dir, "run");
   mkdirSync(storeDir, { recursive: true });
   mkdirSync(runDir, { recursive: true });
+  await stopOrphan(join(runDir, "nats-server.pid"), storeDir);
   for (const stale of readdirSync(runDir)) if (stale.endsWith(".ports")) rmSync(join(runDir, stale), { force: true });
 
   const args = ["-a", host, "-p", String(options.port ?? -1), "-js", "-sd", storeDir, "--ports_file_dir", runDir, "-l", join(options.dir, "nats-server.log")];
@@ -94,6 +126,15 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   }
   child.removeAllListeners("exit");
   const port = Number(new URL(url).port);
+  const pidFile = join(runDir, "nats-server.pid");
+  writeFileSync(pidFile, `${child.pid}\n`);
+  child.once("exit", () => {
+    try {
+      if (readFileSync(pidFile, "utf8").trim() === String(child.pid)) rmSync(pidFile, { force: true });
+    } catch {
+      // already gone
+    }
+  });
 
   return {
     url,
