@@ -58,7 +58,8 @@ describe("bind: class resolution", () => {
     const plan = planSnapshot(
       state({ snapshot: vs, pvc: newClaim({ finalizers: [FINALIZERS.pvcAsSource] }), pv, classes: [newClass("other", { driver: "x", isDefault: true }), newClass("gold", { isDefault: true })] }),
     );
-    const expectedVs = { ...vs, metadata: { ...vs.metadata, finalizers: [AS_SOURCE] }, spec: { ...vs.spec, volumeSnapshotClassName: "gold" } };
+    // One PUT: the default class, the as-source finalizer and (a Delete content is being created) the bound one.
+    const expectedVs = { ...vs, metadata: { ...vs.metadata, finalizers: [AS_SOURCE, BOUND] }, spec: { ...vs.spec, volumeSnapshotClassName: "gold" } };
     expect(plan.steps[0]).toEqual(updateVs(expectedVs));
     expect(plan.verdict).toEqual({ kind: "done" });
   });
@@ -123,7 +124,7 @@ describe("bind: dynamic snapshot", () => {
     const content: VolumeSnapshotContent = {
       apiVersion: "snapshot.storage.k8s.io/v1",
       kind: "VolumeSnapshotContent",
-      metadata: { name: "snapcontent-snapuid1" },
+      metadata: { name: "snapcontent-snapuid1", finalizers: [FINALIZERS.contentBound] },
       spec: {
         volumeSnapshotRef: { kind: "VolumeSnapshot", apiVersion: "snapshot.storage.k8s.io/v1", namespace: "default", name: "snap-1", uid: "snapuid1", resourceVersion: "1" },
         deletionPolicy: "Delete",
@@ -133,17 +134,19 @@ describe("bind: dynamic snapshot", () => {
         sourceVolumeMode: "Filesystem",
       },
     };
-    const bound = withStatus(vs, { boundVolumeSnapshotContentName: "snapcontent-snapuid1", readyToUse: false });
+    const withBound = { ...vs, metadata: { ...vs.metadata, finalizers: [AS_SOURCE, BOUND] } };
+    const bound = withStatus(withBound, { boundVolumeSnapshotContentName: "snapcontent-snapuid1", readyToUse: false });
     expect(writes(plan)).toEqual([
+      updateVs(withBound),
       { op: "update", resource: "persistentvolumeclaims", object: { ...pvc, metadata: { ...pvc.metadata, finalizers: [FINALIZERS.pvcAsSource] } } },
       {
         op: "create",
         resource: "volumesnapshotcontents",
         object: content,
         alreadyExistsOk: true,
-        onFailure: { on: vs, reason: "CreateSnapshotContentFailed", message: "Error creating volume snapshot content object for snapshot default/snap-1: {err}." },
+        onFailure: { on: withBound, reason: "CreateSnapshotContentFailed", message: "Error creating volume snapshot content object for snapshot default/snap-1: {err}." },
       },
-      ev(vs, "Normal", "CreatingSnapshot", "Waiting for a snapshot default/snap-1 to be created by the CSI driver."),
+      ev(withBound, "Normal", "CreatingSnapshot", "Waiting for a snapshot default/snap-1 to be created by the CSI driver."),
       statusVs(bound),
     ]);
     expect(metrics(plan)).toEqual(["start CreateSnapshot", "start CreateSnapshotAndReady"]);

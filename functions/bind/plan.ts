@@ -115,6 +115,19 @@ class Planner {
     return { steps: this.steps, verdict: { kind: "requeue", afterMs: this.errorDelay(), reason: message } };
   }
 
+  /**
+   * Adds finalizers to the snapshot: folded into this plan's pending snapshot PUT when there is one
+   * (one write instead of two), else as a PUT of its own.
+   */
+  addFinalizers(...finalizers: string[]): void {
+    const missing = finalizers.filter((f) => !hasFinalizer(this.current, f));
+    if (missing.length === 0) return;
+    this.current = withFinalizers(this.current, ...missing);
+    const pending = this.steps.findIndex((st) => st.op === "update" && st.resource === SNAPSHOT);
+    if (pending >= 0) this.steps[pending] = { op: "update", resource: SNAPSHOT, object: this.current };
+    else this.steps.push({ op: "update", resource: SNAPSHOT, object: this.current });
+  }
+
   /** Flush a pending metadata/spec change of the snapshot as one PUT. */
   writeSnapshotIfChanged(): void {
     if (JSON.stringify(this.current.metadata) !== JSON.stringify(this.vs.metadata) || JSON.stringify(this.current.spec) !== JSON.stringify(this.vs.spec)) {
@@ -320,7 +333,9 @@ function planCreateContent(
   const content: VolumeSnapshotContent = {
     apiVersion: SNAPSHOT_API_VERSION,
     kind: "VolumeSnapshotContent",
-    metadata: { name: contentName },
+    // Born with the finalizer upstream's content sync adds right after: same object, no extra
+    // write, and no race between that write and invoke's being-created annotation.
+    metadata: { name: contentName, finalizers: [FINALIZERS.contentBound] },
     spec: {
       volumeSnapshotRef: {
         kind: "VolumeSnapshot",
@@ -344,6 +359,9 @@ function planCreateContent(
     };
   }
 
+  // Upstream adds the bound finalizer on the next sync, once the content it just created is seen;
+  // the end state is the same, one write and one event round earlier.
+  if (content.spec.deletionPolicy === "Delete") p.addFinalizers(FINALIZERS.snapshotBound);
   p.steps.push(...pvcSteps);
   p.steps.push({
     op: "create",

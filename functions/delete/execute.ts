@@ -1,14 +1,13 @@
 // delete's executor: read the snapshot's candidate content, the restores waiting on it and its
-// group; plan; write. Also the orphan-content mark and the DeleteSnapshot metric's end.
+// group; plan; write. Also the DeleteSnapshot metric's end.
 import type { PersistentVolumeClaim } from "../../shared/api/core.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeGroupSnapshot, VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
-import { FINALIZERS } from "../../shared/snapshot/constants.js";
 import { recordOperation } from "../../shared/snapshot/metrics.js";
-import { hasFinalizer, isDeleting } from "../../shared/snapshot/objects.js";
+import { isDeleting } from "../../shared/snapshot/objects.js";
 import { executePlan } from "../../shared/snapshot/run-steps.js";
-import { candidateContentName, deleteMetricKey, planDeleteSnapshot, planOrphanContent } from "./plan.js";
+import { candidateContentName, deleteMetricKey, isDeletionCandidate, memberGroupName, planDeleteSnapshot } from "./plan.js";
 
 const PAGE = 500;
 
@@ -30,13 +29,11 @@ async function listClaims(ctx: ReconcileContext, namespace: string | undefined):
 
 async function deleteSnapshot(ctx: ReconcileContext, vs: VolumeSnapshot, nowMs: number): Promise<Outcome> {
   if (!isDeleting(vs)) return { kind: "nothing", why: "snapshot is not being deleted" };
-  if (!hasFinalizer(vs, FINALIZERS.snapshotAsSource) && !hasFinalizer(vs, FINALIZERS.snapshotBound)) {
-    return { kind: "nothing", why: "no snapshot-controller finalizer left" };
-  }
+  if (!isDeletionCandidate(vs)) return { kind: "nothing", why: "no snapshot-controller finalizer left" };
   const contentName = candidateContentName(vs);
   const content = contentName ? await ctx.kube.get<VolumeSnapshotContent>(RESOURCES.volumesnapshotcontents, contentName) : undefined;
   const claims = content ? await listClaims(ctx, vs.metadata.namespace) : [];
-  const groupName = vs.status?.volumeGroupSnapshotName;
+  const groupName = memberGroupName(vs);
   const groupExists = groupName
     ? (await ctx.kube.get<VolumeGroupSnapshot>(RESOURCES.volumegroupsnapshots, groupName, vs.metadata.namespace)) !== undefined
     : undefined;
@@ -47,13 +44,6 @@ async function deleteSnapshot(ctx: ReconcileContext, vs: VolumeSnapshot, nowMs: 
 }
 
 export async function executeDelete(ctx: ReconcileContext, nowMs = Date.now()): Promise<Outcome> {
-  if (ctx.key.resource === "volumesnapshotcontents") {
-    const content = ctx.object as VolumeSnapshotContent | undefined;
-    if (!content || !isDeleting(content)) return { kind: "nothing", why: "content is not being deleted" };
-    const ref = content.spec.volumeSnapshotRef;
-    const vs = ref.name && ref.namespace ? await ctx.kube.get<VolumeSnapshot>(RESOURCES.volumesnapshots, ref.name, ref.namespace) : undefined;
-    return executePlan(ctx, planOrphanContent(content, vs));
-  }
   const vs = ctx.object as VolumeSnapshot | undefined;
   if (!vs) {
     // The snapshot's own "deleted" event ends its DeleteSnapshot operation.

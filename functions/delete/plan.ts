@@ -1,12 +1,12 @@
 // delete — the snapshot-controller's deletion flow for a VolumeSnapshot with a deletionTimestamp
-// (upstream's processSnapshotWithDeletionTimestamp), and the content-side "being deleted" mark.
-// It never creates anything and never deletes a content whose snapshot is gone.
+// (upstream's processSnapshotWithDeletionTimestamp). It never creates anything and never deletes a
+// content whose snapshot is gone.
 import type { PersistentVolumeClaim } from "../../shared/api/core.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import { ANNOTATION_YES, ANNOTATIONS, contentNameFor, FINALIZERS, REASONS, SNAPSHOT_GROUP } from "../../shared/snapshot/constants.js";
 import { MSG } from "../../shared/snapshot/messages.js";
-import { clone, contentPointsTo, hasFinalizer, isDeleting, withAnnotation } from "../../shared/snapshot/objects.js";
-import { backoffMs, ERROR_BACKOFF, nothing, type OperationKey, type Plan, type Step } from "../../shared/snapshot/steps.js";
+import { clone, contentPointsTo, groupOwnerOf, hasFinalizer, isDeleting, withAnnotation } from "../../shared/snapshot/objects.js";
+import { backoffMs, ERROR_BACKOFF, nothing, POLL_BACKOFF, type OperationKey, type Plan, type Step } from "../../shared/snapshot/steps.js";
 
 export interface DeleteState {
   snapshot: VolumeSnapshot;
@@ -49,12 +49,27 @@ export function deleteMetricKey(vs: VolumeSnapshot, content: VolumeSnapshotConte
   };
 }
 
+/**
+ * The group a member snapshot belongs to: its status, or — when its group was deleted before bind
+ * ever synced it — its group owner reference (else the in-group finalizer would never go).
+ */
+export function memberGroupName(vs: VolumeSnapshot): string | undefined {
+  return vs.status?.volumeGroupSnapshotName || groupOwnerOf(vs)?.name;
+}
+
+/** Upstream's deletion candidate (as-source or bound finalizer), plus a group member's in-group finalizer. */
+export function isDeletionCandidate(vs: VolumeSnapshot): boolean {
+  return (
+    hasFinalizer(vs, FINALIZERS.snapshotAsSource) ||
+    hasFinalizer(vs, FINALIZERS.snapshotBound) ||
+    (hasFinalizer(vs, FINALIZERS.snapshotInGroup) && groupOwnerOf(vs) !== undefined)
+  );
+}
+
 export function planDeleteSnapshot(s: DeleteState): Plan {
   const vs = s.snapshot;
   if (!isDeleting(vs)) return nothing("snapshot is not being deleted");
-  if (!hasFinalizer(vs, FINALIZERS.snapshotAsSource) && !hasFinalizer(vs, FINALIZERS.snapshotBound)) {
-    return nothing("no snapshot-controller finalizer left");
-  }
+  if (!isDeletionCandidate(vs)) return nothing("no snapshot-controller finalizer left");
   const content = s.content && contentPointsTo(s.content, vs) ? s.content : undefined;
   const deleteContent = content?.spec.deletionPolicy === "Delete";
   const steps: Step[] = [{ op: "metric", mark: { kind: "start", key: deleteMetricKey(vs, content), startedAt: vs.metadata.deletionTimestamp } }];
@@ -66,7 +81,7 @@ export function planDeleteSnapshot(s: DeleteState): Plan {
   if (content && s.claims.some((pvc) => restoresFrom(pvc, vs))) return wait(REASONS.snapshotDeletePending, MSG.deletePendingRestore);
 
   let releaseInGroup = false;
-  const group = vs.status?.volumeGroupSnapshotName;
+  const group = memberGroupName(vs);
   if (group) {
     if (s.groupExists) return wait(REASONS.snapshotDeletePending, MSG.deletePendingGroup(vs.metadata.namespace, vs.metadata.name, group));
     releaseInGroup = true;
@@ -101,24 +116,10 @@ export function planDeleteSnapshot(s: DeleteState): Plan {
     updated.metadata.finalizers = finalizers;
     steps.push({ op: "update", resource: "volumesnapshots", object: updated });
   }
+  if (content && deleteContent) {
+    // The bound finalizer waits for invoke to delete the backend snapshot and release the content;
+    // look again then (delete does not consume content events: fewer deliveries per snapshot).
+    return { steps, verdict: { kind: "requeue", afterMs: backoffMs(vs.metadata.deletionTimestamp, s.nowMs, POLL_BACKOFF), reason: `waiting for VolumeSnapshotContent ${content.metadata.name} to be deleted` } };
+  }
   return { steps, verdict: { kind: "done" } };
-}
-
-/**
- * A content deleted directly whose snapshot no longer exists: nobody else will ever mark it, so
- * mark it being-deleted and let invoke apply its deletionPolicy (the user asked for this deletion;
- * a content is still never deleted on anyone's initiative but the user's).
- */
-export function planOrphanContent(content: VolumeSnapshotContent, snapshot: VolumeSnapshot | undefined): Plan {
-  if (!isDeleting(content)) return nothing("content is not being deleted");
-  if (content.metadata.annotations?.[ANNOTATIONS.beingDeleted] === ANNOTATION_YES) return nothing("content already marked");
-  if (!hasFinalizer(content, FINALIZERS.contentBound)) return nothing("content finalizer already released");
-  const ref = content.spec.volumeSnapshotRef;
-  if (!ref.uid) return nothing("content was never bound (invoke handles unbound static contents)");
-  const snapshotExists = !!snapshot && snapshot.metadata.uid === ref.uid;
-  if (snapshotExists) return nothing("its snapshot exists: the content stays until the snapshot is deleted");
-  return {
-    steps: [{ op: "update", resource: "volumesnapshotcontents", object: withAnnotation(content, ANNOTATIONS.beingDeleted, ANNOTATION_YES) }],
-    verdict: { kind: "done" },
-  };
 }

@@ -1,11 +1,11 @@
 // invoke's executor: read the content (and its class), plan, write, make the one gateway call,
 // then write what its answer means.
 import { RESOURCES } from "../../shared/api/resources.js";
-import type { VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
 import { GatewayError, type GatewayClient } from "../../shared/gateway/types.js";
 import { goneOutcome, outcomeOf, runSteps, writtenKey } from "../../shared/snapshot/run-steps.js";
-import { afterCreate, afterDelete, afterList, type CallResult, type GatewayCall, type InvokePlan, planInvoke } from "./plan.js";
+import { afterCreate, afterDelete, afterList, type CallResult, type GatewayCall, type InvokePlan, needsSnapshotLookup, planInvoke } from "./plan.js";
 
 async function attempt<T>(call: () => Promise<T>): Promise<CallResult<T>> {
   try {
@@ -52,7 +52,12 @@ async function invoke(ctx: ReconcileContext, clock: () => number): Promise<Outco
   const className = content.spec.volumeSnapshotClassName;
   const snapshotClass = className ? await ctx.kube.get<VolumeSnapshotClass>(RESOURCES.volumesnapshotclasses, className) : undefined;
 
-  const plan = planInvoke({ content, ...(snapshotClass ? { snapshotClass } : {}), nowMs: clock() });
+  let snapshot: VolumeSnapshot | null | undefined;
+  if (needsSnapshotLookup(content)) {
+    const ref = content.spec.volumeSnapshotRef;
+    snapshot = (ref.name && ref.namespace ? await ctx.kube.get<VolumeSnapshot>(RESOURCES.volumesnapshots, ref.name, ref.namespace) : undefined) ?? null;
+  }
+  const plan = planInvoke({ content, ...(snapshotClass ? { snapshotClass } : {}), ...(snapshot !== undefined ? { snapshot } : {}), nowMs: clock() });
   const first = await runSteps(ctx, plan.steps);
   if (!plan.call) return outcomeOf(plan, first.did);
 

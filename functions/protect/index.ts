@@ -1,33 +1,28 @@
 // protect: PVC-as-source protection release as a function (DESIGN: Functions).
-import type { VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { VolumeSnapshot } from "../../shared/api/snapshot.js";
 import type { ObjectEvent, ObjectKey, SnapflowFunction } from "../../shared/function/types.js";
-import { ANNOTATIONS, CONTROLLER_COMPONENT } from "../../shared/snapshot/constants.js";
+import { CONTROLLER_COMPONENT } from "../../shared/snapshot/constants.js";
 import { executeProtect } from "./execute.js";
 
 /**
- * PVC events look at the PVC; snapshot events at the snapshot (which leads to its PVC, also when
- * the snapshot is gone); content events at the snapshot they name (a failed or finished cut).
+ * Only snapshot events that can end a pin: a dynamic snapshot that is ready, failed (bind mirrors
+ * a failed cut onto the snapshot), being deleted, or gone — including its periodic resync, the
+ * catch-all. An un-ready snapshot still being cut keeps the pin, so its events need no look. The
+ * event's copy only filters; the reconcile re-reads everything.
  */
 export function protectTargets(event: ObjectEvent): ObjectKey[] {
-  switch (event.resource) {
-    case "persistentvolumeclaims":
-      return [{ resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid }];
-    case "volumesnapshots":
-      return [{ resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid }];
-    case "volumesnapshotcontents": {
-      const ref = (event.data as VolumeSnapshotContent).spec?.volumeSnapshotRef;
-      if (!ref?.name || !ref.namespace || event.data.metadata.annotations?.[ANNOTATIONS.volumeGroupSnapshotHandle]) return [];
-      return [{ resource: "volumesnapshots", namespace: ref.namespace, name: ref.name, ...(ref.uid ? { uid: ref.uid } : {}) }];
-    }
-    default:
-      return [];
-  }
+  if (event.resource !== "volumesnapshots") return [];
+  const vs = event.data as VolumeSnapshot;
+  if (vs.spec?.source?.persistentVolumeClaimName === undefined) return [];
+  const releasing =
+    event.verb === "deleted" || event.verb === "resynced" || !!vs.metadata.deletionTimestamp || vs.status?.readyToUse === true || !!vs.status?.error;
+  return releasing ? [{ resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid }] : [];
 }
 
 export const protectFunction: SnapflowFunction = {
   name: "protect",
   component: CONTROLLER_COMPONENT,
-  resources: ["volumesnapshots", "persistentvolumeclaims", "volumesnapshotcontents"],
+  resources: ["volumesnapshots"],
   // A deleted snapshot still names its PVC in the event: that is when a PVC is often released.
   reconcileAbsent: true,
   targets: protectTargets,

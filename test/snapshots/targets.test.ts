@@ -1,0 +1,79 @@
+// Which events make each snapshot function look at which objects (the event's copy only filters).
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../../shared/api/meta.js";
+import type { ResourceName } from "../../shared/api/resources.js";
+import type { ObjectEvent } from "../../shared/function/types.js";
+import { ANNOTATIONS, FINALIZERS } from "../../shared/snapshot/constants.js";
+import { newContent, newSnapshot } from "../../shared/snapshot/fixtures.js";
+import { deleteTargets } from "../../functions/delete/index.js";
+import { invokeTargets } from "../../functions/invoke/index.js";
+import { protectTargets } from "../../functions/protect/index.js";
+import { bindTargets } from "../../functions/bind/index.js";
+
+function event(resource: ResourceName, data: KubeObject, verb: ObjectEvent["verb"] = "modified"): ObjectEvent {
+  return {
+    id: "x",
+    type: `dev.snapflow.k8s.${resource}.${verb}`,
+    cluster: "c",
+    resource,
+    verb,
+    uid: data.metadata.uid ?? "content-uid",
+    ...(data.metadata.namespace ? { namespace: data.metadata.namespace } : {}),
+    name: data.metadata.name!,
+    resourceVersion: "1",
+    data,
+  };
+}
+
+const vsKey = { resource: "volumesnapshots", namespace: "default", name: "snap-1", uid: "snapuid1" };
+const contentKey = { resource: "volumesnapshotcontents", name: "snapcontent-snapuid1", uid: "content-uid" };
+const bound = newContent({ finalizers: [FINALIZERS.contentBound] });
+
+describe("bind targets", () => {
+  it.each([
+    ["a live snapshot", event("volumesnapshots", newSnapshot()), [vsKey]],
+    ["a deleting snapshot", event("volumesnapshots", newSnapshot({ deletionTimestamp: "t" })), []],
+    ["a gone snapshot", event("volumesnapshots", newSnapshot(), "deleted"), []],
+    ["a content with its finalizer: its snapshot", event("volumesnapshotcontents", bound), [vsKey]],
+    ["a bound content without finalizer: itself and its snapshot", event("volumesnapshotcontents", newContent()), [contentKey, vsKey]],
+    ["a gone content: its snapshot (content missing)", event("volumesnapshotcontents", bound, "deleted"), [vsKey]],
+  ])("%s", (_, e, keys) => {
+    expect(bindTargets(e)).toEqual(keys);
+  });
+});
+
+describe("invoke targets", () => {
+  it.each([
+    ["new content", event("volumesnapshotcontents", bound), [contentKey]],
+    ["ready content", event("volumesnapshotcontents", newContent({ status: { readyToUse: true } })), []],
+    ["ready with a leftover being-created mark", event("volumesnapshotcontents", newContent({ status: { readyToUse: true }, annotations: { [ANNOTATIONS.beingCreated]: "yes" } })), [contentKey]],
+    ["ready and being deleted", event("volumesnapshotcontents", newContent({ status: { readyToUse: true }, deletionTimestamp: "t" })), [contentKey]],
+    ["gone", event("volumesnapshotcontents", bound, "deleted"), []],
+  ])("%s", (_, e, keys) => {
+    expect(invokeTargets(e)).toEqual(keys);
+  });
+});
+
+describe("protect targets", () => {
+  it.each([
+    ["un-ready snapshot being cut", event("volumesnapshots", newSnapshot()), []],
+    ["ready snapshot", event("volumesnapshots", newSnapshot({ status: { readyToUse: true } })), [vsKey]],
+    ["failed snapshot", event("volumesnapshots", newSnapshot({ status: { error: { message: "x" } } })), [vsKey]],
+    ["deleting snapshot", event("volumesnapshots", newSnapshot({ deletionTimestamp: "t" })), [vsKey]],
+    ["gone snapshot", event("volumesnapshots", newSnapshot(), "deleted"), [vsKey]],
+    ["resync", event("volumesnapshots", newSnapshot(), "resynced"), [vsKey]],
+    ["static snapshot", event("volumesnapshots", newSnapshot({ content: "pre", status: { readyToUse: true } })), []],
+  ])("%s", (_, e, keys) => {
+    expect(protectTargets(e)).toEqual(keys);
+  });
+});
+
+describe("delete targets", () => {
+  it.each([
+    ["live snapshot", event("volumesnapshots", newSnapshot()), []],
+    ["deleting snapshot", event("volumesnapshots", newSnapshot({ deletionTimestamp: "t" })), [vsKey]],
+    ["gone snapshot (metric)", event("volumesnapshots", newSnapshot(), "deleted"), [vsKey]],
+  ])("%s", (_, e, keys) => {
+    expect(deleteTargets(e)).toEqual(keys);
+  });
+});
