@@ -69,7 +69,7 @@ export class EventPublisher {
 
   /** Resolves once everything queued so far is published (or the publisher stopped). */
   async idle(): Promise<void> {
-    if (this.isIdle()) return;
+    if (this.isIdle() || this.stopped) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -121,6 +121,10 @@ export class EventPublisher {
       this.stats.failures++;
       if (!this.stopped) {
         this.queue.unshift(item);
+        while (this.queue.length > this.maxPending) {
+          this.queue.shift();
+          this.stats.dropped++;
+        }
         this.pausedUntil = Date.now() + this.retryDelay;
         this.options.log?.warn({ err: String(err), subject: item.subject, retryInMs: this.retryDelay }, "publish failed; will retry");
         this.retryDelay = Math.min(this.retryDelay * 2, this.retryMaxMs);

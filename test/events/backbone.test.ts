@@ -99,6 +99,19 @@ describe("event contract on NATS", () => {
   });
 });
 
+describe("publisher while NATS is unreachable", () => {
+  it("keeps retrying, bounds its queue and counts what it had to drop", async () => {
+    const closed = await connectNats(nats.url, "closed");
+    await closed.close();
+    const publisher = new EventPublisher(jetstream(closed), { maxPending: 5, retryInitialMs: 10_000 });
+    for (let i = 0; i < 12; i++) publishSnapshot(publisher, "unreachable", `uid-q${i}`);
+    await waitFor("every first attempt failed", () => publisher.stats.failures === 12);
+    expect(publisher.stats).toMatchObject({ published: 0, pending: 5, dropped: 7 });
+    publisher.stop();
+    await publisher.idle();
+  });
+});
+
 describe("dispatcher", () => {
   it("delivers over HTTP in binary mode, acks on 2xx and writes the reply to the audit trail", async () => {
     const fn = testFunctionApp("bind", () => ({ status: 200, did: ["bound it"] }));
@@ -162,6 +175,20 @@ describe("dispatcher", () => {
     expect(dead.header.get("snapflow-dead-status")).toBe("400");
     await waitFor("audit", async () => (await auditOf("malformed", "uid-m1")).length === 1);
     expect((await auditOf("malformed", "uid-m1"))[0]).toMatchObject({ outcome: "failed", function: "protect" });
+  });
+
+  it("forwards a structured-mode event (application/cloudevents+json) as it is", async () => {
+    const fn = testFunctionApp("bind", () => ({ status: 200 }));
+    const dispatcher = await startDispatcher({ nc, cluster: "structured", functions: [{ name: "bind", resources: ["volumesnapshots"], url: "http://x/bind", deliver: appDeliver(fn.app) }], policy: FAST });
+    cleanups.push(() => dispatcher.drain());
+    const h = natsHeaders();
+    h.set("content-type", "application/cloudevents+json");
+    const body = { specversion: "1.0", id: "uid-s9.5.added", source: "/clusters/structured", type: "dev.snapflow.k8s.volumesnapshots.added", subject: "uid-s9", cluster: "structured", datacontenttype: "application/json", data: snapshot("uid-s9", "5") };
+    await jetstream(nc).publish(k8sSubject("structured", "volumesnapshots", "uid-s9"), utf8(JSON.stringify(body)), { headers: h });
+    await waitFor("ack", () => dispatcher.stats.bind!.acked === 1);
+    expect(fn.received[0]!.event.attributes).toMatchObject({ id: "uid-s9.5.added", subject: "uid-s9" });
+    expect(cloudEventJson(fn.received[0]!.event)).toEqual(snapshot("uid-s9", "5"));
+    await waitFor("audit", async () => (await auditOf("structured", "uid-s9")).length === 1);
   });
 
   it("a requeue (503 + x-snapflow-retry-after-ms) is redelivered and never dead-lettered, even past max_deliver", async () => {
