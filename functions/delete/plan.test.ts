@@ -134,6 +134,15 @@ describe("delete: VolumeSnapshot with deletionTimestamp", () => {
     expect(writes(planDeleteSnapshot(state(vs, { groupExists: false })))).toEqual([finalizers(vs, [])]);
   });
 
+  it("a member deleted before bind ever synced it (in-group finalizer only) is still a member: refused while its group exists, released after", () => {
+    const vs = deleting({ finalizers: [IN_GROUP], status: undefined });
+    vs.metadata.ownerReferences = [{ apiVersion: "groupsnapshot.storage.k8s.io/v1", kind: "VolumeGroupSnapshot", name: "vgs", uid: "vgs-uid" }];
+    expect(writes(planDeleteSnapshot(state(vs, { groupExists: true })))).toEqual([
+      expect.objectContaining({ op: "event", reason: "SnapshotDeletePending", message: expect.stringContaining("belongs to group snapshot default/vgs") }),
+    ]);
+    expect(writes(planDeleteSnapshot(state(vs, { groupExists: false })))).toEqual([finalizers(vs, [])]);
+  });
+
   it("nothing for a snapshot that is not being deleted or has no controller finalizer", () => {
     expect(planDeleteSnapshot(state(newSnapshot())).verdict.kind).toBe("nothing");
     expect(planDeleteSnapshot(state(deleting({ finalizers: [IN_GROUP] }))).verdict.kind).toBe("nothing");
