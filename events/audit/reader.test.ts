@@ -11,6 +11,8 @@ describe("audit records", () => {
   it("filters by cluster and uid", () => {
     expect(auditFilter()).toBe("snapflow.*.audit.>");
     expect(auditFilter("east", "u-1")).toBe("snapflow.east.audit.*.u-1");
+    expect(auditFilter(undefined, undefined, "bind")).toBe("snapflow.*.audit.bind.*");
+    expect(auditFilter("east", "u-1", "bind")).toBe("snapflow.east.audit.bind.u-1");
   });
   it("turns the framework's record into one line", () => {
     const entry = toAuditEntry(

@@ -23,6 +23,7 @@ export interface AuditEntry {
 export interface AuditQuery {
   cluster?: string;
   uid?: string;
+  function?: string;
   /** Only records at or after this instant. */
   since?: Date;
   /** Keep waiting for new records until the signal aborts. */
@@ -30,8 +31,9 @@ export interface AuditQuery {
   signal?: AbortSignal;
 }
 
-export function auditFilter(cluster?: string, uid?: string): string {
-  return `snapflow.${cluster ?? "*"}.audit.${uid ? `*.${uidToken(uid)}` : ">"}`;
+export function auditFilter(cluster?: string, uid?: string, fn?: string): string {
+  if (!uid && !fn) return `snapflow.${cluster ?? "*"}.audit.>`;
+  return `snapflow.${cluster ?? "*"}.audit.${fn ?? "*"}.${uid ? uidToken(uid) : "*"}`;
 }
 
 function summarize(data: unknown): string {
@@ -78,7 +80,7 @@ export function formatAuditLine(e: AuditEntry): string {
 /** Calls onEntry for each matching audit record, oldest first. Resolves at the end (or on abort with follow). */
 export async function readAudit(nc: NatsConnection, query: AuditQuery, onEntry: (entry: AuditEntry) => void): Promise<number> {
   const js = jetstream(nc);
-  const options: Partial<OrderedConsumerOptions> = { filter_subjects: auditFilter(query.cluster, query.uid) };
+  const options: Partial<OrderedConsumerOptions> = { filter_subjects: auditFilter(query.cluster, query.uid, query.function) };
   if (query.since) {
     options.deliver_policy = DeliverPolicy.StartTime;
     options.opt_start_time = query.since.toISOString();
