@@ -136,9 +136,10 @@ describe("csi backend connection rules", () => {
   });
 
   it("gives every call a deadline: a driver slower than it is DEADLINE_EXCEEDED, retryable", async () => {
-    const { backend } = await pair({ name: "late.csi.test", timeoutMs: 200 });
+    // A deadline generous enough for the capability reads on a busy machine, far below the delay.
+    const { backend } = await pair({ name: "late.csi.test", timeoutMs: 1000 });
     await backend.capabilities();
-    const err = await failure(backend.createSnapshot({ name: "late", sourceVolumeId: "v", parameters: { delayMs: "2000" } }));
+    const err = await failure(backend.createSnapshot({ name: "late", sourceVolumeId: "v", parameters: { delayMs: "10000" } }));
     expect(err.code).toBe("DEADLINE_EXCEEDED");
     expect(err.retryable).toBe(true);
   });
