@@ -56,13 +56,23 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
   let ready = opts.ready ?? true;
   let lastSecrets: Record<string, string> | undefined;
   const snapshots = new Map<string, Snapshot>();
+  // Delayed answers still pending at close are dropped, so nothing outlives the test.
+  const timers = new Set<NodeJS.Timeout>();
 
   const note = (method: string, secrets?: Record<string, string>) => {
     calls.push(method);
     if (secrets && Object.keys(secrets).length > 0) lastSecrets = secrets;
   };
   const steer = async (parameters: Record<string, string>, secrets: Record<string, string>): Promise<Status | undefined> => {
-    if (parameters.delayMs) await new Promise((r) => setTimeout(r, Number(parameters.delayMs)));
+    if (parameters.delayMs) {
+      await new Promise<void>((r) => {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          r();
+        }, Number(parameters.delayMs));
+        timers.add(timer);
+      });
+    }
     if (parameters.fail) {
       const code = grpc.status[parameters.fail as keyof typeof grpc.status] as grpc.status;
       return fail(code, `rejected; credentials were ${JSON.stringify(secrets)} (user=${secrets.username ?? ""})`);
@@ -188,6 +198,8 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
       ready = value;
     },
     close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
       server.forceShutdown();
       rmSync(dir, { recursive: true, force: true });
     },
