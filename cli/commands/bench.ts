@@ -1,6 +1,7 @@
 // `snapflow bench --snapshots N [--json FILE]`: the snapshot pipeline on the local stack (see
 // bench/snapshots.ts). Prints a progress bar on stderr and the result as JSON on stdout.
 import type { Command } from "commander";
+import { runProvisionBench, writeProvisionBenchResult } from "../../bench/provision.js";
 import { runSnapshotBench, writeSnapshotBenchResult } from "../../bench/snapshots.js";
 
 function progressBar(ready: number, total: number): string {
@@ -13,12 +14,28 @@ export function register(program: Command): void {
   program
     .command("bench")
     .description("benchmark N VolumeSnapshots created at once on the local stack until ready, then deleted (JSON result)")
-    .option("--snapshots <n>", "how many PVCs and VolumeSnapshots", "1000")
+    .option("--snapshots <n>", "how many PVCs and VolumeSnapshots (default 1000 unless --restores/--clones ask for something else)")
+    .option("--restores <n>", "also: N PVCs restored at once from one VolumeSnapshot (empty volumes), plus a 100 MiB restore vs cp -a")
+    .option("--clones <n>", "also: N clones at once of one PVC (empty volumes)")
     .option("--json <file>", "also write the JSON result to this file")
     .option("--data-dir <dir>", "keep the stack's data here instead of a temp dir")
     .option("--concurrency <n>", "parallel requests of the bench client", "32")
-    .action(async (o: { snapshots: string; json?: string; dataDir?: string; concurrency: string }) => {
-      const snapshots = Number(o.snapshots);
+    .option("--function-concurrency <n>", "calls in flight per function (default: the dispatcher's 16)")
+    .action(async (o: { snapshots?: string; restores?: string; clones?: string; json?: string; dataDir?: string; concurrency: string }) => {
+      const provisioning = o.restores !== undefined || o.clones !== undefined;
+      if (provisioning) {
+        // Provisioning keys (bench/provision.ts), merged with the snapshot keys when both are asked for.
+        const provision = await runProvisionBench({
+          ...(o.restores !== undefined ? { restores: Number(o.restores) } : {}),
+          ...(o.clones !== undefined ? { clones: Number(o.clones) } : {}),
+        });
+        const snapshotsToo = o.snapshots !== undefined ? await runSnapshotBench({ snapshots: Number(o.snapshots), concurrency: Number(o.concurrency), ...(o.dataDir ? { dataDir: o.dataDir } : {}) }) : {};
+        const merged = { ...snapshotsToo, ...provision };
+        if (o.json) await writeProvisionBenchResult(merged, o.json);
+        process.stdout.write(`${JSON.stringify(merged, null, 2)}\n`);
+        return;
+      }
+      const snapshots = Number(o.snapshots ?? "1000");
       const concurrency = Number(o.concurrency);
       if (!Number.isInteger(snapshots) || snapshots <= 0) throw new Error(`--snapshots must be a positive integer, got ${o.snapshots}`);
       if (!Number.isInteger(concurrency) || concurrency <= 0) throw new Error(`--concurrency must be a positive integer, got ${o.concurrency}`);
@@ -27,6 +44,7 @@ export function register(program: Command): void {
       const result = await runSnapshotBench({
         snapshots,
         concurrency,
+        ...(o.functionConcurrency ? { functionConcurrency: Number(o.functionConcurrency) } : {}),
         ...(o.dataDir ? { dataDir: o.dataDir } : {}),
         onProgress: (ready, total) => {
           // On a terminal redraw the bar; in a log print every 10 %.

@@ -6,7 +6,7 @@ import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
 import { GatewayError, type DriverCapabilities, type GatewayClient } from "../../shared/gateway/types.js";
-import type { KubeClient } from "../../shared/kube/types.js";
+import { KubeApiError, type KubeClient } from "../../shared/kube/types.js";
 import { outcomeOf, runSteps, type Written } from "../../shared/snapshot/run-steps.js";
 import type { Plan } from "../../shared/snapshot/steps.js";
 import { attempt } from "../../shared/volume/csi.js";
@@ -121,18 +121,34 @@ async function reconcileClaim(ctx: ReconcileContext, claim: PersistentVolumeClai
   if (skip) return done.length > 0 ? { kind: "done", did: done } : { kind: "nothing", why: skip };
   const state = await loadClaimState(ctx.kube, ctx.gateway, claim, clock());
   const plan = planClaim(state);
-  return runWithCall(
-    ctx,
-    plan,
-    async (written) => {
-      const call = plan.call!;
-      if (call.kind !== "createVolume") throw new Error("provision: a claim plan can only create a volume");
-      const latest = (written.get(`persistentvolumeclaims/${claim.metadata.namespace ?? ""}/${claim.metadata.name ?? ""}`) as PersistentVolumeClaim | undefined) ?? claim;
-      const result = await attempt(() => ctx.gateway.createVolume(call.driver, call.request));
-      return { plan: afterCreateVolume(latest, call, result, clock()), did: `called createVolume on ${call.driver}` };
-    },
-    done,
-  );
+  const annotate = async () => {
+    if (!plan.annotate) return;
+    try {
+      await ctx.kube.patch(RESOURCES.persistentvolumeclaims, claim.metadata.name!, claim.metadata.namespace, { metadata: { annotations: plan.annotate } }, "merge");
+      done.push(`annotated persistentvolumeclaims ${claim.metadata.namespace}/${claim.metadata.name}`);
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
+    }
+  };
+  if (!plan.call) {
+    await annotate();
+    const ran = await runSteps(ctx, plan.steps);
+    return outcomeOf(plan, [...done, ...ran.did]);
+  }
+  const outcome = await runWithCall(ctx, plan, async (written) => {
+    const call = plan.call!;
+    if (call.kind !== "createVolume") throw new Error("provision: a claim plan can only create a volume");
+    const latest = (written.get(`persistentvolumeclaims/${claim.metadata.namespace ?? ""}/${claim.metadata.name ?? ""}`) as PersistentVolumeClaim | undefined) ?? claim;
+    const result = await attempt(() => ctx.gateway.createVolume(call.driver, call.request));
+    return { plan: afterCreateVolume(latest, call, result, clock()), did: `called createVolume on ${call.driver}` };
+  });
+  // After the PV exists (or the attempt failed): the claim's "modified" event then finds the PV.
+  await annotate();
+  if (done.length === 0) return outcome;
+  if (outcome.kind === "done") return { ...outcome, did: [...outcome.did, ...done] };
+  if (outcome.kind === "nothing") return { kind: "done", did: done };
+  if (outcome.kind === "requeue") return { ...outcome, did: [...(outcome.did ?? []), ...done] };
+  return outcome;
 }
 
 async function reconcileSnapshot(ctx: ReconcileContext, snapshot: VolumeSnapshot): Promise<Outcome> {

@@ -1,23 +1,34 @@
 // provision: external-provisioner's role as a function (DESIGN: Functions) — blank volumes, restore
 // from a VolumeSnapshot, clone of a PVC, and deletion of released volumes.
-import type { PersistentVolumeClaim } from "../../shared/api/core.js";
+import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
 import type { ObjectEvent, ObjectKey, SnapflowFunction } from "../../shared/function/types.js";
+import { FINALIZER } from "./constants.js";
 import { executeProvision } from "./execute.js";
+import { deletionCandidate, mayNeedVolume } from "./plan.js";
 import { dataSourceOf, isClaimSource, isSnapshotSource } from "./source.js";
 
 /**
- * A claim event is news for the claim itself (unless it is gone) and for the object it restores or
- * clones from: a restore or clone that stopped being Pending (or vanished) may release its source's
- * protection finalizer. A PV event is news for the PV (deletion of a released volume).
+ * Which objects an event is news for. Every state change brings its own event, so an event whose
+ * object (as carried) needs nothing from provision targets nothing, and costs no re-read:
+ *  - a claim: itself while it may need a volume, or while it protects a clone source; once it
+ *    stopped waiting (bound, lost, deleting or gone) also the snapshot or claim it was made from,
+ *    whose protection finalizer it may release;
+ *  - a PV: itself when it is released with reclaimPolicy Delete and was provisioned by a CSI driver.
  */
 export function provisionTargets(event: ObjectEvent): ObjectKey[] {
-  if (event.resource !== "persistentvolumeclaims") {
-    return event.verb === "deleted" ? [] : [{ resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid }];
+  const self: ObjectKey = { resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid };
+  if (event.resource === "persistentvolumes") {
+    const pv = event.data as PersistentVolume;
+    return event.verb !== "deleted" && pv.spec && deletionCandidate(pv) ? [self] : [];
   }
-  const keys: ObjectKey[] = [];
-  if (event.verb !== "deleted") keys.push({ resource: "persistentvolumeclaims", namespace: event.namespace, name: event.name, uid: event.uid });
+  if (event.resource !== "persistentvolumeclaims") return [];
   const claim = event.data as PersistentVolumeClaim;
-  const source = claim.spec ? dataSourceOf(claim) : undefined;
+  if (!claim.spec) return event.verb === "deleted" ? [] : [self];
+  const keys: ObjectKey[] = [];
+  const protectsClone = claim.metadata.finalizers?.includes(FINALIZER.cloneSource) ?? false;
+  if (event.verb !== "deleted" && (mayNeedVolume(claim) === undefined || protectsClone)) keys.push(self);
+  const finished = event.verb === "deleted" || !!claim.metadata.deletionTimestamp || (claim.status?.phase !== undefined && claim.status.phase !== "Pending");
+  const source = finished ? dataSourceOf(claim) : undefined;
   if (source?.name && !source.crossNamespace) {
     if (isSnapshotSource(source)) keys.push({ resource: "volumesnapshots", namespace: source.namespace, name: source.name });
     else if (isClaimSource(source) && source.name !== event.name) keys.push({ resource: "persistentvolumeclaims", namespace: source.namespace, name: source.name });

@@ -72,6 +72,17 @@ export interface DeleteVolumeCall {
 
 export interface ProvisionPlan extends Plan {
   call?: CreateVolumeCall | DeleteVolumeCall;
+  /**
+   * The provisioner annotations to merge into the claim (kube-controller-manager's part). Applied
+   * as a merge patch: before the steps when the plan ends without CreateVolume, after the PV exists
+   * when it does — so the claim's "modified" event finds the PV and does no second CreateVolume.
+   */
+  annotate?: Record<string, string>;
+}
+
+/** The merge patch that names the provisioner on a claim (both spellings, as kube-controller-manager does). */
+export function provisionerAnnotations(driver: string): Record<string, string> {
+  return { [ANN.storageProvisioner]: driver, [ANN.betaStorageProvisioner]: driver };
 }
 
 const CLAIMS = "persistentvolumeclaims" as const;
@@ -124,6 +135,7 @@ function ev(on: KubeObject, type: "Normal" | "Warning", reason: string, message:
 
 class ClaimPlanner {
   readonly steps: Step[] = [];
+  annotate?: Record<string, string>;
   constructor(
     readonly s: ClaimState,
     readonly driver: string,
@@ -141,7 +153,11 @@ class ClaimPlanner {
   fail(message: string, waiting = false): ProvisionPlan {
     this.event("Warning", REASONS.provisioningFailed, message);
     const delay = backoffMs(this.claim.metadata.creationTimestamp, this.s.nowMs, waiting ? POLL_BACKOFF : ERROR_BACKOFF);
-    return { steps: this.steps, verdict: { kind: "requeue", afterMs: delay, reason: message } };
+    return this.plan({ kind: "requeue", afterMs: delay, reason: message });
+  }
+
+  plan(verdict: ProvisionPlan["verdict"], call?: CreateVolumeCall): ProvisionPlan {
+    return { steps: this.steps, verdict, ...(call ? { call } : {}), ...(this.annotate ? { annotate: this.annotate } : {}) };
   }
 }
 
@@ -172,22 +188,20 @@ export function planClaim(s: ClaimState): ProvisionPlan {
 
   // kube-controller-manager's part: name the provisioner on the claim (both spellings, as it does).
   if (!annotated(claim, driver)) {
-    const updated = clone(claim);
-    updated.metadata.annotations = { ...updated.metadata.annotations, [ANN.storageProvisioner]: driver, [ANN.betaStorageProvisioner]: driver };
-    p.steps.push({ op: "update", resource: CLAIMS, object: updated });
+    p.annotate = provisionerAnnotations(driver);
     p.steps.push(ev(claim, "Normal", REASONS.externalProvisioning, MSG.externalProvisioning(driver), PV_CONTROLLER_COMPONENT));
   }
 
   const pvName = volumeNameFor(claim.metadata.uid!);
   if (s.volume) {
     const done = s.volume.spec.claimRef?.uid === claim.metadata.uid;
-    return { steps: p.steps, verdict: { kind: "nothing", why: done ? `PV ${pvName} exists; the binder binds it` : `PV ${pvName} belongs to another claim` } };
+    return p.plan({ kind: "nothing", why: done ? `PV ${pvName} exists; the binder binds it` : `PV ${pvName} belongs to another claim` });
   }
 
   const source = dataSourceOf(claim);
   if (source && source.kind !== SNAPSHOT_KIND && !isClaimSource(source)) {
     p.event("Normal", REASONS.provisioning, MSG.populator);
-    return { steps: p.steps, verdict: { kind: "nothing", why: `data source ${source.kind} is not handled by the provisioner, assuming an external populator will provision it` } };
+    return p.plan({ kind: "nothing", why: `data source ${source.kind} is not handled by the provisioner, assuming an external populator will provision it` });
   }
   p.event("Normal", REASONS.provisioning, MSG.provisioning(claim.metadata.namespace, claim.metadata.name));
 
@@ -208,7 +222,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
   try {
     wanted = requestedBytes(claim);
   } catch (err) {
-    if (err instanceof QuantityError) return { steps: p.steps, verdict: { kind: "invalid", message: err.message } };
+    if (err instanceof QuantityError) return p.plan({ kind: "invalid", message: err.message });
     throw err;
   }
   const block = claim.spec.volumeMode === "Block";
@@ -279,7 +293,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
       },
     },
   };
-  return { steps: p.steps, verdict: { kind: "done" }, call: { kind: "createVolume", driver, request, pv, requiredBytes: Number(wanted), expectSource: !!source } };
+  return p.plan({ kind: "done" }, { kind: "createVolume", driver, request, pv, requiredBytes: Number(wanted), expectSource: !!source });
 }
 
 type Picked =

@@ -1,0 +1,51 @@
+// Which events provision looks at: only those whose object (as carried) may need it.
+import { describe, expect, it } from "vitest";
+import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
+import type { KubeObject } from "../../shared/api/meta.js";
+import type { ObjectEvent } from "../../shared/function/types.js";
+import { FINALIZER } from "./constants.js";
+import { provisionTargets } from "./index.js";
+
+function event(resource: "persistentvolumeclaims" | "persistentvolumes", data: KubeObject, verb: ObjectEvent["verb"] = "modified"): ObjectEvent {
+  const { name, namespace, uid } = data.metadata;
+  return { id: "e", type: `dev.snapflow.k8s.${resource}.${verb}`, cluster: "c", resource, verb, uid: uid!, name: name!, resourceVersion: "1", data, ...(namespace ? { namespace } : {}) };
+}
+
+function claim(o: { phase?: "Pending" | "Bound"; volumeName?: string; source?: "snapshot" | "claim"; finalizers?: string[] } = {}): PersistentVolumeClaim {
+  return {
+    metadata: { name: "c1", namespace: "ns", uid: "u1", ...(o.finalizers ? { finalizers: o.finalizers } : {}) },
+    spec: {
+      ...(o.volumeName ? { volumeName: o.volumeName } : {}),
+      ...(o.source === "snapshot" ? { dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "snap" } } : {}),
+      ...(o.source === "claim" ? { dataSource: { kind: "PersistentVolumeClaim", name: "src" } } : {}),
+    },
+    status: { phase: o.phase ?? "Pending" },
+  };
+}
+
+const self = { resource: "persistentvolumeclaims", namespace: "ns", name: "c1", uid: "u1" };
+
+describe("provision targets", () => {
+  it.each<[string, ObjectEvent, unknown[]]>([
+    ["a pending claim: itself", event("persistentvolumeclaims", claim()), [self]],
+    ["a pending restore: itself only (its snapshot stays protected)", event("persistentvolumeclaims", claim({ source: "snapshot" })), [self]],
+    ["a bound claim: nothing", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv" })), []],
+    ["a bound restore: its snapshot", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", source: "snapshot" })), [{ resource: "volumesnapshots", namespace: "ns", name: "snap" }]],
+    ["a deleted clone: its source claim", event("persistentvolumeclaims", claim({ source: "claim" }), "deleted"), [{ resource: "persistentvolumeclaims", namespace: "ns", name: "src" }]],
+    ["a bound clone source with the protection: itself", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", finalizers: [FINALIZER.cloneSource] })), [self]],
+  ])("%s", (_, e, keys) => {
+    expect(provisionTargets(e)).toEqual(keys);
+  });
+
+  const pv = (phase: "Bound" | "Released", policy: "Delete" | "Retain"): PersistentVolume => ({
+    metadata: { name: "pv1", uid: "p1", annotations: { "pv.kubernetes.io/provisioned-by": "d" } },
+    spec: { persistentVolumeReclaimPolicy: policy, csi: { driver: "d", volumeHandle: "h" } },
+    status: { phase },
+  });
+  it("a PV only when released with Delete", () => {
+    expect(provisionTargets(event("persistentvolumes", pv("Released", "Delete")))).toEqual([{ resource: "persistentvolumes", name: "pv1", uid: "p1" }]);
+    expect(provisionTargets(event("persistentvolumes", pv("Bound", "Delete")))).toEqual([]);
+    expect(provisionTargets(event("persistentvolumes", pv("Released", "Retain")))).toEqual([]);
+    expect(provisionTargets(event("persistentvolumes", pv("Released", "Delete"), "deleted"))).toEqual([]);
+  });
+});
