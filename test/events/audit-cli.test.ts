@@ -28,7 +28,7 @@ function runCli(args: string[], onLine?: (line: string, stop: () => void) => voi
     const lines: string[] = [];
     let stderr = "";
     let buffered = "";
-    const killer = setTimeout(() => child.kill("SIGKILL"), 25_000);
+    const killer = setTimeout(() => child.kill("SIGKILL"), 80_000);
     child.stdout.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();
       let nl: number;
@@ -63,18 +63,21 @@ afterAll(async () => {
   await nats?.close();
 });
 
-describe("snapflow audit", () => {
-  it("prints one line per outcome, filtered by cluster and uid", async () => {
-    const { code, lines, stderr } = await runCli(["audit", "--nats", nats.url, "--cluster", "east", "--uid", "uid-a"]);
-    expect(stderr).not.toMatch(/Error/);
-    expect(code).toBe(0);
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/bind\s+succeeded\s+default\/snap-uid-a\s+uid=uid-a\s+\[done\] — created content snapcontent-uid-a/);
-    expect(lines[1]).toMatch(/invoke\s+retried\s+default\/snap-uid-a\s+uid=uid-a\s+\[requeue\] — waiting for readyToUse — HTTP 503 — retry in 1000 ms/);
-  });
+// Each case starts the CLI (tsx loads it: several seconds on a busy 2-core machine).
+const CLI_TIMEOUT = { timeout: 90_000 };
 
-  it("prints JSON with --json, every cluster by default, and honours --since", async () => {
-    const all = await runCli(["audit", "--nats", nats.url, "--json", "--since", "1h"]);
+describe("snapflow audit", () => {
+  it("prints one line per outcome filtered by cluster and uid, and JSON of every cluster with --json --since", CLI_TIMEOUT, async () => {
+    const [filtered, all] = await Promise.all([
+      runCli(["audit", "--nats", nats.url, "--cluster", "east", "--uid", "uid-a"]),
+      runCli(["audit", "--nats", nats.url, "--json", "--since", "1h"]),
+    ]);
+    expect(filtered.stderr).not.toMatch(/Error/);
+    expect(filtered.code).toBe(0);
+    expect(filtered.lines).toHaveLength(2);
+    expect(filtered.lines[0]).toMatch(/bind\s+succeeded\s+default\/snap-uid-a\s+uid=uid-a\s+\[done\] — created content snapcontent-uid-a/);
+    expect(filtered.lines[1]).toMatch(/invoke\s+retried\s+default\/snap-uid-a\s+uid=uid-a\s+\[requeue\] — waiting for readyToUse — HTTP 503 — retry in 1000 ms/);
+
     expect(all.code).toBe(0);
     const entries = all.lines.map((l) => JSON.parse(l) as { cluster: string; function: string; outcome: string; uid: string });
     expect(entries.map((e) => `${e.cluster}/${e.function}/${e.outcome}/${e.uid}`)).toEqual([
@@ -85,7 +88,7 @@ describe("snapflow audit", () => {
     ]);
   });
 
-  it("--follow prints records as they arrive", async () => {
+  it("--follow prints records as they arrive", CLI_TIMEOUT, async () => {
     let published = false;
     const result = await runCli(["audit", "--nats", nats.url, "--cluster", "west", "--follow"], (line, stop) => {
       if (!published) {

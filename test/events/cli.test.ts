@@ -55,7 +55,8 @@ afterAll(async () => {
 });
 
 describe("snapflow watch + snapflow dispatch", () => {
-  it("carry a cluster change to a function over HTTP, and stop cleanly on SIGTERM", async () => {
+  // Two CLI processes start here (tsx loads each: several seconds on a busy 2-core machine).
+  it("carry a cluster change to a function over HTTP, and stop cleanly on SIGTERM", { timeout: 120_000 }, async () => {
     const common = ["--nats", nats.url, "--cluster-name", "clitest", "--data-dir", join(dir, "none")];
     const watch = start(["watch", "--kubeconfig", cluster.kubeconfigPath, ...common]);
     const dispatch = start(["dispatch", "--function", `bind=${functionUrl}`, ...common]);

@@ -35,7 +35,8 @@ describe("snapflow up", () => {
   let firstUid = "";
   let streamMessages = 0;
 
-  it("brings the stack to ready from a clean dir, writes the contract files, and stops every child on SIGTERM", async () => {
+  // The CLI process starts here (tsx loads it: several seconds on a busy 2-core machine).
+  it("brings the stack to ready from a clean dir, writes the contract files, and stops every child on SIGTERM", { timeout: 90_000 }, async () => {
     const child = spawn(process.execPath, ["bin/snapflow.mjs", "up", "--data-dir", dataDir, "--random-ports", "--cluster-name", "uptest"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
