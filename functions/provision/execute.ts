@@ -2,6 +2,7 @@
 // what its answer means. Three targets: a claim (provision it; release its clone protection), a
 // snapshot (release its restore protection) and a PV (delete a released volume).
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../shared/api/core.js";
+import type { KubeObject } from "../../shared/api/meta.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
@@ -22,6 +23,7 @@ import {
   planVolume,
   resolveClass,
   type ClaimState,
+  type Protection,
   type ProvisionPlan,
 } from "./plan.js";
 import { dataSourceOf, isClaimSource, isSnapshotSource } from "./source.js";
@@ -65,13 +67,18 @@ export async function loadClaimState(kube: KubeClient, gateway: GatewayClient, c
   if (!capabilities) return state;
   state.capabilities = capabilities;
 
-  const volume = await kube.get<PersistentVolume>(RESOURCES.persistentvolumes, volumeNameFor(claim.metadata.uid!));
+  // The PV and the source are independent reads: make them together.
+  const [volume] = await Promise.all([kube.get<PersistentVolume>(RESOURCES.persistentvolumes, volumeNameFor(claim.metadata.uid!)), loadSource(kube, claim, state)]);
   if (volume) {
     state.volume = volume;
-    return state;
+    for (const key of ["snapshot", "content", "sourceClaim", "sourceVolume"] as const) delete state[key];
   }
+  return state;
+}
+
+async function loadSource(kube: KubeClient, claim: PersistentVolumeClaim, state: ClaimState): Promise<void> {
   const source = dataSourceOf(claim);
-  if (!source?.name || source.crossNamespace) return state;
+  if (!source?.name || source.crossNamespace) return;
   if (isSnapshotSource(source)) {
     const snapshot = await kube.get<VolumeSnapshot>(RESOURCES.volumesnapshots, source.name, source.namespace);
     if (snapshot) state.snapshot = snapshot;
@@ -84,7 +91,28 @@ export async function loadClaimState(kube: KubeClient, gateway: GatewayClient, c
     const sourceVolume = sourceClaim?.spec.volumeName ? await kube.get<PersistentVolume>(RESOURCES.persistentvolumes, sourceClaim.spec.volumeName) : undefined;
     if (sourceVolume) state.sourceVolume = sourceVolume;
   }
-  return state;
+}
+
+/**
+ * Adds a protection finalizer. A conflict means someone else wrote the object (often another
+ * restore adding the same finalizer): re-read and try again, a few times, instead of failing the
+ * whole reconcile into a redelivery.
+ */
+async function protect(kube: KubeClient, p: Protection): Promise<string> {
+  const type = RESOURCES[p.resource];
+  let object = p.object;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await kube.update(type, object);
+      return `updated ${p.resource} ${object.metadata.namespace}/${object.metadata.name}`;
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.isConflict) || attempt >= 4) throw err;
+    }
+    const fresh = await kube.get<KubeObject>(type, object.metadata.name!, object.metadata.namespace);
+    if (!fresh || fresh.metadata.uid !== p.object.metadata.uid) throw new KubeApiError(409, "Conflict", `${type.kind} ${object.metadata.name} changed while it was being protected`);
+    if (fresh.metadata.finalizers?.includes(p.finalizer)) return `found ${p.resource} ${object.metadata.namespace}/${object.metadata.name} protected`;
+    object = { ...fresh, metadata: { ...fresh.metadata, finalizers: [...(fresh.metadata.finalizers ?? []), p.finalizer] } };
+  }
 }
 
 /** Runs a plan that may end in a gateway call, then the plan made from the call's answer. */
@@ -96,6 +124,7 @@ async function runWithCall(
 ): Promise<Outcome> {
   const first = await runSteps(ctx, plan.steps);
   if (!plan.call || plan.verdict.kind !== "done") return outcomeOf(plan, [...done, ...first.did]);
+  if (plan.protect) first.did.push(await protect(ctx.kube, plan.protect));
   const next = await follow(first.written);
   const second = await runSteps(ctx, next.plan.steps, first.written);
   const did = [...done, ...first.did, next.did, ...second.did];

@@ -286,10 +286,8 @@ describe("provision: restore from a VolumeSnapshot", () => {
   it("protects the snapshot, then restores from the content's handle", () => {
     const snapshot = newSnapshot();
     const plan = planClaim(state({ claim, snapshot, content: newContent() }));
-    expect(plan.steps).toEqual([
-      provisioningEvent(claim),
-      { op: "update", resource: "volumesnapshots", object: { ...snapshot, metadata: { ...snapshot.metadata, finalizers: [FINALIZER.snapshotSource] } } },
-    ]);
+    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.protect).toEqual({ resource: "volumesnapshots", object: { ...snapshot, metadata: { ...snapshot.metadata, finalizers: [FINALIZER.snapshotSource] } }, finalizer: FINALIZER.snapshotSource });
     expect(plan.call).toMatchObject({ request: { name: "pvc-uid-1", source: { snapshotId: "snap-handle" } }, expectSource: true });
   });
 
@@ -297,6 +295,7 @@ describe("provision: restore from a VolumeSnapshot", () => {
     const ref = newClaim({ annotated: true, dataSourceRef: SNAP_SOURCE });
     const plan = planClaim(state({ claim: ref, snapshot: newSnapshot({ finalizers: [FINALIZER.snapshotSource] }), content: newContent() }));
     expect(plan.steps).toEqual([provisioningEvent(ref)]);
+    expect(plan.protect).toBeUndefined();
     expect(plan.call).toMatchObject({ request: { source: { snapshotId: "snap-handle" } } });
   });
 
@@ -347,6 +346,7 @@ describe("provision: restore from a VolumeSnapshot", () => {
     const c = newClaim({ annotated: true, dataSource: SNAP_SOURCE, ...claimOptions });
     const plan = planClaim(state({ claim: c, ...partial, nowMs: Date.parse(T0) + 1_000 }));
     expect(plan.call).toBeUndefined();
+    expect(plan.protect).toBeUndefined();
     expect(plan.steps).toEqual([provisioningEvent(c), failed(c, handleError(err))]);
     // A claim 1 s old: waiting for readiness looks again after 0.5 s, a refusal backs off from 1 s.
     expect(plan.verdict).toEqual({ kind: "requeue", afterMs: kind === "poll" ? 500 : 1_000, reason: handleError(err) });
@@ -364,10 +364,8 @@ describe("provision: clone of a PVC", () => {
   it("protects the source claim, then clones its volume", () => {
     const src = boundSource();
     const plan = planClaim(state({ claim, ...src }));
-    expect(plan.steps).toEqual([
-      provisioningEvent(claim),
-      { op: "update", resource: "persistentvolumeclaims", object: { ...src.sourceClaim, metadata: { ...src.sourceClaim.metadata, finalizers: [FINALIZER.cloneSource] } } },
-    ]);
+    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.protect).toEqual({ resource: "persistentvolumeclaims", object: { ...src.sourceClaim, metadata: { ...src.sourceClaim.metadata, finalizers: [FINALIZER.cloneSource] } }, finalizer: FINALIZER.cloneSource });
     expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } }, expectSource: true });
   });
 
@@ -391,6 +389,7 @@ describe("provision: clone of a PVC", () => {
     const c = newClaim({ annotated: true, dataSource: CLAIM_SOURCE, ...claimOptions });
     const plan = planClaim(state({ claim: c, ...partial }));
     expect(plan.call).toBeUndefined();
+    expect(plan.protect).toBeUndefined();
     expect(plan.steps).toEqual([provisioningEvent(c), failed(c, handleError(err))]);
     expect(plan.verdict.kind).toBe("requeue");
   });

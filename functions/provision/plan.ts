@@ -78,6 +78,18 @@ export interface ProvisionPlan extends Plan {
    * when it does — so the claim's "modified" event finds the PV and does no second CreateVolume.
    */
   annotate?: Record<string, string>;
+  /**
+   * The source to protect before CreateVolume: this object with the finalizer added. The executor
+   * writes it and, when another restore of the same source won the race, re-reads and retries
+   * (protection is idempotent), so concurrent restores do not bounce off each other's 409s.
+   */
+  protect?: Protection;
+}
+
+export interface Protection {
+  resource: "volumesnapshots" | "persistentvolumeclaims";
+  object: KubeObject;
+  finalizer: string;
 }
 
 /** The merge patch that names the provisioner on a claim (both spellings, as kube-controller-manager does). */
@@ -136,6 +148,7 @@ function ev(on: KubeObject, type: "Normal" | "Warning", reason: string, message:
 class ClaimPlanner {
   readonly steps: Step[] = [];
   annotate?: Record<string, string>;
+  protect?: Protection;
   constructor(
     readonly s: ClaimState,
     readonly driver: string,
@@ -157,7 +170,7 @@ class ClaimPlanner {
   }
 
   plan(verdict: ProvisionPlan["verdict"], call?: CreateVolumeCall): ProvisionPlan {
-    return { steps: this.steps, verdict, ...(call ? { call } : {}), ...(this.annotate ? { annotate: this.annotate } : {}) };
+    return { steps: this.steps, verdict, ...(call ? { call } : {}), ...(this.annotate ? { annotate: this.annotate } : {}), ...(this.protect ? { protect: this.protect } : {}) };
   }
 }
 
@@ -240,7 +253,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
     if (!picked.ok) return p.fail(MSG.dataSourceHandle(source.kind, source.name, picked.error), picked.notReady);
     request.source = picked.source;
     // Protect the source before the driver starts reading it; released once no restore/clone is pending.
-    if (picked.protect) p.steps.push({ op: "update", resource: picked.protect.resource, object: picked.protect.object });
+    if (picked.protect) p.protect = picked.protect;
   }
 
   const refs: Partial<Record<keyof typeof SECRET_SETS, SecretRef>> = {};
@@ -297,7 +310,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
 }
 
 type Picked =
-  | { ok: true; source: { snapshotId: string } | { volumeId: string }; protect?: { resource: "volumesnapshots" | "persistentvolumeclaims"; object: KubeObject } }
+  | { ok: true; source: { snapshotId: string } | { volumeId: string }; protect?: Protection }
   | { ok: false; error: string; notReady?: boolean };
 
 function contentSource(s: ClaimState, source: DataSource, className: string, cls: StorageClass): Picked {
@@ -308,7 +321,7 @@ function contentSource(s: ClaimState, source: DataSource, className: string, cls
     return {
       ok: true,
       source: { snapshotId: checked.snapshotHandle },
-      ...(hasFinalizer(vs, FINALIZER.snapshotSource) ? {} : { protect: { resource: "volumesnapshots", object: withFinalizers(vs, FINALIZER.snapshotSource) } }),
+      ...(hasFinalizer(vs, FINALIZER.snapshotSource) ? {} : { protect: { resource: "volumesnapshots", object: withFinalizers(vs, FINALIZER.snapshotSource), finalizer: FINALIZER.snapshotSource } }),
     };
   }
   const checked = checkCloneSource({ claim: s.claim, className, cls, name: source.name, source: s.sourceClaim, sourceVolume: s.sourceVolume });
@@ -317,7 +330,7 @@ function contentSource(s: ClaimState, source: DataSource, className: string, cls
   return {
     ok: true,
     source: { volumeId: checked.value },
-    ...(hasFinalizer(src, FINALIZER.cloneSource) ? {} : { protect: { resource: CLAIMS, object: withFinalizers(src, FINALIZER.cloneSource) } }),
+    ...(hasFinalizer(src, FINALIZER.cloneSource) ? {} : { protect: { resource: CLAIMS, object: withFinalizers(src, FINALIZER.cloneSource), finalizer: FINALIZER.cloneSource } }),
   };
 }
 
