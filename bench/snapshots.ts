@@ -41,6 +41,8 @@ export interface SnapshotBenchOptions {
   /** Parallel requests the bench itself uses to set up and to create the snapshots. */
   concurrency?: number;
   dataDir?: string;
+  /** Calls in flight per function (default: the dispatcher's). */
+  functionConcurrency?: number;
   onProgress?: (ready: number, total: number) => void;
 }
 
@@ -127,6 +129,7 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
     clusterName: "bench",
     kubeconfig: cluster.kubeconfigPath,
     natsUrl: nats.url,
+    ...(options.functionConcurrency ? { functionConcurrency: options.functionConcurrency } : {}),
   });
   const kube = createKubeClient(cluster.kubeconfigPath, { userAgent: BENCH_AGENT, maxSockets: concurrency });
   // The stack treats a cluster it did not start as someone else's: the bench's own dev cluster

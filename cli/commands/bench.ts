@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .option("--data-dir <dir>", "keep the stack's data here instead of a temp dir")
     .option("--concurrency <n>", "parallel requests of the bench client", "32")
     .option("--function-concurrency <n>", "calls in flight per function (default: the dispatcher's 16)")
-    .action(async (o: { snapshots?: string; restores?: string; clones?: string; json?: string; dataDir?: string; concurrency: string }) => {
+    .action(async (o: { snapshots?: string; restores?: string; clones?: string; json?: string; dataDir?: string; concurrency: string; functionConcurrency?: string }) => {
       const provisioning = o.restores !== undefined || o.clones !== undefined;
       if (provisioning) {
         // Provisioning keys (bench/provision.ts), merged with the snapshot keys when both are asked for.

@@ -44,6 +44,8 @@ export interface StackOptions {
   natsUrl?: string;
   resyncIntervalMs?: number;
   deliveryPolicy?: DeliveryPolicy;
+  /** Calls in flight per function (the dispatcher's default is 16); I/O-bound functions gain from more. */
+  functionConcurrency?: number;
   /** Default: JSON lines to DIR/logs/snapflow.log. */
   log?: Log;
 }
@@ -180,7 +182,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const dispatcher = await startDispatcher({
       nc,
       cluster,
-      functions: options.functions.map((fn) => ({ name: fn.name, resources: fn.resources, url: `${functionsUrl}/${fn.name}`, deliver: appDeliver(host.app) })),
+      functions: options.functions.map((fn) => ({
+        name: fn.name,
+        resources: fn.resources,
+        url: `${functionsUrl}/${fn.name}`,
+        deliver: appDeliver(host.app),
+        ...(options.functionConcurrency ? { concurrency: options.functionConcurrency } : {}),
+      })),
       policy: options.deliveryPolicy,
       log: log.child({ component: "dispatcher" }),
     });
