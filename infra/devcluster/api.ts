@@ -13,7 +13,8 @@ import { clone, deepEqual, isObject } from "./patch/json-value.js";
 import { applyMergePatch } from "./patch/merge.js";
 import { applyStrategicMergePatch } from "./patch/strategic.js";
 import type { Registry } from "./registry.js";
-import { apiVersionFor, keyOf, type KObject, type ResourceDef } from "./resource-def.js";
+import { admitDefaultStorageClass } from "./admission/default-storage-class.js";
+import { apiVersionFor, keyOf, resourceKey, type KObject, type ResourceDef } from "./resource-def.js";
 import { combine, parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import type { Store } from "./store.js";
 
@@ -222,6 +223,8 @@ export class Api {
     else delete meta.generation;
     if (def.hasStatus && !def.builtin) delete obj.status;
     def.rules?.prepareCreate?.(obj);
+    if (def.builtin && def.group === "" && def.plural === "persistentvolumeclaims")
+      admitDefaultStorageClass(obj, () => this.store.list(resourceKey("storage.k8s.io", "storageclasses")));
     this.admit(def, version, obj, undefined, opts);
     const key = keyOf(def);
     if (this.store.get(key, meta.namespace, meta.name)) throw errors.alreadyExists(def.plural, def.group, meta.name);
