@@ -1,0 +1,225 @@
+// The chaos workload and its invariants (the snapshot issue's chaos run: every object ready exactly
+// once, one content each, no leaked or duplicated backend snapshot — checked through the driver —
+// and nothing left after deletion). Usable by any run that drives a snapflow pipeline.
+import { setTimeout as sleep } from "node:timers/promises";
+import { KubeConfig, Watch } from "@kubernetes/client-node";
+import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
+import type { KubeObject } from "../../shared/api/meta.js";
+import { RESOURCES } from "../../shared/api/resources.js";
+import type { VolumeGroupSnapshot, VolumeGroupSnapshotContent, VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { GatewayClient, SnapshotInfo } from "../../shared/gateway/types.js";
+import type { KubeClient } from "../../shared/kube/types.js";
+import { FINALIZERS } from "../../shared/snapshot/constants.js";
+
+export const DRIVER = "hostpath.snapflow.dev";
+
+export async function pool<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i]!, i);
+      }
+    }),
+  );
+}
+
+export async function waitUntil(what: string, check: () => Promise<boolean>, limitMs: number, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${Math.round(limitMs / 1000)} s`);
+    await sleep(everyMs);
+  }
+}
+
+/** A volume on the driver, its PV pre-bound to a new PVC (labels on the PVC), as a storage admin would. */
+export async function createBoundClaim(kube: KubeClient, gateway: GatewayClient, namespace: string, name: string, labels: Record<string, string> = {}): Promise<void> {
+  const volume = await gateway.createVolume(DRIVER, { name: `vol-${namespace}-${name}`, requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
+  const pvc = await kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name, namespace, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } }, storageClassName: "" },
+  });
+  await kube.create<PersistentVolume>(RESOURCES.persistentvolumes, {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: `pv-${namespace}-${name}` },
+    spec: {
+      capacity: { storage: "1Mi" },
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: "",
+      persistentVolumeReclaimPolicy: "Retain",
+      claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace, name, uid: pvc.metadata.uid! },
+      csi: { driver: DRIVER, volumeHandle: volume.volumeId },
+    },
+  });
+}
+
+export function volumeSnapshot(namespace: string, name: string, claim: string): VolumeSnapshot {
+  return { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name, namespace }, spec: { source: { persistentVolumeClaimName: claim } } } as VolumeSnapshot;
+}
+
+export function volumeGroupSnapshot(namespace: string, name: string, selector: Record<string, string>): VolumeGroupSnapshot {
+  return { apiVersion: "groupsnapshot.storage.k8s.io/v1", kind: "VolumeGroupSnapshot", metadata: { name, namespace }, spec: { source: { selector: { matchLabels: selector } } } };
+}
+
+/** Counts, per UID, how often an object turned readyToUse (false/absent → true): must be exactly once. */
+export class ReadinessWatch {
+  readonly readyCount = new Map<string, number>();
+  private ready = new Map<string, boolean>();
+  private aborts: Array<{ abort(): void }> = [];
+  private stopped = false;
+
+  constructor(private kubeconfig: string) {}
+
+  async start(paths: string[]): Promise<void> {
+    const kc = new KubeConfig();
+    kc.loadFromFile(this.kubeconfig);
+    for (const path of paths) await this.watch(kc, path);
+  }
+
+  private async watch(kc: KubeConfig, path: string, resourceVersion?: string): Promise<void> {
+    let lastRv = resourceVersion;
+    const request = await new Watch(kc).watch(
+      path,
+      lastRv ? { resourceVersion: lastRv, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
+      (type: string, obj: KubeObject & { status?: { readyToUse?: boolean } }) => {
+        lastRv = obj.metadata?.resourceVersion ?? lastRv;
+        if (type === "BOOKMARK") return;
+        const uid = obj.metadata?.uid;
+        if (!uid) return;
+        const now = obj.status?.readyToUse === true && type !== "DELETED";
+        if (now && !this.ready.get(uid)) this.readyCount.set(uid, (this.readyCount.get(uid) ?? 0) + 1);
+        this.ready.set(uid, now);
+      },
+      () => {
+        // The dev cluster closes watches after their timeout: resume from the last version seen.
+        if (!this.stopped) void sleep(50).then(() => this.watch(kc, path, lastRv).catch(() => undefined));
+      },
+    );
+    this.aborts.push(request);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const a of this.aborts) a.abort();
+  }
+}
+
+export async function listBackendSnapshots(gateway: GatewayClient): Promise<SnapshotInfo[]> {
+  const all: SnapshotInfo[] = [];
+  let token: string | undefined;
+  do {
+    const page = await gateway.listSnapshots(DRIVER, { maxEntries: 1000, ...(token ? { startingToken: token } : {}) });
+    all.push(...page.entries);
+    token = page.nextToken || undefined;
+  } while (token);
+  return all;
+}
+
+export interface Invariants {
+  /** Backend snapshots no content points at (before deletion), plus every one left after deletion. */
+  leaked: number;
+  /** Readiness transitions beyond one per object, contents beyond one per snapshot, backend snapshots beyond one per source volume. */
+  duplicated: number;
+  /** snapflow finalizers left on claims, and snapshot objects left, after deletion. */
+  stuckFinalizers: number;
+  details: string[];
+}
+
+/** Checks the ready state: each snapshot and group ready once, one content each, one backend snapshot per volume. */
+export async function checkReadyState(kube: KubeClient, gateway: GatewayClient, namespace: string, watch: ReadinessWatch): Promise<Omit<Invariants, "stuckFinalizers">> {
+  const details: string[] = [];
+  let duplicated = 0;
+  let leaked = 0;
+  const snapshots = (await kube.list<VolumeSnapshot>(RESOURCES.volumesnapshots, { namespace })).items;
+  const groups = (await kube.list<VolumeGroupSnapshot>(RESOURCES.volumegroupsnapshots, { namespace })).items;
+  for (const o of [...snapshots, ...groups]) {
+    const count = watch.readyCount.get(o.metadata.uid!) ?? 0;
+    if (count > 1) {
+      duplicated += count - 1;
+      details.push(`${o.kind ?? "object"} ${o.metadata.name} became ready ${count} times`);
+    }
+    if (o.status?.readyToUse !== true) details.push(`${o.metadata.name} is not ready`);
+  }
+  const contents = (await kube.list<VolumeSnapshotContent>(RESOURCES.volumesnapshotcontents)).items.filter((c) => c.spec.volumeSnapshotRef.namespace === namespace);
+  const perSnapshot = new Map<string, number>();
+  for (const c of contents) perSnapshot.set(c.spec.volumeSnapshotRef.uid ?? c.spec.volumeSnapshotRef.name!, (perSnapshot.get(c.spec.volumeSnapshotRef.uid ?? c.spec.volumeSnapshotRef.name!) ?? 0) + 1);
+  for (const [ref, n] of perSnapshot) {
+    if (n > 1) {
+      duplicated += n - 1;
+      details.push(`${n} contents for snapshot ${ref}`);
+    }
+  }
+  const handles = new Set(contents.map((c) => c.status?.snapshotHandle).filter((h): h is string => Boolean(h)));
+  const backend = await listBackendSnapshots(gateway);
+  const perVolume = new Map<string, number>();
+  for (const s of backend) {
+    perVolume.set(s.sourceVolumeId, (perVolume.get(s.sourceVolumeId) ?? 0) + 1);
+    if (!handles.has(s.snapshotId)) {
+      leaked++;
+      details.push(`backend snapshot ${s.snapshotId} of ${s.sourceVolumeId} has no content`);
+    }
+  }
+  for (const [volume, n] of perVolume) {
+    if (n > 1) {
+      duplicated += n - 1;
+      details.push(`${n} backend snapshots of volume ${volume}`);
+    }
+  }
+  return { leaked, duplicated, details };
+}
+
+/** Deletes every snapshot and group in `namespace`, waits for them and their contents to go, counts what is left. */
+export async function deleteAndCheck(kube: KubeClient, gateway: GatewayClient, namespace: string, limitMs: number): Promise<{ leftBackend: number; stuckFinalizers: number; details: string[] }> {
+  const details: string[] = [];
+  const groups = (await kube.list<VolumeGroupSnapshot>(RESOURCES.volumegroupsnapshots, { namespace })).items;
+  await pool(groups, 8, async (g) => void (await kube.delete(RESOURCES.volumegroupsnapshots, g.metadata.name!, namespace)));
+  const snapshots = (await kube.list<VolumeSnapshot>(RESOURCES.volumesnapshots, { namespace })).items;
+  // Group members go with their group; the rest one by one.
+  await pool(
+    snapshots.filter((s) => !s.metadata.ownerReferences?.length),
+    32,
+    async (s) => void (await kube.delete(RESOURCES.volumesnapshots, s.metadata.name!, namespace)),
+  );
+  const remaining = async () => {
+    const [vs, vsc, vgs, vgsc] = await Promise.all([
+      kube.list<VolumeSnapshot>(RESOURCES.volumesnapshots, { namespace }),
+      kube.list<VolumeSnapshotContent>(RESOURCES.volumesnapshotcontents),
+      kube.list<VolumeGroupSnapshot>(RESOURCES.volumegroupsnapshots, { namespace }),
+      kube.list<VolumeGroupSnapshotContent>(RESOURCES.volumegroupsnapshotcontents),
+    ]);
+    return { vs: vs.items, vsc: vsc.items.filter((c) => c.spec.volumeSnapshotRef.namespace === namespace), vgs: vgs.items, vgsc: vgsc.items.filter((c) => c.spec.volumeGroupSnapshotRef?.namespace === namespace) };
+  };
+  try {
+    await waitUntil(
+      "every snapshot object to be gone",
+      async () => {
+        const r = await remaining();
+        return r.vs.length + r.vsc.length + r.vgs.length + r.vgsc.length === 0;
+      },
+      limitMs,
+      250,
+    );
+  } catch (err) {
+    details.push((err as Error).message);
+  }
+  const left = await remaining();
+  let stuck = 0;
+  for (const o of [...left.vs, ...left.vsc, ...left.vgs, ...left.vgsc]) {
+    stuck++;
+    details.push(`left after deletion: ${o.kind} ${o.metadata.name} finalizers=${JSON.stringify(o.metadata.finalizers ?? [])}`);
+  }
+  const claims = (await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace })).items;
+  for (const c of claims) {
+    if (c.metadata.finalizers?.includes(FINALIZERS.pvcAsSource)) {
+      stuck++;
+      details.push(`claim ${c.metadata.name} still has ${FINALIZERS.pvcAsSource}`);
+    }
+  }
+  const leftBackend = (await listBackendSnapshots(gateway)).length;
+  if (leftBackend > 0) details.push(`${leftBackend} backend snapshots left after deletion`);
+  return { leftBackend, stuckFinalizers: stuck, details };
+}
