@@ -16,7 +16,7 @@ import { formatLabelSelector, LabelSelectorError } from "../../shared/kube/label
 import { KubeApiError, type KubeClient, type ListOptions } from "../../shared/kube/types.js";
 import { recordOperation } from "../../shared/snapshot/metrics.js";
 import { isDeleting } from "../../shared/snapshot/objects.js";
-import { outcomeOf, runSteps, writtenKey, type Written } from "../../shared/snapshot/run-steps.js";
+import { goneOutcome, outcomeOf, runSteps, writtenKey, type Written } from "../../shared/snapshot/run-steps.js";
 import {
   afterGroupCreate,
   afterGroupDelete,
@@ -26,7 +26,18 @@ import {
   type GroupCall,
   type GroupContentPlan,
 } from "./content.js";
-import { buildMemberContent, buildMemberSnapshot, indexVolumes, memberInfos, memberWrites, volumeIndexKey, type MemberInput, type MemberWrite } from "./members.js";
+import {
+  buildMemberContent,
+  buildMemberSnapshot,
+  indexVolumes,
+  memberInfos,
+  memberIsComplete,
+  memberNames,
+  memberWrites,
+  volumeIndexKey,
+  type MemberInput,
+  type MemberWrite,
+} from "./members.js";
 import { GMSG } from "./messages.js";
 import {
   candidateGroupContentName,
@@ -123,7 +134,13 @@ async function performMemberWrite(kube: KubeClient, w: MemberWrite): Promise<voi
 
 /** Creates (or finds) each member pair and binds it both ways; idempotent, so a retry redoes only what is missing. */
 async function ensureMembers(kube: KubeClient, g: VolumeGroupSnapshot, task: MemberTask): Promise<number> {
-  const infos = memberInfos(task.content);
+  // One list tells which pairs are already complete: a re-run (a redelivery, a second event) then
+  // costs two reads, not a round of writes per member.
+  const existing = new Map(
+    (await listAll<VolumeSnapshot>(kube, RESOURCES.volumesnapshots, { namespace: g.metadata.namespace })).map((vs) => [vs.metadata.name!, vs]),
+  );
+  const infos = memberInfos(task.content).filter((info) => !memberIsComplete(g, info.volumeHandle!, existing.get(memberNames(g, info.volumeHandle!).snapshot)));
+  if (infos.length === 0) return 0;
   const index = indexVolumes(await listAll<PersistentVolume>(kube, RESOURCES.persistentvolumes));
   let writes = 0;
   await pool(infos, MEMBER_CONCURRENCY, async (info) => {
@@ -225,7 +242,7 @@ export async function executeFanout(ctx: ReconcileContext, clock: () => number =
   if (ctx.key.resource === "volumegroupsnapshotcontents") {
     const content = ctx.object as VolumeGroupSnapshotContent | undefined;
     if (!content) return { kind: "nothing", why: "group content is gone" };
-    return executeGroupContent(ctx, content, clock);
+    return executeGroupContent(ctx, content, clock).catch(goneOutcome);
   }
   const g = ctx.object as VolumeGroupSnapshot | undefined;
   if (!g) {
@@ -237,5 +254,5 @@ export async function executeFanout(ctx: ReconcileContext, clock: () => number =
     }
     return { kind: "nothing", why: "group snapshot is gone" };
   }
-  return executeGroupSnapshot(ctx, g, clock());
+  return executeGroupSnapshot(ctx, g, clock()).catch(goneOutcome);
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ANNOTATIONS, FINALIZERS, GROUP_SNAPSHOT_API_VERSION } from "../../shared/snapshot/constants.js";
 import { DRIVER, newVolume } from "../../shared/snapshot/fixtures.js";
 import { GROUP_UID, newGroup, newGroupContent } from "./fixtures.js";
-import { buildMemberContent, buildMemberSnapshot, indexVolumes, memberInfos, memberWrites, volumeIndexKey, type MemberInput } from "./members.js";
+import { buildMemberContent, buildMemberSnapshot, indexVolumes, memberInfos, memberIsComplete, memberWrites, volumeIndexKey, type MemberInput } from "./members.js";
 
 const digest = createHash("sha256").update(`${GROUP_UID}vol-a`).digest("hex");
 const info = { volumeHandle: "vol-a", snapshotHandle: "snap-a", creationTime: 1772366405000000000, readyToUse: true, restoreSize: 1073741824 };
@@ -58,13 +58,15 @@ describe("fanout members", () => {
     const vs = { ...buildMemberSnapshot(input), metadata: { ...buildMemberSnapshot(input).metadata, uid: "vs-uid" } };
     const vsc = buildMemberContent(input, "vs-uid");
     expect(memberWrites(input, vs, vsc)).toEqual([
-      { kind: "snapshotBound", namespace: "default", snapshot: `snapshot-${digest}`, content: `snapcontent-${digest}` },
       {
         kind: "contentStatus",
         content: `snapcontent-${digest}`,
         status: { snapshotHandle: "snap-a", volumeGroupSnapshotHandle: "group-h", creationTime: info.creationTime, restoreSize: info.restoreSize, readyToUse: true },
       },
+      { kind: "snapshotBound", namespace: "default", snapshot: `snapshot-${digest}`, content: `snapcontent-${digest}` },
     ]);
+    expect(memberIsComplete(input.group, "vol-a", vs)).toBe(false);
+    expect(memberIsComplete(input.group, "vol-a", { ...vs, status: { boundVolumeSnapshotContentName: `snapcontent-${digest}` } })).toBe(true);
   });
 
   it("a content found with another (or no) snapshot UID is re-bound; a complete pair needs nothing", () => {

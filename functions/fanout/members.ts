@@ -119,13 +119,22 @@ export function memberWrites(i: MemberInput, snapshot: VolumeSnapshot, content: 
   const writes: MemberWrite[] = [];
   const uid = snapshot.metadata.uid!;
   if (content.spec.volumeSnapshotRef.uid !== uid) writes.push({ kind: "bindContent", content: content.metadata.name!, snapshotUid: uid });
-  if (!snapshot.status?.boundVolumeSnapshotContentName) {
-    writes.push({ kind: "snapshotBound", namespace: snapshot.metadata.namespace!, snapshot: snapshot.metadata.name!, content: content.metadata.name! });
-  }
   if (!content.status?.snapshotHandle || !content.status.volumeGroupSnapshotHandle) {
     writes.push({ kind: "contentStatus", content: content.metadata.name!, status: memberContentStatus(i) });
   }
+  // Last: a member snapshot with its bound name is a complete pair (memberIsComplete).
+  if (!snapshot.status?.boundVolumeSnapshotContentName) {
+    writes.push({ kind: "snapshotBound", namespace: snapshot.metadata.namespace!, snapshot: snapshot.metadata.name!, content: content.metadata.name! });
+  }
   return writes;
+}
+
+/**
+ * Whether an existing member snapshot marks a complete pair: the bound name is the last of the
+ * pair's writes, so once it is there (naming this volume's content) nothing is left to do.
+ */
+export function memberIsComplete(group: VolumeGroupSnapshot, volumeHandle: string, snapshot: VolumeSnapshot | undefined): boolean {
+  return !!snapshot?.metadata.uid && snapshot.status?.boundVolumeSnapshotContentName === memberNames(group, volumeHandle).content;
 }
 
 /** The info entries that can become members (a volume handle and a snapshot handle each). */

@@ -251,7 +251,10 @@ describe("groups that cannot be cut", () => {
     await stack.settle(async () => !!(await group("lost"))?.status?.error);
     const g = (await group("lost"))!;
     expect(g.status?.readyToUse).toBe(false);
-    expect(g.status?.error?.message).toContain(`Failed to create group snapshot: failed to take group snapshot of the volumes [${a.volumeHandle} ${b.volumeHandle}]: "rpc error: code = NotFound`);
+    // The first attempt reports "Failed to create …"; later retries (the content has a status by
+    // then) report upstream's "Failed to check and update …" with the same cause.
+    expect(g.status?.error?.message).toMatch(/^Failed to (create group snapshot|check and update group snapshot content): failed to take group snapshot of the volumes \[(\S+) (\S+)\]: "rpc error: code = NotFound/);
+    expect(g.status?.error?.message).toContain(`[${a.volumeHandle} ${b.volumeHandle}]`);
     const vgsc = (await groupContent(`groupsnapcontent-${uid}`))!;
     // A definite (final) failure: no create in flight, so deletion may proceed.
     expect(vgsc.metadata.annotations ?? {}).not.toHaveProperty(ANNOTATIONS.groupBeingCreated);
