@@ -4,6 +4,7 @@ import { register as registerBench } from "./bench.js";
 import { register as registerBenchDriver } from "./bench-driver.js";
 import { register as registerBenchEvents } from "./bench-events.js";
 import { register as registerBenchFunctions } from "./bench-functions.js";
+import { register as registerBenchGroups } from "./bench-groups.js";
 import { register as registerBenchValidation } from "./bench-validation.js";
 import { register as registerCluster } from "./cluster.js";
 import { register as registerBenchCluster } from "./bench-cluster.js";
@@ -18,7 +19,7 @@ import { register as registerUp } from "./up.js";
 import { register as registerWatch } from "./watch.js";
 
 // One line per subcommand module; each exports `register(program)`.
-const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation, registerBench, registerDeploy, registerDeadLetters];
+const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation, registerBench, registerDeploy, registerDeadLetters, registerBenchGroups];
 
 export function registerCommands(program: Command): void {
   for (const register of modules) register(program);
