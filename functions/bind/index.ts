@@ -1,8 +1,8 @@
 // bind: the snapshot-controller's binding role as a function (DESIGN: Functions).
-import type { VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { ObjectEvent, ObjectKey, SnapflowFunction } from "../../shared/function/types.js";
 import { CONTROLLER_COMPONENT, FINALIZERS } from "../../shared/snapshot/constants.js";
-import { hasFinalizer } from "../../shared/snapshot/objects.js";
+import { groupOwnerOf, hasFinalizer } from "../../shared/snapshot/objects.js";
 import { executeBind } from "./execute.js";
 
 /**
@@ -15,6 +15,7 @@ import { executeBind } from "./execute.js";
 export function bindTargets(event: ObjectEvent): ObjectKey[] {
   if (event.resource === "volumesnapshots") {
     if (event.verb === "deleted" || event.data.metadata.deletionTimestamp) return [];
+    if (event.verb === "modified" && awaitsContent(event.data as VolumeSnapshot)) return [];
     return [{ resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid }];
   }
   if (event.resource !== "volumesnapshotcontents") return [];
@@ -25,10 +26,26 @@ export function bindTargets(event: ObjectEvent): ObjectKey[] {
   const source = content.spec?.source ?? {};
   const invalid = (source.volumeHandle === undefined) === (source.snapshotHandle === undefined);
   if (event.verb !== "deleted" && (needsFinalizer || invalid)) keys.push({ resource: "volumesnapshotcontents", name: event.name, uid: event.uid });
-  if (ref?.name && ref.namespace) {
+  // A content without status has nothing for its snapshot yet (e.g. invoke's being-created mark).
+  const news = event.verb !== "modified" || content.status !== undefined;
+  if (ref?.name && ref.namespace && news) {
     keys.push({ resource: "volumesnapshots", namespace: ref.namespace, name: ref.name, ...(ref.uid ? { uid: ref.uid } : {}) });
   }
   return keys;
+}
+
+/**
+ * A dynamic snapshot whose next step comes from its content, not from itself: just given its
+ * finalizers (bind is creating the content), bound and waiting for the cut, or ready. Changes to
+ * it need no look (content events and resyncs bring bind back; a crash mid-plan leaves the
+ * original event unacknowledged, so it is delivered again).
+ */
+function awaitsContent(vs: VolumeSnapshot): boolean {
+  if (vs.spec?.source?.persistentVolumeClaimName === undefined || !hasFinalizer(vs, FINALIZERS.snapshotAsSource)) return false;
+  const st = vs.status;
+  if (st?.error || st?.volumeGroupSnapshotName || groupOwnerOf(vs)) return false;
+  if (!st) return true;
+  return !!st.boundVolumeSnapshotContentName;
 }
 
 export const bindFunction: SnapflowFunction = {

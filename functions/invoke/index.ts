@@ -7,10 +7,15 @@ import { executeInvoke } from "./execute.js";
 /**
  * A content needs invoke unless it is gone, or ready with nothing left to tidy (no being-created
  * mark, not being deleted): ready contents are never polled again, as upstream's sidecar does.
+ * The event's copy only filters; the reconcile re-reads.
  */
 export function invokeTargets(event: ObjectEvent): ObjectKey[] {
   if (event.resource !== "volumesnapshotcontents" || event.verb === "deleted") return [];
   const content = event.data as VolumeSnapshotContent;
+  // A change while the being-created mark is on is invoke's own work in progress (upstream's
+  // sidecar ignores such updates too): the reconcile that set the mark — or, after a crash, the
+  // redelivery of its unacknowledged event, or a requeue — finishes it. Not a second CreateSnapshot.
+  if (event.verb === "modified" && Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.beingCreated)) return [];
   const settled =
     content.status?.readyToUse === true &&
     !content.metadata.deletionTimestamp &&

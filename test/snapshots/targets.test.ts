@@ -34,8 +34,30 @@ describe("bind targets", () => {
     ["a live snapshot", event("volumesnapshots", newSnapshot()), [vsKey]],
     ["a deleting snapshot", event("volumesnapshots", newSnapshot({ deletionTimestamp: "t" })), []],
     ["a gone snapshot", event("volumesnapshots", newSnapshot(), "deleted"), []],
-    ["a content with its finalizer: its snapshot", event("volumesnapshotcontents", bound), [vsKey]],
-    ["a bound content without finalizer: itself and its snapshot", event("volumesnapshotcontents", newContent()), [contentKey, vsKey]],
+    ["a content with its finalizer: its snapshot", event("volumesnapshotcontents", bound, "added"), [vsKey]],
+    ["a content change without status: nothing for the snapshot yet", event("volumesnapshotcontents", bound), []],
+    ["a content with status: its snapshot", event("volumesnapshotcontents", newContent({ finalizers: [FINALIZERS.contentBound], status: { readyToUse: true } })), [vsKey]],
+    [
+      "bind's own finalizer write on a new dynamic snapshot",
+      event("volumesnapshots", newSnapshot({ finalizers: [FINALIZERS.snapshotAsSource, FINALIZERS.snapshotBound] })),
+      [],
+    ],
+    [
+      "a bound snapshot waiting for its content",
+      event("volumesnapshots", newSnapshot({ finalizers: [FINALIZERS.snapshotAsSource], status: { boundVolumeSnapshotContentName: "c", readyToUse: false } })),
+      [],
+    ],
+    [
+      "a failed snapshot is looked at",
+      event("volumesnapshots", newSnapshot({ finalizers: [FINALIZERS.snapshotAsSource], status: { readyToUse: false, error: { message: "x" } } })),
+      [vsKey],
+    ],
+    [
+      "a waiting snapshot's resync is looked at",
+      event("volumesnapshots", newSnapshot({ finalizers: [FINALIZERS.snapshotAsSource], status: { boundVolumeSnapshotContentName: "c", readyToUse: false } }), "resynced"),
+      [vsKey],
+    ],
+    ["a bound content without finalizer: itself and its snapshot", event("volumesnapshotcontents", newContent(), "added"), [contentKey, vsKey]],
     ["a gone content: its snapshot (content missing)", event("volumesnapshotcontents", bound, "deleted"), [vsKey]],
   ])("%s", (_, e, keys) => {
     expect(bindTargets(e)).toEqual(keys);
@@ -46,7 +68,8 @@ describe("invoke targets", () => {
   it.each([
     ["new content", event("volumesnapshotcontents", bound), [contentKey]],
     ["ready content", event("volumesnapshotcontents", newContent({ status: { readyToUse: true } })), []],
-    ["ready with a leftover being-created mark", event("volumesnapshotcontents", newContent({ status: { readyToUse: true }, annotations: { [ANNOTATIONS.beingCreated]: "yes" } })), [contentKey]],
+    ["ready with a leftover being-created mark (resync)", event("volumesnapshotcontents", newContent({ status: { readyToUse: true }, annotations: { [ANNOTATIONS.beingCreated]: "yes" } }), "resynced"), [contentKey]],
+    ["its own being-created write", event("volumesnapshotcontents", newContent({ annotations: { [ANNOTATIONS.beingCreated]: "yes" } })), []],
     ["ready and being deleted", event("volumesnapshotcontents", newContent({ status: { readyToUse: true }, deletionTimestamp: "t" })), [contentKey]],
     ["gone", event("volumesnapshotcontents", bound, "deleted"), []],
   ])("%s", (_, e, keys) => {
