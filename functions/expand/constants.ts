@@ -19,12 +19,17 @@ export const RESIZE_STATUS = {
 } as const;
 
 export const ANN_NODE_EXPANSION_NOT_REQUIRED = "volume.kubernetes.io/node-expansion-not-required";
+/** kube-controller-manager's expand controller names the external resizer on the claim. */
+export const ANN_STORAGE_RESIZER = "volume.kubernetes.io/storage-resizer";
+/** source.component of kube-controller-manager's expand controller Events. */
+export const EXPAND_CONTROLLER_COMPONENT = "volume_expand";
 
 export const REASONS = {
   resizing: "Resizing",
   resizeFailed: "VolumeResizeFailed",
   resizeSucceeded: "VolumeResizeSuccessful",
   fileSystemResizeRequired: "FileSystemResizeRequired",
+  externalExpanding: "ExternalExpanding",
 } as const;
 
 export function resizerComponent(driver: string): string {
@@ -32,6 +37,7 @@ export function resizerComponent(driver: string): string {
 }
 
 export const MSG = {
+  externalExpanding: "Ignoring the PVC: didn't find a plugin capable of expanding the volume; waiting for an external controller to process this PVC.",
   resizing: (pv: string) => `External resizer is resizing volume ${pv}`,
   succeeded: "Resize volume succeeded",
   fsResizeRequired: "Require file system resize of volume on node",

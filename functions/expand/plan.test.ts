@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCondition, StorageClass } from "../../shared/api/core.js";
 import type { DriverCapabilities } from "../../shared/gateway/types.js";
 import type { Step } from "../../shared/snapshot/steps.js";
-import { ANN_NODE_EXPANSION_NOT_REQUIRED, MSG } from "./constants.js";
+import { ANN_NODE_EXPANSION_NOT_REQUIRED, ANN_STORAGE_RESIZER, MSG } from "./constants.js";
 import { afterExpand, mergeResizeConditions, planExpand, type ExpandCall, type ExpandState } from "./plan.js";
 
 const DRIVER = "hostpath.snapflow.dev";
@@ -19,7 +19,7 @@ function newClaim(o: { request?: string; capacity?: string; phase?: "Bound" | "P
   return {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
-    metadata: { name: "claim-1", namespace: "default", uid: "uid-1", resourceVersion: "9", creationTimestamp: T0, ...(o.annotations ? { annotations: o.annotations } : {}) },
+    metadata: { name: "claim-1", namespace: "default", uid: "uid-1", resourceVersion: "9", creationTimestamp: T0, annotations: { [ANN_STORAGE_RESIZER]: DRIVER, ...o.annotations } },
     spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: o.request ?? "2Gi" } }, storageClassName: "standard", volumeName: "pvc-uid-1", volumeMode: "Filesystem" },
     status: { phase: o.phase ?? "Bound", accessModes: ["ReadWriteOnce"], capacity: { storage: o.capacity ?? "1Gi" }, ...o.status },
   };
@@ -73,6 +73,24 @@ describe("expand: starting a resize", () => {
     expect(plan.claim).toEqual(marked);
   });
 
+  it("names the resizer on a claim that lacks it, as kube-controller-manager's expand controller does", () => {
+    const claim = newClaim();
+    claim.metadata.annotations = {};
+    const plan = planExpand(state({ claim }));
+    expect(plan.steps.slice(0, 2)).toEqual([
+      { op: "update", resource: "persistentvolumeclaims", object: { ...claim, metadata: { ...claim.metadata, annotations: { [ANN_STORAGE_RESIZER]: DRIVER } } } },
+      {
+        op: "event",
+        on: claim,
+        type: "Normal",
+        reason: "ExternalExpanding",
+        message: "Ignoring the PVC: didn't find a plugin capable of expanding the volume; waiting for an external controller to process this PVC.",
+        component: "volume_expand",
+      },
+    ]);
+    expect(plan.call).toBeDefined();
+  });
+
   it("a resize left in progress resumes at its allocated size (and drops the node-expansion-not-required mark)", () => {
     const claim = newClaim({
       request: "3Gi",
@@ -81,7 +99,7 @@ describe("expand: starting a resize", () => {
       status: { allocatedResources: { storage: "2Gi" }, allocatedResourceStatuses: { storage: "ControllerResizeInProgress" }, conditions: [{ ...resizing, lastTransitionTime: T0 }] },
     });
     const plan = planExpand(state({ claim, volume: newVolume({ capacity: "2Gi" }) }));
-    expect(plan.steps[0]).toEqual({ op: "update", resource: "persistentvolumeclaims", object: { ...claim, metadata: { ...claim.metadata, annotations: {} } } });
+    expect(plan.steps[0]).toEqual({ op: "update", resource: "persistentvolumeclaims", object: { ...claim, metadata: { ...claim.metadata, annotations: { [ANN_STORAGE_RESIZER]: DRIVER } } } });
     // Status already says exactly this (the old transition time is kept): no status write.
     expect(plan.steps.filter((s) => s.op === "updateStatus")).toEqual([]);
     expect(plan.call?.newSize).toBe("2Gi");
@@ -135,7 +153,7 @@ describe("expand: after ControllerExpandVolume", () => {
     const plan = afterExpand(claim, newVolume(), call, { ok: true, value: { capacityBytes: 2 * GiB, nodeExpansionRequired: false } }, NOW);
     const pv = newVolume();
     pv.spec.capacity = { storage: "2Gi" };
-    const annotated = { ...claim, metadata: { ...claim.metadata, annotations: { [ANN_NODE_EXPANSION_NOT_REQUIRED]: "true" } } };
+    const annotated = { ...claim, metadata: { ...claim.metadata, annotations: { [ANN_STORAGE_RESIZER]: DRIVER, [ANN_NODE_EXPANSION_NOT_REQUIRED]: "true" } } };
     expect(plan.steps).toEqual([
       { op: "update", resource: "persistentvolumes", object: pv },
       { op: "update", resource: "persistentvolumeclaims", object: annotated },

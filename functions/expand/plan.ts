@@ -7,7 +7,17 @@ import { clone, isDeleting } from "../../shared/snapshot/objects.js";
 import { formatBinarySI, parseQuantity, QuantityError } from "../../shared/snapshot/quantity.js";
 import { backoffMs, ERROR_BACKOFF, nothing, type Plan, type Step } from "../../shared/snapshot/steps.js";
 import { isFinalFailure, rpcErrorText, volumeCapabilityOfPv, type CallResult } from "../../shared/volume/csi.js";
-import { ANN_NODE_EXPANSION_NOT_REQUIRED, CONDITIONS, MSG, REASONS, RESIZE_CONDITIONS, RESIZE_STATUS, resizerComponent } from "./constants.js";
+import {
+  ANN_NODE_EXPANSION_NOT_REQUIRED,
+  ANN_STORAGE_RESIZER,
+  CONDITIONS,
+  EXPAND_CONTROLLER_COMPONENT,
+  MSG,
+  REASONS,
+  RESIZE_CONDITIONS,
+  RESIZE_STATUS,
+  resizerComponent,
+} from "./constants.js";
 
 export interface ExpandState {
   claim: PersistentVolumeClaim;
@@ -142,10 +152,16 @@ export function planExpand(s: ExpandState): ExpandPlan {
 
   const steps: Step[] = [];
   let current = claim;
-  if (current.metadata.annotations && Object.hasOwn(current.metadata.annotations, ANN_NODE_EXPANSION_NOT_REQUIRED)) {
+  // kube-controller-manager's part: name the resizer on the claim; ours: drop a stale node mark.
+  const ann = current.metadata.annotations ?? {};
+  const naming = ann[ANN_STORAGE_RESIZER] !== driver;
+  if (naming || Object.hasOwn(ann, ANN_NODE_EXPANSION_NOT_REQUIRED)) {
     current = clone(current);
-    delete current.metadata.annotations![ANN_NODE_EXPANSION_NOT_REQUIRED];
+    const next: Record<string, string> = { ...current.metadata.annotations, [ANN_STORAGE_RESIZER]: driver };
+    delete next[ANN_NODE_EXPANSION_NOT_REQUIRED];
+    current.metadata.annotations = next;
     steps.push({ op: "update", resource: CLAIMS, object: current });
+    if (naming) steps.push({ op: "event", on: claim, type: "Normal", reason: REASONS.externalExpanding, message: MSG.externalExpanding, component: EXPAND_CONTROLLER_COMPONENT });
   }
   const marked = withStorageStatus(current, RESIZE_STATUS.controllerInProgress);
   marked.status!.conditions = mergeResizeConditions(current.status?.conditions, [{ type: CONDITIONS.resizing, status: "True", lastTransitionTime: timeOf(s.nowMs) }], false);

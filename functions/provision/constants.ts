@@ -12,6 +12,8 @@ export const ANN = {
   defaultClass: "storageclass.kubernetes.io/is-default-class",
   betaDefaultClass: "storageclass.beta.kubernetes.io/is-default-class",
   allowVolumeModeChange: "snapshot.storage.kubernetes.io/allow-volume-mode-change",
+  /** Set by the scheduler for WaitForFirstConsumer classes; provisioning waits for it. */
+  selectedNode: "volume.kubernetes.io/selected-node",
 } as const;
 
 export const FINALIZER = {
@@ -39,6 +41,7 @@ export const CLAIM_KIND = "PersistentVolumeClaim";
 
 export const REASONS = {
   externalProvisioning: "ExternalProvisioning",
+  waitForFirstConsumer: "WaitForFirstConsumer",
   provisioning: "Provisioning",
   provisioningFailed: "ProvisioningFailed",
   provisioningSucceeded: "ProvisioningSucceeded",
@@ -56,6 +59,7 @@ const ref = (ns: string | undefined, name: string | undefined) => `${ns ?? ""}/$
 export const MSG = {
   externalProvisioning: (driver: string) =>
     `Waiting for a volume to be created either by the external provisioner '${driver}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`,
+  waitForFirstConsumer: "waiting for first consumer to be created before binding",
   provisioning: (ns: string | undefined, name: string | undefined) => `External provisioner is provisioning volume for claim ${JSON.stringify(ref(ns, name))}`,
   succeeded: (pv: string) => `Successfully provisioned volume ${pv}`,
   populator: "Assuming an external populator will provision the volume",

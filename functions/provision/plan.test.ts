@@ -211,6 +211,18 @@ describe("provision: blank volumes", () => {
     expect(plan.verdict).toMatchObject({ kind: "requeue", afterMs: 5_000 });
   });
 
+  it("WaitForFirstConsumer: nothing until the scheduler names a node", () => {
+    const claim = newClaim({ annotated: true });
+    const cls = newClass("standard", { volumeBindingMode: "WaitForFirstConsumer" });
+    const waiting = planClaim(state({ claim, classes: [cls] }));
+    expect(waiting).toEqual({
+      steps: [event(claim, "Normal", "WaitForFirstConsumer", "waiting for first consumer to be created before binding", PV_CONTROLLER_COMPONENT)],
+      verdict: { kind: "nothing", why: "waiting for first consumer to be created before binding" },
+    });
+    const selected = { ...claim, metadata: { ...claim.metadata, annotations: { ...claim.metadata.annotations, [ANN.selectedNode]: "node-1" } } };
+    expect(planClaim(state({ claim: selected, classes: [cls] })).call).toBeDefined();
+  });
+
   it("another data source kind is left to its populator", () => {
     const claim = newClaim({ annotated: true, dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b" } });
     const plan = planClaim(state({ claim }));

@@ -197,6 +197,13 @@ export function planClaim(s: ClaimState): ProvisionPlan {
   const { cls, name: className } = resolved;
   const driver = cls.provisioner;
   if (!s.capabilities) return nothing(`provisioner ${driver} is not a driver this gateway serves`);
+  if (cls.volumeBindingMode === "WaitForFirstConsumer" && !claim.metadata.annotations?.[ANN.selectedNode]) {
+    // Delayed binding: the scheduler picks a node first (kube-controller-manager says so meanwhile).
+    return {
+      steps: [ev(claim, "Normal", REASONS.waitForFirstConsumer, MSG.waitForFirstConsumer, PV_CONTROLLER_COMPONENT)],
+      verdict: { kind: "nothing", why: MSG.waitForFirstConsumer },
+    };
+  }
   const p = new ClaimPlanner(s, driver);
 
   // kube-controller-manager's part: name the provisioner on the claim (both spellings, as it does).
