@@ -6,6 +6,7 @@ import { register as registerBenchEvents } from "./bench-events.js";
 import { register as registerBenchFunctions } from "./bench-functions.js";
 import { register as registerBenchGroups } from "./bench-groups.js";
 import { register as registerBenchValidation } from "./bench-validation.js";
+import { register as registerChaosCluster } from "./chaos-cluster.js";
 import { register as registerCluster } from "./cluster.js";
 import { register as registerBenchCluster } from "./bench-cluster.js";
 import { register as registerCrds } from "./crds.js";
@@ -19,7 +20,7 @@ import { register as registerUp } from "./up.js";
 import { register as registerWatch } from "./watch.js";
 
 // One line per subcommand module; each exports `register(program)`.
-const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation, registerBench, registerDeploy, registerDeadLetters, registerBenchGroups];
+const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation, registerBench, registerDeploy, registerDeadLetters, registerBenchGroups, registerChaosCluster];
 
 export function registerCommands(program: Command): void {
   for (const register of modules) register(program);
