@@ -55,7 +55,7 @@ import type { CallResult } from "./rpc.js";
 
 const PAGE = 500;
 /** Parallel member writes of one group (the API server, not this loop, is the limit). */
-const MEMBER_CONCURRENCY = 16;
+const MEMBER_CONCURRENCY = 48;
 
 async function listAll<T extends KubeObject>(kube: KubeClient, type: ResourceType, options: ListOptions = {}): Promise<T[]> {
   const items: T[] = [];

@@ -24,9 +24,11 @@ export function fanoutTargets(event: ObjectEvent): ObjectKey[] {
   if (event.resource !== "volumegroupsnapshotcontents") return [];
   const content = event.data as VolumeGroupSnapshotContent;
   const keys: ObjectKey[] = [];
-  if (event.verb !== "deleted") keys.push({ resource: "volumegroupsnapshotcontents", name: event.name, uid: event.uid });
-  const ref = content.spec?.volumeGroupSnapshotRef;
   const creating = Object.hasOwn(content.metadata?.annotations ?? {}, ANNOTATIONS.groupBeingCreated);
+  // The being-created mark was just set by the invocation now calling the driver.
+  const echo = event.verb === "modified" && creating && !content.status && !content.metadata?.deletionTimestamp;
+  if (event.verb !== "deleted" && (!echo || resync)) keys.push({ resource: "volumegroupsnapshotcontents", name: event.name, uid: event.uid });
+  const ref = content.spec?.volumeGroupSnapshotRef;
   const news =
     resync ||
     event.verb === "deleted" ||
