@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import { GatewayError, type GatewayClient } from "../../shared/gateway/types.js";
 import { KubeApiError, type KubeClient } from "../../shared/kube/types.js";
 import { ANN, FINALIZER } from "../../functions/provision/constants.js";
 import { DRIVER, ProvisionStack } from "./stack.js";
@@ -275,35 +276,77 @@ describe("expand", () => {
   });
 });
 
-describe("provision: nothing leaks when the PV cannot be written", () => {
+describe("provision: failures in flight", () => {
   const flaky = new ProvisionStack();
-  let failures = 0;
+  let pvFailures = 0;
+  /** CreateVolume answers UNAVAILABLE while this is true (the driver is down). */
+  let driverDown = false;
   beforeAll(
     () =>
-      flaky.start((fn, kube) => {
-        if (fn.name !== "provision") return kube;
-        // The API refuses the first PV creation (as a flaky API server would); everything else passes.
-        const wrapped: KubeClient = Object.create(kube) as KubeClient;
-        wrapped.create = async (type, object) => {
-          if (type.plural === "persistentvolumes" && failures === 0) {
-            failures++;
-            throw new KubeApiError(500, "InternalError", "etcdserver: request timed out");
-          }
-          return kube.create(type, object);
-        };
-        return wrapped;
+      flaky.start({
+        kubeFor: (fn, kube) => {
+          if (fn.name !== "provision") return kube;
+          // The API refuses the first PV creation (as a flaky API server would); everything else passes.
+          const wrapped: KubeClient = Object.create(kube) as KubeClient;
+          wrapped.create = async (type, object) => {
+            if (type.plural === "persistentvolumes" && pvFailures === 0) {
+              pvFailures++;
+              throw new KubeApiError(500, "InternalError", "etcdserver: request timed out");
+            }
+            return kube.create(type, object);
+          };
+          return wrapped;
+        },
+        gatewayFor: (fn, gateway) => {
+          if (fn.name !== "provision") return gateway;
+          const wrapped: GatewayClient = Object.create(gateway) as GatewayClient;
+          wrapped.createVolume = async (driver, req) => {
+            if (driverDown) throw new GatewayError("UNAVAILABLE", "driver restarting");
+            return gateway.createVolume(driver, req);
+          };
+          return wrapped;
+        },
       }),
     60_000,
   );
   afterAll(() => flaky.stop(), 60_000);
 
-  it("the volume made before the failure is found again by its name, not made twice", async () => {
+  it("the volume made before a failed PV write is found again by its name, not made twice", async () => {
     const created = await flaky.createClaim("retry");
     const { pv } = await flaky.bound("retry");
-    expect(failures).toBe(1);
+    expect(pvFailures).toBe(1);
     expect(await flaky.volumeDirs()).toEqual([pv.spec.csi!.volumeHandle]);
     expect(await flaky.eventsFor(created.metadata.uid!)).toContain(
       `Warning ProvisioningFailed: Error creating provisioned PV object for claim default/retry: etcdserver: request timed out. The volume pvc-${created.metadata.uid} is kept and found again by its name on the next attempt.`,
     );
+  });
+
+  it("a snapshot being restored stays while the restore is in flight, even when its deletion is asked for", async () => {
+    await flaky.kube.create(RESOURCES.volumesnapshots, {
+      apiVersion: "snapshot.storage.k8s.io/v1",
+      kind: "VolumeSnapshot",
+      metadata: { name: "held", namespace: "default" },
+      spec: { source: { persistentVolumeClaimName: "retry" } },
+    } as VolumeSnapshot);
+    await flaky.settle(async () => (await flaky.get<VolumeSnapshot>("volumesnapshots", "held", "default"))?.status?.readyToUse === true);
+
+    driverDown = true;
+    const created = await flaky.createClaim("held-restore", { dataSource: SNAP("held") });
+    await flaky.rounds(2);
+    expect(await flaky.eventsFor(created.metadata.uid!)).toContain("Warning ProvisioningFailed: rpc error: code = Unavailable desc = driver restarting");
+    const held = (await flaky.get<VolumeSnapshot>("volumesnapshots", "held", "default"))!;
+    expect(held.metadata.finalizers).toContain(FINALIZER.snapshotSource);
+
+    await flaky.kube.delete(RESOURCES.volumesnapshots, "held", "default");
+    await flaky.rounds(2);
+    const deleting = await flaky.get<VolumeSnapshot>("volumesnapshots", "held", "default");
+    expect(deleting?.metadata.deletionTimestamp).toBeDefined();
+    expect(deleting?.metadata.finalizers).toContain(FINALIZER.snapshotSource);
+
+    driverDown = false;
+    const { pv } = await flaky.bound("held-restore");
+    expect(pv.spec.csi?.volumeHandle).toBeTruthy();
+    // Restored, so the protection goes and the deletion the user asked for completes.
+    await flaky.settle(async () => (await flaky.get("volumesnapshots", "held", "default")) === undefined);
   });
 });

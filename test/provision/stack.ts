@@ -18,6 +18,7 @@ import type { AuditRecord } from "../../shared/function/audit.js";
 import { createFunctionApp } from "../../shared/function/app.js";
 import type { SnapflowFunction } from "../../shared/function/types.js";
 import { createGatewayClient, type HttpGatewayClient } from "../../shared/gateway/client.js";
+import type { GatewayClient } from "../../shared/gateway/types.js";
 import { createKubeClient, type HttpKubeClient } from "../../shared/kube/http-client.js";
 import type { KubeClient } from "../../shared/kube/types.js";
 import { binaryEvent } from "../support/events.js";
@@ -51,8 +52,8 @@ export class ProvisionStack {
   private seen = new Map<string, { resource: ResourceName; object: KubeObject }>();
   readonly audits: AuditRecord[] = [];
 
-  /** `kubeFor(fn)` may wrap the API client one function sees (fault injection). */
-  async start(kubeFor?: (fn: SnapflowFunction, kube: KubeClient) => KubeClient): Promise<void> {
+  /** `kubeFor` / `gatewayFor` may wrap the clients one function sees (fault injection). */
+  async start(faults: { kubeFor?: (fn: SnapflowFunction, kube: KubeClient) => KubeClient; gatewayFor?: (fn: SnapflowFunction, gateway: GatewayClient) => GatewayClient } = {}): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), "snapflow-provision-it-"));
     this.cluster = await startDevCluster({ dataDir: join(this.dir, "cluster") });
     this.kube = createKubeClient(this.cluster.kubeconfigPath);
@@ -67,8 +68,9 @@ export class ProvisionStack {
     this.gateway = createGatewayClient({ baseUrl: this.gatewayServer.url, token: TOKEN, timeoutMs: 30_000 });
     await ensureDefaultObjects(this.kube, DRIVER);
     for (const fn of allFunctions) {
-      const kube = kubeFor ? kubeFor(fn, this.kube) : this.kube;
-      const app = createFunctionApp(fn, { kube, clusterName: CLUSTER, gateway: this.gateway });
+      const kube = faults.kubeFor ? faults.kubeFor(fn, this.kube) : this.kube;
+      const gateway = faults.gatewayFor ? faults.gatewayFor(fn, this.gateway) : this.gateway;
+      const app = createFunctionApp(fn, { kube, clusterName: CLUSTER, gateway });
       this.apps.push({ fn, request: (init) => Promise.resolve(app.request("/", init)) });
     }
   }
