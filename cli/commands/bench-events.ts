@@ -1,6 +1,5 @@
 // `snapflow bench-events` (npm run bench:events): the event backbone's throughput and latency, as JSON.
 import type { Command } from "commander";
-import { runEventsBench, writeBenchResult } from "../../bench/events.js";
 
 export function register(program: Command): void {
   program
@@ -11,6 +10,7 @@ export function register(program: Command): void {
     .option("--seconds <n>", "length of the latency phase", "6")
     .option("--out <file>", "where to write the JSON", "bench-results/events.json")
     .action(async (o: { events: string; rate: string; seconds: string; out: string }) => {
+      const { runEventsBench, writeBenchResult } = await import("../../bench/events.js");
       const result = await runEventsBench({ throughputEvents: Number(o.events), latencyRate: Number(o.rate), latencySeconds: Number(o.seconds) });
       await writeBenchResult(result, o.out);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

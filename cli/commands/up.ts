@@ -2,10 +2,13 @@
 import type { Command } from "commander";
 import { relative } from "node:path";
 import { parseDuration } from "../../events/audit/reader.js";
-import { allFunctions } from "../functions.js";
 import { NatsServerMissingError } from "../stack/nats-server.js";
 import { untilSignal } from "../stack/signals.js";
-import { FIXED_PORTS, startStack, type RunningStack } from "../stack/stack.js";
+import type { RunningStack } from "../stack/stack.js";
+
+/** Fixed ports without --random-ports (the same as cli/stack/stack.ts FIXED_PORTS, kept here so that
+ * loading the CLI does not load the whole stack). */
+export const PORTS = { api: 6443, nats: 4222, gateway: 7480, functions: 7481 } as const;
 
 interface UpOptions {
   dataDir: string;
@@ -49,7 +52,7 @@ export function register(program: Command): void {
     .command("up")
     .description("start the local stack: dev cluster, nats-server, hostpath driver, gateway, watcher, dispatcher and every function")
     .option("--data-dir <dir>", "everything the stack stores lives here", ".snapflow")
-    .option("--random-ports", `listen on free loopback ports (default: api ${FIXED_PORTS.api}, nats ${FIXED_PORTS.nats}, gateway ${FIXED_PORTS.gateway}, functions ${FIXED_PORTS.functions})`)
+    .option("--random-ports", `listen on free loopback ports (default: api ${PORTS.api}, nats ${PORTS.nats}, gateway ${PORTS.gateway}, functions ${PORTS.functions})`)
     .option("--cluster-name <name>", "cluster name in event subjects, sources and audit records", "local")
     .option("--kubeconfig <path>", "use this cluster instead of the embedded dev cluster")
     .option("--nats <url>", "use this NATS (with JetStream) instead of spawning nats-server")
@@ -59,6 +62,8 @@ export function register(program: Command): void {
       const stopSignal = untilSignal();
       let stack: RunningStack;
       try {
+        // Loaded here, not at the top: every other subcommand starts faster without the whole stack.
+        const [{ startStack }, { allFunctions }] = await Promise.all([import("../stack/stack.js"), import("../functions.js")]);
         stack = await startStack({
           dataDir: o.dataDir,
           functions: allFunctions,

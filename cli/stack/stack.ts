@@ -30,7 +30,7 @@ import { writeEndpoints, type Endpoints } from "./endpoints.js";
 import { lockDataDir } from "./lock.js";
 import { startNatsServer } from "./nats-server.js";
 
-/** Fixed ports without --random-ports (documented in README "Local stack"). */
+/** Fixed ports without --random-ports (documented in README "Local stack"; repeated in cli/commands/up.ts). */
 export const FIXED_PORTS = { api: 6443, nats: 4222, gateway: 7480, functions: 7481 } as const;
 
 export interface StackOptions {
