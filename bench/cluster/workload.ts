@@ -34,8 +34,9 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, lim
 }
 
 /** A volume on the driver, its PV pre-bound to a new PVC (labels on the PVC), as a storage admin would. */
-export async function createBoundClaim(kube: KubeClient, gateway: GatewayClient, namespace: string, name: string, labels: Record<string, string> = {}): Promise<void> {
-  const volume = await gateway.createVolume(DRIVER, { name: `vol-${namespace}-${name}`, requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
+export async function createBoundClaim(kube: KubeClient, gateway: GatewayClient, namespace: string, name: string, labels: Record<string, string> = {}, volumePrefix = "vol"): Promise<void> {
+  // Volume names are the driver's idempotency keys: clusters sharing a driver need distinct prefixes.
+  const volume = await gateway.createVolume(DRIVER, { name: `${volumePrefix}-${namespace}-${name}`, requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
   const pvc = await kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",

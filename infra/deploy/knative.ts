@@ -41,7 +41,8 @@ function knativeService(ctx: RenderContext, fn: FunctionSpec): Manifest {
               env: functionEnv(ctx, fn),
               ports: [{ containerPort: FUNCTION_PORT }],
               readinessProbe: healthProbe(),
-              securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true },
+              // Knative needs a feature flag for emptyDir volumes: keep the root filesystem writable (tsx caches in /tmp).
+              securityContext: { ...RESTRICTED_CONTAINER, readOnlyRootFilesystem: false, runAsNonRoot: true },
               volumeMounts: [tokenMount()],
             },
           ],
@@ -113,7 +114,8 @@ function deadLetterService(ctx: RenderContext): Manifest {
               env: natsEnv(),
               ports: [{ containerPort: FUNCTION_PORT }],
               readinessProbe: healthProbe(),
-              securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true },
+              // Knative needs a feature flag for emptyDir volumes: keep the root filesystem writable (tsx caches in /tmp).
+              securityContext: { ...RESTRICTED_CONTAINER, readOnlyRootFilesystem: false, runAsNonRoot: true },
             },
           ],
         },

@@ -111,8 +111,9 @@ export function deployment(o: {
           serviceAccountName: o.serviceAccountName,
           ...(o.automountToken === false ? { automountServiceAccountToken: false } : {}),
           securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
-          containers: o.containers,
-          ...(o.volumes && o.volumes.length > 0 ? { volumes: o.volumes } : {}),
+          // The root filesystem is read-only; tsx (which runs snapflow's TypeScript) caches in /tmp.
+          containers: o.containers.map((c) => ({ ...c, volumeMounts: [...(((c as { volumeMounts?: object[] }).volumeMounts) ?? []), { name: "tmp", mountPath: "/tmp" }] })),
+          volumes: [...(o.volumes ?? []), { name: "tmp", emptyDir: {} }],
         },
       },
     },
