@@ -354,7 +354,7 @@ describe("two clusters on one NATS", () => {
 });
 
 describe("nats-server killed with -9 mid-stream", () => {
-  it("loses no event: the publisher retries, JetStream keeps what it acknowledged, the dispatcher resumes", async () => {
+  it("loses no event: the publisher retries, JetStream keeps what it acknowledged, the dispatcher resumes", { timeout: 60_000 }, async () => {
     const total = 120;
     const seen = new Set<string>();
     const fn = testFunctionApp("expand", (event) => {

@@ -129,7 +129,7 @@ describe("watcher on the dev cluster", () => {
     await eventFor("gold", "resynced");
   });
 
-  it("survives an API-server restart; the 410 that follows re-lists and emits what changed and vanished", async () => {
+  it("survives an API-server restart; the 410 that follows re-lists and emits what changed and vanished", { timeout: 60_000 }, async () => {
     await kube.create(PVC, pvc("keep"));
     await kube.create(PVC, pvc("vanish"));
     await kube.create(PVC, pvc("change"));
