@@ -4,7 +4,7 @@
 // and until every member VolumeSnapshot is ready. Then every group is deleted and the leftovers are
 // counted through the API and the driver (all must be 0).
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -45,7 +45,8 @@ export interface GroupTiming {
 export interface GroupBenchResult {
   benchmark: "groups";
   when: string;
-  machine: { cpus: number; node: string };
+  /** loadAverage1m when the measurement began: other work on the machine slows every figure. */
+  machine: { cpus: number; node: string; loadAverage1m: number };
   largeGroup: { members: number } & GroupTiming & { targetSeconds: number; met: boolean };
   concurrentGroups: {
     groups: number;
@@ -182,6 +183,7 @@ export async function runGroupBench(options: GroupBenchOptions = {}): Promise<Gr
     phase("PVCs bound");
 
     // ---- one large group ----
+    const load = loadavg()[0]!;
     let started = performance.now();
     await kube.create(RESOURCES.volumegroupsnapshots, groupObject("large", { bench: "large" }));
     const largeTimes = (await timeGroups(kube, ["large"], started, 120_000)).get("large")!;
@@ -219,7 +221,7 @@ export async function runGroupBench(options: GroupBenchOptions = {}): Promise<Gr
     return {
       benchmark: "groups",
       when: new Date().toISOString(),
-      machine: { cpus: cpus().length, node: process.version },
+      machine: { cpus: cpus().length, node: process.version, loadAverage1m: round(load, 2) },
       largeGroup: {
         members,
         groupReadySeconds: round(largeReady),

@@ -303,7 +303,7 @@ describe("fanout: deleting a group", () => {
     onFailure: { on: deleting(), reason: "SnapshotDeleteError", message: `failed to delete snapshot API object default/${name} part of group snapshot default/group-1: {err}` },
   });
 
-  it("Delete policy: marks and deletes the content, deletes every member, keeps the finalizer until the content is gone", () => {
+  it("Delete policy: marks and deletes the content; the group, its finalizer and its members wait until the content is gone", () => {
     const content = newGroupContent({ className: "gold", finalizers: [FINALIZERS.groupContentBound] });
     const g = deleting();
     const plan = planGroupDeletion({ group: g, content, members, claims: [], nowMs: NOW });
@@ -316,30 +316,30 @@ describe("fanout: deleting a group", () => {
         name: GROUP_CONTENT,
         onFailure: { on: g, reason: "GroupSnapshotContentObjectDeleteError", message: "Failed to delete group snapshot content API object" },
       },
-      deleteMember("snapshot-a"),
-      deleteMember("snapshot-b"),
     ]);
     expect(metrics(plan.steps)).toEqual(["start DeleteGroupSnapshot"]);
   });
 
-  it("Retain policy: marks the content but keeps it, deletes the members, releases the group", () => {
+  it("content gone: the group is released, then every member is deleted", () => {
+    const g = deleting();
+    expect(writes(planGroupDeletion({ group: g, members, claims: [], nowMs: NOW }))).toEqual([
+      { op: "update", resource: "volumegroupsnapshots", object: { ...g, metadata: { ...g.metadata, finalizers: [] } } },
+      deleteMember("snapshot-a"),
+      deleteMember("snapshot-b"),
+    ]);
+  });
+
+  it("Retain policy: marks the content but keeps it, releases the group, deletes the members", () => {
     const content = newGroupContent({ className: "gold", deletionPolicy: "Retain" });
     const g = deleting();
     const plan = planGroupDeletion({ group: g, content, members, claims: [], nowMs: NOW });
     expect(writes(plan).map((s) => `${s.op} ${"resource" in s ? s.resource : ""}`)).toEqual([
       "update volumegroupsnapshotcontents",
-      "delete volumesnapshots",
-      "delete volumesnapshots",
       "update volumegroupsnapshots",
+      "delete volumesnapshots",
+      "delete volumesnapshots",
     ]);
-    expect(writes(plan).at(-1)).toEqual({ op: "update", resource: "volumegroupsnapshots", object: { ...g, metadata: { ...g.metadata, finalizers: [] } } });
-  });
-
-  it("content already gone: the finalizer goes", () => {
-    const g = deleting();
-    expect(writes(planGroupDeletion({ group: g, members: [], claims: [], nowMs: NOW }))).toEqual([
-      { op: "update", resource: "volumegroupsnapshots", object: { ...g, metadata: { ...g.metadata, finalizers: [] } } },
-    ]);
+    expect(writes(plan)[1]).toEqual({ op: "update", resource: "volumegroupsnapshots", object: { ...g, metadata: { ...g.metadata, finalizers: [] } } });
   });
 
   it("a content bound to another group is left alone", () => {
@@ -349,10 +349,14 @@ describe("fanout: deleting a group", () => {
     expect(writes(plan)[0]).toMatchObject({ resource: "volumegroupsnapshots" });
   });
 
-  it("already marked and deleting content, members already deleting: no repeated writes", () => {
+  it("already marked and deleting content: no repeated writes while it goes", () => {
     const content = newGroupContent({ annotations: { [ANNOTATIONS.groupBeingDeleted]: "yes" }, deletionTimestamp: NOW_ISO });
+    expect(writes(planGroupDeletion({ group: deleting(), content, members, claims: [], nowMs: NOW }))).toEqual([]);
+  });
+
+  it("members already deleting are not deleted again", () => {
     const going = members.map((m) => ({ ...m, metadata: { ...m.metadata, deletionTimestamp: NOW_ISO } }));
-    expect(writes(planGroupDeletion({ group: deleting(), content, members: going, claims: [], nowMs: NOW }))).toEqual([]);
+    expect(writes(planGroupDeletion({ group: deleting(), members: going, claims: [], nowMs: NOW })).map((s) => s.op)).toEqual(["update"]);
   });
 
   it("a Pending PVC restoring from a member → SnapshotDeletePending, retried", () => {

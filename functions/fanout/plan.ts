@@ -503,6 +503,15 @@ export function planGroupDeletion(s: GroupDeleteState): Plan {
     }
   }
 
+  // A Delete-policy content on its way out: the group (and its finalizer) waits for it; the
+  // content's "deleted" event brings the group back here, and then no content is found.
+  if (content && deleteContent) return { steps, verdict: { kind: "done" } };
+
+  // The group is released first, then its members are deleted: their own deletion then finds the
+  // group gone instead of being refused and backing off (upstream deletes them before and refuses
+  // them while the group exists; the end state is the same). Should this invocation die between the
+  // two, the members are owned by the vanished group, so the garbage collector deletes them.
+  steps.push({ op: "update", resource: GROUP, object: withoutFinalizers(g, FINALIZERS.groupSnapshotBound) });
   for (const member of s.members) {
     if (isDeleting(member)) continue;
     steps.push({
@@ -513,12 +522,6 @@ export function planGroupDeletion(s: GroupDeleteState): Plan {
       ...(member.metadata.uid ? { uid: member.metadata.uid } : {}),
       onFailure: { on: g, reason: REASONS.snapshotDeleteError, message: GMSG.memberDeleteFailed(ns, member.metadata.name!, g.metadata.name, "{err}") },
     });
-  }
-
-  // The finalizer stays while a Delete-policy content is on its way out; its "deleted" event brings
-  // the group back here, and then no content is found.
-  if (!(content && deleteContent)) {
-    steps.push({ op: "update", resource: GROUP, object: withoutFinalizers(g, FINALIZERS.groupSnapshotBound) });
   }
   return { steps, verdict: { kind: "done" } };
 }
