@@ -34,6 +34,8 @@ export interface ProvisionBenchOptions {
   dataMiB?: number;
   /** Parallel creates by the bench client (default 64). */
   concurrency?: number;
+  /** Calls in flight per function (default: the dispatcher's). */
+  functionConcurrency?: number;
   dataDir?: string;
 }
 
@@ -186,7 +188,13 @@ export async function runProvisionBench(options: ProvisionBenchOptions): Promise
   const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "snapflow-bench-provision-")));
   const ownsDir = options.dataDir === undefined;
   await mkdir(dir, { recursive: true });
-  const stack = await startStack({ dataDir: join(dir, "stack"), functions: allFunctions, randomPorts: true, clusterName: "bench" });
+  const stack = await startStack({
+    dataDir: join(dir, "stack"),
+    functions: allFunctions,
+    randomPorts: true,
+    clusterName: "bench",
+    ...(options.functionConcurrency ? { functionConcurrency: options.functionConcurrency } : {}),
+  });
   const kube = createKubeClient(stack.endpoints.kubeconfig, { userAgent: "snapflow-bench", maxSockets: concurrency });
   const result: ProvisionBenchResult = { benchmark: "provision", when: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version } };
   const watch = new BoundWatch();

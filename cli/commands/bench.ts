@@ -25,11 +25,25 @@ export function register(program: Command): void {
       const provisioning = o.restores !== undefined || o.clones !== undefined;
       if (provisioning) {
         // Provisioning keys (bench/provision.ts), merged with the snapshot keys when both are asked for.
-        const provision = await runProvisionBench({
-          ...(o.restores !== undefined ? { restores: Number(o.restores) } : {}),
-          ...(o.clones !== undefined ? { clones: Number(o.clones) } : {}),
-        });
-        const snapshotsToo = o.snapshots !== undefined ? await runSnapshotBench({ snapshots: Number(o.snapshots), concurrency: Number(o.concurrency), ...(o.dataDir ? { dataDir: o.dataDir } : {}) }) : {};
+        const functionConcurrency = o.functionConcurrency ? { functionConcurrency: Number(o.functionConcurrency) } : {};
+        let provision;
+        try {
+          const count = (flag: string, v: string) => {
+            if (!/^[1-9]\d*$/.test(v)) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+            return Number(v);
+          };
+          provision = await runProvisionBench({
+            ...(o.restores !== undefined ? { restores: count("--restores", o.restores) } : {}),
+            ...(o.clones !== undefined ? { clones: count("--clones", o.clones) } : {}),
+            ...functionConcurrency,
+          });
+        } catch (err) {
+          process.stderr.write(`snapflow bench: ${(err as Error).message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        const snapshotsToo =
+          o.snapshots !== undefined ? await runSnapshotBench({ snapshots: Number(o.snapshots), concurrency: Number(o.concurrency), ...functionConcurrency, ...(o.dataDir ? { dataDir: o.dataDir } : {}) }) : {};
         const merged = { ...snapshotsToo, ...provision };
         if (o.json) await writeProvisionBenchResult(merged, o.json);
         process.stdout.write(`${JSON.stringify(merged, null, 2)}\n`);
