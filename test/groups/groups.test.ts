@@ -15,6 +15,7 @@ import {
   groupMemberContentNameFor,
   groupMemberSnapshotNameFor,
 } from "../../shared/snapshot/constants.js";
+import { snapshotMetricsRegistry } from "../../shared/snapshot/metrics.js";
 import { DRIVER, GroupStack } from "./stack.js";
 
 const stack = new GroupStack();
@@ -222,6 +223,48 @@ describe("deletion with a Retain class", () => {
     for (const name of memberContents) expect((await content(name))?.spec.deletionPolicy).toBe("Retain");
     const ids = kept.status!.volumeSnapshotInfoList!.map((i) => i.snapshotHandle!);
     expect((await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: handle, snapshotIds: ids }))?.groupSnapshotId).toBe(handle);
+
+    // Deleting the retained content directly (its group is gone) releases it; the backend keeps the group.
+    await stack.kube.delete(RESOURCES.volumegroupsnapshotcontents, contentName);
+    await stack.settle(async () => !(await groupContent(contentName)));
+    expect((await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: handle, snapshotIds: ids }))?.groupSnapshotId).toBe(handle);
+
+    // ... and can be imported again as a pre-provisioned group (groupSnapshotHandles), then deleted for good.
+    await stack.kube.create<VolumeGroupSnapshotContent>(RESOURCES.volumegroupsnapshotcontents, {
+      apiVersion: GROUP_SNAPSHOT_API_VERSION,
+      kind: "VolumeGroupSnapshotContent",
+      metadata: { name: "imported-content" },
+      spec: {
+        volumeGroupSnapshotRef: { name: "imported", namespace: "default" },
+        deletionPolicy: "Delete",
+        driver: DRIVER,
+        source: { groupSnapshotHandles: { volumeGroupSnapshotHandle: handle, volumeSnapshotHandles: ids } },
+      },
+    });
+    const imported = await createGroup("imported", { volumeGroupSnapshotContentName: "imported-content" }, "group-retain");
+    await stack.settle(async () => (await group("imported"))?.status?.readyToUse === true);
+    expect((await group("imported"))!.status).toEqual({ boundVolumeGroupSnapshotContentName: "imported-content", readyToUse: true, creationTime: expect.stringMatching(/Z$/) });
+    const importedContent = (await groupContent("imported-content"))!;
+    expect(importedContent.spec.volumeGroupSnapshotRef).toMatchObject({ uid: imported.metadata.uid, name: "imported" });
+    expect(importedContent.spec.volumeGroupSnapshotClassName).toBe("group-retain");
+    // Upstream records no info list and creates no members for a pre-provisioned group.
+    expect(importedContent.status).toEqual({ volumeGroupSnapshotHandle: handle, readyToUse: true, creationTime: expect.stringMatching(/Z$/) });
+    expect((await stack.list<VolumeSnapshot>("volumesnapshots", "default")).filter((vs) => vs.metadata.ownerReferences?.some((o) => o.uid === imported.metadata.uid))).toEqual([]);
+
+    await stack.kube.delete(RESOURCES.volumegroupsnapshots, "imported", "default");
+    await stack.settle(async () => !(await group("imported")) && !(await groupContent("imported-content")), 30);
+    expect(await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: handle, snapshotIds: ids })).toBeUndefined();
+    // The retained member contents named the group's snapshots; those are gone at the backend with it.
+    for (const name of memberContents) await stack.kube.delete(RESOURCES.volumesnapshotcontents, name);
+  });
+});
+
+describe("metrics", () => {
+  it("records upstream's group operation names", async () => {
+    const text = await snapshotMetricsRegistry.metrics();
+    for (const op of ["CreateGroupSnapshot", "CreateGroupSnapshotAndReady", "DeleteGroupSnapshot"]) {
+      expect(text).toMatch(new RegExp(`snapshot_controller_operation_total_seconds_count\\{[^}]*operation_name="${op}"[^}]*\\} [1-9]`));
+    }
   });
 });
 
