@@ -56,12 +56,12 @@ afterAll(async () => {
 
 describe("snapflow watch + snapflow dispatch", () => {
   // Two CLI processes start here (tsx loads each: several seconds on a busy 2-core machine).
-  it("carry a cluster change to a function over HTTP, and stop cleanly on SIGTERM", { timeout: 120_000 }, async () => {
+  it("carry a cluster change to a function over HTTP, and stop cleanly on SIGTERM", { timeout: 150_000 }, async () => {
     const common = ["--nats", nats.url, "--cluster-name", "clitest", "--data-dir", join(dir, "none")];
     const watch = start(["watch", "--kubeconfig", cluster.kubeconfigPath, ...common]);
     const dispatch = start(["dispatch", "--function", `bind=${functionUrl}`, ...common]);
     try {
-      await waitFor("watcher and dispatcher up", () => watch.output().includes('"watching"') && dispatch.output().includes('"dispatching"'), 60_000);
+      await waitFor("watcher and dispatcher up", () => watch.output().includes('"watching"') && dispatch.output().includes('"dispatching"'), 110_000);
       const snap = await createKubeClient(cluster.kubeconfigPath).create<KubeObject>(RESOURCES.volumesnapshots, {
         apiVersion: "snapshot.storage.k8s.io/v1",
         kind: "VolumeSnapshot",

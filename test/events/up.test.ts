@@ -45,7 +45,7 @@ describe("snapflow up", () => {
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
       // DIR/ready comes first, the printed summary right after it.
-      await waitFor("DIR/ready and the summary", () => (existsSync(join(dataDir, "ready")) && stdout.includes("Ctrl-C stops everything")) || child.exitCode !== null, 45_000);
+      await waitFor("DIR/ready and the summary", () => (existsSync(join(dataDir, "ready")) && stdout.includes("Ctrl-C stops everything")) || child.exitCode !== null, 80_000);
       if (!existsSync(join(dataDir, "ready"))) throw new Error(`snapflow up exited (${child.exitCode}) before ready:\n${stdout}\n${stderr}`);
       // Node and SDK warnings may appear on stderr; a failure to start may not.
       expect(stderr, stderr).not.toMatch(/snapflow up:|Error/);
