@@ -1,6 +1,7 @@
 // `snapflow bench --snapshots N [--json FILE]`: the snapshot pipeline on the local stack (see
 // bench/snapshots.ts). Prints a progress bar on stderr and the result as JSON on stdout.
 import type { Command } from "commander";
+import { runGroupBench, writeGroupBenchResult } from "../../bench/groups.js";
 import { runProvisionBench, writeProvisionBenchResult } from "../../bench/provision.js";
 import { runSnapshotBench, writeSnapshotBenchResult } from "../../bench/snapshots.js";
 
@@ -21,7 +22,15 @@ export function register(program: Command): void {
     .option("--data-dir <dir>", "keep the stack's data here instead of a temp dir")
     .option("--concurrency <n>", "parallel requests of the bench client", "32")
     .option("--function-concurrency <n>", "calls in flight per function (default: the dispatcher's 16)")
-    .action(async (o: { snapshots?: string; restores?: string; clones?: string; json?: string; dataDir?: string; concurrency: string; functionConcurrency?: string }) => {
+    .option("--groups <n>", "instead: volume group snapshots — one group of 200 PVCs, then N groups of 10 at once (bench/groups.ts; also `snapflow bench-groups`)")
+    .action(async (o: { snapshots?: string; restores?: string; clones?: string; groups?: string; json?: string; dataDir?: string; concurrency: string; functionConcurrency?: string }) => {
+      if (o.groups !== undefined) {
+        if (!/^[1-9]\d*$/.test(o.groups)) throw new Error(`--groups must be a positive integer, got ${JSON.stringify(o.groups)}`);
+        const result = await runGroupBench({ groups: Number(o.groups), ...(o.dataDir ? { dataDir: o.dataDir } : {}), onPhase: (what) => process.stderr.write(`bench --groups: ${what}\n`) });
+        if (o.json) await writeGroupBenchResult(result, o.json);
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
       const provisioning = o.restores !== undefined || o.clones !== undefined;
       if (provisioning) {
         // Provisioning keys (bench/provision.ts), merged with the snapshot keys when both are asked for.
