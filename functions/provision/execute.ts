@@ -148,6 +148,13 @@ async function reconcileClaim(ctx: ReconcileContext, claim: PersistentVolumeClai
   }
   const skip = mayNeedVolume(claim);
   if (skip) return done.length > 0 ? { kind: "done", did: done } : { kind: "nothing", why: skip };
+  // The PV's name comes from the claim's UID: when it exists and the claim already names its
+  // provisioner, everything is done (the binder binds) — no class, driver or source to read.
+  const ann = claim.metadata.annotations ?? {};
+  if (ann[ANN.storageProvisioner] ?? ann[ANN.betaStorageProvisioner]) {
+    const pv = await ctx.kube.get<PersistentVolume>(RESOURCES.persistentvolumes, volumeNameFor(claim.metadata.uid!));
+    if (pv) return done.length > 0 ? { kind: "done", did: done } : { kind: "nothing", why: `PV ${pv.metadata.name} exists; the binder binds it` };
+  }
   const state = await loadClaimState(ctx.kube, ctx.gateway, claim, clock());
   const plan = planClaim(state);
   const annotate = async () => {
