@@ -94,11 +94,15 @@ export async function loadGroupState(kube: KubeClient, g: VolumeGroupSnapshot, n
   }
   const state: GroupState = { group: g, classes, contents, nowMs };
   if (needsClaims(g, contents)) {
+    let labelSelector: string;
+    try {
+      labelSelector = formatLabelSelector(g.spec.source.selector);
+    } catch (err) {
+      if (!(err instanceof LabelSelectorError)) throw err;
+      return { ...state, selectorError: err.message };
+    }
     // Membership is the selector's answer at this moment (matchExpressions included, unlike upstream's #1286).
-    state.claims = await listAll<PersistentVolumeClaim>(kube, RESOURCES.persistentvolumeclaims, {
-      namespace: g.metadata.namespace,
-      labelSelector: formatLabelSelector(g.spec.source.selector),
-    });
+    state.claims = await listAll<PersistentVolumeClaim>(kube, RESOURCES.persistentvolumeclaims, { namespace: g.metadata.namespace, labelSelector });
     const volumes: Record<string, PersistentVolume> = {};
     if (state.claims.length > 0) for (const pv of await listAll<PersistentVolume>(kube, RESOURCES.persistentvolumes)) volumes[pv.metadata.name!] = pv;
     state.volumes = volumes;
@@ -169,13 +173,7 @@ async function executeGroupSnapshot(ctx: ReconcileContext, g: VolumeGroupSnapsho
     return outcomeOf(plan, did);
   }
 
-  let state: GroupState;
-  try {
-    state = await loadGroupState(ctx.kube, g, nowMs);
-  } catch (err) {
-    if (err instanceof LabelSelectorError) return { kind: "invalid", message: err.message };
-    throw err;
-  }
+  const state = await loadGroupState(ctx.kube, g, nowMs);
   const plan = planGroupSnapshot(state);
   const first = await runSteps(ctx, plan.steps);
   if (!plan.members) return outcomeOf(plan, first.did);

@@ -149,6 +149,13 @@ describe("fanout: creating the group content (selector membership at this moment
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
 
+  it("an invalid selector → the error in the group's status, nothing created", () => {
+    const err = 'invalid label key "bad key": name must be 1-63 characters of alphanumerics';
+    const plan = planGroupSnapshot(state({ group: g, classes: [gold], selectorError: err }));
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: wrap(err) });
+    expect(writes(plan).some((s) => s.op === "create")).toBe(false);
+  });
+
   it("a non-CSI volume → CreateGroupSnapshotContentFailed Event and upstream's error", () => {
     const nonCsi = newVolume({ name: "pv-b", claim: "claim-b", claimUid: "pvcuid-b", csi: false });
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], claims: [claimA, claimB], volumes: { "pv-a": pvA, "pv-b": nonCsi } }));

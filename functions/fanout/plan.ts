@@ -33,6 +33,8 @@ export interface GroupState {
   claims?: PersistentVolumeClaim[];
   /** PVs by name (read when needed). */
   volumes?: Record<string, PersistentVolume | undefined>;
+  /** Why the selector could not be turned into a PVC list (an invalid label key or value). */
+  selectorError?: string;
   /** Group contents by name (static name, `groupsnapcontent-<uid>`, bound name); absent = does not exist. */
   contents: Record<string, VolumeGroupSnapshotContent | undefined>;
   nowMs: number;
@@ -168,6 +170,7 @@ class Planner {
 /** The selected PVCs' volumes, with upstream's checks (bound, PV exists and points back). */
 function selectedVolumes(s: GroupState): Result<{ pvc: PersistentVolumeClaim; pv: PersistentVolume }[]> {
   const g = s.group;
+  if (s.selectorError !== undefined) return fail(s.selectorError);
   const claims = s.claims ?? [];
   if (claims.length === 0) return fail(GMSG.selectorMatchesNothing(formatLabelSelector(g.spec.source.selector)));
   const out: { pvc: PersistentVolumeClaim; pv: PersistentVolume }[] = [];
@@ -184,6 +187,7 @@ function selectedVolumes(s: GroupState): Result<{ pvc: PersistentVolumeClaim; pv
 
 /** The driver of the first selected volume (upstream picks the default group class by it). */
 function selectorDriver(s: GroupState): Result<string> {
+  if (s.selectorError !== undefined) return fail(s.selectorError);
   const first = s.claims?.[0];
   const volumes = selectedVolumes({ ...s, claims: first ? [first] : [] });
   if (!volumes.ok) return volumes;

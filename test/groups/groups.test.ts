@@ -285,6 +285,16 @@ describe("groups that cannot be cut", () => {
     await stack.settle(async () => !(await group("empty")));
   });
 
+  it("a selector the API could never evaluate (invalid label key) is reported on the group, not dropped", async () => {
+    await createGroup("bad-selector", { selector: { matchLabels: { "bad key": "x" } } }, "group-default");
+    await stack.settle(async () => !!(await group("bad-selector"))?.status?.error);
+    expect((await group("bad-selector"))!.status?.error?.message).toMatch(
+      /^failed to create group snapshot content with error failed to get input parameters to create group snapshot bad-selector: "invalid label key \\"bad key\\"/,
+    );
+    await stack.kube.delete(RESOURCES.volumegroupsnapshots, "bad-selector", "default");
+    await stack.settle(async () => !(await group("bad-selector")));
+  });
+
   it("a member volume gone at the backend fails the whole group and leaves no member snapshot behind", async () => {
     const a = await stack.createBoundClaim("lost-a", { app: "lost" });
     const b = await stack.createBoundClaim("lost-b", { app: "lost" });
