@@ -123,6 +123,12 @@ function boundSource(o: { className?: string | null; storage?: string; mode?: "F
   return { sourceClaim: source, sourceVolume: pv };
 }
 
+function grownSource() {
+  const src = boundSource();
+  src.sourceClaim.status = { ...src.sourceClaim.status, capacity: { storage: "2Gi" } };
+  return src;
+}
+
 const SNAP_SOURCE = { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "snap-1" };
 const CLAIM_SOURCE = { kind: "PersistentVolumeClaim", name: "src" };
 
@@ -393,6 +399,7 @@ describe("provision: clone of a PVC", () => {
     ["source being deleted", boundSource({ deleting: true }), "the PVC DataSource src is currently being deleted"],
     ["another StorageClass", boundSource({ className: "gold" }), "the source PVC and destination PVCs must be in the same storage class for cloning.  Source is in gold, but new PVC is in standard"],
     ["request below the source", boundSource({ storage: "2Gi" }), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
+    ["request below the source's capacity (grown past its request)", grownSource(), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
     ["source volume of another driver", boundSource({ driver: "other.csi" }), "claim in dataSource not bound or invalid"],
     ["source volume released", boundSource({ pvPhase: "Released" }), "claim in dataSource not bound or invalid"],
     ["Block source, Filesystem clone", boundSource({ mode: "Block" }), "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Block, but new PVC requested Filesystem"],

@@ -134,8 +134,11 @@ export function checkCloneSource(i: CloneInputs): Result<string> {
   const sourceClass = src.metadata.annotations?.[ANN.betaStorageClass] ?? src.spec.storageClassName ?? i.sourceVolume?.spec.storageClassName;
   if (sourceClass === undefined) return fail(MSG.sourceClassEmpty(src.metadata.name ?? i.name));
   if (sourceClass !== i.className) return fail(MSG.differentClass(sourceClass, i.className));
+  // Upstream compares with the source's request; a source the driver made (or grew) larger than
+  // its request is larger still, and a clone cannot be smaller than what it copies.
   const wanted = requestedBytes(i.claim);
-  const have = requestedBytes(src);
+  const capacity = src.status?.capacity?.storage;
+  const have = [requestedBytes(src), capacity === undefined ? 0n : parseQuantity(capacity)].reduce((a, b) => (a > b ? a : b));
   if (wanted < have) return fail(MSG.cloneTooSmall(wanted, have));
   if (!src.spec.volumeName) return fail(MSG.sourceVolumeNameEmpty(src.metadata.name ?? i.name));
   const pv = i.sourceVolume;
