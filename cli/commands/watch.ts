@@ -1,12 +1,7 @@
 // `snapflow watch`: the watcher alone — informers on the cluster → CloudEvents on JetStream.
-import { KubeConfig } from "@kubernetes/client-node";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { Command } from "commander";
 import { parseDuration } from "../../events/audit/reader.js";
-import { assertToken, connectNats, ensureStreams } from "../../events/jetstream/index.js";
-import { EventPublisher } from "../../events/watcher/publisher.js";
-import { startWatcher } from "../../events/watcher/watcher.js";
-import { createLogger } from "../../shared/log.js";
+import { assertToken } from "../../events/jetstream/subjects.js";
 import { readEndpoints, resolveNatsUrl } from "../stack/endpoints.js";
 import { untilSignal } from "../stack/signals.js";
 
@@ -21,6 +16,15 @@ export function register(program: Command): void {
     .option("--data-dir <dir>", "local stack directory (for defaults from endpoints.json)", ".snapflow")
     .action(async (o: { kubeconfig?: string; nats?: string; clusterName: string; resync: string; dataDir: string }) => {
       const cluster = assertToken("cluster name", o.clusterName);
+      // client-node is a large module: load it (and what uses it) only when this command runs.
+      const [{ KubeConfig }, { jetstream, jetstreamManager }, { connectNats, ensureStreams }, { EventPublisher }, { startWatcher }, { createLogger }] = await Promise.all([
+        import("@kubernetes/client-node"),
+        import("@nats-io/jetstream"),
+        import("../../events/jetstream/index.js"),
+        import("../../events/watcher/publisher.js"),
+        import("../../events/watcher/watcher.js"),
+        import("../../shared/log.js"),
+      ]);
       const log = createLogger({ name: "snapflow-watcher", base: { cluster } });
       const kubeconfig = o.kubeconfig ?? process.env.KUBECONFIG ?? readEndpoints(o.dataDir)?.kubeconfig;
       const kc = new KubeConfig();
