@@ -15,6 +15,7 @@ import { ANN, FINALIZER, volumeNameFor } from "./constants.js";
 import {
   afterCreateVolume,
   afterDeleteVolume,
+  cloningFrom,
   deletionCandidate,
   mayNeedVolume,
   planClaim,
@@ -22,13 +23,15 @@ import {
   planSnapshotRelease,
   planVolume,
   resolveClass,
+  restoringFrom,
   type ClaimState,
   type Protection,
   type ProvisionPlan,
 } from "./plan.js";
 import { dataSourceOf, isClaimSource, isSnapshotSource } from "./source.js";
 
-const PAGE = 500;
+/** Small pages: a release check usually stops at the first pending restore or clone it meets. */
+const PAGE = 100;
 
 /** undefined when the gateway does not serve the driver (it answers NOT_FOUND for unknown drivers). */
 export async function capabilitiesOf(gateway: GatewayClient, driver: string): Promise<DriverCapabilities | undefined> {
@@ -40,12 +43,14 @@ export async function capabilitiesOf(gateway: GatewayClient, driver: string): Pr
   }
 }
 
-async function claimsIn(kube: KubeClient, namespace: string | undefined): Promise<PersistentVolumeClaim[]> {
+/** The namespace's claims, page by page, stopping early at the first one `stop` accepts. */
+async function claimsUntil(kube: KubeClient, namespace: string | undefined, stop: (claim: PersistentVolumeClaim) => boolean): Promise<PersistentVolumeClaim[]> {
   const claims: PersistentVolumeClaim[] = [];
   let token: string | undefined;
   do {
     const page = await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace, limit: PAGE, ...(token ? { continue: token } : {}) });
     claims.push(...page.items);
+    if (page.items.some(stop)) break;
     token = page.metadata.continue || undefined;
   } while (token);
   return claims;
@@ -141,7 +146,7 @@ async function reconcileClaim(ctx: ReconcileContext, claim: PersistentVolumeClai
   const done: string[] = [];
   // A claim other claims clone from: release the protection once no clone is pending.
   if (claim.metadata.finalizers?.includes(FINALIZER.cloneSource)) {
-    const release = planCloneRelease(claim, await claimsIn(ctx.kube, claim.metadata.namespace));
+    const release = planCloneRelease(claim, await claimsUntil(ctx.kube, claim.metadata.namespace, cloningFrom(claim)));
     const ran = await runSteps(ctx, release.steps);
     done.push(...ran.did);
     if (ran.did.length > 0) return outcomeOf(release, done);
@@ -191,7 +196,7 @@ async function reconcileSnapshot(ctx: ReconcileContext, snapshot: VolumeSnapshot
   if (!snapshot.metadata.finalizers?.includes(FINALIZER.snapshotSource)) {
     return { kind: "nothing", why: "snapshot carries no restore protection" };
   }
-  const plan: Plan = planSnapshotRelease(snapshot, await claimsIn(ctx.kube, snapshot.metadata.namespace));
+  const plan: Plan = planSnapshotRelease(snapshot, await claimsUntil(ctx.kube, snapshot.metadata.namespace, restoringFrom(snapshot)));
   const { did } = await runSteps(ctx, plan.steps);
   return outcomeOf(plan, did);
 }

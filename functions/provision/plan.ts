@@ -377,13 +377,26 @@ export function afterCreateVolume(claim: PersistentVolumeClaim, call: CreateVolu
   };
 }
 
+/** A claim still waiting to be restored from this snapshot. */
+export function restoringFrom(snapshot: VolumeSnapshot): (claim: PersistentVolumeClaim) => boolean {
+  return (c) => {
+    const ds = dataSourceOf(c);
+    return isPending(c) && isSnapshotSource(ds) && ds!.name === snapshot.metadata.name && ds!.namespace === snapshot.metadata.namespace;
+  };
+}
+
+/** A claim still waiting to be cloned from this claim. */
+export function cloningFrom(source: PersistentVolumeClaim): (claim: PersistentVolumeClaim) => boolean {
+  return (c) => {
+    const ds = dataSourceOf(c);
+    return isPending(c) && isClaimSource(ds) && ds!.name === source.metadata.name && ds!.namespace === source.metadata.namespace;
+  };
+}
+
 /** Snapshot side: drop the restore protection once no pending claim restores from the snapshot. */
 export function planSnapshotRelease(snapshot: VolumeSnapshot, claims: readonly PersistentVolumeClaim[]): Plan {
   if (!hasFinalizer(snapshot, FINALIZER.snapshotSource)) return nothing("snapshot carries no restore protection");
-  const waiting = claims.find((c) => {
-    const ds = dataSourceOf(c);
-    return isPending(c) && isSnapshotSource(ds) && ds!.name === snapshot.metadata.name && ds!.namespace === snapshot.metadata.namespace;
-  });
+  const waiting = claims.find(restoringFrom(snapshot));
   if (waiting) return nothing(`claim ${waiting.metadata.name} is still being restored from it`);
   return { steps: [{ op: "update", resource: "volumesnapshots", object: withoutFinalizers(snapshot, FINALIZER.snapshotSource) }], verdict: { kind: "done" } };
 }
@@ -391,10 +404,7 @@ export function planSnapshotRelease(snapshot: VolumeSnapshot, claims: readonly P
 /** Source claim side: drop the clone protection once no pending claim clones it (upstream's CloningProtectionController). */
 export function planCloneRelease(source: PersistentVolumeClaim, claims: readonly PersistentVolumeClaim[]): Plan {
   if (!hasFinalizer(source, FINALIZER.cloneSource)) return nothing("claim carries no clone protection");
-  const waiting = claims.find((c) => {
-    const ds = dataSourceOf(c);
-    return isPending(c) && isClaimSource(ds) && ds!.name === source.metadata.name && ds!.namespace === source.metadata.namespace;
-  });
+  const waiting = claims.find(cloningFrom(source));
   if (waiting) return nothing(`claim ${waiting.metadata.name} is in 'Pending' state, cloning in progress`);
   return { steps: [{ op: "update", resource: CLAIMS, object: withoutFinalizers(source, FINALIZER.cloneSource) }], verdict: { kind: "done" } };
 }
