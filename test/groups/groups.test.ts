@@ -15,6 +15,7 @@ import {
   groupMemberContentNameFor,
   groupMemberSnapshotNameFor,
 } from "../../shared/snapshot/constants.js";
+import { buildMemberContent, buildMemberSnapshot } from "../../functions/fanout/members.js";
 import { snapshotMetricsRegistry } from "../../shared/snapshot/metrics.js";
 import { DRIVER, GroupStack } from "./stack.js";
 
@@ -195,6 +196,39 @@ describe("a dynamic group of two labelled PVCs", () => {
     }, 40);
     expect(await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: groupHandle, snapshotIds })).toBeUndefined();
     for (const id of snapshotIds) expect(await stack.gateway.getSnapshot(DRIVER, { snapshotId: id })).toBeUndefined();
+  });
+});
+
+describe("a fan-out interrupted half way", () => {
+  it("is completed by the next delivery: existing members are found, re-bound, none duplicated", async () => {
+    const a = await stack.createBoundClaim("half-a", { app: "half" });
+    const b = await stack.createBoundClaim("half-b", { app: "half" });
+    const created = await createGroup("half", { selector: { matchLabels: { app: "half" } } }, "group-default");
+    const uid = created.metadata.uid!;
+    // Step by step: the group (→ content), then the content (→ driver, status).
+    await stack.deliver("volumegroupsnapshots", (await group("half"))!, "added");
+    const contentName = `groupsnapcontent-${uid}`;
+    await stack.deliver("volumegroupsnapshotcontents", (await groupContent(contentName))!, "added");
+    const vgsc = (await groupContent(contentName))!;
+    expect(vgsc.status?.volumeGroupSnapshotHandle).toBeDefined();
+
+    // As if a previous invocation died: one member snapshot and an unbound content (upstream's
+    // creation order) exist, nothing else.
+    const infoA = vgsc.status!.volumeSnapshotInfoList!.find((i) => i.volumeHandle === a.volumeHandle)!;
+    const input = { group: (await group("half"))!, content: vgsc, info: infoA, pv: a.pv };
+    const vsA = await stack.kube.create<VolumeSnapshot>(RESOURCES.volumesnapshots, buildMemberSnapshot(input));
+    await stack.kube.create<VolumeSnapshotContent>(RESOURCES.volumesnapshotcontents, buildMemberContent(input));
+
+    await stack.settle(async () => (await group("half"))?.status?.readyToUse === true);
+    const members = (await stack.list<VolumeSnapshot>("volumesnapshots", "default")).filter((vs) => vs.metadata.ownerReferences?.some((o) => o.uid === uid));
+    expect(members.map((m) => m.metadata.name).sort()).toEqual([groupMemberSnapshotNameFor(uid, a.volumeHandle), groupMemberSnapshotNameFor(uid, b.volumeHandle)].sort());
+    expect(members.find((m) => m.metadata.name === vsA.metadata.name)!.metadata.uid).toBe(vsA.metadata.uid);
+    const contentA = (await content(groupMemberContentNameFor(uid, a.volumeHandle)))!;
+    expect(contentA.spec.volumeSnapshotRef.uid).toBe(vsA.metadata.uid);
+    expect(contentA.status).toMatchObject({ snapshotHandle: infoA.snapshotHandle, volumeGroupSnapshotHandle: vgsc.status!.volumeGroupSnapshotHandle });
+
+    await stack.kube.delete(RESOURCES.volumegroupsnapshots, "half", "default");
+    await stack.settle(async () => !(await group("half")) && !(await groupContent(contentName)), 30);
   });
 });
 
