@@ -15,6 +15,7 @@ import { ANN, FINALIZER, volumeNameFor } from "./constants.js";
 import {
   afterCreateVolume,
   afterDeleteVolume,
+  claimClassName,
   cloningFrom,
   deletionCandidate,
   mayNeedVolume,
@@ -57,7 +58,7 @@ async function claimsUntil(kube: KubeClient, namespace: string | undefined, stop
 }
 
 export async function loadClaimState(kube: KubeClient, gateway: GatewayClient, claim: PersistentVolumeClaim, nowMs: number): Promise<ClaimState> {
-  const named = claim.metadata.annotations?.[ANN.betaStorageClass] ?? claim.spec.storageClassName;
+  const named = claimClassName(claim);
   let classes: StorageClass[] = [];
   if (named) {
     const cls = await kube.get<StorageClass>(RESOURCES.storageclasses, named);
