@@ -8,7 +8,7 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
@@ -53,7 +53,8 @@ export interface BurstFigures {
 export interface ProvisionBenchResult {
   benchmark: "provision";
   when: string;
-  machine: { cpus: number; node: string };
+  /** The 1-minute load average before and after: figures from a busy machine read differently. */
+  machine: { cpus: number; node: string; loadAverage: { before: number; after?: number } };
   restores?: BurstFigures;
   clones?: BurstFigures;
   restoreVsCp?: { bytes: number; files: number; restoreMs: number; cpMs: number; restoreOverCp: number };
@@ -196,7 +197,7 @@ export async function runProvisionBench(options: ProvisionBenchOptions): Promise
     ...(options.functionConcurrency ? { functionConcurrency: options.functionConcurrency } : {}),
   });
   const kube = createKubeClient(stack.endpoints.kubeconfig, { userAgent: "snapflow-bench", maxSockets: concurrency });
-  const result: ProvisionBenchResult = { benchmark: "provision", when: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version } };
+  const result: ProvisionBenchResult = { benchmark: "provision", when: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version, loadAverage: { before: round(loadavg()[0]!, 2) } } };
   const watch = new BoundWatch();
   try {
     await kube.create(RESOURCES.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } } as KubeObject);
@@ -241,6 +242,7 @@ export async function runProvisionBench(options: ProvisionBenchOptions): Promise
       }
       result.restoreVsCp = { bytes: restored.bytes, files: restored.files, restoreMs: round(restoreMs), cpMs: round(cpMs), restoreOverCp: round(restoreMs / cpMs, 2) };
     }
+    result.machine.loadAverage.after = round(loadavg()[0]!, 2);
     return result;
   } finally {
     watch.close();
