@@ -45,6 +45,11 @@ export const pvcRules: WriteRules = {
       if (oldSpec.resources?.requests?.storage === undefined) delete newSpec.resources.requests.storage;
       else newSpec.resources.requests.storage = oldSpec.resources.requests.storage;
     }
+    // Retroactive default StorageClass assignment (kube ≥ 1.28): a claim without a class may be given one.
+    if (oldSpec.storageClassName === undefined || oldSpec.storageClassName === null) {
+      if (newSpec.storageClassName === undefined) delete oldSpec.storageClassName;
+      else oldSpec.storageClassName = newSpec.storageClassName;
+    }
     delete newSpec.volumeAttributesClassName;
     delete oldSpec.volumeAttributesClassName;
     if (!deepEqual(newSpec, oldSpec)) errs.push(fieldError.forbidden("spec", PVC_IMMUTABLE));

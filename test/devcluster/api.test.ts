@@ -372,3 +372,28 @@ describe("request log", () => {
     expect(entry).toMatchObject({ method: "GET", path: PVCS, query: "limit=1", verb: "list", resource: "persistentvolumeclaims", namespace: "default", code: 200 });
   });
 });
+
+describe("default StorageClass", () => {
+  const SCS = "/apis/storage.k8s.io/v1/storageclasses";
+  const standard = {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: "dflt", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+    provisioner: "example.com/csi",
+  };
+
+  it("gives a claim without a class the default one, keeps an explicit empty class, and allows a class to be set later", async () => {
+    const before = await h.req("POST", PVCS, PVC("no-default-yet"));
+    expect(before.body.spec.storageClassName).toBeUndefined();
+    expect((await h.req("POST", SCS, standard)).status).toBe(201);
+    const defaulted = await h.req("POST", PVCS, PVC("defaulted"));
+    expect(defaulted.body.spec.storageClassName).toBe("dflt");
+    const explicit = await h.req("POST", PVCS, { ...PVC("classless"), spec: { ...PVC("x").spec, storageClassName: "" } });
+    expect(explicit.body.spec.storageClassName).toBe("");
+    const later = await h.patch(`${PVCS}/no-default-yet`, "merge", { spec: { storageClassName: "dflt" } });
+    expect(later.status).toBe(200);
+    const change = await h.patch(`${PVCS}/defaulted`, "merge", { spec: { storageClassName: "other" } });
+    expect(change.status).toBe(422);
+    expect((await h.req("DELETE", `${SCS}/dflt`)).status).toBe(200);
+  });
+});
