@@ -232,6 +232,31 @@ describe("a fan-out interrupted half way", () => {
   });
 });
 
+describe("a create whose answer was lost", () => {
+  it("is re-issued under the same name: the group already cut at the backend is recorded once, never cut twice", async () => {
+    const a = await stack.createBoundClaim("lost-answer-a", { app: "lost-answer" });
+    const b = await stack.createBoundClaim("lost-answer-b", { app: "lost-answer" });
+    const uid = (await createGroup("lost-answer", { selector: { matchLabels: { app: "lost-answer" } } }, "group-default")).metadata.uid!;
+    await stack.deliver("volumegroupsnapshots", (await group("lost-answer"))!, "added");
+    const contentName = `groupsnapcontent-${uid}`;
+    // As if an invocation marked the content, called the driver, and died before the answer arrived.
+    const content = (await groupContent(contentName))!;
+    await stack.kube.update(RESOURCES.volumegroupsnapshotcontents, { ...content, metadata: { ...content.metadata, annotations: { [ANNOTATIONS.groupBeingCreated]: "yes" } } });
+    const cut = await stack.gateway.createGroupSnapshot(DRIVER, { name: `groupsnapshot-${uid}`, sourceVolumeIds: [a.volumeHandle, b.volumeHandle], parameters: {} });
+
+    await stack.settle(async () => (await group("lost-answer"))?.status?.readyToUse === true);
+    const recorded = (await groupContent(contentName))!;
+    expect(recorded.status?.volumeGroupSnapshotHandle).toBe(cut.groupSnapshotId);
+    expect(recorded.metadata.annotations ?? {}).not.toHaveProperty(ANNOTATIONS.groupBeingCreated);
+    const backend = (await stack.gateway.listSnapshots(DRIVER, {})).entries.filter((e) => [a.volumeHandle, b.volumeHandle].includes(e.sourceVolumeId));
+    expect(backend.map((e) => e.snapshotId).sort()).toEqual(cut.snapshots.map((x) => x.snapshotId).sort());
+
+    await stack.kube.delete(RESOURCES.volumegroupsnapshots, "lost-answer", "default");
+    await stack.settle(async () => !(await group("lost-answer")) && !(await groupContent(contentName)), 30);
+    expect(await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: cut.groupSnapshotId, snapshotIds: cut.snapshots.map((x) => x.snapshotId) })).toBeUndefined();
+  });
+});
+
 describe("deletion with a Retain class", () => {
   it("keeps the group content, the member contents and the backend group", async () => {
     await stack.createGroupClass("group-retain", { deletionPolicy: "Retain" });
