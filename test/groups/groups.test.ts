@@ -4,7 +4,7 @@
 // behind at the backend.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeGroupSnapshot, VolumeGroupSnapshotContent, VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
@@ -20,6 +20,8 @@ import { snapshotMetricsRegistry } from "../../shared/snapshot/metrics.js";
 import { DRIVER, GroupStack } from "./stack.js";
 
 const stack = new GroupStack();
+// Each case drives several rounds through real servers: room for a loaded 2-core CI machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 beforeAll(async () => {
   await stack.start();
