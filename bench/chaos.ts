@@ -1,0 +1,305 @@
+// `npm run chaos`: 500 snapshots (CHAOS_SNAPSHOTS) cut while the function host is killed with
+// SIGKILL at random moments and restarted, then everything deleted the same way. The dev cluster
+// and nats-server run as separate processes and survive; `snapflow up` (watcher, dispatcher,
+// function host, gateway and the hostpath driver it embeds) is the process that dies.
+// Afterwards it checks, through the API and the driver: every VolumeSnapshot became ready exactly
+// once with one content each, exactly one backend snapshot per VolumeSnapshot existed, and after
+// deletion no content, backend snapshot or snapflow finalizer is left. Prints `leaked: N`,
+// `duplicated: N`, `stuck finalizers: N` and exits non-zero when any is above 0.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { KubeConfig, Watch } from "@kubernetes/client-node";
+import { startNatsServer } from "../cli/stack/nats-server.js";
+import type { PersistentVolume, PersistentVolumeClaim } from "../shared/api/core.js";
+import type { KubeObject } from "../shared/api/meta.js";
+import { RESOURCES } from "../shared/api/resources.js";
+import type { VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from "../shared/api/snapshot.js";
+import { createGatewayClient, type HttpGatewayClient } from "../shared/gateway/client.js";
+import type { SnapshotInfo } from "../shared/gateway/types.js";
+import { createKubeClient } from "../shared/kube/http-client.js";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const DRIVER = "hostpath.snapflow.dev";
+const NAMESPACE = "chaos";
+const N = Number(process.env.CHAOS_SNAPSHOTS ?? 500);
+const KILL_MIN_MS = 1_000;
+const KILL_MAX_MS = 5_000;
+const log = (line: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+function snapflow(args: string[]): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, "bin", "snapflow.mjs"), ...args], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+async function waitFile(file: string, child: ChildProcess, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!existsSync(file)) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited before ${file} appeared`);
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${file}`);
+    await sleep(50);
+  }
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** `snapflow up` on the surviving cluster and NATS, restartable after a SIGKILL. */
+class FunctionHost {
+  child?: ChildProcess;
+  kills = 0;
+  constructor(
+    private readonly dataDir: string,
+    private readonly kubeconfig: string,
+    private readonly natsUrl: string,
+  ) {}
+
+  /** Starts `snapflow up`; a start that fails (a component slow to answer on a loaded machine) is retried. */
+  async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await rm(join(this.dataDir, "ready"), { force: true });
+      this.child = snapflow(["up", "--data-dir", this.dataDir, "--random-ports", "--kubeconfig", this.kubeconfig, "--nats", this.natsUrl, "--cluster-name", "chaos", "--resync", "30s"]);
+      try {
+        await waitFile(join(this.dataDir, "ready"), this.child, 60_000);
+        return;
+      } catch (err) {
+        await this.stop();
+        if (attempt >= 5) throw err;
+        log(`start failed (${(err as Error).message}), retrying`);
+      }
+    }
+  }
+
+  async kill(): Promise<void> {
+    if (!this.child) return;
+    this.child.kill("SIGKILL");
+    await exited(this.child);
+    this.kills++;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child?.kill("SIGKILL"), 15_000);
+    await exited(this.child);
+    clearTimeout(timer);
+  }
+
+  async gateway(): Promise<HttpGatewayClient> {
+    const endpoints = JSON.parse(await readFile(join(this.dataDir, "endpoints.json"), "utf8")) as { gateway: string };
+    const token = (await readFile(join(this.dataDir, "gateway.token"), "utf8")).trim();
+    return createGatewayClient({ baseUrl: endpoints.gateway, token, timeoutMs: 60_000 });
+  }
+}
+
+/** Kills and restarts the host at random moments until stopped. */
+function startKiller(host: FunctionHost): { stop(): Promise<void> } {
+  let stopping = false;
+  // A failure is kept and rethrown by stop(), never left as an unhandled rejection.
+  const loop = (async () => {
+    while (!stopping) {
+      await sleep(KILL_MIN_MS + Math.random() * (KILL_MAX_MS - KILL_MIN_MS));
+      if (stopping) break;
+      await host.kill();
+      log(`kill -9 #${host.kills}`);
+      await host.start();
+    }
+  })().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return {
+    async stop() {
+      stopping = true;
+      const err = await loop;
+      if (err) throw err;
+    },
+  };
+}
+
+async function allBackendSnapshots(gateway: HttpGatewayClient): Promise<SnapshotInfo[]> {
+  const out: SnapshotInfo[] = [];
+  let token: string | undefined;
+  do {
+    const page = await gateway.listSnapshots(DRIVER, { maxEntries: 1000, ...(token ? { startingToken: token } : {}) });
+    out.push(...page.entries);
+    token = page.nextToken || undefined;
+  } while (token);
+  return out;
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+async function main(): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), "snapflow-chaos-"));
+  log(`working in ${dir}, ${N} snapshots`);
+  const clusterDir = join(dir, "cluster");
+  const cluster = snapflow(["cluster", "--data-dir", clusterDir, "--random-ports"]);
+  const nats = await startNatsServer({ dir: join(dir, "nats") });
+  const host = new FunctionHost(join(dir, "stack"), join(clusterDir, "kubeconfig"), nats.url);
+  try {
+    await waitFile(join(clusterDir, "ready"), cluster, 60_000);
+    await host.start();
+    const kube = createKubeClient(join(clusterDir, "kubeconfig"), { userAgent: "snapflow-chaos" });
+    await kube.create(RESOURCES.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } } as KubeObject);
+    await kube.create<VolumeSnapshotClass>(RESOURCES.volumesnapshotclasses, {
+      apiVersion: "snapshot.storage.k8s.io/v1",
+      kind: "VolumeSnapshotClass",
+      metadata: { name: "chaos", annotations: { "snapshot.storage.kubernetes.io/is-default-class": "true" } },
+      driver: DRIVER,
+      deletionPolicy: "Delete",
+    });
+
+    // Volumes, pre-bound PVs and PVCs (before any kill).
+    const names = Array.from({ length: N }, (_, i) => `data-${String(i).padStart(4, "0")}`);
+    let gateway = await host.gateway();
+    await pool(names, 16, async (name) => {
+      const volume = await gateway.createVolume(DRIVER, { name: `chaos-${name}`, requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
+      const pvc = await kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name, namespace: NAMESPACE },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } }, storageClassName: "" },
+      });
+      await kube.create<PersistentVolume>(RESOURCES.persistentvolumes, {
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: `chaos-${name}` },
+        spec: {
+          capacity: { storage: "1Mi" },
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: "",
+          persistentVolumeReclaimPolicy: "Retain",
+          claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: NAMESPACE, name, uid: pvc.metadata.uid! },
+          csi: { driver: DRIVER, volumeHandle: volume.volumeId },
+        },
+      });
+    });
+    await waitUntil(
+      "PVCs Bound",
+      async () => (await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: NAMESPACE })).items.filter((p) => p.status?.phase === "Bound").length === N,
+      120_000,
+    );
+    log("PVCs bound");
+
+    // Every readiness transition, from a watch on the surviving API server.
+    const readyTimes = new Map<string, number>();
+    const wasReady = new Map<string, boolean>();
+    const kc = new KubeConfig();
+    kc.loadFromFile(join(clusterDir, "kubeconfig"));
+    const watch = await new Watch(kc).watch(
+      `/apis/snapshot.storage.k8s.io/v1/namespaces/${NAMESPACE}/volumesnapshots`,
+      {},
+      (_type: string, vs: VolumeSnapshot) => {
+        const uid = vs.metadata?.uid;
+        if (!uid) return;
+        const ready = vs.status?.readyToUse === true;
+        if (ready && !wasReady.get(uid)) readyTimes.set(uid, (readyTimes.get(uid) ?? 0) + 1);
+        wasReady.set(uid, ready);
+      },
+      () => undefined,
+    );
+
+    const killer = startKiller(host);
+    await pool(names, 32, async (name) => {
+      await kube.create<VolumeSnapshot>(RESOURCES.volumesnapshots, {
+        apiVersion: "snapshot.storage.k8s.io/v1",
+        kind: "VolumeSnapshot",
+        metadata: { name, namespace: NAMESPACE },
+        spec: { source: { persistentVolumeClaimName: name } },
+      });
+    });
+    log("snapshots created");
+    await waitUntil(
+      "every snapshot ready",
+      async () => (await kube.list<VolumeSnapshot>(RESOURCES.volumesnapshots, { namespace: NAMESPACE })).items.filter((v) => v.status?.readyToUse === true).length === N,
+      30 * 60_000,
+    );
+    await killer.stop();
+    log(`all ${N} ready after ${host.kills} kills`);
+
+    // Pre-deletion checks: one content per snapshot, one backend snapshot per content.
+    const snapshots = (await kube.list<VolumeSnapshot>(RESOURCES.volumesnapshots, { namespace: NAMESPACE })).items;
+    const contents = (await kube.list<VolumeSnapshotContent>(RESOURCES.volumesnapshotcontents)).items;
+    gateway = await host.gateway();
+    const backend = await allBackendSnapshots(gateway);
+    const handles = new Set(contents.map((c) => c.status?.snapshotHandle).filter((h): h is string => !!h));
+    const contentsPerSnapshot = new Map<string, number>();
+    for (const c of contents) contentsPerSnapshot.set(c.spec.volumeSnapshotRef.uid ?? "", (contentsPerSnapshot.get(c.spec.volumeSnapshotRef.uid ?? "") ?? 0) + 1);
+    const perVolume = new Map<string, number>();
+    for (const b of backend) perVolume.set(b.sourceVolumeId, (perVolume.get(b.sourceVolumeId) ?? 0) + 1);
+    const duplicated =
+      [...perVolume.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0) +
+      [...contentsPerSnapshot.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0);
+    const unreferenced = backend.filter((b) => !handles.has(b.snapshotId)).length;
+    const readyOnceViolations = snapshots.filter((v) => readyTimes.get(v.metadata.uid!) !== 1).length;
+    log(`backend snapshots: ${backend.length} for ${snapshots.length} snapshots and ${contents.length} contents`);
+
+    // Delete everything, still killing.
+    const killer2 = startKiller(host);
+    await pool(names, 32, async (name) => {
+      await kube.delete(RESOURCES.volumesnapshots, name, NAMESPACE);
+    });
+    await waitUntil(
+      "snapshots and contents gone",
+      async () =>
+        (await kube.list(RESOURCES.volumesnapshots, { namespace: NAMESPACE, limit: 1 })).items.length === 0 &&
+        (await kube.list(RESOURCES.volumesnapshotcontents, { limit: 1 })).items.length === 0,
+      30 * 60_000,
+    ).catch((err: Error) => log(err.message));
+    await killer2.stop();
+    watch.abort();
+    log(`deletion done after ${host.kills} kills in total`);
+
+    gateway = await host.gateway();
+    const leftContents = (await kube.list(RESOURCES.volumesnapshotcontents)).items.length;
+    const leftBackend = (await allBackendSnapshots(gateway)).length;
+    const claims = (await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: NAMESPACE })).items;
+    const leftSnapshots = (await kube.list<VolumeSnapshot>(RESOURCES.volumesnapshots, { namespace: NAMESPACE })).items;
+    const stuck =
+      claims.filter((p) => (p.metadata.finalizers ?? []).includes("snapshot.storage.kubernetes.io/pvc-as-source-protection")).length + leftSnapshots.length;
+    const leaked = unreferenced + leftContents + leftBackend;
+
+    process.stdout.write(`snapshots: ${N}\nkills: ${host.kills}\n`);
+    process.stdout.write(`backend snapshots while ready: ${backend.length}\n`);
+    process.stdout.write(`ready-once violations: ${readyOnceViolations}\n`);
+    process.stdout.write(`leaked: ${leaked}\nduplicated: ${duplicated}\nstuck finalizers: ${stuck}\n`);
+    kube.close();
+    const failed = leaked > 0 || duplicated > 0 || stuck > 0 || readyOnceViolations > 0 || backend.length !== N || contents.length !== N;
+    return failed ? 1 : 0;
+  } finally {
+    await host.stop();
+    cluster.kill("SIGTERM");
+    await exited(cluster);
+    await nats.stop();
+    if (!process.env.CHAOS_KEEP) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`chaos failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(2);
+  },
+);
