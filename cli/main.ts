@@ -7,6 +7,6 @@ const program = new Command("snapflow")
   .description("Kubernetes volume-snapshot control plane as an event-driven serverless pipeline")
   .showHelpAfterError();
 
-registerCommands(program);
+await registerCommands(program, process.argv);
 
 await program.parseAsync(process.argv);

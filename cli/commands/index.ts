@@ -1,27 +1,39 @@
 import type { Command } from "commander";
-import { register as registerAudit } from "./audit.js";
-import { register as registerBench } from "./bench.js";
-import { register as registerBenchDriver } from "./bench-driver.js";
-import { register as registerBenchEvents } from "./bench-events.js";
-import { register as registerBenchFunctions } from "./bench-functions.js";
-import { register as registerBenchGroups } from "./bench-groups.js";
-import { register as registerBenchValidation } from "./bench-validation.js";
-import { register as registerChaosCluster } from "./chaos-cluster.js";
-import { register as registerCluster } from "./cluster.js";
-import { register as registerBenchCluster } from "./bench-cluster.js";
-import { register as registerCrds } from "./crds.js";
-import { register as registerDeadLetters } from "./dead-letters.js";
-import { register as registerDeploy } from "./deploy.js";
-import { register as registerDispatch } from "./dispatch.js";
-import { register as registerFunction } from "./function.js";
-import { register as registerGateway } from "./gateway.js";
-import { register as registerHostpath } from "./hostpath.js";
-import { register as registerUp } from "./up.js";
-import { register as registerWatch } from "./watch.js";
 
-// One line per subcommand module; each exports `register(program)`.
-const modules: Array<(program: Command) => void> = [registerCluster, registerBenchCluster, registerCrds, registerGateway, registerHostpath, registerAudit, registerWatch, registerDispatch, registerUp, registerBenchEvents, registerBenchDriver, registerFunction, registerBenchFunctions, registerBenchValidation, registerBench, registerDeploy, registerDeadLetters, registerBenchGroups, registerChaosCluster];
+type Loader = () => Promise<{ register(program: Command): void }>;
 
-export function registerCommands(program: Command): void {
-  for (const register of modules) register(program);
+// Subcommand name → the module that registers it. Only the module of the command being run is
+// loaded (each pulls in its own heavy dependencies: the AWS SDK, client-node, gRPC, ...), so a CLI
+// process starts in a fraction of the time; help and unknown names load them all.
+const commands: Record<string, Loader> = {
+  audit: () => import("./audit.js"),
+  bench: () => import("./bench.js"),
+  "bench-cluster": () => import("./bench-cluster.js"),
+  "bench-driver": () => import("./bench-driver.js"),
+  "bench-events": () => import("./bench-events.js"),
+  "bench-functions": () => import("./bench-functions.js"),
+  "bench-groups": () => import("./bench-groups.js"),
+  "bench-validation": () => import("./bench-validation.js"),
+  "chaos-cluster": () => import("./chaos-cluster.js"),
+  cluster: () => import("./cluster.js"),
+  crds: () => import("./crds.js"),
+  "dead-letters": () => import("./dead-letters.js"),
+  deploy: () => import("./deploy.js"),
+  dispatch: () => import("./dispatch.js"),
+  function: () => import("./function.js"),
+  functions: () => import("./function.js"),
+  gateway: () => import("./gateway.js"),
+  hostpath: () => import("./hostpath.js"),
+  up: () => import("./up.js"),
+  watch: () => import("./watch.js"),
+};
+
+export const commandNames: readonly string[] = Object.keys(commands);
+
+/** Registers the subcommand named in argv (argv[2]), or every subcommand when none is recognised. */
+export async function registerCommands(program: Command, argv: readonly string[] = process.argv): Promise<void> {
+  const wanted = argv[2];
+  const loaders = wanted !== undefined && commands[wanted] ? [commands[wanted]] : [...new Set(Object.values(commands))];
+  const modules = await Promise.all(loaders.map((load) => load()));
+  for (const module of new Set(modules)) module.register(program);
 }
