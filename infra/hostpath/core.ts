@@ -6,7 +6,8 @@ import { cloneTree } from "./clone.js";
 import { copyTree } from "./copy.js";
 import type { Layout } from "./layout.js";
 import type { KeyedLocks } from "./locks.js";
-import { fsyncDir, type ContentSource, type SnapshotRecord, type StateStore, type VolumeRecord } from "./state.js";
+import { syncDirShared } from "./fsync.js";
+import type { ContentSource, SnapshotRecord, StateStore, VolumeRecord } from "./state.js";
 import { toTimestamp } from "./validate.js";
 
 export interface DriverCore {
@@ -81,9 +82,12 @@ async function cloneOrCopy(core: DriverCore, from: string, staging: string): Pro
   }
 }
 
-/** Makes the renames into volumes/ and snapshots/ durable before the state that names them. */
-export async function syncParents(core: DriverCore): Promise<void> {
+/**
+ * Makes renames into volumes/ and/or snapshots/ durable before the state that names them. Calls in
+ * flight together share each directory's fsync (fsync.ts).
+ */
+export async function syncParents(core: DriverCore, which?: "volumes" | "snapshots"): Promise<void> {
   if (!core.durable) return;
-  await fsyncDir(core.layout.volumes);
-  await fsyncDir(core.layout.snapshots);
+  const dirs = which === undefined ? [core.layout.volumes, core.layout.snapshots] : [core.layout[which]];
+  await Promise.all(dirs.map(syncDirShared));
 }

@@ -64,10 +64,16 @@ export class HostpathDriver {
     }
   }
 
-  /** Waits for in-flight state writes, then releases the data dir. Call after the server stopped. */
+  /**
+   * Waits for in-flight state writes, checkpoints the journal into state.json, then releases the
+   * data dir. Call after the server stopped.
+   */
   async close(): Promise<void> {
-    await this.core.store.flush();
-    await this.dirLock.release();
+    try {
+      await this.core.store.close();
+    } finally {
+      await this.dirLock.release();
+    }
   }
 
   get dataDir(): string {

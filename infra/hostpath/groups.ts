@@ -40,7 +40,7 @@ export async function createGroupSnapshot(
   const keys = [lockKey.groupName(req.name), ...req.sourceVolumeIds.map(lockKey.volume)];
   return core.locks.with(keys, async () => {
     const { state } = core.store;
-    const existing = Object.values(state.groups).find((g) => g.name === req.name);
+    const existing = core.store.groupNamed(req.name);
     if (existing) {
       if (!sameSet(existing.sourceVolumeIds, req.sourceVolumeIds)) {
         throw alreadyExists(`group snapshot ${JSON.stringify(req.name)} already exists for other volumes`);
@@ -83,11 +83,8 @@ export async function createGroupSnapshot(
     try {
       const failed = copies.find((c): c is PromiseRejectedResult => c.status === "rejected");
       if (failed) throw failed.reason;
-      await syncParents(core);
-      await core.store.update((draft) => {
-        for (const member of members) draft.snapshots[member.id] = member;
-        draft.groups[group.id] = group;
-      });
+      await syncParents(core, "snapshots");
+      await core.store.commit([...members.map((record) => ({ put: "snapshots" as const, record })), { put: "groups", record: group }]);
     } catch (err) {
       await Promise.all(dirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
       throw err;
@@ -110,10 +107,7 @@ export async function deleteGroupSnapshot(core: DriverCore, req: DeleteVolumeGro
     if (!sameSet(group.snapshotIds, req.snapshotIds)) {
       throw invalidArgument(`snapshot_ids do not match the members of group snapshot ${group.id}`);
     }
-    await core.store.update((draft) => {
-      for (const id of group.snapshotIds) delete draft.snapshots[id];
-      delete draft.groups[group.id];
-    });
+    await core.store.commit([...group.snapshotIds.map((id) => ({ delete: "snapshots" as const, id })), { delete: "groups", id: group.id }]);
     for (const id of group.snapshotIds) await core.layout.discard(core.layout.snapshotDir(id));
     return {};
   });

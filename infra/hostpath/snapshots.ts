@@ -25,8 +25,10 @@ export async function createSnapshot(core: DriverCore, req: CreateSnapshotReques
   checkId("source_volume_id", req.sourceVolumeId);
   checkMap("parameters", req.parameters);
 
-  return core.locks.with([lockKey.snapshotName(req.name), lockKey.volume(req.sourceVolumeId)], async () => {
-    const existing = Object.values(core.store.state.snapshots).find((s) => s.name === req.name);
+  // Cutting only reads the volume: writers of it hold its lock exclusively, so none runs meanwhile.
+  const locks = { exclusive: [lockKey.snapshotName(req.name)], shared: [lockKey.volume(req.sourceVolumeId)] };
+  return core.locks.with(locks, async () => {
+    const existing = core.store.snapshotNamed(req.name);
     if (existing) {
       if (existing.sourceVolumeId !== req.sourceVolumeId) {
         throw alreadyExists(`snapshot ${JSON.stringify(req.name)} already exists for another source volume`);
@@ -40,7 +42,7 @@ export async function createSnapshot(core: DriverCore, req: CreateSnapshotReques
     const volume = isIssuedId("volume", req.sourceVolumeId) ? core.store.state.volumes[req.sourceVolumeId] : undefined;
     if (!volume) throw notFound(`source volume ${req.sourceVolumeId} does not exist`);
 
-    // The volume lock keeps the driver's own writers out for the whole copy, so this is the cut.
+    // The (shared) volume lock keeps the driver's own writers out for the whole copy, so this is the cut.
     const record: SnapshotRecord = {
       id: newId("snapshot"),
       name: req.name,
@@ -52,10 +54,8 @@ export async function createSnapshot(core: DriverCore, req: CreateSnapshotReques
     const dir = core.layout.snapshotDir(record.id);
     await stageInto(core, core.layout.volumeDir(volume.id), dir);
     try {
-      await syncParents(core);
-      await core.store.update((state) => {
-        state.snapshots[record.id] = record;
-      });
+      await syncParents(core, "snapshots");
+      await core.store.commit([{ put: "snapshots", record }]);
     } catch (err) {
       await fs.rm(dir, { recursive: true, force: true });
       throw err;
@@ -74,9 +74,7 @@ export async function deleteSnapshot(core: DriverCore, req: DeleteSnapshotReques
       // Spec (DeleteSnapshot errors): "Snapshot is part of a group" is INVALID_ARGUMENT.
       throw invalidArgument(`snapshot ${snapshot.id} belongs to group snapshot ${snapshot.groupId}; delete the group instead`);
     }
-    await core.store.update((state) => {
-      delete state.snapshots[req.snapshotId];
-    });
+    await core.store.commit([{ delete: "snapshots", id: req.snapshotId }]);
     await core.layout.discard(core.layout.snapshotDir(req.snapshotId));
     return {};
   });
@@ -99,18 +97,27 @@ export function listSnapshots(core: DriverCore, req: ListSnapshotsRequest): Outg
   if (req.sourceVolumeId) checkIdShape("source_volume_id", req.sourceVolumeId);
   const resumeAt = req.startingToken ? decodeToken(req.startingToken) : "";
 
-  let matches = Object.values(core.store.state.snapshots);
-  if (req.snapshotId) matches = matches.filter((s) => s.id === req.snapshotId);
-  if (req.sourceVolumeId) matches = matches.filter((s) => s.sourceVolumeId === req.sourceVolumeId);
-  matches = matches.filter((s) => s.id >= resumeAt).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-
   const pageSize = req.maxEntries > 0 ? Math.min(req.maxEntries, MAX_PAGE_ENTRIES) : MAX_PAGE_ENTRIES;
+  // One more than a page tells whether there is a next one. Indexed: no scan of every snapshot.
+  const matches = candidates(core, req, resumeAt, pageSize + 1);
   const page = matches.slice(0, pageSize);
   const next = matches[pageSize];
   return {
     entries: page.map((s) => ({ snapshot: snapshotMessage(s) })),
     nextToken: next ? encodeToken(next.id) : "",
   };
+}
+
+/** Snapshots matching the filters with id >= resumeAt, sorted by id; at most `limit` of them. */
+function candidates(core: DriverCore, req: ListSnapshotsRequest, resumeAt: string, limit: number): SnapshotRecord[] {
+  const { store } = core;
+  if (req.snapshotId) {
+    const one = isIssuedId("snapshot", req.snapshotId) ? store.state.snapshots[req.snapshotId] : undefined;
+    const matches = one && one.id >= resumeAt && (!req.sourceVolumeId || one.sourceVolumeId === req.sourceVolumeId);
+    return matches ? [one] : [];
+  }
+  if (req.sourceVolumeId) return store.snapshotsOfVolume(req.sourceVolumeId).filter((s) => s.id >= resumeAt).slice(0, limit);
+  return store.snapshotsFrom(resumeAt, limit);
 }
 
 const TOKEN_PREFIX = "hostpath-list-v1:";

@@ -30,12 +30,14 @@ export async function createVolume(core: DriverCore, req: CreateVolumeRequest): 
   }
   const source = parseSource(req);
 
-  const keys = [lockKey.volumeName(req.name)];
-  if (source && "snapshotId" in source) keys.push(lockKey.snapshot(source.snapshotId));
-  if (source && "volumeId" in source) keys.push(lockKey.volume(source.volumeId));
+  // The source is only read: any number of restores/clones of it run at once; its writers
+  // (DeleteSnapshot/DeleteVolume, group cuts, withVolumesLocked) take it exclusively.
+  const shared: string[] = [];
+  if (source && "snapshotId" in source) shared.push(lockKey.snapshot(source.snapshotId));
+  if (source && "volumeId" in source) shared.push(lockKey.volume(source.volumeId));
 
-  return core.locks.with(keys, async () => {
-    const existing = Object.values(core.store.state.volumes).find((v) => v.name === req.name);
+  return core.locks.with({ exclusive: [lockKey.volumeName(req.name)], shared }, async () => {
+    const existing = core.store.volumeNamed(req.name);
     if (existing) {
       const conflict = incompatibility(existing, range, req.parameters, source);
       if (conflict) throw alreadyExists(`volume ${JSON.stringify(req.name)} already exists with ${conflict}`);
@@ -58,10 +60,8 @@ export async function createVolume(core: DriverCore, req: CreateVolumeRequest): 
     const dir = core.layout.volumeDir(record.id);
     await stageInto(core, sourceDir, dir);
     try {
-      await syncParents(core);
-      await core.store.update((state) => {
-        state.volumes[record.id] = record;
-      });
+      await syncParents(core, "volumes");
+      await core.store.commit([{ put: "volumes", record }]);
     } catch (err) {
       await fs.rm(dir, { recursive: true, force: true });
       throw err;
@@ -129,9 +129,7 @@ export async function deleteVolume(core: DriverCore, req: DeleteVolumeRequest): 
   return core.locks.with([lockKey.volume(req.volumeId)], async () => {
     if (!core.store.state.volumes[req.volumeId]) return {};
     // Snapshots are independent copies: they stay usable after their source is gone.
-    await core.store.update((state) => {
-      delete state.volumes[req.volumeId];
-    });
+    await core.store.commit([{ delete: "volumes", id: req.volumeId }]);
     await core.layout.discard(core.layout.volumeDir(req.volumeId));
     return {};
   });
@@ -159,9 +157,7 @@ export async function expandVolume(
       }
       return { capacityBytes: String(volume.capacityBytes), nodeExpansionRequired: false };
     }
-    await core.store.update((state) => {
-      state.volumes[req.volumeId]!.capacityBytes = target;
-    });
+    await core.store.commit([{ put: "volumes", record: { ...volume, capacityBytes: target } }]);
     return { capacityBytes: String(target), nodeExpansionRequired: false };
   });
 }

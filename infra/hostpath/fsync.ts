@@ -1,0 +1,51 @@
+// Directory fsyncs: what makes a create, rename or unlink inside a directory durable.
+//
+// syncDirShared() lets concurrent callers share one fsync: a caller needs an fsync that *starts*
+// after its own change, so it joins the next one to start (never the one already running, which may
+// have begun before its change). With 16 creates in flight that is about two fsyncs per round, not 16.
+import * as fs from "node:fs/promises";
+
+/** Makes a rename or create inside `dir` durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+interface DirSyncState {
+  running?: Promise<void>;
+  /** The fsync that will start once `running` ends; everyone who arrives meanwhile shares it. */
+  next?: Promise<void>;
+}
+
+const dirs = new Map<string, DirSyncState>();
+
+export function syncDirShared(dir: string): Promise<void> {
+  let state = dirs.get(dir);
+  if (!state) {
+    state = {};
+    dirs.set(dir, state);
+  }
+  const s = state;
+  if (!s.running) return start(dir, s);
+  s.next ??= s.running.then(
+    () => start(dir, s),
+    () => start(dir, s),
+  );
+  return s.next;
+}
+
+function start(dir: string, s: DirSyncState): Promise<void> {
+  s.next = undefined;
+  const run = fsyncDir(dir);
+  s.running = run;
+  const done = () => {
+    if (s.running === run) s.running = undefined;
+    if (!s.running && !s.next) dirs.delete(dir);
+  };
+  run.then(done, done);
+  return run;
+}
