@@ -14,13 +14,13 @@ import { startNatsServer, type NatsServerHandle } from "../cli/stack/nats-server
 import { ensureStreams, K8S_STREAM, type DeliveryPolicy } from "../events/jetstream/index.js";
 import { loadDescriptor } from "../infra/deploy/descriptor.js";
 import { RESOURCES } from "../shared/api/resources.js";
-import type { VolumeGroupSnapshot, VolumeSnapshot } from "../shared/api/snapshot.js";
 import { jetStreamReady, startNatsCluster, type NatsCluster } from "./cluster/nats-cluster.js";
 import {
   describedFunctions,
   natsConnect,
   startChildFunctionHost,
   startClusterUnderTest,
+  startInProcessFunctions,
   startPipelineDispatcher,
   startPipelineWatcher,
   startStorage,
@@ -41,6 +41,11 @@ export interface ClusterChaosOptions {
   natsNodes?: 1 | 3;
   killNatsNode?: boolean;
   killFunctionHost?: boolean;
+  /**
+   * "processes" (default): two `snapflow functions` child processes, one behind each dispatcher.
+   * "in-process": one function host inside this process (faster to start; no host to kill).
+   */
+  functionHosts?: "processes" | "in-process";
   /** Upper bound for the ready and the deletion phase each. */
   limitMs?: number;
   log?: (line: string) => void;
@@ -57,6 +62,8 @@ export interface ClusterChaosResult {
   deleteSeconds: number;
   totalSeconds: number;
   kills: string[];
+  /** Kills that happened before every object was ready, i.e. while the pipeline was working. */
+  killsDuringRun: number;
   leaked: number;
   duplicated: number;
   stuckFinalizers: number;
@@ -76,6 +83,7 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
   const began = performance.now();
   const stamp = () => `+${((performance.now() - began) / 1000).toFixed(1)}s`;
   const kills: string[] = [];
+  const killTimes: number[] = [];
 
   let natsCluster: NatsCluster | undefined;
   let natsSingle: NatsServerHandle | undefined;
@@ -85,6 +93,8 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
   const dispatchers: RunningDispatcher[] = [];
   let watcher: RunningWatcher | undefined;
   let readiness: ReadinessWatch | undefined;
+  let progressLog: NodeJS.Timeout | undefined;
+  let closeLocal: (() => void) | undefined;
   try {
     let urls: string[];
     if (natsNodes === 3) {
@@ -112,11 +122,22 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
 
     const descriptor = loadDescriptor();
     const functions = await describedFunctions(descriptor);
-    hosts.push(...(await Promise.all([startChildFunctionHost([cluster], storage), startChildFunctionHost([cluster], storage)])));
-    for (const host of hosts) {
-      dispatchers.push(
-        await startPipelineDispatcher({ natsUrls: urls, cluster: cluster.name, functions, descriptor, deliver: (name) => ({ url: `${host.url}/${name}` }), policy: POLICY, replicas }),
-      );
+    const inProcess = options.functionHosts === "in-process";
+    if (inProcess) {
+      const local = startInProcessFunctions(functions, [cluster], storage);
+      closeLocal = () => local.close();
+      for (let i = 0; i < 2; i++) {
+        dispatchers.push(
+          await startPipelineDispatcher({ natsUrls: urls, cluster: cluster.name, functions, descriptor, deliver: (name) => ({ url: `http://in-process/${name}`, deliver: local.deliverFor(name) }), policy: POLICY, replicas }),
+        );
+      }
+    } else {
+      hosts.push(...(await Promise.all([startChildFunctionHost([cluster], storage), startChildFunctionHost([cluster], storage)])));
+      for (const host of hosts) {
+        dispatchers.push(
+          await startPipelineDispatcher({ natsUrls: urls, cluster: cluster.name, functions, descriptor, deliver: (name) => ({ url: `${host.url}/${name}` }), policy: POLICY, replicas }),
+        );
+      }
     }
     watcher = await startPipelineWatcher({ natsUrls: urls, cluster, replicas });
     readiness = new ReadinessWatch(cluster.kubeconfig);
@@ -126,16 +147,14 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
       async () => (await kube.list(RESOURCES.persistentvolumeclaims, { namespace: NAMESPACE })).items.filter((p) => (p as { status?: { phase?: string } }).status?.phase === "Bound").length === claims.length + groupClaims.length,
       120_000,
     );
-    log(`${stamp()} pipeline up: 2 function hosts (pids ${hosts.map((h) => h.pid()).join(", ")}), 2 dispatchers, 1 watcher`);
+    log(`${stamp()} pipeline up: ${inProcess ? "function host in-process" : `2 function hosts (pids ${hosts.map((h) => h.pid()).join(", ")})`}, 2 dispatchers, 1 watcher`);
 
     // ---- the run: everything created at once, the kills while it works ----
     const readyStart = performance.now();
     const expectedGroups = options.groups;
-    const readyCounts = async () => {
-      const [vs, vgs] = await Promise.all([kube.list<VolumeSnapshot>(RESOURCES.volumesnapshots, { namespace: NAMESPACE }), kube.list<VolumeGroupSnapshot>(RESOURCES.volumegroupsnapshots, { namespace: NAMESPACE })]);
-      const plain = vs.items.filter((s) => !s.metadata.ownerReferences?.length);
-      return { snapshots: plain.filter((s) => s.status?.readyToUse === true).length, groups: vgs.items.filter((g) => g.status?.readyToUse === true).length };
-    };
+    // Counted from the watch, not by listing: polling lists of hundreds of objects would load the API server under test.
+    const readyCounts = async () => ({ snapshots: readiness!.readyNow("VolumeSnapshot"), groups: readiness!.readyNow("VolumeGroupSnapshot") });
+    progressLog = setInterval(() => log(`${stamp()} ready: ${readiness!.readyNow("VolumeSnapshot")}/${options.snapshots} snapshots, ${readiness!.readyNow("VolumeGroupSnapshot")}/${options.groups} groups`), 10_000);
     const creating = pool(
       [...claims.map((c) => ({ kind: "vs" as const, name: c })), ...Array.from({ length: options.groups }, (_, g) => ({ kind: "vgs" as const, name: `g${g}` }))],
       32,
@@ -153,17 +172,19 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
         const info = await (await jetstreamManager(admin)).streams.info(K8S_STREAM);
         const victim = natsCluster.nodes.find((n) => n.name === info.cluster?.leader) ?? natsCluster.nodes[1]!;
         await victim.kill();
+        killTimes.push(performance.now());
         kills.push(`${stamp()} kill -9 nats ${victim.name} (leader of ${K8S_STREAM})`);
         log(kills[kills.length - 1]!);
         await sleep(2_000);
         await victim.start();
         log(`${stamp()} nats ${victim.name} back`);
       }
-      if (options.killFunctionHost !== false) {
+      if (options.killFunctionHost !== false && hosts.length > 0) {
         await progress(0.4);
         const victim = hosts[0]!;
         const pid = victim.pid();
         await victim.kill();
+        killTimes.push(performance.now());
         kills.push(`${stamp()} kill -9 function host pid ${pid}`);
         log(kills[kills.length - 1]!);
         await sleep(1_000);
@@ -182,7 +203,9 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
       limitMs,
       200,
     );
-    const readySeconds = (performance.now() - readyStart) / 1000;
+    const readyAt = performance.now();
+    const readySeconds = (readyAt - readyStart) / 1000;
+    clearInterval(progressLog);
     await chaos;
     log(`${stamp()} all ready in ${readySeconds.toFixed(1)} s`);
 
@@ -203,16 +226,19 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
       deleteSeconds: Math.round(deleteSeconds * 10) / 10,
       totalSeconds: Math.round((readySeconds + deleteSeconds) * 10) / 10,
       kills,
+      killsDuringRun: killTimes.filter((t) => t < readyAt).length,
       leaked: ready.leaked + deletion.leftBackend,
       duplicated: ready.duplicated,
       stuckFinalizers: deletion.stuckFinalizers,
       details: [...ready.details, ...deletion.details].slice(0, 50),
     };
   } finally {
+    clearInterval(progressLog);
     readiness?.stop();
     await watcher?.stop().catch(() => undefined);
     for (const d of dispatchers) await d.stop().catch(() => undefined);
     for (const h of hosts) await h.stop().catch(() => undefined);
+    closeLocal?.();
     await storage?.close().catch(() => undefined);
     cluster?.kube.close();
     await cluster?.dev.close().catch(() => undefined);

@@ -70,6 +70,8 @@ export function volumeGroupSnapshot(namespace: string, name: string, selector: R
 export class ReadinessWatch {
   readonly readyCount = new Map<string, number>();
   private ready = new Map<string, boolean>();
+  /** UIDs of objects owned by another (group members), kept apart from the ones the run created. */
+  private owned = new Set<string>();
   private aborts: Array<{ abort(): void }> = [];
   private stopped = false;
 
@@ -86,11 +88,13 @@ export class ReadinessWatch {
     const request = await new Watch(kc).watch(
       path,
       lastRv ? { resourceVersion: lastRv, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
-      (type: string, obj: KubeObject & { status?: { readyToUse?: boolean } }) => {
+      (type: string, obj: KubeObject & { kind?: string; status?: { readyToUse?: boolean } }) => {
         lastRv = obj.metadata?.resourceVersion ?? lastRv;
         if (type === "BOOKMARK") return;
         const uid = obj.metadata?.uid;
         if (!uid) return;
+        if (obj.metadata.ownerReferences?.length) this.owned.add(uid);
+        if (obj.kind) this.kinds.set(uid, obj.kind);
         const now = obj.status?.readyToUse === true && type !== "DELETED";
         if (now && !this.ready.get(uid)) this.readyCount.set(uid, (this.readyCount.get(uid) ?? 0) + 1);
         this.ready.set(uid, now);
@@ -101,6 +105,15 @@ export class ReadinessWatch {
       },
     );
     this.aborts.push(request);
+  }
+
+  private kinds = new Map<string, string>();
+
+  /** Objects of `kind` ready right now (group members excluded), from the watch: no API load. */
+  readyNow(kind: string): number {
+    let n = 0;
+    for (const [uid, ready] of this.ready) if (ready && this.kinds.get(uid) === kind && !this.owned.has(uid)) n++;
+    return n;
   }
 
   stop(): void {
