@@ -5,6 +5,7 @@ import { startDispatcher, type FunctionTarget } from "../../events/dispatcher/in
 import { assertToken, connectNats, DEFAULT_DELIVERY_POLICY, ensureStreams } from "../../events/jetstream/index.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { createLogger } from "../../shared/log.js";
+import { loadDescriptor } from "../../infra/deploy/descriptor.js";
 import { WATCHED_RESOURCES } from "../../shared/api/resources.js";
 import { allFunctions } from "../functions.js";
 import { readEndpoints, resolveNatsUrl } from "../stack/endpoints.js";
@@ -15,7 +16,7 @@ interface DispatchOptions {
   clusterName: string;
   functionsUrl?: string;
   function: string[];
-  concurrency: string;
+  concurrency?: string;
   ackWait: string;
   maxDeliver: string;
   dataDir: string;
@@ -28,8 +29,22 @@ export function sinkTarget(url: string, concurrency: number): FunctionTarget {
   return { name: "sink", url: new URL(url).toString(), resources: WATCHED_RESOURCES, concurrency };
 }
 
-/** NAME=URL pairs; resources come from each function's own `resources`. */
-export function functionTargets(o: { functionsUrl?: string; function: string[]; concurrency: number }): FunctionTarget[] {
+/** Calls in flight per function as serverless.yml describes them (empty without the file; an invalid one is an error). */
+function describedConcurrency(): Map<string, number> {
+  try {
+    return new Map(loadDescriptor().functions.map((f) => [f.name, f.concurrency]));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+    throw err;
+  }
+}
+
+/**
+ * NAME=URL pairs; resources come from each function's own `resources`; concurrency, unless given,
+ * from serverless.yml (else 16).
+ */
+export function functionTargets(o: { functionsUrl?: string; function: string[]; concurrency?: number }): FunctionTarget[] {
+  const described = o.concurrency === undefined ? describedConcurrency() : new Map<string, number>();
   const known = new Map(allFunctions.map((fn) => [fn.name, fn]));
   const urls = new Map<string, string>();
   if (o.functionsUrl) for (const name of known.keys()) urls.set(name, `${o.functionsUrl.replace(/\/$/, "")}/${name}`);
@@ -41,7 +56,7 @@ export function functionTargets(o: { functionsUrl?: string; function: string[]; 
     urls.set(name, new URL(pair.slice(eq + 1)).toString());
   }
   if (urls.size === 0) throw new Error("no functions to deliver to: give --functions-url BASE or --function NAME=URL");
-  return [...urls].map(([name, url]) => ({ name, url, resources: known.get(name)!.resources, concurrency: o.concurrency }));
+  return [...urls].map(([name, url]) => ({ name, url, resources: known.get(name)!.resources, concurrency: o.concurrency ?? described.get(name) ?? 16 }));
 }
 
 export function register(program: Command): void {
@@ -52,7 +67,7 @@ export function register(program: Command): void {
     .option("--cluster-name <name>", "cluster whose events to deliver", "local")
     .option("--functions-url <base>", "every function at BASE/<name> (default: the local stack's function host when no --function)")
     .option("--function <name=url>", "one function's URL (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option("--concurrency <n>", "calls in flight per function", "16")
+    .option("--concurrency <n>", "calls in flight per function (default: its concurrency in serverless.yml)")
     .option("--ack-wait <duration>", "ack wait per delivery (heartbeats extend it)", "30s")
     .option("--max-deliver <n>", "deliveries before a message is dead-lettered", String(DEFAULT_DELIVERY_POLICY.maxDeliver))
     .option("--data-dir <dir>", "local stack directory (for defaults from endpoints.json)", ".snapflow")
@@ -63,7 +78,9 @@ export function register(program: Command): void {
       const sink = o.sink ?? (o.sinkFromEnv ? process.env.K_SINK : undefined);
       if (o.sinkFromEnv && !sink) throw new Error("--sink-from-env: K_SINK is not set (is the SinkBinding applied?)");
       const functionsUrl = o.functionsUrl ?? (o.function.length === 0 && !sink ? readEndpoints(o.dataDir)?.functions : undefined);
-      const targets = sink ? [sinkTarget(sink, Number(o.concurrency))] : functionTargets({ functionsUrl, function: o.function, concurrency: Number(o.concurrency) });
+      const concurrency = o.concurrency === undefined ? undefined : Number(o.concurrency);
+      if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency <= 0)) throw new Error(`--concurrency must be a positive integer, got ${o.concurrency}`);
+      const targets = sink ? [sinkTarget(sink, concurrency ?? 16)] : functionTargets({ functionsUrl, function: o.function, concurrency });
       const log = createLogger({ name: "snapflow-dispatcher", base: { cluster } });
       const nc = await connectNats(resolveNatsUrl(o.nats, o.dataDir), "snapflow-dispatcher");
       await ensureStreams(await jetstreamManager(nc));

@@ -270,3 +270,11 @@ describe("target specifics", () => {
 });
 
 afterAll(() => undefined);
+
+describe("the dispatcher's consumer set from serverless.yml", () => {
+  it("delivers each function with the concurrency the descriptor gives it, unless --concurrency overrides", () => {
+    const targets = functionTargets({ functionsUrl: "http://127.0.0.1:1", function: [] });
+    for (const spec of descriptor.functions) expect(targets.find((t) => t.name === spec.name)!.concurrency, spec.name).toBe(spec.concurrency);
+    expect(functionTargets({ functionsUrl: "http://127.0.0.1:1", function: [], concurrency: 3 }).every((t) => t.concurrency === 3)).toBe(true);
+  });
+});
