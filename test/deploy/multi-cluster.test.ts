@@ -108,7 +108,7 @@ describe("two clusters on one bus", () => {
         .filter(Boolean)
         .map((l) => JSON.parse(l) as { cluster: string; uid: string });
     };
-    const [a, b] = [await run("a"), await run("b")];
+    const [a, b] = await Promise.all([run("a"), run("b")]);
     expect(a.length).toBeGreaterThan(0);
     expect(b.length).toBeGreaterThan(0);
     expect(new Set(a.map((e) => e.cluster))).toEqual(new Set(["a"]));
