@@ -1,9 +1,10 @@
 // Where things live under the data dir, and the start-up sweep that makes a crash harmless:
-//   DIR/state.json            the durable record (state.ts)
+//   DIR/state.json            the checkpoint of the durable record (state.ts, checkpoint.ts)
+//   DIR/journal/              changes since the checkpoint, append-only (journal.ts)
 //   DIR/volumes/<vol-id>/     one directory per volume (its absolute path is the `hostPath` context)
 //   DIR/snapshots/<snap-id>/  one point-in-time copy per snapshot
 //   DIR/staging/              copies in progress; renamed into place only once complete
-// A directory under volumes/ or snapshots/ that state.json does not record is left over from a
+// A directory under volumes/ or snapshots/ that the state does not record is left over from a
 // create that crashed before it was recorded, or a delete that crashed after: it is removed.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
