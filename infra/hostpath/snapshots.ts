@@ -116,7 +116,7 @@ function candidates(core: DriverCore, req: ListSnapshotsRequest, resumeAt: strin
     const matches = one && one.id >= resumeAt && (!req.sourceVolumeId || one.sourceVolumeId === req.sourceVolumeId);
     return matches ? [one] : [];
   }
-  if (req.sourceVolumeId) return store.snapshotsOfVolume(req.sourceVolumeId).filter((s) => s.id >= resumeAt).slice(0, limit);
+  if (req.sourceVolumeId) return store.snapshotsOfVolume(req.sourceVolumeId, resumeAt, limit);
   return store.snapshotsFrom(resumeAt, limit);
 }
 

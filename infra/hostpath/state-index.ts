@@ -7,7 +7,8 @@ export class StateIndex {
   readonly volumeIdByName = new Map<string, string>();
   readonly snapshotIdByName = new Map<string, string>();
   readonly groupIdByName = new Map<string, string>();
-  private readonly snapshotIdsBySource = new Map<string, Set<string>>();
+  /** Sorted ids per source volume. */
+  private readonly snapshotIdsBySource = new Map<string, string[]>();
   private readonly sortedSnapshotIds: string[] = [];
 
   putVolume(record: VolumeRecord, previous: VolumeRecord | undefined): void {
@@ -33,35 +34,45 @@ export class StateIndex {
     // Group members have no name of their own ("").
     if (record.name) this.snapshotIdByName.set(record.name, record.id);
     let ids = this.snapshotIdsBySource.get(record.sourceVolumeId);
-    if (!ids) this.snapshotIdsBySource.set(record.sourceVolumeId, (ids = new Set()));
-    ids.add(record.id);
-    const at = lowerBound(this.sortedSnapshotIds, record.id);
-    if (this.sortedSnapshotIds[at] !== record.id) this.sortedSnapshotIds.splice(at, 0, record.id);
+    if (!ids) this.snapshotIdsBySource.set(record.sourceVolumeId, (ids = []));
+    insertSorted(ids, record.id);
+    insertSorted(this.sortedSnapshotIds, record.id);
   }
 
   deleteSnapshot(record: SnapshotRecord): void {
     if (record.name && this.snapshotIdByName.get(record.name) === record.id) this.snapshotIdByName.delete(record.name);
     const ids = this.snapshotIdsBySource.get(record.sourceVolumeId);
-    ids?.delete(record.id);
-    if (ids?.size === 0) this.snapshotIdsBySource.delete(record.sourceVolumeId);
-    const at = lowerBound(this.sortedSnapshotIds, record.id);
-    if (this.sortedSnapshotIds[at] === record.id) this.sortedSnapshotIds.splice(at, 1);
+    if (ids) {
+      removeSorted(ids, record.id);
+      if (ids.length === 0) this.snapshotIdsBySource.delete(record.sourceVolumeId);
+    }
+    removeSorted(this.sortedSnapshotIds, record.id);
   }
 
-  /** Ids of the snapshots cut from this volume, sorted. */
-  snapshotIdsOf(volumeId: string): string[] {
-    return [...(this.snapshotIdsBySource.get(volumeId) ?? [])].sort(compareIds);
+  /** Up to `limit` ids of snapshots cut from this volume, in order, from the first id >= `from`. */
+  snapshotIdsOf(volumeId: string, from = "", limit = Number.MAX_SAFE_INTEGER): string[] {
+    return page(this.snapshotIdsBySource.get(volumeId) ?? [], from, limit);
   }
 
   /** Up to `limit` snapshot ids, in order, starting at the first id >= `from`. */
   snapshotIdsFrom(from: string, limit: number): string[] {
-    const at = lowerBound(this.sortedSnapshotIds, from);
-    return this.sortedSnapshotIds.slice(at, at + limit);
+    return page(this.sortedSnapshotIds, from, limit);
   }
 }
 
-export function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function page(sorted: readonly string[], from: string, limit: number): string[] {
+  const at = lowerBound(sorted, from);
+  return sorted.slice(at, at + limit);
+}
+
+function insertSorted(sorted: string[], id: string): void {
+  const at = lowerBound(sorted, id);
+  if (sorted[at] !== id) sorted.splice(at, 0, id);
+}
+
+function removeSorted(sorted: string[], id: string): void {
+  const at = lowerBound(sorted, id);
+  if (sorted[at] === id) sorted.splice(at, 1);
 }
 
 /** The first position whose id is >= `id`. */

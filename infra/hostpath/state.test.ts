@@ -76,6 +76,9 @@ describe("StateStore", () => {
     expect(store.snapshotNamed("name-snap-a")?.id).toBe("snap-a");
     expect(store.snapshotNamed("")).toBeUndefined();
     expect(store.snapshotsOfVolume("v1").map((s) => s.id)).toEqual(["snap-a", "snap-b"]);
+    expect(store.snapshotsOfVolume("v1", "snap-a0", 5).map((s) => s.id)).toEqual(["snap-b"]);
+    expect(store.snapshotsOfVolume("v1", "", 1).map((s) => s.id)).toEqual(["snap-a"]);
+    expect(store.snapshotsOfVolume("unknown")).toEqual([]);
     expect(store.snapshotsFrom("", 10).map((s) => s.id)).toEqual(["snap-a", "snap-b", "snap-c"]);
     expect(store.snapshotsFrom("snap-b", 1).map((s) => s.id)).toEqual(["snap-b"]);
     await store.commit([

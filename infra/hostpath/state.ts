@@ -122,9 +122,9 @@ export class StateStore {
     return id === undefined ? undefined : this.current.groups[id];
   }
 
-  /** Snapshots cut from `volumeId`, sorted by id. */
-  snapshotsOfVolume(volumeId: string): SnapshotRecord[] {
-    return this.index.snapshotIdsOf(volumeId).map((id) => this.current.snapshots[id]!);
+  /** Snapshots cut from `volumeId` sorted by id; at most `limit`, from the first id >= `fromId`. */
+  snapshotsOfVolume(volumeId: string, fromId = "", limit?: number): SnapshotRecord[] {
+    return this.index.snapshotIdsOf(volumeId, fromId, limit).map((id) => this.current.snapshots[id]!);
   }
 
   /** Up to `limit` snapshots sorted by id, from the first id >= `fromId`. */
