@@ -241,7 +241,10 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     while (!draining && !nc.isClosed()) {
       try {
         const consumer = await js.consumers.get(K8S_STREAM, durable);
-        const messages = await consumer.consume({ max_messages: concurrency, abort_on_missing_resource: true });
+        // Short pulls: when a clustered consumer's leader dies, its pending pull dies with it and the
+        // client only notices by missed heartbeats (expires / 2 apart); 30 s (the default) stalled
+        // delivery ~40 s per failover in chaos:cluster, 5 s keeps it to a few seconds.
+        const messages = await consumer.consume({ max_messages: concurrency, abort_on_missing_resource: true, expires: 5_000 });
         streams.add(messages);
         if (draining) messages.stop();
         try {
