@@ -5,7 +5,7 @@
 //   scale    — hostpath CreateSnapshot / restore latency at 16 in flight with 0 and 20,000 stored snapshots (infra/hostpath/bench-scale.ts)
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { measureSnapshotVsCp } from "../../infra/hostpath/bench.js";
 import { measureDriverAtScale } from "../../infra/hostpath/bench-scale.js";
 import { measureGatewayOverhead } from "../bench/gateway-overhead.js";
@@ -13,7 +13,7 @@ import { measureGatewayOverhead } from "../bench/gateway-overhead.js";
 function positiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: not a positive integer: ${value}`);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`not a positive integer: ${value}`);
     return n;
   };
 }
@@ -24,19 +24,19 @@ type Half = (typeof HALVES)[number];
 function halves(value: string): Half[] {
   const parts = value.split(",").map((p) => p.trim());
   for (const part of parts) {
-    if (!(HALVES as readonly string[]).includes(part)) throw new Error(`--only: ${HALVES.join(", ")}, not ${JSON.stringify(part)}`);
+    if (!(HALVES as readonly string[]).includes(part)) throw new InvalidArgumentError(`expected some of ${HALVES.join(", ")}, not ${JSON.stringify(part)}`);
   }
   return parts as Half[];
 }
 
 function counts(value: string): number[] {
   const parts = value.split(",").map((p) => Number(p.trim()));
-  if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`--scale-existing: comma-separated counts >= 0, not ${value}`);
+  if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`expected comma-separated counts >= 0, not ${value}`);
   return parts;
 }
 
 function copyEngine(value: string): "auto" | "copy" {
-  if (value !== "auto" && value !== "copy") throw new Error(`--copy-engine: auto or copy, not ${value}`);
+  if (value !== "auto" && value !== "copy") throw new InvalidArgumentError(`auto or copy, not ${value}`);
   return value;
 }
 
