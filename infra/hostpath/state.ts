@@ -9,7 +9,7 @@
 // deletes the sealed segments. A crash at any step leaves a checkpoint and a journal that replay to
 // exactly the acknowledged state; a torn last record (never acknowledged) is dropped on load.
 import * as path from "node:path";
-import { readCheckpoint, removeCheckpointLeftovers, serializeCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { readCheckpoint, removeCheckpointLeftovers, serializeCheckpoint, serializeCheckpointInChunks, writeCheckpoint } from "./checkpoint.js";
 import { fsyncDir } from "./fsync.js";
 import { JOURNAL_DIR, JournalWriter, readJournal, removeSegmentsBefore, type JournalRecord } from "./journal.js";
 import { StateIndex } from "./state-index.js";
@@ -192,14 +192,18 @@ export class StateStore {
   }
 
   private async runCompaction(): Promise<void> {
-    let body = "";
+    let copy: DriverState | undefined;
     let sealedThrough = 0;
     try {
       await this.journal.rotate((seq) => {
         sealedThrough = seq;
-        body = serializeCheckpoint(this.current, seq);
+        // The state as of `seq`: copies of the maps (records are replaced, never mutated), so that
+        // serialising can yield to calls in flight while later commits change the live maps.
+        const { volumes, snapshots, groups } = this.current;
+        copy = { volumes: { ...volumes }, snapshots: { ...snapshots }, groups: { ...groups } };
       });
-      if (sealedThrough <= this.checkpointSeq) return;
+      if (sealedThrough <= this.checkpointSeq || !copy) return;
+      const body = await serializeCheckpointInChunks(copy, sealedThrough);
       await writeCheckpoint(this.dir, body);
       this.checkpointSeq = sealedThrough;
       this.checkpointBytes = Buffer.byteLength(body);
