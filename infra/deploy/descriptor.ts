@@ -31,6 +31,8 @@ export interface Descriptor {
   service: string;
   provider: {
     image: string;
+    /** The image with OpenFaaS's of-watchdog in front (infra/deploy/Dockerfile --target openfaas). */
+    openfaasImage?: string;
     namespace: string;
     clusterName: string;
     logLevel: string;
@@ -173,7 +175,7 @@ function functionSpec(name: string, raw: unknown): FunctionSpec {
 /** Validates a parsed serverless.yml; every problem names its path. */
 export function parseDescriptor(doc: unknown): Descriptor {
   const top = object(doc, "(top)", ["service", "provider", "gateway", "watcher", "dispatcher", "functions"]);
-  const provider = object(top.provider, "provider", ["image", "namespace", "clusterName", "logLevel", "nats", "delivery"]);
+  const provider = object(top.provider, "provider", ["image", "openfaasImage", "namespace", "clusterName", "logLevel", "nats", "delivery"]);
   const nats = object(provider.nats, "provider.nats", ["url", "streamReplicas"]);
   const delivery = object(provider.delivery, "provider.delivery", ["retry", "backoffPolicy", "backoffDelay", "ackWaitSeconds"]);
   const backoffPolicy = string(delivery, "backoffPolicy", "provider.delivery", /^(linear|exponential)$/, "must be linear or exponential");
@@ -191,6 +193,7 @@ export function parseDescriptor(doc: unknown): Descriptor {
     service: string(top, "service", "(top)", DNS_LABEL, "must be a DNS label"),
     provider: {
       image: string(provider, "image", "provider"),
+      ...(provider.openfaasImage === undefined ? {} : { openfaasImage: string(provider, "openfaasImage", "provider") }),
       namespace: string(provider, "namespace", "provider", DNS_LABEL, "must be a DNS label"),
       clusterName: string(provider, "clusterName", "provider", TOKEN, "must be letters, digits, '-' and '_'"),
       logLevel: string(provider, "logLevel", "provider", /^(trace|debug|info|warn|error|fatal|silent)$/, "must be a pino level"),

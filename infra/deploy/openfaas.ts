@@ -17,18 +17,21 @@ export function openfaasFunctionName(fn: Pick<FunctionSpec, "name">): string {
   return `snapflow-${fn.name}`;
 }
 
-function stackFunction(ctx: RenderContext, fn: FunctionSpec): object {
-  const args = functionArgs(ctx, fn, `${OPENFAAS_SECRETS}/token`);
+/** of-watchdog answers OpenFaaS on 8080 (health included) and proxies to the function here. */
+const UPSTREAM_PORT = 8081;
+
+function stackFunction(ctx: RenderContext, fn: FunctionSpec, image: string): object {
+  const args = functionArgs(ctx, fn, `${OPENFAAS_SECRETS}/token`).map((a) => (a === "0.0.0.0" ? "127.0.0.1" : a));
   return {
     namespace: ctx.functionNamespace,
     lang: "dockerfile",
     handler: `./${fn.handler.slice(0, fn.handler.lastIndexOf("/"))}`,
-    image: ctx.d.provider.image,
-    // of-watchdog in http mode runs the function server and proxies to it.
+    image,
+    // of-watchdog in http mode runs the function server once and proxies every request (headers too).
     environment: {
       mode: "http",
-      upstream_url: "http://127.0.0.1:8080",
-      fprocess: ["node", "/app/bin/snapflow.mjs", ...args, "--port", "8080"].join(" "),
+      upstream_url: `http://127.0.0.1:${UPSTREAM_PORT}`,
+      fprocess: ["node", "/app/bin/snapflow.mjs", ...args, "--port", String(UPSTREAM_PORT)].join(" "),
       exec_timeout: `${fn.timeoutSeconds}s`,
       read_timeout: `${fn.timeoutSeconds}s`,
       write_timeout: `${fn.timeoutSeconds}s`,
@@ -52,10 +55,12 @@ function stackFunction(ctx: RenderContext, fn: FunctionSpec): object {
 }
 
 export function renderStackYml(ctx: RenderContext): string {
+  const image = ctx.d.provider.openfaasImage;
+  if (!image) throw new Error("serverless.yml: provider.openfaasImage is needed for --target openfaas (the image built with --target openfaas, of-watchdog in front)");
   const stack = {
     version: "1.0",
     provider: { name: "openfaas", gateway: "http://127.0.0.1:8080" },
-    functions: Object.fromEntries(ctx.d.functions.map((fn) => [openfaasFunctionName(fn), stackFunction(ctx, fn)])),
+    functions: Object.fromEntries(ctx.d.functions.map((fn) => [openfaasFunctionName(fn), stackFunction(ctx, fn, image)])),
   };
   return stringify(stack, { lineWidth: 0 });
 }

@@ -113,6 +113,8 @@ describe("serverless.yml and the code", () => {
     expect(() => parseDescriptorYaml(text((d) => (d.functions.Bad_Name = d.functions.bind)))).toThrow(/functions\.Bad_Name: function names are lower-case/);
     expect(() => parseDescriptorYaml(text((d) => (d.functions.bind.handler = "functions/bind/index")))).toThrow(/handler: "functions\/bind\/index" must be <module path>\.<export>/);
     expect(() => parseDescriptorYaml("functions: [")).toThrow(/not valid YAML/);
+    const withoutOpenfaasImage = parseDescriptorYaml(text((d) => delete d.provider.openfaasImage));
+    expect(() => renderDeployment(withoutOpenfaasImage, { target: "openfaas" })).toThrow(/provider\.openfaasImage is needed/);
   });
 });
 
@@ -237,7 +239,8 @@ describe("target specifics", () => {
     for (const spec of descriptor.functions) {
       const f = stack.functions[`snapflow-${spec.name}`];
       expect(f.annotations.topic.split(",")).toEqual(eventSubjects(spec, "east"));
-      expect(f.image).toBe(descriptor.provider.image);
+      expect(f.image).toBe(descriptor.provider.openfaasImage);
+      expect(f.environment.upstream_url).toBe("http://127.0.0.1:8081");
       expect(f.limits).toBeDefined();
       expect(f.environment.fprocess).toContain(`function ${spec.name} `);
       expect(f.namespace).toBe("openfaas-fn");
