@@ -36,6 +36,8 @@ export function register(program: Command): void {
       const runs = [clustered, ...(result.singleNode ? [result.singleNode] : [])];
       const worst = { leaked: Math.max(...runs.map((r) => r.leaked)), duplicated: Math.max(...runs.map((r) => r.duplicated)), stuckFinalizers: Math.max(...runs.map((r) => r.stuckFinalizers)) };
       for (const line of summaryLines({ ...clustered, ...worst })) process.stdout.write(`${line}\n`);
-      if (worst.leaked + worst.duplicated + worst.stuckFinalizers > 0) process.exitCode = 1;
+      // Kills after everything was ready prove nothing: say so and fail.
+      process.stdout.write(`kills during the run: ${clustered.killsDuringRun}/${clustered.kills.length}\n`);
+      if (worst.leaked + worst.duplicated + worst.stuckFinalizers > 0 || clustered.killsDuringRun < clustered.kills.length) process.exitCode = 1;
     });
 }
