@@ -157,7 +157,7 @@ export function gatewayFile(ctx: RenderContext): RenderedFile {
         ports: [{ name: "http", containerPort: port }],
         readinessProbe: healthProbe(port),
         livenessProbe: healthProbe(port),
-        securityContext: RESTRICTED_CONTAINER,
+        securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 65532 },
         volumeMounts: [
           { name: "socket-dir", mountPath: socketDir },
           { name: "gateway-config", mountPath: "/etc/snapflow", readOnly: true },
@@ -166,12 +166,9 @@ export function gatewayFile(ctx: RenderContext): RenderedFile {
       },
     ],
     volumes: [{ name: "socket-dir", emptyDir: {} }, { name: "gateway-config", configMap: { name: "snapflow-gateway" } }, tokenVolume()],
+    // The driver container is the vendor's image and may need root: the gateway container alone is held to non-root.
+    podNonRoot: false,
   });
-  // The driver container may need root (it is the vendor's image): the pod-level non-root rule
-  // applies to the gateway container only.
-  const podSpec = (controller.spec as { template: { spec: Record<string, unknown> } }).template.spec;
-  delete podSpec.securityContext;
-  (podSpec.containers as Array<Record<string, unknown>>)[1]!.securityContext = { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 65532 };
   return file("gateway.yaml", [
     configMap("snapflow-gateway", ctx.ns, "snapflow-gateway", { "gateway.yaml": stringify(config, { lineWidth: 0 }) }),
     controller,

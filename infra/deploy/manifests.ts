@@ -97,6 +97,8 @@ export function deployment(o: {
   containers: object[];
   volumes?: object[];
   automountToken?: boolean;
+  /** Pod-wide non-root rule (default true); off where a vendor container may need root. */
+  podNonRoot?: boolean;
 }): Manifest {
   return {
     apiVersion: "apps/v1",
@@ -110,7 +112,7 @@ export function deployment(o: {
         spec: {
           serviceAccountName: o.serviceAccountName,
           ...(o.automountToken === false ? { automountServiceAccountToken: false } : {}),
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
+          ...(o.podNonRoot === false ? {} : { securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } } }),
           // The root filesystem is read-only; tsx (which runs snapflow's TypeScript) caches in /tmp.
           containers: o.containers.map((c) => ({ ...c, volumeMounts: [...(((c as { volumeMounts?: object[] }).volumeMounts) ?? []), { name: "tmp", mountPath: "/tmp" }] })),
           volumes: [...(o.volumes ?? []), { name: "tmp", emptyDir: {} }],
