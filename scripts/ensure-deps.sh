@@ -29,3 +29,17 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# kubectl 1.20 (Debian's kubernetes-client) for the old-client compatibility test, extracted into
+# .cache/ so it never replaces the machine's kubectl. Optional: the test skips itself without it.
+if [ ! -x .cache/kubectl-1.20/kubectl ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
+  work=$(mktemp -d)
+  fetch() { (cd "$work" && apt-get download kubernetes-client >/dev/null 2>&1); }
+  if fetch || { [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null 2>&1 && fetch; }; then
+    dpkg-deb -x "$work"/kubernetes-client_*.deb "$work/x" && mkdir -p .cache/kubectl-1.20 &&
+      cp "$work/x/usr/bin/kubectl" .cache/kubectl-1.20/kubectl
+  else
+    echo "snapflow: could not fetch kubectl 1.20 (kubernetes-client); its compatibility test will skip" >&2
+  fi
+  rm -rf "$work"
+fi

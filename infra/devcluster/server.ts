@@ -171,6 +171,11 @@ export function createApiServer(deps: ServerDeps): Server {
         if (agg) return send(res, 200, JSON.stringify(aggregatedDiscovery(registry, path === "/api")), agg);
         return sendJson(res, 200, path === "/api" ? legacyCore(deps.serverAddress()) : legacyGroups(registry));
       }
+      // kubectl before 1.27 validates against protobuf OpenAPI v2 only. An empty body is a valid,
+      // empty openapi_v2.Document: validation then passes kinds it has no schema for and the server
+      // validates (as it does for every version). Go's mime parser rejects the protobuf media type's
+      // "@", so the body goes as octet-stream. kubectl 1.32 uses v3 and treats this like a missing v2.
+      if (path === "/openapi/v2" || path === "/swagger-2.0.0.pb-v1") return send(res, 200, "", "application/octet-stream");
       if (path === "/openapi/v3") return sendJson(res, 200, openapi.index());
       if (path.startsWith("/openapi/v3/")) {
         const doc = openapi.document(path.slice("/openapi/v3/".length));
