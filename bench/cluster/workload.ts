@@ -84,6 +84,7 @@ export class ReadinessWatch {
   }
 
   private async watch(kc: KubeConfig, path: string, resourceVersion?: string): Promise<void> {
+    if (this.stopped) return;
     let lastRv = resourceVersion;
     const request = await new Watch(kc).watch(
       path,
