@@ -26,7 +26,7 @@ import { fail, ok, type Result } from "../../shared/snapshot/result.js";
 import { nanosToRfc3339, rfc3339Now } from "../../shared/snapshot/status.js";
 import { backoffMs, ERROR_BACKOFF, nothing, POLL_BACKOFF, type Plan, type Step } from "../../shared/snapshot/steps.js";
 import { GMSG, notFoundGroupClass } from "./messages.js";
-import { isFinalFailure, rpcErrorText, type CallResult } from "./rpc.js";
+import { isFinalFailure, rpcErrorText, type CallResult } from "../../shared/gateway/failure.js";
 
 export interface GroupContentState {
   content: VolumeGroupSnapshotContent;

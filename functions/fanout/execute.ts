@@ -11,6 +11,7 @@ import type {
   VolumeSnapshotContent,
 } from "../../shared/api/snapshot.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
+import { attempt, type CallResult } from "../../shared/gateway/failure.js";
 import { GatewayError, type GatewayClient } from "../../shared/gateway/types.js";
 import { formatLabelSelector, LabelSelectorError } from "../../shared/kube/label-selector.js";
 import { KubeApiError, type KubeClient, type ListOptions } from "../../shared/kube/types.js";
@@ -51,7 +52,6 @@ import {
   type GroupState,
   type MemberTask,
 } from "./plan.js";
-import type { CallResult } from "./rpc.js";
 
 const PAGE = 500;
 /** Parallel member writes of one group (the API server, not this loop, is the limit). */
@@ -181,15 +181,6 @@ async function executeGroupSnapshot(ctx: ReconcileContext, g: VolumeGroupSnapsho
   const did = [...first.did, `ensured ${memberInfos(plan.members.content).length} member snapshots (${writes} binding writes)`];
   const second = await runSteps(ctx, plan.after ?? [], first.written);
   return outcomeOf(plan, [...did, ...second.did]);
-}
-
-async function attempt<T>(call: () => Promise<T>): Promise<CallResult<T>> {
-  try {
-    return { ok: true, value: await call() };
-  } catch (err) {
-    if (err instanceof GatewayError) return { ok: false, failure: { code: err.code, message: err.message } };
-    return { ok: false, failure: { message: err instanceof Error ? err.message : String(err) } };
-  }
 }
 
 async function perform(gateway: GatewayClient, call: GroupCall, content: VolumeGroupSnapshotContent, clock: () => number): Promise<GroupContentPlan> {

@@ -3,18 +3,10 @@
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
-import { GatewayError, type GatewayClient } from "../../shared/gateway/types.js";
+import { attempt } from "../../shared/gateway/failure.js";
+import type { GatewayClient } from "../../shared/gateway/types.js";
 import { goneOutcome, outcomeOf, runSteps, writtenKey } from "../../shared/snapshot/run-steps.js";
 import { afterCreate, afterDelete, afterList, type CallResult, type GatewayCall, type InvokePlan, needsSnapshotLookup, planInvoke } from "./plan.js";
-
-async function attempt<T>(call: () => Promise<T>): Promise<CallResult<T>> {
-  try {
-    return { ok: true, value: await call() };
-  } catch (err) {
-    if (err instanceof GatewayError) return { ok: false, failure: { code: err.code, message: err.message } };
-    return { ok: false, failure: { message: err instanceof Error ? err.message : String(err) } };
-  }
-}
 
 async function perform(gateway: GatewayClient, call: GatewayCall, content: VolumeSnapshotContent, nowMs: () => number): Promise<InvokePlan> {
   switch (call.kind) {

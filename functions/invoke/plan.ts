@@ -3,6 +3,7 @@
 // Pure. A plan may end in one gateway call; the call's answer goes through a second pure function
 // (afterCreate / afterList / afterDelete) that decides the writes.
 import type { VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import { isFinalFailure, rpcErrorText, type CallFailure, type CallResult } from "../../shared/gateway/failure.js";
 import type { CreateSnapshotRequest, CsiCode, SecretRef, SnapshotInfo } from "../../shared/gateway/types.js";
 import {
   ANNOTATION_YES,
@@ -19,6 +20,8 @@ import { resolveSecretRef, stripReservedParameters } from "../../shared/snapshot
 import { fail, ok, type Result } from "../../shared/snapshot/result.js";
 import { contentWithError, mergeContentStatus, type SnapshotObservation } from "../../shared/snapshot/status.js";
 import { backoffMs, ERROR_BACKOFF, nothing, POLL_BACKOFF, type Plan, type Step } from "../../shared/snapshot/steps.js";
+
+export { isFinalFailure, rpcErrorText, type CallFailure, type CallResult };
 
 export interface InvokeState {
   content: VolumeSnapshotContent;
@@ -61,48 +64,8 @@ export interface InvokePlan extends Plan {
   call?: GatewayCall;
 }
 
-/** A gateway failure as data. code is undefined when the call never got a CSI answer. */
-export interface CallFailure {
-  code?: CsiCode;
-  message: string;
-}
-
-export type CallResult<T> = { ok: true; value: T } | { ok: false; failure: CallFailure };
-
 const CONTENT = "volumesnapshotcontents" as const;
 
-/** Upstream's non-final codes: the driver may still be working, so the outcome is unknown. */
-const NON_FINAL: ReadonlySet<CsiCode> = new Set<CsiCode>(["CANCELLED", "DEADLINE_EXCEEDED", "UNAVAILABLE", "RESOURCE_EXHAUSTED", "ABORTED"]);
-
-export function isFinalFailure(f: CallFailure): boolean {
-  return f.code !== undefined && !NON_FINAL.has(f.code);
-}
-
-const GO_CODE_NAMES: Record<CsiCode, string> = {
-  OK: "OK",
-  CANCELLED: "Canceled",
-  UNKNOWN: "Unknown",
-  INVALID_ARGUMENT: "InvalidArgument",
-  DEADLINE_EXCEEDED: "DeadlineExceeded",
-  NOT_FOUND: "NotFound",
-  ALREADY_EXISTS: "AlreadyExists",
-  PERMISSION_DENIED: "PermissionDenied",
-  RESOURCE_EXHAUSTED: "ResourceExhausted",
-  FAILED_PRECONDITION: "FailedPrecondition",
-  ABORTED: "Aborted",
-  OUT_OF_RANGE: "OutOfRange",
-  UNIMPLEMENTED: "Unimplemented",
-  INTERNAL: "Internal",
-  UNAVAILABLE: "Unavailable",
-  DATA_LOSS: "DataLoss",
-  UNAUTHENTICATED: "Unauthenticated",
-};
-
-/** The failure as a Go gRPC client prints it (`rpc error: code = NotFound desc = …`). */
-export function rpcErrorText(f: CallFailure): string {
-  if (f.code === undefined || f.message.startsWith("rpc error:")) return f.message;
-  return `rpc error: code = ${GO_CODE_NAMES[f.code]} desc = ${f.message}`;
-}
 
 function event(content: VolumeSnapshotContent, type: "Normal" | "Warning", reason: string, message: string): Step {
   return { op: "event", on: content, type, reason, message, component: sidecarComponent(content.spec.driver) };

@@ -2,7 +2,9 @@
 // access modes as CSI access modes, volume capabilities, gateway failures as data, and the text a
 // Go gRPC client prints for them (upstream's Event messages embed it).
 import type { VolumeMode } from "../api/core.js";
-import { GatewayError, type CsiCode, type VolumeCapability } from "../gateway/types.js";
+import type { VolumeCapability } from "../gateway/types.js";
+
+export { attempt, isFinalFailure, rpcErrorText, type CallFailure, type CallResult } from "../gateway/failure.js";
 
 /** Upstream's mapping of one Kubernetes access mode (SINGLE_NODE_MULTI_WRITER changes RWO and RWOP). */
 export function csiAccessMode(mode: string, singleNodeMultiWriter: boolean): string | undefined {
@@ -59,53 +61,3 @@ export function volumeCapabilityOfPv(accessModes: readonly string[], o: Capabili
   return accessMode ? capability(accessMode, o) : undefined;
 }
 
-/** A gateway failure as data. code is undefined when the call never got a CSI answer. */
-export interface CallFailure {
-  code?: CsiCode;
-  message: string;
-}
-
-export type CallResult<T> = { ok: true; value: T } | { ok: false; failure: CallFailure };
-
-/** Runs a gateway call and turns its failure into data, for pure after-call planning. */
-export async function attempt<T>(call: () => Promise<T>): Promise<CallResult<T>> {
-  try {
-    return { ok: true, value: await call() };
-  } catch (err) {
-    if (err instanceof GatewayError) return { ok: false, failure: { code: err.code, message: err.message } };
-    return { ok: false, failure: { message: err instanceof Error ? err.message : String(err) } };
-  }
-}
-
-/** Upstream's non-final codes: the driver may still be working, so the outcome is unknown. */
-const NON_FINAL: ReadonlySet<CsiCode> = new Set<CsiCode>(["CANCELLED", "DEADLINE_EXCEEDED", "UNAVAILABLE", "RESOURCE_EXHAUSTED", "ABORTED"]);
-
-export function isFinalFailure(f: CallFailure): boolean {
-  return f.code !== undefined && !NON_FINAL.has(f.code);
-}
-
-const GO_CODE_NAMES: Record<CsiCode, string> = {
-  OK: "OK",
-  CANCELLED: "Canceled",
-  UNKNOWN: "Unknown",
-  INVALID_ARGUMENT: "InvalidArgument",
-  DEADLINE_EXCEEDED: "DeadlineExceeded",
-  NOT_FOUND: "NotFound",
-  ALREADY_EXISTS: "AlreadyExists",
-  PERMISSION_DENIED: "PermissionDenied",
-  RESOURCE_EXHAUSTED: "ResourceExhausted",
-  FAILED_PRECONDITION: "FailedPrecondition",
-  ABORTED: "Aborted",
-  OUT_OF_RANGE: "OutOfRange",
-  UNIMPLEMENTED: "Unimplemented",
-  INTERNAL: "Internal",
-  UNAVAILABLE: "Unavailable",
-  DATA_LOSS: "DataLoss",
-  UNAUTHENTICATED: "Unauthenticated",
-};
-
-/** The failure as a Go gRPC client prints it (`rpc error: code = NotFound desc = …`). */
-export function rpcErrorText(f: CallFailure): string {
-  if (f.code === undefined || f.message.startsWith("rpc error:")) return f.message;
-  return `rpc error: code = ${GO_CODE_NAMES[f.code]} desc = ${f.message}`;
-}

@@ -1,8 +1,8 @@
-// Gateway answers as data, and the error texts a Go gRPC client would print (upstream's messages
-// embed them). Functions may not import each other, so fanout keeps its own small copy.
-import type { CsiCode } from "../../shared/gateway/types.js";
+// Gateway answers as data, for pure after-call planning, and the text a Go gRPC client prints for a
+// failure (upstream's Event and status messages embed it).
+import { GatewayError, type CsiCode } from "./types.js";
 
-/** A gateway failure. code is undefined when the call never got a CSI answer. */
+/** A gateway failure as data. code is undefined when the call never got a CSI answer. */
 export interface CallFailure {
   code?: CsiCode;
   message: string;
@@ -10,10 +10,19 @@ export interface CallFailure {
 
 export type CallResult<T> = { ok: true; value: T } | { ok: false; failure: CallFailure };
 
+/** Runs a gateway call and turns its failure into data, for pure after-call planning. */
+export async function attempt<T>(call: () => Promise<T>): Promise<CallResult<T>> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (err) {
+    if (err instanceof GatewayError) return { ok: false, failure: { code: err.code, message: err.message } };
+    return { ok: false, failure: { message: err instanceof Error ? err.message : String(err) } };
+  }
+}
+
 /** Upstream's non-final codes: the driver may still be working, so the outcome is unknown. */
 const NON_FINAL: ReadonlySet<CsiCode> = new Set<CsiCode>(["CANCELLED", "DEADLINE_EXCEEDED", "UNAVAILABLE", "RESOURCE_EXHAUSTED", "ABORTED"]);
 
-/** Final = the driver definitely did not (and will not) create anything for this call. */
 export function isFinalFailure(f: CallFailure): boolean {
   return f.code !== undefined && !NON_FINAL.has(f.code);
 }
@@ -38,7 +47,7 @@ const GO_CODE_NAMES: Record<CsiCode, string> = {
   UNAUTHENTICATED: "Unauthenticated",
 };
 
-/** `rpc error: code = NotFound desc = …`, as upstream's messages quote it. */
+/** The failure as a Go gRPC client prints it (`rpc error: code = NotFound desc = …`). */
 export function rpcErrorText(f: CallFailure): string {
   if (f.code === undefined || f.message.startsWith("rpc error:")) return f.message;
   return `rpc error: code = ${GO_CODE_NAMES[f.code]} desc = ${f.message}`;
