@@ -12,7 +12,7 @@ import type {
 } from "../../shared/api/snapshot.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
 import { attempt, type CallResult } from "../../shared/gateway/failure.js";
-import { GatewayError, type GatewayClient } from "../../shared/gateway/types.js";
+import type { GatewayClient } from "../../shared/gateway/types.js";
 import { formatLabelSelector, LabelSelectorError } from "../../shared/kube/label-selector.js";
 import { KubeApiError, type KubeClient, type ListOptions } from "../../shared/kube/types.js";
 import { recordOperation } from "../../shared/snapshot/metrics.js";
