@@ -1,128 +1,29 @@
-// A real snapshot stack for integration tests: the dev cluster, the hostpath CSI driver behind the
-// driver gateway, and the four snapshot functions as function apps. Events are delivered by calling
-// the apps with CloudEvents built here (the watcher's job in `snapflow up`): every round re-delivers
-// each current object ("resynced", harmless because functions are level-triggered) and a "deleted"
-// event for each object that vanished since the last round.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startDevCluster, type DevCluster } from "../../infra/devcluster/index.js";
-import { startGateway, type RunningGateway } from "../../infra/gateway/index.js";
-import { startHostpathDriver } from "../../infra/hostpath/index.js";
+// The snapshot suite's stack (test/support/stack.ts): the four snapshot functions, fed the
+// snapshot, content and claim events, plus the suite's own object helpers.
 import { bindFunction } from "../../functions/bind/index.js";
 import { deleteFunction } from "../../functions/delete/index.js";
 import { invokeFunction } from "../../functions/invoke/index.js";
 import { protectFunction } from "../../functions/protect/index.js";
-import type { KubeEvent, PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
-import type { KubeObject } from "../../shared/api/meta.js";
-import { RESOURCES, type ResourceName } from "../../shared/api/resources.js";
+import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
+import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeSnapshotClass } from "../../shared/api/snapshot.js";
-import type { AuditRecord } from "../../shared/function/audit.js";
-import { createFunctionApp } from "../../shared/function/app.js";
-import type { SnapflowFunction } from "../../shared/function/types.js";
-import { createGatewayClient, type HttpGatewayClient } from "../../shared/gateway/client.js";
-import { createKubeClient, type HttpKubeClient } from "../../shared/kube/http-client.js";
 import { ANNOTATIONS, SNAPSHOT_API_VERSION } from "../../shared/snapshot/constants.js";
-import { binaryEvent } from "../support/events.js";
+import { FunctionStack, HOSTPATH_DRIVER } from "../support/stack.js";
 
-export const DRIVER = "hostpath.snapflow.dev";
+export const DRIVER = HOSTPATH_DRIVER;
 export const CLUSTER = "dev";
-const TOKEN = "snapshots-it-token-51f0c2";
-const GiB = 1024 * 1024 * 1024;
-const WATCHED: ResourceName[] = ["volumesnapshots", "volumesnapshotcontents", "persistentvolumeclaims"];
 
-interface App {
-  fn: SnapflowFunction;
-  request(init: RequestInit): Promise<Response>;
-}
-
-export class SnapshotStack {
-  dir!: string;
-  cluster!: DevCluster;
-  kube!: HttpKubeClient;
-  gateway!: HttpGatewayClient;
-  private driver?: { close(): Promise<void> };
-  private gatewayServer?: RunningGateway;
-  private apps: App[] = [];
-  private seen = new Map<string, { resource: ResourceName; object: KubeObject }>();
-  /** Every audit record the functions answered with, in order. */
-  readonly audits: AuditRecord[] = [];
-
-  async start(): Promise<void> {
-    this.dir = await mkdtemp(join(tmpdir(), "snapflow-snapshots-it-"));
-    this.cluster = await startDevCluster({ dataDir: join(this.dir, "cluster") });
-    this.kube = createKubeClient(this.cluster.kubeconfigPath);
-    await mkdir(join(this.dir, "hostpath"));
-    const endpoint = `unix://${join(this.dir, "csi.sock")}`;
-    this.driver = await startHostpathDriver({ dataDir: join(this.dir, "hostpath"), endpoint });
-    this.gatewayServer = await startGateway({
-      config: { drivers: { [DRIVER]: { backend: "csi", address: endpoint, timeoutSeconds: 20 } }, logLevel: "silent" },
-      token: TOKEN,
-      kubeconfigPath: this.cluster.kubeconfigPath,
+export class SnapshotStack extends FunctionStack {
+  constructor() {
+    super({
+      name: "snapshots",
+      cluster: CLUSTER,
+      token: "snapshots-it-token-51f0c2",
+      functions: [bindFunction, invokeFunction, protectFunction, deleteFunction],
+      watched: ["volumesnapshots", "volumesnapshotcontents", "persistentvolumeclaims"],
+      settleRounds: 25,
+      auditTail: 8,
     });
-    this.gateway = createGatewayClient({ baseUrl: this.gatewayServer.url, token: TOKEN, timeoutMs: 30_000 });
-    for (const fn of [bindFunction, invokeFunction, protectFunction, deleteFunction]) {
-      const app = createFunctionApp(fn, { kube: this.kube, clusterName: CLUSTER, gateway: this.gateway });
-      this.apps.push({ fn, request: (init) => Promise.resolve(app.request("/", init)) });
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.gatewayServer?.close();
-    await this.driver?.close();
-    this.kube?.close();
-    await this.cluster?.close();
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
-  }
-
-  /** Delivers one object event to every function that consumes its resource. */
-  async deliver(resource: ResourceName, object: KubeObject, verb: "added" | "modified" | "deleted" | "resynced"): Promise<AuditRecord[]> {
-    const records: AuditRecord[] = [];
-    for (const app of this.apps) {
-      if (!app.fn.resources.includes(resource)) continue;
-      const res = await app.request(binaryEvent(object, { resource, verb, cluster: CLUSTER }));
-      const record = (await res.json()) as AuditRecord;
-      this.audits.push(record);
-      records.push(record);
-    }
-    return records;
-  }
-
-  /** One round of events for everything that exists (and "deleted" for what vanished). */
-  async round(): Promise<AuditRecord[]> {
-    const records: AuditRecord[] = [];
-    const present = new Set<string>();
-    for (const resource of WATCHED) {
-      const list = await this.kube.list<KubeObject>(RESOURCES[resource]);
-      for (const object of list.items) {
-        const uid = object.metadata.uid!;
-        present.add(uid);
-        const verb = this.seen.has(uid) ? "resynced" : "added";
-        this.seen.set(uid, { resource, object });
-        records.push(...(await this.deliver(resource, object, verb)));
-      }
-    }
-    for (const [uid, { resource, object }] of [...this.seen]) {
-      if (present.has(uid)) continue;
-      this.seen.delete(uid);
-      records.push(...(await this.deliver(resource, object, "deleted")));
-    }
-    return records;
-  }
-
-  /** Rounds until `done` holds (checked before each round); throws with the last audit if it never does. */
-  async settle(done: () => Promise<boolean>, maxRounds = 25): Promise<number> {
-    for (let i = 0; i < maxRounds; i++) {
-      if (await done()) return i;
-      await this.round();
-    }
-    if (await done()) return maxRounds;
-    const last = this.audits.slice(-8).map((a) => `${a.function} ${a.resource}/${a.name}: ${a.outcome} ${a.message ?? ""}`);
-    throw new Error(`state not reached after ${maxRounds} rounds; last audits:\n${last.join("\n")}`);
-  }
-
-  async get<T extends KubeObject>(resource: ResourceName, name: string, namespace?: string): Promise<T | undefined> {
-    return this.kube.get<T>(RESOURCES[resource], name, namespace);
   }
 
   async createClass(name: string, o: { isDefault?: boolean; deletionPolicy?: "Delete" | "Retain"; parameters?: Record<string, string> } = {}): Promise<VolumeSnapshotClass> {
@@ -139,49 +40,6 @@ export class SnapshotStack {
 
   /** A 1 GiB volume on the hostpath driver, its PV pre-bound to a new PVC, waited until Bound. */
   async createBoundClaim(name: string, namespace = "default"): Promise<{ pvc: PersistentVolumeClaim; pv: PersistentVolume; volumeHandle: string }> {
-    const volume = await this.gateway.createVolume(DRIVER, {
-      name: `pvc-${name}-${namespace}`,
-      requiredBytes: GiB,
-      capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }],
-    });
-    const pvc = await this.kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
-      apiVersion: "v1",
-      kind: "PersistentVolumeClaim",
-      metadata: { name, namespace },
-      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "" },
-    });
-    await this.kube.create<PersistentVolume>(RESOURCES.persistentvolumes, {
-      apiVersion: "v1",
-      kind: "PersistentVolume",
-      metadata: { name: `pv-${namespace}-${name}` },
-      spec: {
-        capacity: { storage: "1Gi" },
-        accessModes: ["ReadWriteOnce"],
-        persistentVolumeReclaimPolicy: "Retain",
-        storageClassName: "",
-        volumeMode: "Filesystem",
-        claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", name, namespace, uid: pvc.metadata.uid! },
-        csi: { driver: DRIVER, volumeHandle: volume.volumeId, volumeAttributes: volume.volumeContext },
-      },
-    });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const current = await this.get<PersistentVolumeClaim>("persistentvolumeclaims", name, namespace);
-      if (current?.status?.phase === "Bound") {
-        const pv = (await this.get<PersistentVolume>("persistentvolumes", current.spec.volumeName!))!;
-        return { pvc: current, pv, volumeHandle: volume.volumeId };
-      }
-      if (Date.now() > deadline) throw new Error(`PVC ${namespace}/${name} never became Bound`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  /** Events recorded on one object (by uid), oldest first, as "Type Reason: message". */
-  async eventsFor(uid: string, namespace = "default"): Promise<string[]> {
-    const list = await this.kube.list<KubeEvent>(RESOURCES.events, { namespace });
-    return list.items
-      .filter((e) => e.involvedObject.uid === uid)
-      .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
-      .map((e) => `${e.type} ${e.reason}: ${e.message}`);
+    return this.createPreboundClaim(name, { namespace });
   }
 }
