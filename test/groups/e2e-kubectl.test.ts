@@ -5,56 +5,18 @@
 // ready members with upstream's names and fields; each member restores (through provision) to a
 // PVC holding that member's data as of the group instant; deleting the group leaves nothing behind,
 // checked through the driver.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allFunctions } from "../../cli/functions.js";
-import { startStack, type RunningStack } from "../../cli/stack/stack.js";
-import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
+import { describe, expect, it } from "vitest";
 import type { KubeList } from "../../shared/api/meta.js";
 import type { VolumeGroupSnapshot, VolumeGroupSnapshotContent, VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
-import { createGatewayClient } from "../../shared/gateway/client.js";
 import { ANNOTATIONS, FINALIZERS, groupMemberContentNameFor, groupMemberSnapshotNameFor } from "../../shared/snapshot/constants.js";
 import { waitFor } from "../events/wait.js";
+import { useLocalStack } from "../support/local-stack.js";
 
-const run = promisify(execFile);
 const DRIVER = "hostpath.snapflow.dev";
-const dir = mkdtempSync(join(tmpdir(), "snapflow-groups-e2e-"));
-let stack: RunningStack | undefined;
-
-function env(): NodeJS.ProcessEnv {
-  return { ...process.env, KUBECONFIG: stack!.endpoints.kubeconfig, PATH: `${process.env.PATH ?? ""}:/usr/bin` };
-}
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run("kubectl", args, { env: env(), timeout: 90_000 });
-  return stdout;
-}
-
-async function apply(yaml: string): Promise<void> {
-  const child = execFile("kubectl", ["apply", "-f", "-"], { env: env() });
-  const done = new Promise<void>((resolve, reject) => {
-    let stderr = "";
-    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply failed (${code}): ${stderr}`))));
-  });
-  child.stdin!.end(yaml);
-  await done;
-}
-
-async function getJson<T>(...args: string[]): Promise<T> {
-  return JSON.parse(await kubectl("get", ...args, "-o", "json")) as T;
-}
-
-async function volumeOf(pvc: string, namespace: string): Promise<{ pv: PersistentVolume; path: string }> {
-  const claim = await getJson<PersistentVolumeClaim>("pvc", pvc, "-n", namespace);
-  const pv = await getJson<PersistentVolume>("pv", claim.spec.volumeName!);
-  return { pv, path: pv.spec.csi!.volumeAttributes!.hostPath! };
-}
+const suite = useLocalStack({ name: "groups-e2e", clusterName: "groups-e2e", kubectlTimeoutMs: 90_000 });
+const { kubectl, apply, getJson, volumeOf } = suite;
 
 const NS = "demo-namespace";
 const claimYaml = (name: string, extra = "") => `
@@ -71,15 +33,6 @@ spec:
     requests:
       storage: 1Gi
 ${extra}`;
-
-beforeAll(async () => {
-  stack = await startStack({ dataDir: join(dir, "stack"), functions: allFunctions, randomPorts: true, clusterName: "groups-e2e" });
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
 
 describe("kubectl against snapflow's local stack: a volume group snapshot", () => {
   let uid = "";
@@ -180,7 +133,7 @@ spec:
       },
       60_000,
     );
-    const gateway = createGatewayClient({ baseUrl: stack!.endpoints.gateway, token: readFileSync(join(stack!.dataDir, "gateway.token"), "utf8").trim() });
+    const gateway = suite.gateway();
     expect(await gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: groupHandle, snapshotIds })).toBeUndefined();
     for (const id of snapshotIds) expect(await gateway.getSnapshot(DRIVER, { snapshotId: id })).toBeUndefined();
     expect((await gateway.listSnapshots(DRIVER, {})).entries).toEqual([]);

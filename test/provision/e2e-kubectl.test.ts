@@ -3,50 +3,13 @@
 // machine's kubectl. Checks data, not only status: a file written into a PVC's volume, snapshotted,
 // then changed — the restore holds the old content, the clone the current one, and the expanded
 // volume keeps its data and reports the new size on PVC and PV.
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allFunctions } from "../../cli/functions.js";
-import { startStack, type RunningStack } from "../../cli/stack/stack.js";
-import type { KubeEvent, PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
+import { describe, expect, it } from "vitest";
+import type { KubeEvent, PersistentVolumeClaim } from "../../shared/api/core.js";
+import { useLocalStack } from "../support/local-stack.js";
 
-const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), "snapflow-provision-e2e-"));
-let stack: RunningStack | undefined;
-
-function env(): NodeJS.ProcessEnv {
-  return { ...process.env, KUBECONFIG: stack!.endpoints.kubeconfig, PATH: `${process.env.PATH ?? ""}:/usr/bin` };
-}
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run("kubectl", args, { env: env(), timeout: 90_000 });
-  return stdout;
-}
-
-async function apply(yaml: string): Promise<void> {
-  const child = execFile("kubectl", ["apply", "-f", "-"], { env: env() });
-  const done = new Promise<void>((resolve, reject) => {
-    let stderr = "";
-    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply failed (${code}): ${stderr}`))));
-  });
-  child.stdin!.end(yaml);
-  await done;
-}
-
-async function getJson<T>(...args: string[]): Promise<T> {
-  return JSON.parse(await kubectl("get", ...args, "-o", "json")) as T;
-}
-
-async function volumeOf(pvc: string): Promise<{ pv: PersistentVolume; path: string }> {
-  const claim = await getJson<PersistentVolumeClaim>("pvc", pvc);
-  const pv = await getJson<PersistentVolume>("pv", claim.spec.volumeName!);
-  return { pv, path: pv.spec.csi!.volumeAttributes!.hostPath! };
-}
+const { kubectl, apply, getJson, volumeOf } = useLocalStack({ name: "provision-e2e", clusterName: "provision-e2e", kubectlTimeoutMs: 90_000 });
 
 const claimYaml = (name: string, extra = "", storage = "1Gi") => `
 apiVersion: v1
@@ -59,15 +22,6 @@ spec:
     requests:
       storage: ${storage}
 ${extra}`;
-
-beforeAll(async () => {
-  stack = await startStack({ dataDir: join(dir, "stack"), functions: allFunctions, randomPorts: true, clusterName: "provision-e2e" });
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
 
 describe("kubectl against snapflow's local stack: provision, restore, clone, expand", () => {
   it("a PVC on the default class is provisioned and bound; its volume takes a file", async () => {

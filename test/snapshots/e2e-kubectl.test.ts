@@ -1,56 +1,17 @@
 // End to end as a user does it: `snapflow up` (the whole local stack: dev cluster, nats-server,
 // watcher, dispatcher, function host, gateway, hostpath driver), then the machine's kubectl applies
 // a PVC, a VolumeSnapshotClass and a VolumeSnapshot shaped like the ones in Kubernetes' docs.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allFunctions } from "../../cli/functions.js";
-import { startStack, type RunningStack } from "../../cli/stack/stack.js";
+import { describe, expect, it } from "vitest";
 import type { PersistentVolumeClaim } from "../../shared/api/core.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
-import { createGatewayClient } from "../../shared/gateway/client.js";
 import { ANNOTATIONS, FINALIZERS } from "../../shared/snapshot/constants.js";
 import { waitFor } from "../events/wait.js";
+import { useLocalStack } from "../support/local-stack.js";
 
-const run = promisify(execFile);
 const DRIVER = "hostpath.snapflow.dev";
-const dir = mkdtempSync(join(tmpdir(), "snapflow-e2e-kubectl-"));
-let stack: RunningStack | undefined;
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run("kubectl", args, {
-    env: { ...process.env, KUBECONFIG: stack!.endpoints.kubeconfig, PATH: `${process.env.PATH ?? ""}:/usr/bin` },
-    timeout: 60_000,
-  });
-  return stdout;
-}
-
-async function kubectlApply(yaml: string): Promise<void> {
-  const child = execFile("kubectl", ["apply", "-f", "-"], { env: { ...process.env, KUBECONFIG: stack!.endpoints.kubeconfig } });
-  const done = new Promise<void>((resolve, reject) => {
-    let stderr = "";
-    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply failed (${code}): ${stderr}`))));
-  });
-  child.stdin!.end(yaml);
-  await done;
-}
-
-async function getJson<T>(...args: string[]): Promise<T> {
-  return JSON.parse(await kubectl("get", ...args, "-o", "json")) as T;
-}
-
-beforeAll(async () => {
-  stack = await startStack({ dataDir: join(dir, "stack"), functions: allFunctions, randomPorts: true, clusterName: "e2e" });
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+const suite = useLocalStack({ name: "e2e-kubectl", clusterName: "e2e" });
+const { kubectl, getJson } = suite;
+const kubectlApply = suite.apply;
 
 describe("kubectl against snapflow up", () => {
   let volumeHandle = "";
@@ -60,7 +21,7 @@ describe("kubectl against snapflow up", () => {
   it("a docs-style VolumeSnapshot of a PVC becomes ready, with upstream's objects", async () => {
     // The volume itself comes from the driver (provisioning is another function's job): a PV
     // pre-bound to the claim, as an admin would pre-provision it.
-    const gateway = createGatewayClient({ baseUrl: stack!.endpoints.gateway, token: readFileSync(join(stack!.dataDir, "gateway.token"), "utf8").trim() });
+    const gateway = suite.gateway();
     const volume = await gateway.createVolume(DRIVER, {
       name: "pv-e2e",
       requiredBytes: 1024 * 1024 * 1024,
@@ -169,7 +130,7 @@ spec:
   it("kubectl delete removes the snapshot, its content and the backend snapshot", async () => {
     await kubectl("delete", "volumesnapshot", "new-snapshot-test", "--timeout=60s");
     await waitFor("content deleted", async () => !(await kubectl("get", "volumesnapshotcontent", "-o", "name")).includes(contentName), 30_000);
-    const gateway = createGatewayClient({ baseUrl: stack!.endpoints.gateway, token: readFileSync(join(stack!.dataDir, "gateway.token"), "utf8").trim() });
+    const gateway = suite.gateway();
     expect(await gateway.getSnapshot(DRIVER, { snapshotId: snapshotHandle })).toBeUndefined();
   });
 });
