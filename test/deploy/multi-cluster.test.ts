@@ -2,71 +2,27 @@
 // one set of functions holding an API client for each (kubeFor). The same names in both clusters
 // must reconcile in their own cluster only; `snapflow audit --cluster` shows one cluster's records.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  describedFunctions,
-  startClusterUnderTest,
-  startInProcessFunctions,
-  startPipelineDispatcher,
-  startPipelineWatcher,
-  startStorage,
-  type ClusterUnderTest,
-  type InProcessFunctions,
-  type RunningDispatcher,
-  type RunningWatcher,
-  type Storage,
-} from "../../bench/cluster/pipeline.js";
 import { createBoundClaim, listBackendSnapshots, volumeSnapshot, waitUntil } from "../../bench/cluster/workload.js";
-import { startNatsServer, type NatsServerHandle } from "../../cli/stack/nats-server.js";
 import type { PersistentVolume } from "../../shared/api/core.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { ClusterUnderTest } from "../../bench/cluster/pipeline.js";
+import { startInProcessPipeline, type InProcessPipeline } from "../support/pipeline.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-let dir = "";
-let nats: NatsServerHandle | undefined;
-const clusters: ClusterUnderTest[] = [];
-let storage: Storage | undefined;
-let functions: InProcessFunctions | undefined;
-const dispatchers: RunningDispatcher[] = [];
-const watchers: RunningWatcher[] = [];
+let pipeline: InProcessPipeline | undefined;
+let clusters: ClusterUnderTest[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "snapflow-multi-"));
-  nats = await startNatsServer({ dir: join(dir, "nats") });
-  clusters.push(await startClusterUnderTest(dir, "a"), await startClusterUnderTest(dir, "b"));
-  storage = await startStorage(dir, clusters[0]!.kubeconfig);
-  const fns = await describedFunctions();
-  functions = startInProcessFunctions(fns, clusters, storage);
-  for (const c of clusters) {
-    dispatchers.push(
-      await startPipelineDispatcher({
-        natsUrls: [nats.url],
-        cluster: c.name,
-        functions: fns,
-        deliver: (name) => ({ url: `http://in-process/${name}`, deliver: functions!.deliverFor(name) }),
-        policy: { ackWaitMs: 10_000, maxDeliver: 50, backoffMs: [], maxAckPending: 1000 },
-      }),
-    );
-    watchers.push(await startPipelineWatcher({ natsUrls: [nats.url], cluster: c }));
-  }
+  pipeline = await startInProcessPipeline({ name: "multi", clusters: [{ name: "a" }, { name: "b" }] });
+  clusters = pipeline.clusters;
 }, 90_000);
 
 afterAll(async () => {
-  for (const w of watchers) await w.stop();
-  for (const d of dispatchers) await d.stop();
-  functions?.close();
-  await storage?.close();
-  for (const c of clusters) {
-    c.kube.close();
-    await c.dev.close();
-  }
-  await nats?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await pipeline?.stop();
 }, 60_000);
 
 describe("two clusters on one bus", () => {
@@ -75,7 +31,7 @@ describe("two clusters on one bus", () => {
   it("reconciles each cluster's snapshot in that cluster only", async () => {
     // The same namespace and names in both clusters: only the cluster tells them apart.
     for (const c of clusters) {
-      await createBoundClaim(c.kube, storage!.gateway, "default", "data", {}, `cluster-${c.name}`);
+      await createBoundClaim(c.kube, pipeline!.storage.gateway, "default", "data", {}, `cluster-${c.name}`);
       const vs = await c.kube.create(RESOURCES.volumesnapshots, volumeSnapshot("default", "snap", "data"));
       uids[c.name] = vs.metadata.uid!;
     }
@@ -92,16 +48,16 @@ describe("two clusters on one bus", () => {
       expect(contents.map((x) => x.metadata.name)).toEqual([`snapcontent-${uids[c.name]}`]);
       expect(await c.kube.get(RESOURCES.volumesnapshotcontents, `snapcontent-${uids[other.name]}`)).toBeUndefined();
       const pv = (await c.kube.list<PersistentVolume>(RESOURCES.persistentvolumes)).items[0]!;
-      const backend = (await storage!.gateway.listSnapshots("hostpath.snapflow.dev", { sourceVolumeId: pv.spec.csi!.volumeHandle })).entries;
+      const backend = (await pipeline!.storage.gateway.listSnapshots("hostpath.snapflow.dev", { sourceVolumeId: pv.spec.csi!.volumeHandle })).entries;
       expect(backend.map((b) => b.snapshotId)).toEqual([contents[0]!.status!.snapshotHandle]);
       handles.push(contents[0]!.status!.snapshotHandle!);
     }
-    expect((await listBackendSnapshots(storage!.gateway)).map((s) => s.snapshotId).sort()).toEqual(handles.sort());
+    expect((await listBackendSnapshots(pipeline!.storage.gateway)).map((s) => s.snapshotId).sort()).toEqual(handles.sort());
   }, 120_000);
 
   it("snapflow audit --cluster shows that cluster's records only", async () => {
     const run = async (cluster: string) => {
-      const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "bin/snapflow.mjs"), "audit", "--cluster", cluster, "--json", "--nats", nats!.url], { cwd: ROOT, timeout: 60_000 });
+      const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "bin/snapflow.mjs"), "audit", "--cluster", cluster, "--json", "--nats", pipeline!.nats.url], { cwd: ROOT, timeout: 60_000 });
       return stdout
         .trim()
         .split("\n")

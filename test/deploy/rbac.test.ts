@@ -6,43 +6,22 @@
 // by a direct call in the function's code (a static scan of `kube.<verb>(RESOURCES.<resource>`, and
 // Event recording for functions whose plans emit Events — the recorder creates, then patches repeats).
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  describedFunctions,
-  startClusterUnderTest,
-  startInProcessFunctions,
-  startPipelineDispatcher,
-  startPipelineWatcher,
-  startStorage,
-  type ClusterUnderTest,
-  type InProcessFunctions,
-  type RunningDispatcher,
-  type RunningWatcher,
-  type Storage,
-} from "../../bench/cluster/pipeline.js";
 import { volumeGroupSnapshot, volumeSnapshot, waitUntil } from "../../bench/cluster/workload.js";
-import { startNatsServer, type NatsServerHandle } from "../../cli/stack/nats-server.js";
 import { loadDescriptor } from "../../infra/deploy/descriptor.js";
 import type { RequestLogEntry } from "../../infra/devcluster/index.js";
 import type { PersistentVolumeClaim } from "../../shared/api/core.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import { KubeApiError } from "../../shared/kube/types.js";
 import type { VolumeGroupSnapshot, VolumeSnapshot } from "../../shared/api/snapshot.js";
+import { startInProcessPipeline, type InProcessPipeline } from "../support/pipeline.js";
 
 const descriptor = loadDescriptor();
 const NS = "default";
 const LIMIT = 60_000;
 const requests: RequestLogEntry[] = [];
-let dir = "";
-let nats: NatsServerHandle | undefined;
-let cluster: ClusterUnderTest | undefined;
-let storage: Storage | undefined;
-let functions: InProcessFunctions | undefined;
-let dispatcher: RunningDispatcher | undefined;
-let watcher: RunningWatcher | undefined;
+let pipeline: InProcessPipeline | undefined;
 
 /** "group|resource[/subresource]|verb" for a request of the dev cluster's log. */
 function permissionOf(e: RequestLogEntry): string | undefined {
@@ -92,39 +71,28 @@ function claim(name: string, o: { storage?: string; dataSource?: PersistentVolum
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "snapflow-rbac-"));
-  nats = await startNatsServer({ dir: join(dir, "nats") });
-  cluster = await startClusterUnderTest(dir, "rbac", (e) => {
-    if (e.userAgent.startsWith("snapflow-fn/")) requests.push({ ...e });
-  });
-  storage = await startStorage(dir, cluster.kubeconfig);
-  const fns = await describedFunctions(descriptor);
-  functions = startInProcessFunctions(fns, [cluster], storage, { perFunctionUserAgent: true });
-  dispatcher = await startPipelineDispatcher({
-    natsUrls: [nats.url],
-    cluster: cluster.name,
-    functions: fns,
+  pipeline = await startInProcessPipeline({
+    name: "rbac",
+    clusters: [
+      {
+        name: "rbac",
+        onRequest: (e) => {
+          if (e.userAgent.startsWith("snapflow-fn/")) requests.push({ ...e });
+        },
+      },
+    ],
     descriptor,
-    deliver: (name) => ({ url: `http://in-process/${name}`, deliver: functions!.deliverFor(name) }),
-    policy: { ackWaitMs: 10_000, maxDeliver: 50, backoffMs: [], maxAckPending: 1000 },
+    perFunctionUserAgent: true,
   });
-  watcher = await startPipelineWatcher({ natsUrls: [nats.url], cluster });
 }, 90_000);
 
 afterAll(async () => {
-  await watcher?.stop();
-  await dispatcher?.stop();
-  functions?.close();
-  await storage?.close();
-  cluster?.kube.close();
-  await cluster?.dev.close();
-  await nats?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await pipeline?.stop();
 }, 60_000);
 
 describe("RBAC rules of serverless.yml against the dev cluster's request log", () => {
   it("runs every function's flow: provision, snapshot, restore, clone, expand, group snapshot, deletion", async () => {
-    const kube = cluster!.kube;
+    const kube = pipeline!.clusters[0]!.kube;
     const get = <T>(resource: keyof typeof RESOURCES, name: string) => kube.get<T & { metadata: object }>(RESOURCES[resource], name, NS) as Promise<T | undefined>;
     const bound = (name: string) => async () => (await get<PersistentVolumeClaim>("persistentvolumeclaims", name))?.status?.phase === "Bound";
 
@@ -160,8 +128,8 @@ describe("RBAC rules of serverless.yml against the dev cluster's request log", (
       LIMIT,
     );
     // A pre-provisioned snapshot (static binding) with Retain: the content and backend snapshot stay.
-    const volume = await storage!.gateway.createVolume("hostpath.snapflow.dev", { name: "static-volume", requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
-    const backend = await storage!.gateway.createSnapshot("hostpath.snapflow.dev", { name: "static-snapshot", sourceVolumeId: volume.volumeId });
+    const volume = await pipeline!.storage.gateway.createVolume("hostpath.snapflow.dev", { name: "static-volume", requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
+    const backend = await pipeline!.storage.gateway.createSnapshot("hostpath.snapflow.dev", { name: "static-snapshot", sourceVolumeId: volume.volumeId });
     await kube.create(RESOURCES.volumesnapshotcontents, {
       apiVersion: "snapshot.storage.k8s.io/v1",
       kind: "VolumeSnapshotContent",
@@ -174,13 +142,13 @@ describe("RBAC rules of serverless.yml against the dev cluster's request log", (
     await waitUntil("static snapshot gone, content retained and released", async () => (await get<VolumeSnapshot>("volumesnapshots", "static")) === undefined && (await kube.get(RESOURCES.volumesnapshotcontents, "static-content")) !== undefined, LIMIT);
     await kube.delete(RESOURCES.volumesnapshotcontents, "static-content");
     await waitUntil("retained content deleted", async () => (await kube.get(RESOURCES.volumesnapshotcontents, "static-content")) === undefined, LIMIT);
-    expect((await storage!.gateway.listSnapshots("hostpath.snapflow.dev", {})).entries.map((e) => e.snapshotId)).toEqual([backend.snapshotId]);
-    await storage!.gateway.deleteSnapshot("hostpath.snapflow.dev", { snapshotId: backend.snapshotId });
-    await storage!.gateway.deleteVolume("hostpath.snapflow.dev", { volumeId: volume.volumeId });
+    expect((await pipeline!.storage.gateway.listSnapshots("hostpath.snapflow.dev", {})).entries.map((e) => e.snapshotId)).toEqual([backend.snapshotId]);
+    await pipeline!.storage.gateway.deleteSnapshot("hostpath.snapflow.dev", { snapshotId: backend.snapshotId });
+    await pipeline!.storage.gateway.deleteVolume("hostpath.snapflow.dev", { volumeId: volume.volumeId });
 
     for (const name of ["restored", "clone", "src"]) await kube.delete(RESOURCES.persistentvolumeclaims, name, NS);
     await waitUntil("claims and volumes gone", async () => (await kube.list(RESOURCES.persistentvolumeclaims, { namespace: NS })).items.length + (await kube.list(RESOURCES.persistentvolumes)).items.length === 0, LIMIT);
-    expect((await storage!.gateway.listSnapshots("hostpath.snapflow.dev", {})).entries).toEqual([]);
+    expect((await pipeline!.storage.gateway.listSnapshots("hostpath.snapflow.dev", {})).entries).toEqual([]);
   }, 240_000);
 
   it.each(descriptor.functions.map((f) => f.name))("%s is granted exactly what it uses (request log, plus direct calls in its code)", (name) => {
