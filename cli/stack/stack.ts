@@ -25,8 +25,10 @@ import type { SnapflowFunction } from "../../shared/function/types.js";
 import { createGatewayClient } from "../../shared/gateway/client.js";
 import { createKubeClient } from "../../shared/kube/http-client.js";
 import { createLogger, type Log } from "../../shared/log.js";
+import { allFunctions } from "../functions.js";
 import { ensureDefaultObjects, HOSTPATH_DRIVER } from "./defaults.js";
 import { writeEndpoints, type Endpoints } from "./endpoints.js";
+import { startFunctionProcess } from "./function-process.js";
 import { lockDataDir } from "./lock.js";
 import { startNatsServer } from "./nats-server.js";
 
@@ -48,6 +50,12 @@ export interface StackOptions {
   functionConcurrency?: number;
   /** Default: JSON lines to DIR/logs/snapflow.log. */
   log?: Log;
+  /**
+   * Run the function host and dispatcher inside this process instead of in a child process of their
+   * own. The child (the default) lets a second core work; functions not among allFunctions (which
+   * the child loads by name) always run in-process.
+   */
+  functionsInProcess?: boolean;
 }
 
 export interface RunningStack {
@@ -57,6 +65,8 @@ export interface RunningStack {
   dispatcher: Dispatcher;
   publisher: EventPublisher;
   nc: NatsConnection;
+  /** The child process running the function host and dispatcher (absent when they run in-process). */
+  functionWorkerPid?: number;
   /** Milliseconds from start() to DIR/ready. */
   startupMs: number;
   stop(): Promise<void>;
@@ -164,35 +174,62 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       if (created.length > 0) log.info({ created }, "pre-created default objects");
     }
 
-    const host = createFunctionHost(options.functions, {
-      kube,
-      clusterName: cluster,
-      gateway: createGatewayClient({ baseUrl: gateway.url, token }),
-      log: log.child({ component: "functions" }),
-    });
-    const functionServer = createAdaptorServer({ fetch: host.app.fetch, hostname: "127.0.0.1" }) as Server;
-    const functionsPort = await listen(functionServer, port("functions"));
-    const functionsUrl = `http://127.0.0.1:${functionsPort}`;
-    stops.push({ what: "function host", stop: () => new Promise<void>((r) => functionServer.close(() => r())) });
-
     const nc = await connectNats(natsUrl, "snapflow-up");
     stops.push({ what: "nats connection", stop: () => nc.drain() });
     await ensureStreams(await jetstreamManager(nc));
 
-    const dispatcher = await startDispatcher({
-      nc,
-      cluster,
-      functions: options.functions.map((fn) => ({
-        name: fn.name,
-        resources: fn.resources,
-        url: `${functionsUrl}/${fn.name}`,
-        deliver: appDeliver(host.app),
-        ...(options.functionConcurrency ? { concurrency: options.functionConcurrency } : {}),
-      })),
-      policy: options.deliveryPolicy,
-      log: log.child({ component: "dispatcher" }),
-    });
-    stops.push({ what: "dispatcher", stop: () => dispatcher.drain() });
+    const known = new Set<SnapflowFunction>(allFunctions);
+    const inChild = !options.functionsInProcess && options.functions.every((fn) => known.has(fn));
+    let functionsUrl: string;
+    let dispatcher: Dispatcher;
+    let functionWorkerPid: number | undefined;
+    if (inChild) {
+      const worker = await startFunctionProcess(
+        {
+          kubeconfig,
+          cluster,
+          natsUrl,
+          gatewayUrl: gateway.url,
+          gatewayToken: token,
+          functions: options.functions.map((fn) => fn.name),
+          port: port("functions"),
+          ...(options.functionConcurrency ? { functionConcurrency: options.functionConcurrency } : {}),
+          ...(options.deliveryPolicy ? { deliveryPolicy: options.deliveryPolicy } : {}),
+          logFile: join(dataDir, "logs", "snapflow.log"),
+        },
+        log,
+      );
+      functionsUrl = worker.functionsUrl;
+      dispatcher = worker.dispatcher;
+      functionWorkerPid = worker.pid;
+      stops.push({ what: "function worker (function host, dispatcher)", stop: () => dispatcher.drain() });
+    } else {
+      const host = createFunctionHost(options.functions, {
+        kube,
+        clusterName: cluster,
+        gateway: createGatewayClient({ baseUrl: gateway.url, token }),
+        log: log.child({ component: "functions" }),
+      });
+      const functionServer = createAdaptorServer({ fetch: host.app.fetch, hostname: "127.0.0.1" }) as Server;
+      const functionsPort = await listen(functionServer, port("functions"));
+      functionsUrl = `http://127.0.0.1:${functionsPort}`;
+      stops.push({ what: "function host", stop: () => new Promise<void>((r) => functionServer.close(() => r())) });
+      const inProcess = await startDispatcher({
+        nc,
+        cluster,
+        functions: options.functions.map((fn) => ({
+          name: fn.name,
+          resources: fn.resources,
+          url: `${functionsUrl}/${fn.name}`,
+          deliver: appDeliver(host.app),
+          ...(options.functionConcurrency ? { concurrency: options.functionConcurrency } : {}),
+        })),
+        policy: options.deliveryPolicy,
+        log: log.child({ component: "dispatcher" }),
+      });
+      dispatcher = inProcess;
+      stops.push({ what: "dispatcher", stop: () => inProcess.drain() });
+    }
 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
@@ -218,7 +255,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     log.info({ startupMs, endpoints }, "ready");
 
     let stopping: Promise<void> | undefined;
-    return { dataDir, endpoints, watcher, dispatcher, publisher, nc, startupMs, stop: () => (stopping ??= stopAll()) };
+    return { dataDir, endpoints, watcher, dispatcher, publisher, nc, ...(functionWorkerPid ? { functionWorkerPid } : {}), startupMs, stop: () => (stopping ??= stopAll()) };
   } catch (err) {
     await stopAll();
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
