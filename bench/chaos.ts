@@ -15,13 +15,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { startNatsServer } from "../cli/stack/nats-server.js";
-import type { PersistentVolume, PersistentVolumeClaim } from "../shared/api/core.js";
+import type { PersistentVolumeClaim } from "../shared/api/core.js";
 import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES } from "../shared/api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from "../shared/api/snapshot.js";
 import { createGatewayClient, type HttpGatewayClient } from "../shared/gateway/client.js";
-import type { SnapshotInfo } from "../shared/gateway/types.js";
 import { createKubeClient } from "../shared/kube/http-client.js";
+import { listBackendSnapshots } from "./support/backend.js";
+import { pool } from "./support/pool.js";
+import { createPreboundClaim } from "./support/prebound.js";
+import { exited } from "./support/process.js";
+import { waitUntil as waitFor } from "./support/wait.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DRIVER = "hostpath.snapflow.dev";
@@ -29,6 +33,8 @@ const NAMESPACE = "chaos";
 const N = Number(process.env.CHAOS_SNAPSHOTS ?? 500);
 const KILL_MIN_MS = 1_000;
 const KILL_MAX_MS = 5_000;
+// Polled every 250 ms: the API under test is also serving the pipeline being killed.
+const waitUntil = (what: string, check: () => Promise<boolean>, limitMs: number) => waitFor(what, check, limitMs, { everyMs: 250 });
 const log = (line: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 function snapflow(args: string[]): ChildProcess {
@@ -42,19 +48,6 @@ async function waitFile(file: string, child: ChildProcess, limitMs: number): Pro
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${file}`);
     await sleep(50);
   }
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, limitMs: number): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
 /** `snapflow up` on the surviving cluster and NATS, restartable after a SIGKILL. */
@@ -130,26 +123,6 @@ function startKiller(host: FunctionHost): { stop(): Promise<void> } {
   };
 }
 
-async function allBackendSnapshots(gateway: HttpGatewayClient): Promise<SnapshotInfo[]> {
-  const out: SnapshotInfo[] = [];
-  let token: string | undefined;
-  do {
-    const page = await gateway.listSnapshots(DRIVER, { maxEntries: 1000, ...(token ? { startingToken: token } : {}) });
-    out.push(...page.entries);
-    token = page.nextToken || undefined;
-  } while (token);
-  return out;
-}
-
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
-
 async function main(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "snapflow-chaos-"));
   log(`working in ${dir}, ${N} snapshots`);
@@ -173,28 +146,7 @@ async function main(): Promise<number> {
     // Volumes, pre-bound PVs and PVCs (before any kill).
     const names = Array.from({ length: N }, (_, i) => `data-${String(i).padStart(4, "0")}`);
     let gateway = await host.gateway();
-    await pool(names, 16, async (name) => {
-      const volume = await gateway.createVolume(DRIVER, { name: `chaos-${name}`, requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
-      const pvc = await kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
-        apiVersion: "v1",
-        kind: "PersistentVolumeClaim",
-        metadata: { name, namespace: NAMESPACE },
-        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } }, storageClassName: "" },
-      });
-      await kube.create<PersistentVolume>(RESOURCES.persistentvolumes, {
-        apiVersion: "v1",
-        kind: "PersistentVolume",
-        metadata: { name: `chaos-${name}` },
-        spec: {
-          capacity: { storage: "1Mi" },
-          accessModes: ["ReadWriteOnce"],
-          storageClassName: "",
-          persistentVolumeReclaimPolicy: "Retain",
-          claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: NAMESPACE, name, uid: pvc.metadata.uid! },
-          csi: { driver: DRIVER, volumeHandle: volume.volumeId },
-        },
-      });
-    });
+    await pool(names, 16, (name) => createPreboundClaim(kube, gateway, { namespace: NAMESPACE, name, volumeName: `chaos-${name}`, pvName: `chaos-${name}` }));
     await waitUntil(
       "PVCs Bound",
       async () => (await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: NAMESPACE })).items.filter((p) => p.status?.phase === "Bound").length === N,
@@ -242,7 +194,7 @@ async function main(): Promise<number> {
     const snapshots = (await kube.list<VolumeSnapshot>(RESOURCES.volumesnapshots, { namespace: NAMESPACE })).items;
     const contents = (await kube.list<VolumeSnapshotContent>(RESOURCES.volumesnapshotcontents)).items;
     gateway = await host.gateway();
-    const backend = await allBackendSnapshots(gateway);
+    const backend = await listBackendSnapshots(gateway);
     const handles = new Set(contents.map((c) => c.status?.snapshotHandle).filter((h): h is string => !!h));
     const contentsPerSnapshot = new Map<string, number>();
     for (const c of contents) contentsPerSnapshot.set(c.spec.volumeSnapshotRef.uid ?? "", (contentsPerSnapshot.get(c.spec.volumeSnapshotRef.uid ?? "") ?? 0) + 1);
@@ -273,7 +225,7 @@ async function main(): Promise<number> {
 
     gateway = await host.gateway();
     const leftContents = (await kube.list(RESOURCES.volumesnapshotcontents)).items.length;
-    const leftBackend = (await allBackendSnapshots(gateway)).length;
+    const leftBackend = (await listBackendSnapshots(gateway)).length;
     const claims = (await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: NAMESPACE })).items;
     const leftSnapshots = (await kube.list<VolumeSnapshot>(RESOURCES.volumesnapshots, { namespace: NAMESPACE })).items;
     const stuck =

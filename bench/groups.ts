@@ -10,18 +10,24 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { allFunctions } from "../cli/functions.js";
 import { startStack } from "../cli/stack/stack.js";
-import type { PersistentVolume, PersistentVolumeClaim } from "../shared/api/core.js";
+import type { PersistentVolumeClaim } from "../shared/api/core.js";
 import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES } from "../shared/api/resources.js";
 import type { VolumeGroupSnapshot, VolumeSnapshot } from "../shared/api/snapshot.js";
 import { createGatewayClient, type HttpGatewayClient } from "../shared/gateway/client.js";
 import { createKubeClient, type HttpKubeClient } from "../shared/kube/http-client.js";
+import { pool } from "./support/pool.js";
+import { createPreboundClaim } from "./support/prebound.js";
+import { round } from "./support/round.js";
+import { waitUntil as waitFor } from "./support/wait.js";
 
 const DRIVER = "hostpath.snapflow.dev";
 const NAMESPACE = "bench-groups";
 /** The default VolumeGroupSnapshotClass `snapflow up` creates. */
 const GROUP_CLASS = "snapflow-hostpath";
 export const TARGET_LARGE_GROUP_SECONDS = 10;
+
+const waitUntil = (what: string, check: () => Promise<boolean>, limitMs: number) => waitFor(what, check, limitMs, { everyMs: 25, label: "bench-groups" });
 
 export interface GroupBenchOptions {
   /** PVCs in the one large group (default 200). */
@@ -61,52 +67,10 @@ export interface GroupBenchResult {
   leftovers: { groupContents: number; memberSnapshots: number; memberContents: number; backendSnapshots: number };
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, limitMs: number): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`bench-groups: gave up waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-function round(x: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
 async function createClaims(kube: HttpKubeClient, gateway: HttpGatewayClient, names: string[], labels: (name: string) => Record<string, string>, concurrency: number): Promise<void> {
-  await pool(names, concurrency, async (name) => {
-    const volume = await gateway.createVolume(DRIVER, { name: `bench-${name}`, requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
-    const pvc = await kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
-      apiVersion: "v1",
-      kind: "PersistentVolumeClaim",
-      metadata: { name, namespace: NAMESPACE, labels: labels(name) },
-      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } }, storageClassName: "" },
-    });
-    await kube.create<PersistentVolume>(RESOURCES.persistentvolumes, {
-      apiVersion: "v1",
-      kind: "PersistentVolume",
-      metadata: { name: `bench-${name}` },
-      spec: {
-        capacity: { storage: "1Mi" },
-        accessModes: ["ReadWriteOnce"],
-        storageClassName: "",
-        persistentVolumeReclaimPolicy: "Retain",
-        volumeMode: "Filesystem",
-        claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: NAMESPACE, name, uid: pvc.metadata.uid! },
-        csi: { driver: DRIVER, volumeHandle: volume.volumeId },
-      },
-    });
-  });
+  await pool(names, concurrency, (name) =>
+    createPreboundClaim(kube, gateway, { namespace: NAMESPACE, name, volumeName: `bench-${name}`, pvName: `bench-${name}`, labels: labels(name), volumeMode: "Filesystem" }),
+  );
 }
 
 function groupObject(name: string, matchLabels: Record<string, string>): VolumeGroupSnapshot {

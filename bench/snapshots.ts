@@ -14,12 +14,16 @@ import { ensureDefaultObjects } from "../cli/stack/defaults.js";
 import { startNatsServer } from "../cli/stack/nats-server.js";
 import { startStack } from "../cli/stack/stack.js";
 import { startDevCluster, type RequestLogEntry } from "../infra/devcluster/index.js";
-import type { PersistentVolume, PersistentVolumeClaim } from "../shared/api/core.js";
+import type { PersistentVolumeClaim } from "../shared/api/core.js";
 import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES, type ResourceType } from "../shared/api/resources.js";
 import type { VolumeSnapshot } from "../shared/api/snapshot.js";
 import { createGatewayClient } from "../shared/gateway/client.js";
 import { createKubeClient } from "../shared/kube/http-client.js";
+import { pool } from "./support/pool.js";
+import { createPreboundClaim } from "./support/prebound.js";
+import { round } from "./support/round.js";
+import { waitUntil as waitFor } from "./support/wait.js";
 
 const DRIVER = "hostpath.snapflow.dev";
 const NAMESPACE = "bench";
@@ -63,21 +67,11 @@ export interface SnapshotBenchResult {
   leftovers: { contents: number; backendSnapshots: number; pvcFinalizers: number };
 }
 
+const waitUntil = (what: string, check: () => Promise<boolean>, limitMs: number) => waitFor(what, check, limitMs, { everyMs: 50, label: "bench" });
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function pool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await work(items[i]!, i);
-      }
-    }),
-  );
 }
 
 async function rssMbOf(pid: number): Promise<number> {
@@ -87,14 +81,6 @@ async function rssMbOf(pid: number): Promise<number> {
     return Math.round(kb / 1024);
   } catch {
     return 0;
-  }
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, limitMs: number): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`bench: gave up waiting for ${what}`);
-    await sleep(50);
   }
 }
 
@@ -140,9 +126,12 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
 
   let peakOwnRss = 0;
   let peakNatsRss = 0;
+  let peakWorkerRss = 0;
+  const workerPid = stack.functionWorkerPid;
   const sampler = setInterval(() => {
     peakOwnRss = Math.max(peakOwnRss, process.memoryUsage().rss);
     void rssMbOf(nats.pid).then((mb) => (peakNatsRss = Math.max(peakNatsRss, mb)));
+    if (workerPid) void rssMbOf(workerPid).then((mb) => (peakWorkerRss = Math.max(peakWorkerRss, mb)));
   }, 250);
   let stopWatch: (() => void) | undefined;
 
@@ -151,28 +140,7 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
     // ---- setup: N volumes, pre-bound PVs and PVCs (not measured) ----
     await kube.create(RESOURCES.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } } as KubeObject);
     const names = Array.from({ length: n }, (_, i) => `data-${String(i).padStart(5, "0")}`);
-    await pool(names, concurrency, async (name) => {
-      const volume = await gateway.createVolume(DRIVER, { name: `bench-${name}`, requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
-      const pvc = await kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
-        apiVersion: "v1",
-        kind: "PersistentVolumeClaim",
-        metadata: { name, namespace: NAMESPACE },
-        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } }, storageClassName: "" },
-      });
-      await kube.create<PersistentVolume>(RESOURCES.persistentvolumes, {
-        apiVersion: "v1",
-        kind: "PersistentVolume",
-        metadata: { name: `bench-${name}` },
-        spec: {
-          capacity: { storage: "1Mi" },
-          accessModes: ["ReadWriteOnce"],
-          storageClassName: "",
-          persistentVolumeReclaimPolicy: "Retain",
-          claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: NAMESPACE, name, uid: pvc.metadata.uid! },
-          csi: { driver: DRIVER, volumeHandle: volume.volumeId },
-        },
-      });
-    });
+    await pool(names, concurrency, (name) => createPreboundClaim(kube, gateway, { namespace: NAMESPACE, name, volumeName: `bench-${name}`, pvName: `bench-${name}` }));
     phase("setup objects created");
     await waitUntil(
       "all PVCs Bound",
@@ -286,8 +254,14 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
       upstreamWritesPerSnapshot: UPSTREAM_WRITES_PER_SNAPSHOT,
       floorSeconds: round(floorSeconds, 3),
       ratioToFloor: round(seconds / floorSeconds, 2),
+      // The function host and dispatcher run in the stack's child process (unless in-process).
       peakRssMb: {
-        "snapflow up (dev cluster, gateway, hostpath driver, watcher, dispatcher, functions)": Math.round(peakOwnRss / (1024 * 1024)),
+        ...(workerPid
+          ? {
+              "snapflow up (dev cluster, gateway, hostpath driver, watcher)": Math.round(peakOwnRss / (1024 * 1024)),
+              "snapflow up function worker (dispatcher, functions)": peakWorkerRss,
+            }
+          : { "snapflow up (dev cluster, gateway, hostpath driver, watcher, dispatcher, functions)": Math.round(peakOwnRss / (1024 * 1024)) }),
         "nats-server": peakNatsRss,
       },
       deleteSeconds: round(deleteSeconds, 3),
@@ -308,11 +282,6 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
     if (ownsDir) await rm(dir, { recursive: true, force: true });
     phase("stopped");
   }
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 export async function writeSnapshotBenchResult(result: SnapshotBenchResult, file: string): Promise<void> {

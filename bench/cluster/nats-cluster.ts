@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "@nats-io/transport-node";
 import { findNatsServer, NatsServerMissingError } from "../../cli/stack/nats-server.js";
+import { exited } from "../support/process.js";
 
 export interface NatsNode {
   name: string;
@@ -37,11 +38,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
 /** Waits until the node answers a client connection (its JetStream may still be electing). */

@@ -3,58 +3,36 @@
 // and nothing left after deletion). Usable by any run that drives a snapflow pipeline.
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
-import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
+import type { PersistentVolumeClaim } from "../../shared/api/core.js";
 import type { KubeObject } from "../../shared/api/meta.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeGroupSnapshot, VolumeGroupSnapshotContent, VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
-import type { GatewayClient, SnapshotInfo } from "../../shared/gateway/types.js";
+import type { GatewayClient } from "../../shared/gateway/types.js";
 import type { KubeClient } from "../../shared/kube/types.js";
 import { FINALIZERS } from "../../shared/snapshot/constants.js";
+import { listBackendSnapshots } from "../support/backend.js";
+import { pool } from "../support/pool.js";
+import { createPreboundClaim } from "../support/prebound.js";
+import { waitUntil as waitFor } from "../support/wait.js";
 
 export const DRIVER = "hostpath.snapflow.dev";
 
-export async function pool<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await work(items[i]!, i);
-      }
-    }),
-  );
-}
+// The workload's callers (chaos-cluster, the deploy tests) import these from here.
+export { listBackendSnapshots, pool };
 
 export async function waitUntil(what: string, check: () => Promise<boolean>, limitMs: number, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${Math.round(limitMs / 1000)} s`);
-    await sleep(everyMs);
-  }
+  await waitFor(what, check, limitMs, { everyMs });
 }
 
 /** A volume on the driver, its PV pre-bound to a new PVC (labels on the PVC), as a storage admin would. */
 export async function createBoundClaim(kube: KubeClient, gateway: GatewayClient, namespace: string, name: string, labels: Record<string, string> = {}, volumePrefix = "vol"): Promise<void> {
   // Volume names are the driver's idempotency keys: clusters sharing a driver need distinct prefixes.
-  const volume = await gateway.createVolume(DRIVER, { name: `${volumePrefix}-${namespace}-${name}`, requiredBytes: 1 << 20, capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" }] });
-  const pvc = await kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
-    apiVersion: "v1",
-    kind: "PersistentVolumeClaim",
-    metadata: { name, namespace, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
-    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } }, storageClassName: "" },
-  });
-  await kube.create<PersistentVolume>(RESOURCES.persistentvolumes, {
-    apiVersion: "v1",
-    kind: "PersistentVolume",
-    metadata: { name: `pv-${namespace}-${name}` },
-    spec: {
-      capacity: { storage: "1Mi" },
-      accessModes: ["ReadWriteOnce"],
-      storageClassName: "",
-      persistentVolumeReclaimPolicy: "Retain",
-      claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace, name, uid: pvc.metadata.uid! },
-      csi: { driver: DRIVER, volumeHandle: volume.volumeId },
-    },
+  await createPreboundClaim(kube, gateway, {
+    namespace,
+    name,
+    volumeName: `${volumePrefix}-${namespace}-${name}`,
+    pvName: `pv-${namespace}-${name}`,
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
   });
 }
 
@@ -121,17 +99,6 @@ export class ReadinessWatch {
     this.stopped = true;
     for (const a of this.aborts) a.abort();
   }
-}
-
-export async function listBackendSnapshots(gateway: GatewayClient): Promise<SnapshotInfo[]> {
-  const all: SnapshotInfo[] = [];
-  let token: string | undefined;
-  do {
-    const page = await gateway.listSnapshots(DRIVER, { maxEntries: 1000, ...(token ? { startingToken: token } : {}) });
-    all.push(...page.entries);
-    token = page.nextToken || undefined;
-  } while (token);
-  return all;
 }
 
 export interface Invariants {
