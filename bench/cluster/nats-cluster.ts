@@ -3,11 +3,11 @@
 // ports and store, as a crashed pod would be.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "@nats-io/transport-node";
 import { findNatsServer, NatsServerMissingError } from "../../cli/stack/nats-server.js";
+import { freePort } from "../support/ports.js";
 import { exited } from "../support/process.js";
 
 export interface NatsNode {
@@ -27,17 +27,6 @@ export interface NatsCluster {
   nodes: NatsNode[];
   urls: string[];
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Waits until the node answers a client connection (its JetStream may still be electing). */

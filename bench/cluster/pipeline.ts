@@ -4,7 +4,6 @@
 // a JetStream cluster). The functions and the consumers come from serverless.yml.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -24,6 +23,7 @@ import type { SnapflowFunction } from "../../shared/function/types.js";
 import { createGatewayClient, type HttpGatewayClient } from "../../shared/gateway/client.js";
 import { createKubeClient, type HttpKubeClient } from "../../shared/kube/http-client.js";
 import type { KubeClient } from "../../shared/kube/types.js";
+import { freePort } from "../support/ports.js";
 
 export const DRIVER = "hostpath.snapflow.dev";
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -124,17 +124,6 @@ export function startInProcessFunctions(functions: SnapflowFunction[], clusters:
     deliverFor: (name) => appDeliver(hosts.get(name)!.app),
     close: () => clients.forEach((c) => c.close()),
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ChildFunctionHost {
