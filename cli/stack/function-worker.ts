@@ -40,7 +40,10 @@ export type WorkerMessage =
 const STATS_EVERY_MS = 250;
 
 function send(message: WorkerMessage): void {
-  if (process.connected) process.send?.(message);
+  // The parent may die (kill -9) between the check and the write: with a callback the broken pipe
+  // is reported there instead of as an unhandled 'error' that would crash the worker before the
+  // 'disconnect' handler drains it.
+  if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
 }
 
 async function run(config: FunctionWorkerConfig): Promise<void> {
