@@ -60,6 +60,10 @@ export interface SnapshotBenchResult {
   apiWritesPerSnapshot: number;
   apiWritesBreakdown: { objects: number; events: number; conflicts: number };
   upstreamWritesPerSnapshot: typeof UPSTREAM_WRITES_PER_SNAPSHOT;
+  /** GETs and LISTs by the pipeline (functions, gateway, watcher) per snapshot, by verb and resource. */
+  apiReadsPerSnapshot: Record<string, number>;
+  /** Function calls the dispatcher made per snapshot, by function (most end in "nothing to do"). */
+  deliveriesPerSnapshot: Record<string, number>;
   floorSeconds: number;
   ratioToFloor: number;
   peakRssMb: Record<string, number>;
@@ -84,6 +88,10 @@ async function rssMbOf(pid: number): Promise<number> {
   }
 }
 
+function deliveredByFunction(stats: Record<string, { delivered: number }>): Record<string, number> {
+  return Object.fromEntries(Object.entries(stats).map(([fn, s]) => [fn, s.delivered]));
+}
+
 export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<SnapshotBenchResult> {
   const began = performance.now();
   const phase = (what: string) => {
@@ -98,7 +106,12 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
 
   let counting = false;
   const writes = { objects: 0, events: 0, conflicts: 0 };
+  const reads = new Map<string, number>();
   const onRequest = (e: RequestLogEntry) => {
+    if (counting && e.verb && (e.verb === "get" || e.verb === "list") && !e.userAgent.startsWith(BENCH_AGENT)) {
+      const key = `${e.verb} ${e.resource}`;
+      reads.set(key, (reads.get(key) ?? 0) + 1);
+    }
     if (!counting || !e.verb || !WRITE_VERBS.has(e.verb) || e.userAgent.startsWith(BENCH_AGENT)) return;
     if (e.code === 409) writes.conflicts++;
     else if (e.code < 300) {
@@ -173,6 +186,7 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
     stopWatch = () => request.abort();
 
     phase("watch open");
+    const deliveredBefore = deliveredByFunction(stack.dispatcher.stats);
     counting = true;
     const started = performance.now();
     await pool(names, concurrency * 4, async (name) => {
@@ -201,6 +215,8 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
     );
     await sleep(500);
     counting = false;
+    const deliveredAfter = deliveredByFunction(stack.dispatcher.stats);
+    const deliveries = Object.fromEntries(Object.entries(deliveredAfter).map(([fn, count]) => [fn, round((count - (deliveredBefore[fn] ?? 0)) / n, 2)]));
     stopWatch();
     stopWatch = undefined;
 
@@ -252,6 +268,8 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
       apiWritesPerSnapshot: round(totalWrites / n, 2),
       apiWritesBreakdown: { objects: round(writes.objects / n, 2), events: round(writes.events / n, 2), conflicts: round(writes.conflicts / n, 2) },
       upstreamWritesPerSnapshot: UPSTREAM_WRITES_PER_SNAPSHOT,
+      apiReadsPerSnapshot: Object.fromEntries([...reads].sort((a, b) => b[1] - a[1]).map(([what, count]) => [what, round(count / n, 2)])),
+      deliveriesPerSnapshot: { total: round(Object.values(deliveries).reduce((a, b) => a + b, 0), 2), ...deliveries },
       floorSeconds: round(floorSeconds, 3),
       ratioToFloor: round(seconds / floorSeconds, 2),
       // The function host and dispatcher run in the stack's child process (unless in-process).
