@@ -16,7 +16,11 @@ import { createInterface } from "node:readline";
 import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES } from "../shared/api/resources.js";
 import { createFunctionHandler } from "../shared/function/app.js";
+import { createFunctionHost } from "../shared/function/host.js";
 import type { SnapflowFunction } from "../shared/function/types.js";
+import type { KubeClient } from "../shared/kube/types.js";
+import { createLogger } from "../shared/log.js";
+import pino from "pino";
 import { GatewayError, type GatewayClient } from "../shared/gateway/types.js";
 import { createKubeClient } from "../shared/kube/http-client.js";
 
@@ -35,6 +39,21 @@ export interface FunctionsBenchResult {
   concurrency: number;
   kubeGet: { snapflowClient: LatencyFigures; clientNode: LatencyFigures; speedup: number };
   framework: { nothing: LatencyFigures; done: LatencyFigures };
+  /** CPU the framework spends per delivery (see runFunctionsCpuBench). */
+  cpu: FunctionsCpuFigures;
+}
+
+export interface CpuFigures {
+  events: number;
+  /** process.cpuUsage (user + system) per event, microseconds. */
+  cpuUsPerEvent: number;
+}
+
+export interface FunctionsCpuFigures {
+  /** targets → []: no re-read, answered "nothing" (the most common delivery). */
+  nothingNoReread: CpuFigures;
+  /** Re-read, conditional patch and an Event, answered "done" (in-memory API: framework cost only). */
+  done: CpuFigures;
 }
 
 /**
@@ -141,6 +160,122 @@ function eventRequest(obj: KubeObject): Request {
   });
 }
 
+/** A realistic VolumeSnapshot as the watcher sends it. */
+function sampleSnapshot(i: number): KubeObject {
+  return {
+    apiVersion: "snapshot.storage.k8s.io/v1",
+    kind: "VolumeSnapshot",
+    metadata: {
+      name: `bench-${i}`,
+      namespace: "default",
+      uid: `0b6a3c1e-5d2f-4c8e-9a7b-${String(i).padStart(12, "0")}`,
+      resourceVersion: String(1000 + i),
+      generation: 1,
+      creationTimestamp: "2026-11-22T17:00:00Z",
+      finalizers: ["snapshot.storage.kubernetes.io/volumesnapshot-as-source-protection", "snapshot.storage.kubernetes.io/volumesnapshot-bound-protection"],
+      annotations: { "snapshot.storage.kubernetes.io/pvc-access-modes": "ReadWriteOnce", "snapshot.storage.kubernetes.io/pvc-volume-mode": "Filesystem" },
+    },
+    spec: { source: { persistentVolumeClaimName: `data-${i}` }, volumeSnapshotClassName: "snapflow-hostpath" },
+    status: { boundVolumeSnapshotContentName: `snapcontent-${i}`, readyToUse: false },
+  } as KubeObject;
+}
+
+/** An in-memory API: get returns the object, writes echo; nothing is stored (framework cost only). */
+function memoryKube(objects: Map<string, KubeObject>): KubeClient {
+  let rv = 1;
+  return {
+    async get<T extends KubeObject>(_type: unknown, name: string): Promise<T | undefined> {
+      const o = objects.get(name);
+      return o ? (structuredClone(o) as T) : undefined;
+    },
+    async list() {
+      return { items: [], metadata: {} } as never;
+    },
+    async create<T extends KubeObject>(_type: unknown, object: T): Promise<T> {
+      return { ...object, metadata: { ...object.metadata, name: object.metadata.name ?? `gen-${rv}`, uid: `uid-${rv}`, resourceVersion: String(++rv) } };
+    },
+    async update<T extends KubeObject>(_type: unknown, object: T): Promise<T> {
+      return object;
+    },
+    async updateStatus<T extends KubeObject>(_type: unknown, object: T): Promise<T> {
+      return object;
+    },
+    async patch<T extends KubeObject>(_type: unknown, name: string): Promise<T> {
+      return objects.get(name) as T;
+    },
+    async delete() {
+      return undefined;
+    },
+  } as KubeClient;
+}
+
+/** CPU per delivery through the function host's fetch (as the function worker's dispatcher calls it). */
+export async function runFunctionsCpuBench(options: { events?: number } = {}): Promise<FunctionsCpuFigures> {
+  const n = options.events ?? 20_000;
+  const objects = new Map<string, KubeObject>();
+  const samples = Array.from({ length: 256 }, (_, i) => sampleSnapshot(i));
+  for (const o of samples) objects.set(o.metadata.name!, o);
+  const bodies = samples.map((o) => JSON.stringify(o));
+  const nothingFn: SnapflowFunction = { name: "skip", resources: ["volumesnapshots"], targets: () => [], reconcile: async () => ({ kind: "nothing" }) };
+  const doneFn: SnapflowFunction = {
+    ...markFunction,
+    async reconcile(ctx) {
+      const obj = ctx.object!;
+      await ctx.kube.patch(RESOURCES.volumesnapshots, obj.metadata.name!, obj.metadata.namespace, {
+        metadata: { resourceVersion: obj.metadata.resourceVersion, annotations: { [MARK]: ctx.event.id } },
+      });
+      // A new reason each time: the recorder writes (create) rather than counting a repeat.
+      await ctx.recorder.record(obj, { type: "Normal", reason: "Marked", message: `marked by ${ctx.event.id}` });
+      return { kind: "done", did: ["marked"] };
+    },
+  };
+  // Like the function worker: pino at info, to a file (here /dev/null).
+  const log = createLogger({ name: "bench", level: "info", destination: pino.destination({ dest: "/dev/null", sync: false }) });
+  const host = createFunctionHost([nothingFn, doneFn], { kube: memoryKube(objects), clusterName: "bench", gateway: noGateway, log: log.child({ component: "functions" }) }, { processMetrics: false });
+  const deliver = async (path: string, i: number, want: string) => {
+    const o = samples[i % samples.length]!;
+    const { uid, resourceVersion, name, namespace } = o.metadata;
+    const headers = new Headers();
+    headers.set("content-type", "application/json");
+    headers.set("ce-specversion", "1.0");
+    headers.set("ce-id", `${uid}.${resourceVersion}.modified`);
+    headers.set("ce-source", "/clusters/bench");
+    headers.set("ce-type", "dev.snapflow.k8s.volumesnapshots.modified");
+    headers.set("ce-time", "2026-11-22T17:00:00.000Z");
+    headers.set("ce-subject", uid!);
+    headers.set("ce-cluster", "bench");
+    headers.set("ce-namespace", namespace!);
+    headers.set("ce-name", name!);
+    headers.set("ce-resourceversion", resourceVersion!);
+    headers.set("ce-kind", "volumesnapshot");
+    headers.set("x-snapflow-delivery", "1");
+    const res = await host.app.fetch(new Request(`http://functions/${path}`, { method: "POST", headers, body: bodies[i % bodies.length]! }));
+    const body = new Uint8Array(await res.arrayBuffer());
+    if (i === 0) {
+      const record = JSON.parse(Buffer.from(body).toString()) as { outcome: string; message?: string };
+      if (record.outcome !== want) throw new Error(`expected ${want}, got ${record.outcome}: ${record.message ?? ""}`);
+    }
+  };
+  const run = async (path: string, want: string): Promise<CpuFigures> => {
+    const concurrency = 16;
+    const loop = async (count: number) => {
+      let next = 0;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < count; i = next++) await deliver(path, i, want);
+      }));
+    };
+    await loop(Math.min(n, 5000)); // warm-up (JIT)
+    const before = process.cpuUsage();
+    await loop(n);
+    const used = process.cpuUsage(before);
+    return { events: n, cpuUsPerEvent: round((used.user + used.system) / n) };
+  };
+  const nothingNoReread = await run("skip", "nothing");
+  const done = await run("mark", "done");
+  log.flush?.();
+  return { nothingNoReread, done };
+}
+
 export async function runFunctionsBench(options: FunctionsBenchOptions = {}): Promise<FunctionsBenchResult> {
   const n = options.operations ?? 2000;
   const concurrency = options.concurrency ?? 16;
@@ -185,6 +320,7 @@ export async function runFunctionsBench(options: FunctionsBenchOptions = {}): Pr
       concurrency,
       kubeGet: { snapflowClient, clientNode, speedup: round(snapflowClient.perSecond / clientNode.perSecond) },
       framework: { nothing, done },
+      cpu: await runFunctionsCpuBench(),
     };
   } finally {
     kube.close();
