@@ -14,6 +14,7 @@ import {
   newVolume,
   T0,
 } from "../../shared/snapshot/fixtures.js";
+import { SOURCE_PINS_ANNOTATION } from "../../shared/snapshot/source-pins.js";
 import type { Plan, Step } from "../../shared/snapshot/steps.js";
 import { planContent, planSnapshot, type SnapshotState } from "./plan.js";
 
@@ -138,7 +139,11 @@ describe("bind: dynamic snapshot", () => {
     const bound = withStatus(withBound, { boundVolumeSnapshotContentName: "snapcontent-snapuid1", readyToUse: false });
     expect(writes(plan)).toEqual([
       updateVs(withBound),
-      { op: "update", resource: "persistentvolumeclaims", object: { ...pvc, metadata: { ...pvc.metadata, finalizers: [FINALIZERS.pvcAsSource] } } },
+      {
+        op: "update",
+        resource: "persistentvolumeclaims",
+        object: { ...pvc, metadata: { ...pvc.metadata, finalizers: [FINALIZERS.pvcAsSource], annotations: { [SOURCE_PINS_ANNOTATION]: "snap-1" } } },
+      },
       {
         op: "create",
         resource: "volumesnapshotcontents",
@@ -173,6 +178,28 @@ describe("bind: dynamic snapshot", () => {
     });
     // The PVC already carries the finalizer: no PVC write.
     expect(plan.steps.some((s) => s.op === "update" && s.resource === "persistentvolumeclaims")).toBe(false);
+  });
+
+  it.each<[string, Record<string, string> | undefined, string[], Record<string, string> | undefined]>([
+    ["unprotected PVC: finalizer and the record", undefined, [], { [SOURCE_PINS_ANNOTATION]: "snap-1" }],
+    ["protected for another snapshot: its name joins the record", { [SOURCE_PINS_ANNOTATION]: "snap-0" }, [FINALIZERS.pvcAsSource], { [SOURCE_PINS_ANNOTATION]: "snap-0,snap-1" }],
+    ["already recorded: no PVC write", { [SOURCE_PINS_ANNOTATION]: "snap-1,snap-2" }, [FINALIZERS.pvcAsSource], undefined],
+    ["protected without a record (upstream's controller): left as it is, protect scans", undefined, [FINALIZERS.pvcAsSource], undefined],
+  ])("PVC protection before the content: %s", (_, annotations, finalizers, recorded) => {
+    const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE] });
+    const pvc = newClaim({ finalizers });
+    if (annotations) pvc.metadata.annotations = annotations;
+    const plan = planSnapshot(state({ snapshot: vs, classes: [cls], pvc, pv }));
+    const pvcWrites = plan.steps.filter((s) => s.op === "update" && s.resource === "persistentvolumeclaims");
+    if (!recorded) {
+      expect(pvcWrites).toEqual([]);
+    } else {
+      expect(pvcWrites).toHaveLength(1);
+      const written = pvcWrites[0]!.op === "update" ? pvcWrites[0]!.object : undefined;
+      expect(written?.metadata.finalizers).toEqual([FINALIZERS.pvcAsSource]);
+      expect(written?.metadata.annotations).toEqual(recorded);
+    }
+    expect(plan.steps.findIndex((s) => s.op === "create")).toBeGreaterThan(plan.steps.findIndex((s) => s.op === "update" && s.resource === "persistentvolumeclaims"));
   });
 
   it.each([

@@ -30,6 +30,7 @@ import {
 } from "../../shared/snapshot/objects.js";
 import { resolveSecretRef } from "../../shared/snapshot/params.js";
 import { checkSourceVolume, pickDefaultClass, sourceDriver } from "../../shared/snapshot/source.js";
+import { pinnedFor } from "../../shared/snapshot/source-pins.js";
 import { snapshotStatusFromContent, snapshotWithError } from "../../shared/snapshot/status.js";
 import {
   backoffMs,
@@ -313,10 +314,10 @@ function planCreateContent(
   const pvc = s.pvc;
   if (!pvc) return fail(MSG.controllerUpdateError(vs.metadata.name!, MSG.cannotGetClaim));
   const pvcSteps: Step[] = [];
-  if (!hasFinalizer(pvc, FINALIZERS.pvcAsSource)) {
-    if (isDeleting(pvc)) return fail(MSG.controllerUpdateError(pvc.metadata.name!, MSG.claimBeingDeleted));
-    pvcSteps.push({ op: "update", resource: "persistentvolumeclaims", object: withFinalizers(pvc, FINALIZERS.pvcAsSource) });
-  }
+  if (!hasFinalizer(pvc, FINALIZERS.pvcAsSource) && isDeleting(pvc)) return fail(MSG.controllerUpdateError(pvc.metadata.name!, MSG.claimBeingDeleted));
+  // The finalizer, and this snapshot's name beside it so protect can release without a namespace scan.
+  const pinned = pinnedFor(pvc, vs.metadata.name!);
+  if (pinned) pvcSteps.push({ op: "update", resource: "persistentvolumeclaims", object: pinned });
 
   const inputError = (err: string) => fail(MSG.inputParameters(vs.metadata.name!, err));
   if (!cls) return inputError(MSG.noSnapshotClass(vs.metadata.name!));

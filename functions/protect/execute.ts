@@ -6,6 +6,7 @@ import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
 import type { KubeClient } from "../../shared/kube/types.js";
 import { FINALIZERS } from "../../shared/snapshot/constants.js";
 import { hasFinalizer } from "../../shared/snapshot/objects.js";
+import { sourcePinsOf } from "../../shared/snapshot/source-pins.js";
 import { executePlan } from "../../shared/snapshot/run-steps.js";
 import { contentNameOf, pinsClaim, planProtect, type ProtectState } from "./plan.js";
 
@@ -21,6 +22,28 @@ async function contentOf(kube: KubeClient, vs: VolumeSnapshot): Promise<VolumeSn
  * then the finalizer stays whatever the rest say, and a busy namespace is not read to the end.
  */
 async function loadState(kube: KubeClient, pvc: PersistentVolumeClaim, hint?: VolumeSnapshot): Promise<ProtectState> {
+  const recorded = sourcePinsOf(pvc);
+  return recorded ? loadRecorded(kube, pvc, recorded, hint) : scanNamespace(kube, pvc, hint);
+}
+
+/** The snapshots the PVC's record names (a handful), each with its content while it is not ready. */
+async function loadRecorded(kube: KubeClient, pvc: PersistentVolumeClaim, names: string[], hint?: VolumeSnapshot): Promise<ProtectState> {
+  const state: ProtectState = { pvc, snapshots: [], contents: {} };
+  await Promise.all(
+    names.map(async (name) => {
+      const vs =
+        hint && hint.metadata.name === name ? hint : await kube.get<VolumeSnapshot>(RESOURCES.volumesnapshots, name, pvc.metadata.namespace);
+      if (!vs) return;
+      state.snapshots.push(vs);
+      const contentName = contentNameOf(vs);
+      if (contentName && vs.status?.readyToUse !== true) state.contents[contentName] = await contentOf(kube, vs);
+    }),
+  );
+  return state;
+}
+
+/** A PVC protected without a record: every snapshot of the namespace may be the one that pins it. */
+async function scanNamespace(kube: KubeClient, pvc: PersistentVolumeClaim, hint?: VolumeSnapshot): Promise<ProtectState> {
   const claim = pvc.metadata.name!;
   const state: ProtectState = { pvc, snapshots: [], contents: {} };
   const consider = async (vs: VolumeSnapshot): Promise<boolean> => {

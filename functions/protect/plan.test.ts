@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import { ANNOTATIONS, FINALIZERS } from "../../shared/snapshot/constants.js";
 import { newClaim, newContent, newSnapshot } from "../../shared/snapshot/fixtures.js";
+import { SOURCE_PINS_ANNOTATION } from "../../shared/snapshot/source-pins.js";
 import { pinsClaim, planProtect } from "./plan.js";
 
 const protectedClaim = newClaim({ finalizers: ["kubernetes.io/pvc-protection", FINALIZERS.pvcAsSource] });
@@ -66,5 +67,40 @@ describe("protect: plan", () => {
 
   it("does nothing for a PVC without the finalizer", () => {
     expect(planProtect({ pvc: newClaim(), snapshots: [], contents: {} }).verdict.kind).toBe("nothing");
+  });
+
+  describe("with the record of snapshots in progress beside the finalizer", () => {
+    const recordedClaim = (names: string) =>
+      newClaim({ finalizers: ["kubernetes.io/pvc-protection", FINALIZERS.pvcAsSource], annotations: { [SOURCE_PINS_ANNOTATION]: names, other: "kept" } });
+    const ready = (name: string) => newSnapshot({ name, uid: `u-${name}`, status: { readyToUse: true } });
+    const busy = (name: string) => newSnapshot({ name, uid: `u-${name}` });
+
+    it.each<[string, string, VolumeSnapshot[], "nothing" | string[] | "released"]>([
+      ["the only recorded snapshot is ready → finalizer and record go", "a", [ready("a")], "released"],
+      ["the only recorded snapshot is gone → finalizer and record go", "a", [], "released"],
+      ["one of two is ready → it leaves the record, the finalizer stays", "a,b", [ready("a"), busy("b")], ["b"]],
+      ["both still being cut → nothing", "a,b", [busy("a"), busy("b")], "nothing"],
+      // Unrecorded snapshots were never counted: the record is the whole truth once it exists.
+      ["an unrecorded busy snapshot of the same PVC does not hold a recorded PVC", "a", [ready("a")], "released"],
+    ])("%s", (_, names, snapshots, expected) => {
+      const pvc = recordedClaim(names);
+      const plan = planProtect({ pvc, snapshots, contents: {} });
+      if (expected === "nothing") {
+        expect(plan.verdict.kind).toBe("nothing");
+        expect(plan.steps).toEqual([]);
+        return;
+      }
+      expect(plan.verdict.kind).toBe("done");
+      const step = plan.steps[0]!;
+      expect(step.op === "update" && step.resource).toBe("persistentvolumeclaims");
+      const written = step.op === "update" ? step.object : undefined;
+      if (expected === "released") {
+        expect(written?.metadata.finalizers).toEqual(["kubernetes.io/pvc-protection"]);
+        expect(written?.metadata.annotations).toEqual({ other: "kept" });
+      } else {
+        expect(written?.metadata.finalizers).toEqual(["kubernetes.io/pvc-protection", FINALIZERS.pvcAsSource]);
+        expect(written?.metadata.annotations).toEqual({ [SOURCE_PINS_ANNOTATION]: expected.join(","), other: "kept" });
+      }
+    });
   });
 });

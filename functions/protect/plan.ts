@@ -7,6 +7,7 @@ import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/sna
 import { ANNOTATIONS, contentNameFor, FINALIZERS, REASONS } from "../../shared/snapshot/constants.js";
 import { MSG } from "../../shared/snapshot/messages.js";
 import { hasFinalizer, isDeleting, isSnapshotReady, withoutFinalizers } from "../../shared/snapshot/objects.js";
+import { releasedExcept, sourcePinsOf } from "../../shared/snapshot/source-pins.js";
 import { done, nothing, type Plan } from "../../shared/snapshot/steps.js";
 
 /** The content a dynamic snapshot is (or will be) cut into. */
@@ -40,7 +41,10 @@ export function pinsClaim(vs: VolumeSnapshot, claim: string, content: VolumeSnap
 
 export interface ProtectState {
   pvc: PersistentVolumeClaim;
-  /** Snapshots in the PVC's namespace that name it as their source. */
+  /**
+   * Snapshots that may pin the PVC: those its record names (that still exist) when it has one
+   * (shared/snapshot/source-pins.ts), otherwise those of its namespace that name it as their source.
+   */
   snapshots: VolumeSnapshot[];
   /** Their contents by name (absent = does not exist). */
   contents: Record<string, VolumeSnapshotContent | undefined>;
@@ -50,16 +54,30 @@ export function planProtect(s: ProtectState): Plan {
   const pvc = s.pvc;
   if (!hasFinalizer(pvc, FINALIZERS.pvcAsSource)) return nothing("PVC carries no snapshot source protection");
   const claim = pvc.metadata.name!;
-  const pinning = s.snapshots.find((vs) => {
+  const pins = (vs: VolumeSnapshot) => {
     const name = contentNameOf(vs);
     return pinsClaim(vs, claim, name ? s.contents[name] : undefined);
-  });
-  if (pinning) return nothing(`snapshot ${pinning.metadata.namespace}/${pinning.metadata.name} is being cut from this PVC`);
+  };
+  const recorded = sourcePinsOf(pvc);
+  if (recorded === undefined) {
+    const pinning = s.snapshots.find(pins);
+    if (pinning) return nothing(`snapshot ${pinning.metadata.namespace}/${pinning.metadata.name} is being cut from this PVC`);
+    return release(pvc, withoutFinalizers(pvc, FINALIZERS.pvcAsSource));
+  }
+  // Names whose snapshot is gone (or no longer pins) leave the record; the finalizer goes with the last.
+  const stillPinning = recorded.filter((name) => s.snapshots.some((vs) => vs.metadata.name === name && pins(vs)));
+  if (stillPinning.length === recorded.length) {
+    return nothing(`snapshot ${pvc.metadata.namespace}/${stillPinning[0] ?? "?"} is being cut from this PVC`);
+  }
+  return release(pvc, releasedExcept(pvc, stillPinning));
+}
+
+function release(pvc: PersistentVolumeClaim, updated: PersistentVolumeClaim): Plan {
   return done([
     {
       op: "update",
       resource: "persistentvolumeclaims",
-      object: withoutFinalizers(pvc, FINALIZERS.pvcAsSource),
+      object: updated,
       onFailure: { on: pvc, reason: REASONS.errorPVCFinalizer, message: MSG.pvcFinalizerError },
     },
   ]);

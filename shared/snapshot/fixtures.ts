@@ -101,7 +101,7 @@ export function newClass(name: string, o: { driver?: string; isDefault?: boolean
   return c;
 }
 
-export function newClaim(o: { name?: string; namespace?: string; uid?: string; volumeName?: string; phase?: "Bound" | "Pending"; finalizers?: string[]; deletionTimestamp?: string; dataSource?: PersistentVolumeClaim["spec"]["dataSource"] } = {}): PersistentVolumeClaim {
+export function newClaim(o: { name?: string; namespace?: string; uid?: string; volumeName?: string; phase?: "Bound" | "Pending"; finalizers?: string[]; annotations?: Record<string, string>; deletionTimestamp?: string; dataSource?: PersistentVolumeClaim["spec"]["dataSource"] } = {}): PersistentVolumeClaim {
   const pvc: PersistentVolumeClaim = {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
@@ -110,6 +110,7 @@ export function newClaim(o: { name?: string; namespace?: string; uid?: string; v
     status: { phase: o.phase ?? "Bound" },
   };
   if (o.finalizers) pvc.metadata.finalizers = [...o.finalizers];
+  if (o.annotations) pvc.metadata.annotations = { ...o.annotations };
   if (o.deletionTimestamp) pvc.metadata.deletionTimestamp = o.deletionTimestamp;
   if (o.dataSource) pvc.spec.dataSource = o.dataSource;
   return pvc;

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PersistentVolumeClaim } from "../../shared/api/core.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import { ANNOTATIONS, FINALIZERS, SNAPSHOT_API_VERSION } from "../../shared/snapshot/constants.js";
+import { SOURCE_PINS_ANNOTATION } from "../../shared/snapshot/source-pins.js";
+import { RESOURCES } from "../../shared/api/resources.js";
 import { DRIVER, SnapshotStack } from "./stack.js";
+
+const PVCS = RESOURCES.persistentvolumeclaims;
+const SNAPSHOTS = RESOURCES.volumesnapshots;
 
 const stack = new SnapshotStack();
 const RFC3339_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -216,6 +221,37 @@ describe("error paths", () => {
     // Deleting the failed snapshot cleans everything up (no backend snapshot ever existed).
     await stack.kube.delete({ group: "snapshot.storage.k8s.io", version: "v1", plural: "volumesnapshots", kind: "VolumeSnapshot", namespaced: true }, "snap-broken", "default");
     await stack.settle(async () => (await snapshot("snap-broken")) === undefined && (await content(`snapcontent-${uid}`)) === undefined);
+  });
+
+  it("five snapshots of one PVC at once: the PVC stays protected until the last is ready, then is left as upstream leaves it", async () => {
+    await stack.createBoundClaim("busy");
+    const names = ["busy-1", "busy-2", "busy-3", "busy-4", "busy-5"];
+    await Promise.all(names.map((name) => createSnapshot(name, { persistentVolumeClaimName: "busy" })));
+    let sawRecord = false;
+    await stack.settle(async () => {
+      const snapshots = await Promise.all(names.map((name) => snapshot(name)));
+      const pvc = (await claim("busy"))!;
+      const pinned = (pvc.metadata.finalizers ?? []).includes(FINALIZERS.pvcAsSource);
+      if (pvc.metadata.annotations?.[SOURCE_PINS_ANNOTATION]) sawRecord = true;
+      // Never released while a snapshot with a content is still being cut.
+      if (snapshots.some((vs) => vs?.status?.boundVolumeSnapshotContentName && vs.status.readyToUse !== true)) expect(pinned).toBe(true);
+      return snapshots.every((vs) => vs?.status?.readyToUse === true) && !pinned;
+    });
+    expect(sawRecord).toBe(true);
+    expect((await claim("busy"))!.metadata.annotations ?? {}).not.toHaveProperty(SOURCE_PINS_ANNOTATION);
+  });
+
+  it("a PVC protected without snapflow's record (e.g. by upstream's controller) is still released, by a namespace scan", async () => {
+    await stack.createBoundClaim("legacy");
+    await createSnapshot("legacy-snap", { persistentVolumeClaimName: "legacy" });
+    await stack.settle(ready("legacy-snap"));
+    await stack.settle(async () => !((await claim("legacy"))!.metadata.finalizers ?? []).includes(FINALIZERS.pvcAsSource));
+    // Pin it the way upstream does (finalizer only), then make a snapshot event arrive.
+    const pvc = (await claim("legacy"))!;
+    await stack.kube.update(PVCS, { ...pvc, metadata: { ...pvc.metadata, finalizers: [...(pvc.metadata.finalizers ?? []), FINALIZERS.pvcAsSource] } });
+    const vs = (await snapshot("legacy-snap"))!;
+    await stack.kube.update(SNAPSHOTS, { ...vs, metadata: { ...vs.metadata, labels: { touched: "yes" } } });
+    await stack.settle(async () => !((await claim("legacy"))!.metadata.finalizers ?? []).includes(FINALIZERS.pvcAsSource));
   });
 
   it("two default classes for the driver: SetDefaultSnapshotClassFailed", async () => {
