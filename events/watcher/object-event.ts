@@ -2,7 +2,7 @@
 import type { KubeObject } from "../../shared/api/meta.js";
 import { RESOURCES, type ResourceName } from "../../shared/api/resources.js";
 import type { ObjectVerb } from "../../shared/function/types.js";
-import { jsonCloudEvent, type CloudEvent } from "../codec/index.js";
+import { utf8, type CloudEvent } from "../codec/index.js";
 import { k8sSubject } from "../jetstream/subjects.js";
 
 export const K8S_EVENT_TYPE_PREFIX = "dev.snapflow.k8s.";
@@ -26,8 +26,28 @@ export function objectCloudEvent(cluster: string, resource: ResourceName, verb: 
   const meta = object.metadata ?? {};
   const { uid, name, resourceVersion, namespace } = meta;
   if (!uid || !name || !resourceVersion) throw new Error(`${resource} object without uid, name or resourceVersion`);
+  // List responses omit apiVersion/kind on items: put them back so `data` is a complete object.
+  const data = { apiVersion: object.apiVersion ?? apiVersion(resource), kind: object.kind ?? RESOURCES[resource].kind, ...object };
+  return objectCloudEventFromBytes(cluster, resource, verb, { uid, name, namespace, resourceVersion }, utf8(JSON.stringify(data)), now);
+}
+
+export interface ObjectIdentity {
+  uid: string;
+  name: string;
+  namespace?: string | undefined;
+  resourceVersion: string;
+}
+
+/**
+ * The same event from an object already serialised: `data` must be the object's JSON with apiVersion
+ * and kind (the watcher passes the bytes the API server sent, without re-encoding them).
+ */
+export function objectCloudEventFromBytes(cluster: string, resource: ResourceName, verb: ObjectVerb, object: ObjectIdentity, data: Uint8Array, now = new Date()): ObjectCloudEvent {
+  const { uid, name, resourceVersion, namespace } = object;
   const id = objectEventId(uid, resourceVersion, verb);
   const attributes: Record<string, string> = {
+    specversion: "1.0",
+    datacontenttype: "application/json",
     id,
     source: `/clusters/${cluster}`,
     type: objectEventType(resource, verb),
@@ -39,9 +59,7 @@ export function objectCloudEvent(cluster: string, resource: ResourceName, verb: 
     kind: RESOURCES[resource].kind.toLowerCase(),
   };
   if (namespace) attributes.namespace = namespace;
-  // List responses omit apiVersion/kind on items: put them back so `data` is a complete object.
-  const data = { apiVersion: object.apiVersion ?? apiVersion(resource), kind: object.kind ?? RESOURCES[resource].kind, ...object };
-  return { subject: k8sSubject(cluster, resource, uid), event: jsonCloudEvent(attributes, data), id };
+  return { subject: k8sSubject(cluster, resource, uid), event: { attributes, data }, id };
 }
 
 function apiVersion(resource: ResourceName): string {

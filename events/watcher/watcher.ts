@@ -1,13 +1,12 @@
-// Informers for the watched resources; every change becomes one CloudEvent on JetStream.
-// client-node's informer re-lists by itself on 410 Gone (and reports deletions of what vanished),
-// re-watches after a normal close, but stops on any other error: we restart it with back-off.
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from "@kubernetes/client-node";
-import type { KubeObject } from "../../shared/api/meta.js";
-import { RESOURCES, WATCHED_RESOURCES, resourcePath, type ResourceName } from "../../shared/api/resources.js";
+// A list+watch per watched resource (list-watch.ts); every change becomes one CloudEvent on JetStream.
+// The list+watch re-lists by itself on 410 Gone (and reports deletions of what vanished), re-watches
+// after a normal close, but stops on any other error: we restart it with back-off.
+import type { KubeConfig } from "@kubernetes/client-node";
+import { RESOURCES, WATCHED_RESOURCES, apiVersionOf, resourcePath, type ResourceName } from "../../shared/api/resources.js";
 import type { Logger, ObjectVerb } from "../../shared/function/types.js";
-import { objectCloudEvent } from "./object-event.js";
+import { ListWatch, type CachedObject } from "./list-watch.js";
+import { objectCloudEventFromBytes } from "./object-event.js";
 import type { EventPublisher } from "./publisher.js";
-import { listRaw } from "./raw-list.js";
 
 export interface WatcherOptions {
   kubeConfig: KubeConfig;
@@ -39,21 +38,19 @@ export interface Watcher {
   stop(): Promise<void>;
 }
 
-type CachedInformer = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
-
 export function startWatcher(options: WatcherOptions): Watcher {
   const { kubeConfig, publisher, cluster, log } = options;
   const resources = options.resources ?? WATCHED_RESOURCES;
   const restartInitialMs = options.restartInitialMs ?? 250;
   const restartMaxMs = options.restartMaxMs ?? 30_000;
   const stats: WatcherStats = { emitted: { added: 0, modified: 0, deleted: 0, resynced: 0 }, restarts: 0, errors: 0, resyncs: 0 };
-  const informers = new Map<ResourceName, CachedInformer>();
+  const informers = new Map<ResourceName, ListWatch>();
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
 
-  const emit = (resource: ResourceName, verb: ObjectVerb, object: KubernetesObject): void => {
+  const emit = (resource: ResourceName, verb: ObjectVerb, object: CachedObject): void => {
     try {
-      const { subject, id, event } = objectCloudEvent(cluster, resource, verb, object as KubeObject);
+      const { subject, id, event } = objectCloudEventFromBytes(cluster, resource, verb, object, object.data);
       publisher.enqueue(subject, id, event);
       stats.emitted[verb]++;
     } catch (err) {
@@ -64,12 +61,16 @@ export function startWatcher(options: WatcherOptions): Watcher {
   const readiness: Array<Promise<void>> = [];
   const missing = new Set<ResourceName>();
   for (const resource of resources) {
-    const path = resourcePath(RESOURCES[resource]);
-    const informer = makeInformer<KubernetesObject>(kubeConfig, path, () => listRaw(kubeConfig, path) as never) as CachedInformer;
+    const type = RESOURCES[resource];
+    const informer = new ListWatch({
+      kubeConfig,
+      path: resourcePath(type),
+      apiVersion: apiVersionOf(type),
+      kind: type.kind,
+      onChange: (verb, object) => emit(resource, verb, object),
+      onError: (err) => onError(err),
+    });
     informers.set(resource, informer);
-    informer.on("add", (o) => emit(resource, "added", o));
-    informer.on("update", (o) => emit(resource, "modified", o));
-    informer.on("delete", (o) => emit(resource, "deleted", o));
 
     let delay = restartInitialMs;
     let failedSinceStart = false;
@@ -79,11 +80,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
     const start = async (): Promise<void> => {
       if (stopped) return;
       failedSinceStart = false;
-      try {
-        await informer.start();
-      } catch (err) {
-        onError(err);
-      }
+      await informer.start();
       if (!failedSinceStart && !stopped) {
         delay = restartInitialMs;
         missing.delete(resource);
@@ -111,7 +108,6 @@ export function startWatcher(options: WatcherOptions): Watcher {
       timers.add(timer);
       delay = Math.min(delay * 2, restartMaxMs);
     };
-    informer.on("error", onError);
     void start();
   }
 
@@ -138,7 +134,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       stopped = true;
       if (resyncTimer) clearInterval(resyncTimer);
       for (const timer of timers) clearTimeout(timer);
-      await Promise.all([...informers.values()].map((i) => i.stop()));
+      for (const informer of informers.values()) informer.stop();
     },
   };
 }
