@@ -4,3 +4,4 @@ export * from "./structured.js";
 export * from "./binary.js";
 export * from "./nats.js";
 export * from "./http.js";
+export * from "./forward.js";

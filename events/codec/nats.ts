@@ -19,9 +19,10 @@ export function toNatsMessage(event: CloudEvent, extraHeaders: Array<[string, st
 export function natsHeaderMap(h: MsgHdrs | undefined): Map<string, string> {
   const map = new Map<string, string>();
   if (!h) return map;
-  for (const key of h.keys()) {
+  // Iterating the entries (name → values) directly: keys() + get() would rescan every name per lookup.
+  for (const [key, values] of h as unknown as Iterable<[string, string[]]>) {
     const lower = key.toLowerCase();
-    if (!map.has(lower)) map.set(lower, h.get(key));
+    if (!map.has(lower)) map.set(lower, values[0] ?? "");
   }
   return map;
 }

@@ -2,11 +2,11 @@
 // CloudEvent over HTTP (or in-process through the same Request/Response interface). Acks only what
 // a function finished; naks with back-off what may succeed later; dead-letters the rest.
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { ResourceName } from "../../shared/api/resources.js";
 import type { Logger } from "../../shared/function/types.js";
 import { deadLetterAuditEvent, parseAuditType } from "../audit/record.js";
-import { fromHttpMessage, hasCloudEvent, natsHeaderMap, percentDecode, toNatsMessage, type CloudEvent } from "../codec/index.js";
+import { forwardHttpToNats, hasCloudEvent, natsHeaderMap, percentDecode, toNatsMessage, type ForwardedEvent } from "../codec/index.js";
 import { DEFAULT_DELIVERY_POLICY, ensureConsumers, type DeliveryPolicy } from "../jetstream/consumers.js";
 import { auditSubject, consumerName, deadSubject, K8S_STREAM, uidFromSubject } from "../jetstream/subjects.js";
 import { classify, type Verdict } from "./classify.js";
@@ -61,14 +61,49 @@ function defaultRetryDelay(deliveryCount: number): number {
 }
 
 /** Copies the event's transport headers (ce-*, content-type) from NATS to HTTP unchanged. */
-function requestHeaders(h: ReadonlyMap<string, string>, deliveryCount: number): Headers {
-  const headers = new Headers();
+function requestHeaders(h: ReadonlyMap<string, string>, deliveryCount: number): Array<[string, string]> {
+  // Name/value pairs, not a Headers object: the Request would copy (and sort) a Headers object again.
+  const headers: Array<[string, string]> = [];
   for (const [name, value] of h) {
-    if (name.startsWith("ce-") || name === "content-type") headers.set(name, value);
+    if (name.startsWith("ce-") || name === "content-type") headers.push([name, value]);
   }
-  headers.set("x-snapflow-delivery", String(deliveryCount));
+  headers.push(["x-snapflow-delivery", String(deliveryCount)]);
   return headers;
 }
+
+/** A function's answer, read in full. */
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+async function exchange(deliver: Deliver, request: Request): Promise<Reply> {
+  const response = await deliver(request);
+  const body = new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** A call in flight, watched by the dispatcher's one ticker (heartbeats and the call timeout). */
+interface Call {
+  m: JsMsg;
+  deadline: number;
+  beatAt: number;
+  expire: (reason: Error) => void;
+  controller: AbortController | undefined;
+}
+
+/** An audit record written, its JetStream acknowledgement not seen yet. */
+interface PendingAudit {
+  fn: string;
+  uid: string;
+  at: number;
+}
+
+/** How long an audit record may go unacknowledged before it is reported as not written. */
+const AUDIT_ACK_TIMEOUT_MS = 10_000;
+const NO_HEADERS = new Headers();
+const utf8Decoder = new TextDecoder();
 
 function header(h: ReadonlyMap<string, string>, name: string): string | undefined {
   const value = h.get(name);
@@ -97,16 +132,95 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   const loops: Array<Promise<void>> = [];
   let draining = false;
 
-  async function publishAudit(fn: string, uid: string, event: CloudEvent): Promise<void> {
+  // Audit records go out as core publishes to the audit subject (SNAPFLOW_AUDIT captures it; the
+  // Nats-Msg-Id header de-duplicates as with a JetStream publish), each with a reply subject under
+  // one shared inbox: JetStream's acknowledgements arrive there and are checked without a
+  // request/reply (a promise, timer and error objects) per record, and nothing waits for them.
+  // A record the stream refused or never acknowledged is logged, as before: audit loss is a warning.
+  const auditInbox = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
+  const auditInboxPrefix = `${auditInbox}.`;
+  const pendingAudits = new Map<string, PendingAudit>();
+  let auditSeq = 0;
+  let auditAcks: Subscription | undefined;
+  const auditNotWritten = (fn: string, uid: string, err: string) => log?.warn({ function: fn, uid, err }, "audit record not written");
+  const onAuditAck = (err: Error | null, msg: Msg) => {
+    if (err) return;
+    const token = msg.subject.slice(auditInboxPrefix.length);
+    const pending = pendingAudits.get(token);
+    if (!pending) return;
+    pendingAudits.delete(token);
+    const code = msg.headers?.code ?? 0;
+    if (code >= 300) {
+      auditNotWritten(pending.fn, pending.uid, `${code} ${msg.headers?.description ?? ""}`.trim());
+      return;
+    }
+    // A PubAck is {"stream":..,"seq":..}; a refusal is {"error":{..}}.
+    const text = utf8Decoder.decode(msg.data);
+    if (text.includes('"error"')) auditNotWritten(pending.fn, pending.uid, text);
+  };
+
+  function publishAudit(fn: string, uid: string, headers: MsgHdrs, data: Uint8Array, id: string): void {
     try {
-      const { headers, data } = toNatsMessage(event);
-      await js.publish(auditSubject(cluster, fn, uid), data, { headers, msgID: `audit.${event.attributes.id}` });
+      auditAcks ??= nc.subscribe(`${auditInbox}.*`, { callback: onAuditAck });
+      headers.set("Nats-Msg-Id", `audit.${id}`);
+      const token = String(++auditSeq);
+      nc.publish(auditSubject(cluster, fn, uid), data, { headers, reply: auditInboxPrefix + token });
+      pendingAudits.set(token, { fn, uid, at: Date.now() });
+      startTicker();
     } catch (err) {
-      log?.warn({ function: fn, uid, err: String(err) }, "audit record not written");
+      auditNotWritten(fn, uid, String(err));
     }
   }
 
-  async function deadLetter(fn: string, m: JsMsg, h: ReadonlyMap<string, string>, uid: string, reason: string, httpStatus: number | undefined, replyAudit: CloudEvent | undefined): Promise<void> {
+  let turn: Promise<void> | undefined;
+  function settleTurn(): Promise<void> {
+    return (turn ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        turn = undefined;
+        resolve();
+      }),
+    ));
+  }
+
+  // One ticker for every call in flight and every unacknowledged audit record (instead of a timeout
+  // and a heartbeat interval per call): it heartbeats calls due for one, expires calls past their
+  // deadline, and reports audit records never acknowledged. It runs only while there is something
+  // to watch.
+  const calls = new Set<Call>();
+  const tickMs = Math.min(1_000, Math.max(5, Math.floor(Math.min(heartbeatMs, callTimeoutMs) / 4)));
+  let ticker: NodeJS.Timeout | undefined;
+  function startTicker(): void {
+    ticker ??= setInterval(tick, tickMs);
+  }
+  function tick(): void {
+    const now = Date.now();
+    for (const call of calls) {
+      if (now >= call.deadline) {
+        calls.delete(call);
+        const reason = new Error("call timed out");
+        call.controller?.abort(reason);
+        call.expire(reason);
+      } else if (now >= call.beatAt) {
+        call.beatAt = now + heartbeatMs;
+        call.m.working();
+      }
+    }
+    if (pendingAudits.size > 0) {
+      if (nc.isClosed()) pendingAudits.clear();
+      for (const [token, pending] of pendingAudits) {
+        // Oldest first (insertion order): stop at the first one still within its time.
+        if (now - pending.at < AUDIT_ACK_TIMEOUT_MS) break;
+        pendingAudits.delete(token);
+        auditNotWritten(pending.fn, pending.uid, "no acknowledgement from JetStream");
+      }
+    }
+    if (calls.size === 0 && pendingAudits.size === 0) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
+  }
+
+  async function deadLetter(fn: string, m: JsMsg, h: ReadonlyMap<string, string>, uid: string, reason: string, httpStatus: number | undefined, replyAudit: ForwardedEvent | undefined): Promise<void> {
     const out = toNatsMessage({ attributes: {}, data: m.data }, [
       ...[...h].filter(([name]) => name.startsWith("ce-") || name === "content-type"),
       ["snapflow-dead-reason", reason],
@@ -117,12 +231,9 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     ]);
     const eventId = header(h, "ce-id");
     await js.publish(deadSubject(cluster, fn, uid), out.data, { headers: out.headers, msgID: `dead.${fn}.${eventId ?? `seq${m.info.streamSequence}`}` });
-    const replyOutcome = replyAudit ? parseAuditType(replyAudit.attributes.type ?? "")?.outcome : undefined;
+    const replyOutcome = replyAudit ? parseAuditType(replyAudit.type)?.outcome : undefined;
     if (replyOutcome !== "failed") {
-      await publishAudit(
-        fn,
-        uid,
-        deadLetterAuditEvent({
+      const event = deadLetterAuditEvent({
           function: fn,
           cluster,
           uid,
@@ -132,8 +243,9 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
           httpStatus,
           deliveries: m.info.deliveryCount,
           event: { id: eventId, type: header(h, "ce-type"), namespace: header(h, "ce-namespace"), name: header(h, "ce-name"), resourceVersion: header(h, "ce-resourceversion") },
-        }),
-      );
+      });
+      const { headers, data } = toNatsMessage(event);
+      publishAudit(fn, uid, headers, data, event.attributes.id!);
     }
   }
 
@@ -161,29 +273,33 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     }
 
     s.delivered++;
-    const controller = new AbortController();
-    // In-process handlers may ignore the signal: the race makes the timeout hold for them too.
-    const timedOut = new Promise<never>((_, reject) => controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }));
-    timedOut.catch(() => undefined);
-    const timeout = setTimeout(() => controller.abort(new Error("call timed out")), callTimeoutMs);
-    const heartbeat = setInterval(() => m.working(), heartbeatMs);
+    const deliver = target.deliver ?? httpDeliver;
+    // In-process handlers get no abort signal and may ignore the timeout: the dispatcher stops waiting
+    // for them all the same (the ticker expires the call).
+    const controller = deliver.inProcess ? undefined : new AbortController();
+    const now = Date.now();
+    const call: Call = { m, deadline: now + callTimeoutMs, beatAt: now + heartbeatMs, expire: () => undefined, controller };
     let status = 0;
-    let responseHeaders = new Headers();
-    let replyAudit: CloudEvent | undefined;
+    let responseHeaders = NO_HEADERS;
+    let replyAudit: ForwardedEvent | undefined;
+    calls.add(call);
+    startTicker();
     try {
       const request = new Request(target.url, {
         method: "POST",
         headers: requestHeaders(h, deliveries),
         body: m.data.length > 0 ? m.data : null,
-        signal: controller.signal,
+        signal: controller?.signal,
       });
-      const response = await Promise.race([(target.deliver ?? httpDeliver)(request), timedOut]);
-      const body = new Uint8Array(await Promise.race([response.arrayBuffer(), timedOut]));
-      status = response.status;
-      responseHeaders = response.headers;
-      if (hasCloudEvent(response.headers)) {
+      const reply = await new Promise<Reply>((resolve, reject) => {
+        call.expire = reject;
+        exchange(deliver, request).then(resolve, reject);
+      });
+      status = reply.status;
+      responseHeaders = reply.headers;
+      if (hasCloudEvent(reply.headers)) {
         try {
-          replyAudit = fromHttpMessage(response.headers, body);
+          replyAudit = forwardHttpToNats(reply.headers, reply.body);
         } catch (err) {
           log?.warn({ function: fn, uid, err: String(err) }, "function reply is not a valid CloudEvent");
         }
@@ -191,11 +307,14 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     } catch (err) {
       log?.warn({ function: fn, uid, err: String(err) }, "delivery failed");
     } finally {
-      clearTimeout(timeout);
-      clearInterval(heartbeat);
+      calls.delete(call);
     }
 
-    if (replyAudit) await publishAudit(fn, uid, replyAudit);
+    // Settle together with every other call that finished in this turn of the event loop: their audit
+    // records, acks and naks leave in one socket write instead of one (or two) each.
+    await settleTurn();
+    // Written before the ack below, never waited for (see publishAudit).
+    if (replyAudit) publishAudit(fn, uid, replyAudit.headers, replyAudit.data, replyAudit.id);
     const verdict: Verdict = classify(status, responseHeaders);
     try {
       switch (verdict.kind) {
@@ -305,6 +424,12 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
       await Promise.all(loops);
       while (inFlight.size > 0) await Promise.all([...inFlight]);
       if (!nc.isClosed()) await nc.flush().catch(() => undefined);
+      // What is still unacknowledged is in the server's hands; stop watching for it.
+      auditAcks?.unsubscribe();
+      auditAcks = undefined;
+      pendingAudits.clear();
+      if (ticker) clearInterval(ticker);
+      ticker = undefined;
     },
   };
 }
