@@ -4,7 +4,7 @@
 import type { ServerResponse } from "node:http";
 import { ApiError } from "./errors.js";
 import { keyOf, type KObject, type ResourceDef } from "./resource-def.js";
-import { objectJson, type Store, type StoreEvent } from "./store.js";
+import { objectJson, type EventType, type Store, type StoreEvent } from "./store.js";
 import { columnDefinitions, tableRow } from "./table.js";
 import type { Api } from "./api.js";
 
@@ -22,6 +22,9 @@ export interface WatchRequest {
 
 const DEFAULT_TIMEOUT_SECONDS = 1800;
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** Collected lines are written once they reach this size (an initial listing can be large). */
+const FLUSH_BYTES = 256 * 1024;
+
 
 export interface WatchTuning {
   bookmarkIntervalMs: number;
@@ -42,9 +45,35 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
   let closed = false;
   const columns = def.columns(version);
 
+  const fanOut = fanOutOf(store);
+  /** Lines collected (a delivered batch, the initial listing) to go out as one chunk. */
+  let pending: Buffer[] | undefined;
+  let pendingBytes = 0;
+
+  const flush = (): void => {
+    const lines = pending;
+    if (!lines || lines.length === 0) return;
+    const bytes = pendingBytes;
+    pending = [];
+    pendingBytes = 0;
+    if (closed) return;
+    res.write(lines.length === 1 ? lines[0] : Buffer.concat(lines, bytes));
+    if (res.writableLength > MAX_BUFFERED_BYTES) finish();
+  };
+
+  const send = (line: Buffer): void => {
+    if (pending) {
+      pending.push(line);
+      pendingBytes += line.length;
+      if (pendingBytes >= FLUSH_BYTES) flush();
+    } else {
+      res.write(line);
+      if (res.writableLength > MAX_BUFFERED_BYTES) finish();
+    }
+  };
+
   const write = (type: string, obj: KObject): void => {
     if (closed) return;
-    let payload: string;
     if (req.table && type !== "BOOKMARK" && type !== "ERROR") {
       const table: Record<string, unknown> = {
         kind: "Table",
@@ -54,12 +83,10 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
         rows: [tableRow(api.view(def, obj, version), columns)],
       };
       columnsSent = true;
-      payload = JSON.stringify(table);
-    } else {
-      payload = objectJson(type === "BOOKMARK" || type === "ERROR" ? obj : api.view(def, obj, version));
+      return send(Buffer.from(`{"type":"${type}","object":${JSON.stringify(table)}}\n`));
     }
-    res.write(`{"type":"${type}","object":${payload}}\n`);
-    if (res.writableLength > MAX_BUFFERED_BYTES) finish();
+    if (type === "BOOKMARK" || type === "ERROR") return send(Buffer.from(`{"type":"${type}","object":${objectJson(obj)}}\n`));
+    send(fanOut.line(type as EventType, api.view(def, obj, version)));
   };
 
   const onEvent = (e: StoreEvent): void => {
@@ -88,17 +115,29 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
   res.on("close", finish);
 
   const unsubscribeEvents = store.subscribe(key, onEvent);
-  const corking = { begin: () => res.cork(), end: () => res.uncork() };
-  store.batchHooks.add(corking);
+  // A delivered batch goes out as one write (one chunk) per watch, whatever its number of events.
+  const batching = {
+    begin: (): void => {
+      pending = [];
+    },
+    end: (): void => {
+      flush();
+      pending = undefined;
+    },
+  };
+  store.batchHooks.add(batching);
   unsubscribe = () => {
     unsubscribeEvents();
-    store.batchHooks.delete(corking);
+    store.batchHooks.delete(batching);
   };
   const rv = req.resourceVersion;
   if (rv === undefined || rv === "" || rv === "0") {
     lastRv = store.resourceVersion;
     const scope = def.namespaced ? req.namespace : undefined;
+    pending = [];
     for (const o of store.list(key, scope)) if (selected(o)) write("ADDED", o);
+    flush();
+    pending = undefined;
   } else {
     const from = Number(rv);
     if (!Number.isInteger(from) || from < 0) {
@@ -113,7 +152,10 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
       return finish();
     }
     lastRv = from;
+    pending = [];
     for (const e of replay) onEvent(e);
+    flush();
+    pending = undefined;
   }
 
   const timeout = req.timeoutSeconds && req.timeoutSeconds > 0 ? req.timeoutSeconds : DEFAULT_TIMEOUT_SECONDS;
@@ -131,6 +173,54 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
     };
     bookmarkTimer = setTimeout(tick, tuning.bookmarkIntervalMs);
   }
+}
+
+/**
+ * Watch lines shared by every watch of one store during a delivered batch: an object version sent
+ * as the same event type to N watches is serialized and encoded once. Cleared around each batch so
+ * nothing outlives it.
+ */
+class FanOut {
+  private readonly lines = new Map<string, Map<KObject, Buffer>>();
+  private active = false;
+
+  begin(): void {
+    this.active = true;
+    this.lines.clear();
+  }
+
+  end(): void {
+    this.active = false;
+    this.lines.clear();
+  }
+
+  line(type: EventType, obj: KObject): Buffer {
+    if (!this.active) return Buffer.from(`{"type":"${type}","object":${objectJson(obj)}}\n`);
+    let byObj = this.lines.get(type);
+    if (!byObj) {
+      byObj = new Map();
+      this.lines.set(type, byObj);
+    }
+    let line = byObj.get(obj);
+    if (line === undefined) {
+      line = Buffer.from(`{"type":"${type}","object":${objectJson(obj)}}\n`);
+      byObj.set(obj, line);
+    }
+    return line;
+  }
+}
+
+const fanOuts = new WeakMap<Store, FanOut>();
+
+function fanOutOf(store: Store): FanOut {
+  let f = fanOuts.get(store);
+  if (!f) {
+    f = new FanOut();
+    fanOuts.set(store, f);
+    // Registered before any watch's hook: active before the watches begin collecting.
+    store.batchHooks.add(f);
+  }
+  return f;
 }
 
 function errorObject(code: number, reason: string, message: string): KObject {
