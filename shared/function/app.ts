@@ -11,6 +11,7 @@ import { KubeApiError, type KubeClient } from "../kube/types.js";
 import { redactText } from "../log.js";
 import {
   auditHeaders,
+  auditResponse,
   OUTCOME_STATUS,
   UNKNOWN_CLUSTER,
   verdictOf,
@@ -52,13 +53,19 @@ const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 /** The default retry delay for a throttled API server that did not say how long to wait. */
 const DEFAULT_THROTTLE_MS = 1000;
 
+type Level = "debug" | "info" | "warn" | "error";
+
+/** Whether `log` writes `level` at all (loggers without isLevelEnabled, such as test doubles: always). */
+function enabled(log: Logger, level: Level): boolean {
+  return typeof log.isLevelEnabled === "function" ? log.isLevelEnabled(level) : true;
+}
+
+/** `log` with `fields` on every line; nothing is merged for a level that `log` does not write. */
 function withFields(log: Logger, fields: object): Logger {
-  return {
-    debug: (o, m) => log.debug({ ...fields, ...o }, m),
-    info: (o, m) => log.info({ ...fields, ...o }, m),
-    warn: (o, m) => log.warn({ ...fields, ...o }, m),
-    error: (o, m) => log.error({ ...fields, ...o }, m),
+  const at = (level: Level) => (o: object, m?: string) => {
+    if (enabled(log, level)) log[level]({ ...fields, ...o }, m);
   };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), isLevelEnabled: (level) => enabled(log, level as Level) };
 }
 
 function kubeResolver(fn: SnapflowFunction, deps: FunctionDeps): (cluster: string) => KubeClient | undefined {
@@ -116,12 +123,14 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
       headers["retry-after"] = String(Math.max(1, Math.ceil(record.retryAfterMs / 1000)));
       headers["x-snapflow-retry-after-ms"] = String(Math.max(0, Math.round(record.retryAfterMs)));
     }
-    const level = record.verdict === "succeeded" ? (record.outcome === "done" ? "info" : "debug") : record.outcome === "error" ? "error" : "warn";
-    log[level](
-      { uid: record.uid, eventId: record.eventId, outcome: record.outcome, status: record.status, did: record.did, durationMs: record.durationMs, message: record.message },
-      `${record.outcome}: ${record.resource ?? "?"} ${record.namespace ? `${record.namespace}/` : ""}${record.name ?? "?"}`,
-    );
-    return new Response(JSON.stringify(record), { status: record.status, headers });
+    const level: Level = record.verdict === "succeeded" ? (record.outcome === "done" ? "info" : "debug") : record.outcome === "error" ? "error" : "warn";
+    if (enabled(log, level)) {
+      log[level](
+        { uid: record.uid, eventId: record.eventId, outcome: record.outcome, status: record.status, did: record.did, durationMs: record.durationMs, message: record.message },
+        `${record.outcome}: ${record.resource ?? "?"} ${record.namespace ? `${record.namespace}/` : ""}${record.name ?? "?"}`,
+      );
+    }
+    return auditResponse(JSON.stringify(record), record.status, headers);
   }
 
   return async function handle(request: Request): Promise<Response> {
@@ -130,52 +139,63 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
     const delivery = Number.isInteger(deliveryHeader) && deliveryHeader > 0 ? deliveryHeader : undefined;
     const gatewayCalls: GatewayCallRecord[] = [];
     const events: { type: string; reason: string }[] = [];
-    const base = (cluster: string, event?: Partial<ObjectEvent>) => ({
-      function: fn.name,
-      cluster,
-      ...(event?.resource ? { resource: event.resource } : {}),
-      ...(event?.namespace ? { namespace: event.namespace } : {}),
-      ...(event?.name ? { name: event.name } : {}),
-      ...(event?.uid ? { uid: event.uid } : {}),
-      ...(event?.id ? { eventId: event.id } : {}),
-      ...(event?.type ? { eventType: event.type } : {}),
-    });
+    // The record is built field by field, in its documented order, without intermediate objects.
     const finish = (
-      head: ReturnType<typeof base>,
+      cluster: string,
+      event: Partial<ObjectEvent> | undefined,
       outcome: AuditOutcome,
-      rest: { did?: string[]; targets?: TargetRecord[]; message?: string; retryAfterMs?: number } = {},
-    ): Response =>
-      answer({
-        ...head,
-        outcome,
-        verdict: verdictOf(outcome),
-        status: OUTCOME_STATUS[outcome],
-        did: rest.did ?? [],
-        gatewayCalls,
-        events,
-        targets: rest.targets ?? [],
-        ...(delivery !== undefined ? { delivery } : {}),
-        ...(rest.retryAfterMs !== undefined ? { retryAfterMs: rest.retryAfterMs } : {}),
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        ...(rest.message !== undefined ? { message: rest.message } : {}),
-        time: new Date().toISOString(),
-      });
+      did: string[] = [],
+      targets: TargetRecord[] = [],
+      message?: string,
+      retryAfterMs?: number,
+    ): Response => {
+      const record = { function: fn.name, cluster } as AuditRecord;
+      if (event) {
+        if (event.resource) record.resource = event.resource;
+        if (event.namespace) record.namespace = event.namespace;
+        if (event.name) record.name = event.name;
+        if (event.uid) record.uid = event.uid;
+        if (event.id) record.eventId = event.id;
+        if (event.type) record.eventType = event.type;
+      }
+      record.outcome = outcome;
+      record.verdict = verdictOf(outcome);
+      record.status = OUTCOME_STATUS[outcome];
+      record.did = did;
+      record.gatewayCalls = gatewayCalls;
+      record.events = events;
+      record.targets = targets;
+      if (delivery !== undefined) record.delivery = delivery;
+      if (retryAfterMs !== undefined) record.retryAfterMs = retryAfterMs;
+      record.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      if (message !== undefined) record.message = message;
+      record.time = new Date().toISOString();
+      return answer(record);
+    };
 
     let event: ObjectEvent;
     try {
       event = await readObjectEvent(request, maxBody);
     } catch (err) {
-      if (!(err instanceof RequestProblem)) return finish(base(UNKNOWN_CLUSTER), "error", { message: `reading the request: ${classifyError(err).message}` });
+      if (!(err instanceof RequestProblem)) return finish(UNKNOWN_CLUSTER, undefined, "error", undefined, undefined, `reading the request: ${classifyError(err).message}`);
       const outcome: AuditOutcome = err.status === 413 ? "too-large" : err.status === 415 ? "unsupported" : "malformed";
-      return finish(base(err.partial.cluster ?? UNKNOWN_CLUSTER, err.partial), outcome, { message: err.message });
+      return finish(err.partial.cluster ?? UNKNOWN_CLUSTER, err.partial, outcome, undefined, undefined, err.message);
     }
-    const head = base(event.cluster, event);
 
     if (!fn.resources.includes(event.resource)) {
-      return finish(head, "invalid", { message: `function ${fn.name} does not handle ${event.resource} (it handles ${fn.resources.join(", ")})` });
+      return finish(event.cluster, event, "invalid", undefined, undefined, `function ${fn.name} does not handle ${event.resource} (it handles ${fn.resources.join(", ")})`);
     }
     const kube = resolveKube(event.cluster);
-    if (!kube) return finish(head, "invalid", { message: `unknown cluster "${event.cluster}": this function serves ${knownClusters(deps)}` });
+    if (!kube) return finish(event.cluster, event, "invalid", undefined, undefined, `unknown cluster "${event.cluster}": this function serves ${knownClusters(deps)}`);
+
+    let keys: ObjectKey[];
+    try {
+      keys = fn.targets ? fn.targets(event) : [{ resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid }];
+    } catch (err) {
+      return finish(event.cluster, event, "error", undefined, undefined, `targets: ${classifyError(err).message}`);
+    }
+    // Nothing to reconcile (the most common answer): no gateway, recorder or log wrappers are built.
+    if (keys.length === 0) return finish(event.cluster, event, "nothing");
 
     // A gateway client that can tag calls with the object UID (HttpGatewayClient.forUid) lets the
     // gateway's log lines be joined to this event.
@@ -190,33 +210,24 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
     };
     const eventLog = withFields(log, { cluster: event.cluster, uid: event.uid, eventId: event.id });
 
-    let keys: ObjectKey[];
-    try {
-      keys = fn.targets ? fn.targets(event) : [{ resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid }];
-    } catch (err) {
-      return finish(head, "error", { message: `targets: ${classifyError(err).message}` });
-    }
-
     let outcome: AuditOutcome = "nothing";
     const did: string[] = [];
     const targets: TargetRecord[] = [];
-    const messages: string[] = [];
+    let message: string | undefined;
     let retryAfterMs: number | undefined;
     for (const key of keys) {
       const target = await reconcileTarget(key);
       targets.push(target.record);
       outcome = worstOutcome(outcome, target.record.outcome);
-      did.push(...target.record.did);
-      if (target.record.message) messages.push(keys.length > 1 ? `${key.name}: ${target.record.message}` : target.record.message);
+      for (const d of target.record.did) did.push(d);
+      if (target.record.message) {
+        const line = keys.length > 1 ? `${key.name}: ${target.record.message}` : target.record.message;
+        message = message === undefined ? line : `${message}; ${line}`;
+      }
       if (target.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, target.retryAfterMs);
     }
     const retrying = outcome === "requeue" || outcome === "throttled";
-    return finish(head, outcome, {
-      did,
-      targets,
-      ...(messages.length ? { message: messages.join("; ") } : {}),
-      ...(retrying && retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    });
+    return finish(event.cluster, event, outcome, did, targets, message, retrying ? retryAfterMs : undefined);
 
     async function reconcileTarget(key: ObjectKey): Promise<{ record: TargetRecord; retryAfterMs?: number }> {
       const record: TargetRecord = {

@@ -123,10 +123,149 @@ export function auditHeaders(record: AuditRecord): Record<string, string> {
 
 /** Percent-encodes what the CloudEvents HTTP binding says must be (space, ", %, and non-printable/non-ASCII). */
 function encodeHeader(value: string): string {
+  let plain = true;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x22 || c === 0x25) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return value;
   let out = "";
   for (const byte of Buffer.from(value, "utf8")) {
     if (byte <= 0x20 || byte >= 0x7f || byte === 0x22 || byte === 0x25) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
     else out += String.fromCharCode(byte);
   }
   return out;
+}
+
+/**
+ * The runtime's own Response class: @hono/node-server replaces the global Response with a subclass
+ * of it (its lightweight Response) once a server is created in the process.
+ */
+function nativeResponseClass(): typeof Response {
+  let R: typeof Response = globalThis.Response;
+  for (let parent = Object.getPrototypeOf(R) as unknown; typeof parent === "function" && parent !== Function.prototype; parent = Object.getPrototypeOf(parent)) {
+    R = parent as typeof Response;
+  }
+  return R;
+}
+
+const NativeResponse = nativeResponseClass();
+
+function unusable(): TypeError {
+  return new TypeError("Body is unusable: Body has already been read");
+}
+
+/**
+ * The audit reply as a Response that costs nothing until it is read, and little when it is: status,
+ * headers and the body (text, json, arrayBuffer) are served from what the framework built, with no
+ * body stream. Everything else (body, blob, formData, clone, ...) is answered by a native Response,
+ * made once on first use. An instance of the global Response (the native class, or a subclass of it).
+ */
+class AuditResponse {
+  readonly #status: number;
+  readonly #text: string;
+  readonly #init: Record<string, string>;
+  #headers: Headers | undefined;
+  #native: Response | undefined;
+  #used = false;
+
+  constructor(text: string, status: number, headers: Record<string, string>) {
+    this.#text = text;
+    this.#status = status;
+    this.#init = headers;
+  }
+
+  /** The native Response standing in for this one from now on (its body unread unless ours was). */
+  #real(): Response {
+    return (this.#native ??= new NativeResponse(this.#used ? null : this.#text, { status: this.#status, headers: this.headers }));
+  }
+
+  #take(): string {
+    if (this.#used) throw unusable();
+    this.#used = true;
+    return this.#text;
+  }
+
+  get status(): number {
+    return this.#status;
+  }
+  get ok(): boolean {
+    return this.#status >= 200 && this.#status < 300;
+  }
+  get statusText(): string {
+    return this.#native?.statusText ?? "";
+  }
+  get headers(): Headers {
+    return this.#native?.headers ?? (this.#headers ??= new Headers(this.#init));
+  }
+  get type(): Response["type"] {
+    return this.#native?.type ?? "default";
+  }
+  get url(): string {
+    return this.#native?.url ?? "";
+  }
+  get redirected(): boolean {
+    return this.#native?.redirected ?? false;
+  }
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.#real().body;
+  }
+  get bodyUsed(): boolean {
+    return this.#used || (this.#native?.bodyUsed ?? false);
+  }
+  text(): Promise<string> {
+    if (this.#native) return this.#native.text();
+    try {
+      return Promise.resolve(this.#take());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  json(): Promise<unknown> {
+    if (this.#native) return this.#native.json();
+    try {
+      return Promise.resolve(JSON.parse(this.#take()) as unknown);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  arrayBuffer(): Promise<ArrayBuffer> {
+    if (this.#native) return this.#native.arrayBuffer();
+    try {
+      const bytes = Buffer.from(this.#take(), "utf8");
+      return Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  blob(): Promise<Blob> {
+    return this.#real().blob();
+  }
+  formData(): Promise<FormData> {
+    return this.#real().formData();
+  }
+  clone(): Response {
+    return this.#real().clone();
+  }
+  /** For a server that can write a plain body and header record itself (see server.ts). */
+  plain(): { status: number; body: string; headers: Record<string, string> } | undefined {
+    return this.#native || this.#headers || this.#used ? undefined : { status: this.#status, body: this.#text, headers: this.#init };
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `Response (audit) ${JSON.stringify({ status: this.#status, headers: this.#init, bodyUsed: this.bodyUsed })}`;
+  }
+}
+Object.setPrototypeOf(AuditResponse.prototype, NativeResponse.prototype);
+
+/** The audit reply (the record's JSON, its status and binary-mode ce-* headers) as a Response. */
+export function auditResponse(json: string, status: number, headers: Record<string, string>): Response {
+  return new AuditResponse(json, status, headers) as unknown as Response;
+}
+
+/** The reply's status, body and headers as built, when nothing has read or changed it yet. */
+export function plainAuditResponse(response: Response): { status: number; body: string; headers: Record<string, string> } | undefined {
+  return response instanceof AuditResponse ? response.plain() : undefined;
 }

@@ -32,6 +32,9 @@ function isJson(media: string): boolean {
   return media === "application/json" || media === "text/json" || (media.startsWith("application/") && media.endsWith("+json"));
 }
 
+/** One strict decoder for every request (decode() without `stream` keeps no state between calls). */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Reads the body, refusing (413) as soon as it passes `limit` bytes. */
 async function readBody(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length"));
@@ -40,7 +43,8 @@ async function readBody(request: Request, limit: number): Promise<string> {
   }
   if (!request.body) return "";
   const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
+  let first: Uint8Array | undefined;
+  let chunks: Uint8Array[] | undefined;
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -50,10 +54,12 @@ async function readBody(request: Request, limit: number): Promise<string> {
       await reader.cancel();
       throw new RequestProblem(413, `body exceeds the limit of ${limit} bytes`);
     }
-    chunks.push(value);
+    if (first === undefined) first = value;
+    else (chunks ??= [first]).push(value);
   }
+  if (first === undefined) return "";
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+    return utf8.decode(chunks ? Buffer.concat(chunks, size) : first);
   } catch {
     throw new RequestProblem(400, "body is not valid UTF-8");
   }
@@ -72,16 +78,69 @@ function describeValidation(err: ValidationError): string {
   return details.length > 0 ? details.join("; ") : err.message.trim();
 }
 
-function str(event: CloudEventV1<unknown>, name: string): string | undefined {
-  const v = (event as unknown as Record<string, unknown>)[name];
+/** The attributes and data of an event that passed the CloudEvents 1.0 checks. */
+interface EventView {
+  id: string;
+  type: string;
+  source: string;
+  /** Every attribute by name (extensions included), as the event carries it. */
+  attributes: Record<string, unknown>;
+  data: unknown;
+}
+
+function str(attributes: Record<string, unknown>, name: string): string | undefined {
+  const v = attributes[name];
   if (v === undefined || v === null || v === "") return undefined;
   return String(v);
 }
 
+/** Attribute names the binary fast path reads as plain strings (CloudEvents: [a-z0-9]+). */
+const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
+/** ce-* names the SDK treats specially (formats, renamed or refused attributes): left to the SDK. */
+const SDK_SPECIAL = new Set(["dataschema", "schemaurl", "datacontenttype", "datacontentencoding", "data"]);
+/** A source that is certainly a valid URI-reference (a path of unreserved/sub-delim characters). */
+const PLAIN_SOURCE = /^\/clusters\/[a-z0-9\-._~!$&'()*+,;=:@]+$/i;
+/** Content types whose body the SDK parses as JSON in binary mode (it compares them as they are). */
+const SDK_JSON_TYPES = new Set(["application/json", "application/json; charset=utf-8"]);
+/** Times whose ISO form has a four-digit year (what the SDK's date-time check accepts). */
+const YEAR_0 = -62167219200000; // 0000-01-01T00:00:00Z
+const YEAR_10000 = 253402300800000;
+
+/**
+ * Binary mode, the dispatcher's only mode, read by hand: the ce-* headers are the attributes and
+ * the body is ONE JSON.parse, with exactly the checks the cloudevents SDK makes, for the events it
+ * accepts. Anything unusual (attribute names the SDK treats specially, another specversion, an odd
+ * source, time, subject or content type, a body the SDK would not parse as JSON) answers undefined
+ * and the SDK decides, so every answer, accepted or refused and with which message, stays the SDK's.
+ */
+function fastBinary(attributes: Record<string, string>, contentType: string | null, body: string, special: boolean): EventView | undefined {
+  if (special || attributes.specversion !== "1.0") return undefined;
+  if (contentType === null || !SDK_JSON_TYPES.has(contentType)) return undefined;
+  const { id, source, type, subject, time } = attributes;
+  if (!id || !type || !source || !PLAIN_SOURCE.test(source)) return undefined;
+  if (subject === "") return undefined;
+  if (time !== undefined) {
+    const ms = Date.parse(time);
+    if (!(ms >= YEAR_0 && ms < YEAR_10000)) return undefined;
+  }
+  // The SDK's JSON parser quotes a body that does not start like JSON (and so reads a string).
+  const first = body.charCodeAt(0);
+  if (first !== 0x7b /* { */ && first !== 0x5b /* [ */ && first !== 0x22 /* " */ && first !== 0x7c /* | */) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(body);
+  } catch {
+    throw new RequestProblem(400, "event data is not valid JSON");
+  }
+  return { id, type, source, attributes, data };
+}
+
 /** Parses and validates a function's incoming request. Throws RequestProblem. */
 export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): Promise<ObjectEvent> {
-  const media = mediaType(request.headers.get("content-type"));
-  const binary = request.headers.has("ce-specversion");
+  const requestHeaders = request.headers;
+  const contentType = requestHeaders.get("content-type");
+  const media = mediaType(contentType);
+  const binary = requestHeaders.has("ce-specversion");
   if (media === "application/cloudevents-batch+json") throw new RequestProblem(415, "batched CloudEvents are not supported: send one event per request");
   const structured = media === "application/cloudevents+json";
   if (!structured) {
@@ -97,9 +156,16 @@ export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_M
 
   const body = await readBody(request, maxBodyBytes);
   const headers: Record<string, string> = {};
-  request.headers.forEach((value, key) => {
+  const ce: Record<string, string> = {};
+  let special = false;
+  for (const [key, value] of requestHeaders) {
     headers[key] = value;
-  });
+    if (key.startsWith("ce-")) {
+      const name = key.slice(3);
+      ce[name] = value;
+      if (!ATTRIBUTE_NAME.test(name) || SDK_SPECIAL.has(name)) special = true;
+    } else if (key === "datacontenttype") special = true; // the SDK reads this header too
+  }
 
   // The SDK fills a missing or unparseable time with "now" and cannot detect a binary event without
   // ce-id, so the raw attributes are checked first, to say precisely what is wrong.
@@ -112,8 +178,7 @@ export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_M
     }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new RequestProblem(400, "structured-mode body must be a JSON object");
   } else {
-    raw = {};
-    for (const [key, value] of Object.entries(headers)) if (key.startsWith("ce-")) raw[key.slice(3)] = value;
+    raw = ce;
   }
   for (const attribute of ["id", "source", "type"]) {
     if (raw[attribute] === undefined || raw[attribute] === "") throw new RequestProblem(400, `invalid CloudEvent: missing required attribute "${attribute}"`);
@@ -122,38 +187,12 @@ export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_M
     throw new RequestProblem(400, `attribute "time" is not an RFC 3339 timestamp`);
   }
 
-  let event: CloudEventV1<unknown>;
-  try {
-    const parsed = HTTP.toEvent({ headers, body });
-    if (Array.isArray(parsed)) throw new RequestProblem(415, "batched CloudEvents are not supported: send one event per request");
-    event = parsed;
-  } catch (err) {
-    if (err instanceof RequestProblem) throw err;
-    if (err instanceof SyntaxError) throw new RequestProblem(400, structured ? "body is not valid JSON" : "event data is not valid JSON");
-    if (err instanceof ValidationError) throw new RequestProblem(400, `invalid CloudEvent: ${describeValidation(err)}`);
-    throw new RequestProblem(400, `invalid CloudEvent: ${(err as Error).message}`);
-  }
-
-  const partial = {
-    id: str(event, "id"),
-    type: str(event, "type"),
-    cluster: str(event, "cluster"),
-    uid: str(event, "subject"),
-    namespace: str(event, "namespace"),
-    name: str(event, "name"),
-  };
+  const event = (!structured && fastBinary(ce, contentType, body, special)) || viaSdk(headers, body, structured);
+  const attributes = event.attributes;
+  const partial = partialOf(attributes);
   const bad = (message: string): never => {
     throw new RequestProblem(400, message, partial);
   };
-
-  // The SDK checks attribute presence and syntax; it also accepts 0.3, which the contract does not.
-  try {
-    (event as unknown as { validate(): boolean }).validate();
-  } catch (err) {
-    if (err instanceof ValidationError) bad(`invalid CloudEvent: ${describeValidation(err)}`);
-    throw err;
-  }
-  if (event.specversion !== "1.0") bad(`unsupported specversion "${event.specversion}": only 1.0`);
 
   const m = TYPE.exec(event.type);
   if (!m) bad(`type "${event.type}" is not dev.snapflow.k8s.<resource>.<added|modified|deleted|resynced>`);
@@ -166,8 +205,8 @@ export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_M
   if (event.source !== `/clusters/${cluster}`) bad(`source "${event.source}" does not match /clusters/${cluster} (extension "cluster")`);
   const uid = partial.uid ?? bad(`missing subject (the object UID)`);
   const name = partial.name ?? bad(`missing extension "name"`);
-  const resourceVersion = str(event, "resourceversion") ?? bad(`missing extension "resourceversion"`);
-  const kind = str(event, "kind") ?? bad(`missing extension "kind"`);
+  const resourceVersion = str(attributes, "resourceversion") ?? bad(`missing extension "resourceversion"`);
+  const kind = str(attributes, "kind") ?? bad(`missing extension "kind"`);
   if (kind.toLowerCase() !== resourceType.kind.toLowerCase()) bad(`extension "kind" is "${kind}" but ${resource} are ${resourceType.kind}`);
   const namespace = partial.namespace;
   if (resourceType.namespaced && !namespace) bad(`missing extension "namespace" (${resource} are namespaced)`);
@@ -197,4 +236,41 @@ export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_M
     resourceVersion,
     data: object,
   };
+}
+
+/** Whatever an event names, for the audit record of a refusal. */
+function partialOf(attributes: Record<string, unknown>): RequestProblem["partial"] {
+  return {
+    id: str(attributes, "id"),
+    type: str(attributes, "type"),
+    cluster: str(attributes, "cluster"),
+    uid: str(attributes, "subject"),
+    namespace: str(attributes, "namespace"),
+    name: str(attributes, "name"),
+  };
+}
+
+/** Structured mode and unusual binary events: the cloudevents SDK parses and validates. */
+function viaSdk(headers: Record<string, string>, body: string, structured: boolean): EventView {
+  let event: CloudEventV1<unknown>;
+  try {
+    const parsed = HTTP.toEvent({ headers, body });
+    if (Array.isArray(parsed)) throw new RequestProblem(415, "batched CloudEvents are not supported: send one event per request");
+    event = parsed;
+  } catch (err) {
+    if (err instanceof RequestProblem) throw err;
+    if (err instanceof SyntaxError) throw new RequestProblem(400, structured ? "body is not valid JSON" : "event data is not valid JSON");
+    if (err instanceof ValidationError) throw new RequestProblem(400, `invalid CloudEvent: ${describeValidation(err)}`);
+    throw new RequestProblem(400, `invalid CloudEvent: ${(err as Error).message}`);
+  }
+  const attributes = event as unknown as Record<string, unknown>;
+  // The SDK checks attribute presence and syntax; it also accepts 0.3, which the contract does not.
+  try {
+    (event as unknown as { validate(): boolean }).validate();
+  } catch (err) {
+    if (err instanceof ValidationError) throw new RequestProblem(400, `invalid CloudEvent: ${describeValidation(err)}`, partialOf(attributes));
+    throw err;
+  }
+  if (event.specversion !== "1.0") throw new RequestProblem(400, `unsupported specversion "${event.specversion}": only 1.0`, partialOf(attributes));
+  return { id: event.id, type: event.type, source: event.source, attributes, data: event.data };
 }

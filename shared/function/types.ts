@@ -59,6 +59,8 @@ export interface Logger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** When present (pino has it), the framework skips building lines for levels that are not written. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export interface ReconcileContext<T extends KubeObject = KubeObject> {
