@@ -67,6 +67,12 @@ export interface SnapshotBenchResult {
   floorSeconds: number;
   ratioToFloor: number;
   peakRssMb: Record<string, number>;
+  /**
+   * CPU time each process spent from the first create until every snapshot was ready, per snapshot
+   * (main: dev cluster, gateway, driver, watcher; worker: dispatcher and functions). Unlike seconds it
+   * barely moves with other load on the machine.
+   */
+  cpuMsPerSnapshot: Record<string, number>;
   deleteSeconds: number;
   leftovers: { contents: number; backendSnapshots: number; pvcFinalizers: number };
 }
@@ -78,6 +84,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** CPU milliseconds (user + system) a process has used so far, from /proc (0 when unreadable). */
+async function cpuMsOf(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may contain spaces) start at state; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 async function rssMbOf(pid: number): Promise<number> {
   try {
     const status = await readFile(`/proc/${pid}/status`, "utf8");
@@ -86,6 +104,12 @@ async function rssMbOf(pid: number): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+async function cpuOfAll(pids: Record<string, number | undefined>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [what, pid] of Object.entries(pids)) if (pid) out[what] = await cpuMsOf(pid);
+  return out;
 }
 
 function deliveredByFunction(stats: Record<string, { delivered: number }>): Record<string, number> {
@@ -187,6 +211,8 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
 
     phase("watch open");
     const deliveredBefore = deliveredByFunction(stack.dispatcher.stats);
+    const cpuPids = { main: process.pid, worker: workerPid, nats: nats.pid };
+    const cpuBefore = await cpuOfAll(cpuPids);
     counting = true;
     const started = performance.now();
     await pool(names, concurrency * 4, async (name) => {
@@ -207,6 +233,8 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
     ]).finally(() => clearTimeout(giveUp));
     phase("all ready");
     const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = await cpuOfAll(cpuPids);
+    const cpuMsPerSnapshot = Object.fromEntries(Object.entries(cpuAfter).map(([what, ms]) => [what, round((ms - (cpuBefore[what] ?? 0)) / n, 2)]));
     // PVC releases trail readiness; include them in the write count.
     await waitUntil(
       "PVC finalizers released",
@@ -282,6 +310,7 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
           : { "snapflow up (dev cluster, gateway, hostpath driver, watcher, dispatcher, functions)": Math.round(peakOwnRss / (1024 * 1024)) }),
         "nats-server": peakNatsRss,
       },
+      cpuMsPerSnapshot,
       deleteSeconds: round(deleteSeconds, 3),
       leftovers: {
         contents: (await kube.list(RESOURCES.volumesnapshotcontents)).items.length,
