@@ -16,7 +16,7 @@ import type { Registry } from "./registry.js";
 import { admitDefaultStorageClass } from "./admission/default-storage-class.js";
 import { apiVersionFor, keyOf, resourceKey, type KObject, type ResourceDef } from "./resource-def.js";
 import { combine, parseFieldSelector, parseLabelSelector } from "./selectors.js";
-import type { Store } from "./store.js";
+import { objectCopy, type Store } from "./store.js";
 
 export type PatchType = "json" | "merge" | "strategic" | "apply";
 
@@ -58,8 +58,17 @@ export interface DeleteResult {
   removed: boolean;
 }
 
+let nowSecond = -1;
+let nowText = "";
+
+/** The current time at second precision, as kube writes timestamps (formatted once per second). */
 function now(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== nowSecond) {
+    nowSecond = second;
+    nowText = new Date(second * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+  }
+  return nowText;
 }
 
 /** Everything but metadata and status: what a generation bump is about. */
@@ -264,7 +273,7 @@ export class Api {
   /** Builds the next stored object from the old one and the client's object, by kube's rules. */
   private compose(def: ResourceDef, version: string, old: KObject, incoming: KObject, subresource: "status" | undefined): KObject {
     if (subresource === "status") {
-      const next: KObject = { ...clone(old), apiVersion: apiVersionFor(def.group, version) };
+      const next: KObject = { ...objectCopy(old), apiVersion: apiVersionFor(def.group, version) };
       if (incoming.status === undefined) delete next.status;
       else next.status = incoming.status;
       return next;
@@ -341,7 +350,7 @@ export class Api {
       }
     }
     if (!old) throw errors.notFound(def.plural, def.group, name);
-    const current = clone(this.view(def, old, version)) as Record<string, unknown>;
+    const current = objectCopy(this.view(def, old, version)) as Record<string, unknown>;
     let patched: unknown;
     try {
       switch (type) {
@@ -394,7 +403,7 @@ export class Api {
     const finalizers: string[] = old.metadata.finalizers ?? [];
     if (isNamespace || finalizers.length > 0) {
       if (old.metadata.deletionTimestamp) return { obj: this.view(def, old, version), removed: false };
-      const next = clone(old);
+      const next = objectCopy(old);
       next.metadata.deletionTimestamp = now();
       next.metadata.deletionGracePeriodSeconds = 0;
       if (isNamespace) next.status = { ...(next.status ?? {}), phase: "Terminating" };

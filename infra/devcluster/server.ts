@@ -109,6 +109,54 @@ function decodeObject(raw: string, contentType: string, what: string): unknown {
   throw errors.unsupportedMediaType(["application/json", "application/yaml"]);
 }
 
+const NO_QUERY = new URLSearchParams();
+/** Request paths that WHATWG URL parsing leaves as they are (no dot segments, escapes or odd characters). */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
+const PLAIN_QUERY = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
+
+interface Target {
+  /** The path without trailing slashes ("/" for the root). */
+  path: string;
+  /** Non-empty path segments, percent-decoded. */
+  segs: string[];
+  query: URLSearchParams;
+}
+
+/** The request target as `new URL(target, base)` would read it, without building a URL for plain paths. */
+function parseTarget(raw: string): Target {
+  const qi = raw.indexOf("?");
+  const pathname = qi >= 0 ? raw.slice(0, qi) : raw;
+  const search = qi >= 0 ? raw.slice(qi + 1) : "";
+  if (PLAIN_PATH.test(pathname) && !DOT_SEGMENT.test(pathname) && PLAIN_QUERY.test(search)) {
+    return { path: trimSlashes(pathname), segs: splitPath(pathname), query: search === "" ? NO_QUERY : new URLSearchParams(search) };
+  }
+  const url = new URL(raw, "http://localhost");
+  return { path: trimSlashes(url.pathname), segs: splitPath(url.pathname), query: url.searchParams };
+}
+
+function trimSlashes(pathname: string): string {
+  let end = pathname.length;
+  while (end > 0 && pathname.charCodeAt(end - 1) === 47) end--;
+  return end === 0 ? "/" : pathname.slice(0, end);
+}
+
+function splitPath(pathname: string): string[] {
+  const out: string[] = [];
+  for (const s of pathname.split("/")) if (s.length > 0) out.push(s.includes("%") ? decodeURIComponent(s) : s);
+  return out;
+}
+
+/** An object answer (one write: headers and body), with kube's Warning headers when there are any. */
+function sendObject(res: ServerResponse, code: number, json: string, warnings: string[]): void {
+  if (warnings.length === 0) {
+    res.writeHead(code, ["Content-Type", "application/json", "Content-Length", String(Buffer.byteLength(json))]);
+    res.end(json);
+    return;
+  }
+  sendJson(res, code, json, { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) });
+}
+
 interface ResourcePath {
   def: ResourceDef;
   group: string;
@@ -156,12 +204,12 @@ export function createApiServer(deps: ServerDeps): Server {
   const { api, registry, openapi } = deps;
 
   async function handle(req: IncomingMessage, res: ServerResponse, log: RequestLogEntry): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const q = url.searchParams;
-    const segs = url.pathname.split("/").filter((s) => s.length > 0).map(decodeURIComponent);
+    const target = parseTarget(req.url ?? "/");
+    const q = target.query;
+    const segs = target.segs;
     const method = req.method ?? "GET";
     const accept = String(req.headers.accept ?? "");
-    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const path = target.path;
 
     if (method === "GET") {
       if (path === "/version") return sendJson(res, 200, VERSION_INFO);
@@ -211,14 +259,12 @@ export function createApiServer(deps: ServerDeps): Server {
       warnings,
       owned: true,
     };
-    const warningHeaders = (): Record<string, string[]> =>
-      warnings.length ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};
     const table = TABLE_ACCEPT.test(accept);
     const respondObject = (code: number, obj: KObject): void => {
       if (table && method === "GET") {
         return sendJson(res, code, buildTable(def, version, [obj], { resourceVersion: obj.metadata.resourceVersion }));
       }
-      sendJson(res, code, objectJson(obj), warningHeaders());
+      sendObject(res, code, objectJson(obj), warnings);
     };
 
     if (name === undefined) {

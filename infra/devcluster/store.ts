@@ -33,6 +33,11 @@ export function objectJson(obj: KObject): string {
   return s;
 }
 
+/** A mutable deep copy of an object, parsed from its cached JSON when there is one (no stringify). */
+export function objectCopy<T extends object>(obj: T): T {
+  return JSON.parse(jsonCache.get(obj) ?? JSON.stringify(obj)) as T;
+}
+
 export function idOf(namespace: string | undefined, name: string): string {
   return `${namespace ?? ""}/${name}`;
 }
