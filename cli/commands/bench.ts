@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { runGroupBench, writeGroupBenchResult } from "../../bench/groups.js";
 import { runProvisionBench, writeProvisionBenchResult } from "../../bench/provision.js";
+import { runScaleBench, writeScaleBenchResult } from "../../bench/scale.js";
 import { runSnapshotBench, writeSnapshotBenchResult } from "../../bench/snapshots.js";
 
 function progressBar(ready: number, total: number): string {
@@ -23,7 +24,28 @@ export function register(program: Command): void {
     .option("--concurrency <n>", "parallel requests of the bench client", "32")
     .option("--function-concurrency <n>", "calls in flight per function (default: the dispatcher's 16)")
     .option("--groups <n>", "instead: volume group snapshots — one group of 200 PVCs, then N groups of 10 at once (bench/groups.ts; also `snapflow bench-groups`)")
-    .action(async (o: { snapshots?: string; restores?: string; clones?: string; groups?: string; json?: string; dataDir?: string; concurrency: string; functionConcurrency?: string }) => {
+    .option("--scale", "instead: create → ready latency of new snapshots on an empty namespace and with --stored ready snapshots in it (bench/scale.ts)")
+    .option("--stored <n>", "with --scale: ready snapshots stored in the namespace", "20000")
+    .option("--samples <n>", "with --scale: snapshots measured one at a time, per phase", "20")
+    .option("--burst <n>", "with --scale: snapshots created at once, per phase", "10")
+    .action(async (o: { snapshots?: string; restores?: string; clones?: string; groups?: string; scale?: boolean; stored: string; samples: string; burst: string; json?: string; dataDir?: string; concurrency: string; functionConcurrency?: string }) => {
+      if (o.scale) {
+        const count = (flag: string, v: string, allowZero = false) => {
+          if (!(allowZero ? /^\d+$/ : /^[1-9]\d*$/).test(v)) throw new Error(`${flag} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(v)}`);
+          return Number(v);
+        };
+        const result = await runScaleBench({
+          stored: count("--stored", o.stored, true),
+          samples: count("--samples", o.samples),
+          burst: count("--burst", o.burst, true),
+          concurrency: count("--concurrency", o.concurrency),
+          ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+          onPhase: (what) => process.stderr.write(`bench --scale: ${what}\n`),
+        });
+        if (o.json) await writeScaleBenchResult(result, o.json);
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
       if (o.groups !== undefined) {
         if (!/^[1-9]\d*$/.test(o.groups)) throw new Error(`--groups must be a positive integer, got ${JSON.stringify(o.groups)}`);
         const result = await runGroupBench({ groups: Number(o.groups), ...(o.dataDir ? { dataDir: o.dataDir } : {}), onPhase: (what) => process.stderr.write(`bench --groups: ${what}\n`) });
