@@ -26,8 +26,13 @@ export function bindTargets(event: ObjectEvent): ObjectKey[] {
   const source = content.spec?.source ?? {};
   const invalid = (source.volumeHandle === undefined) === (source.snapshotHandle === undefined);
   if (event.verb !== "deleted" && (needsFinalizer || invalid)) keys.push({ resource: "volumesnapshotcontents", name: event.name, uid: event.uid });
-  // A content without status has nothing for its snapshot yet (e.g. invoke's being-created mark).
-  const news = event.verb !== "modified" || content.status !== undefined;
+  // A content without status has nothing for its snapshot yet (e.g. invoke's being-created mark),
+  // nor has a new dynamic one as bind creates them (with the finalizer): bind bound its snapshot in
+  // the same reconcile (had that failed, the snapshot's own event is redelivered). Any other new
+  // content is news: a pre-provisioned one's snapshot may be waiting for it.
+  const createdByBind = event.verb === "added" && source.volumeHandle !== undefined && hasFinalizer(content, FINALIZERS.contentBound);
+  const quiet = event.verb === "modified" || createdByBind;
+  const news = !quiet || content.status !== undefined;
   if (ref?.name && ref.namespace && news) {
     keys.push({ resource: "volumesnapshots", namespace: ref.namespace, name: ref.name, ...(ref.uid ? { uid: ref.uid } : {}) });
   }

@@ -34,7 +34,9 @@ describe("bind targets", () => {
     ["a live snapshot", event("volumesnapshots", newSnapshot()), [vsKey]],
     ["a deleting snapshot", event("volumesnapshots", newSnapshot({ deletionTimestamp: "t" })), []],
     ["a gone snapshot", event("volumesnapshots", newSnapshot(), "deleted"), []],
-    ["a content with its finalizer: its snapshot", event("volumesnapshotcontents", bound, "added"), [vsKey]],
+    ["a new dynamic content: nothing for the snapshot (bind bound it when it created it)", event("volumesnapshotcontents", bound, "added"), []],
+    ["a new pre-provisioned content: its snapshot may be waiting for it", event("volumesnapshotcontents", newContent({ snapshotHandle: "h", finalizers: [FINALIZERS.contentBound] }), "added"), [vsKey]],
+    ["a content on resync: its snapshot", event("volumesnapshotcontents", bound, "resynced"), [vsKey]],
     ["a content change without status: nothing for the snapshot yet", event("volumesnapshotcontents", bound), []],
     ["a content with status: its snapshot", event("volumesnapshotcontents", newContent({ finalizers: [FINALIZERS.contentBound], status: { readyToUse: true } })), [vsKey]],
     [
