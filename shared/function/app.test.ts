@@ -139,6 +139,43 @@ describe("function app: accepted events", () => {
   });
 });
 
+describe("function app: no targets, and logging", () => {
+  it("targets → [] is nothing to do: no re-read, no reconcile", async () => {
+    let reconciled = 0;
+    const skip = createFunctionApp(
+      { name: "skip", resources: ["volumesnapshots"], targets: () => [], reconcile: async () => (reconciled++, { kind: "done", did: ["x"] }) },
+      { kube, clusterName: "east", gateway },
+    );
+    const obj = await snapshot();
+    const { res, record } = await send(skip, { ...binaryEvent(obj), headers: { ...(binaryEvent(obj).headers as Record<string, string>), "x-snapflow-delivery": "2" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ce-outcome")).toBe("nothing");
+    expect(record).toMatchObject({ function: "skip", cluster: "east", uid: obj.metadata.uid, outcome: "nothing", verdict: "succeeded", status: 200, did: [], gatewayCalls: [], events: [], targets: [], delivery: 2 });
+    expect(record.message).toBeUndefined();
+    expect(reconciled).toBe(0);
+  });
+
+  it("logs each answer at its level, and builds nothing for a level the logger does not write", async () => {
+    const lines: Array<[string, Record<string, unknown>, string | undefined]> = [];
+    const at = (level: string) => (o: object, m?: string) => void lines.push([level, o as Record<string, unknown>, m]);
+    const logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+    // Without isLevelEnabled every level is written (loggers that predate it).
+    const all = createFunctionApp(annotateFunction, { kube, clusterName: "east", gateway, log: logger });
+    const obj = await snapshot();
+    await send(all, binaryEvent(obj));
+    await send(all, binaryEvent(obj));
+    expect(lines.map(([level, o, m]) => [level, o.function, o.outcome, m])).toEqual([
+      ["info", "annotate", "done", `done: volumesnapshots default/${obj.metadata.name}`],
+      ["debug", "annotate", "nothing", `nothing: volumesnapshots default/${obj.metadata.name}`],
+    ]);
+    lines.length = 0;
+    const quiet = createFunctionApp(annotateFunction, { kube, clusterName: "east", gateway, log: { ...logger, isLevelEnabled: (level) => level !== "debug" } });
+    await send(quiet, binaryEvent(obj));
+    await send(quiet, binaryEvent(await snapshot({ [MODE]: "invalid" })));
+    expect(lines.map(([level, o]) => [level, o.outcome])).toEqual([["warn", "invalid"]]);
+  });
+});
+
 describe("function app: gone objects", () => {
   it("404 on re-read is nothing to do", async () => {
     const obj = await snapshot();

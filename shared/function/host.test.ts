@@ -15,6 +15,7 @@ import { RESOURCES } from "../api/resources.js";
 import { createKubeClient, type HttpKubeClient } from "../kube/http-client.js";
 import type { AuditRecord } from "./audit.js";
 import { createFunctionHost } from "./host.js";
+import { startFunctionServer } from "./server.js";
 
 let api: FakeApiServer;
 let dir: string;
@@ -106,6 +107,26 @@ describe("function host", () => {
       expect(res.headers.get("ce-source")).toBe("/clusters/east/functions/annotate");
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("startFunctionServer writes the audit reply as built: status, ce-* headers, the record as body", async () => {
+    const server = await startFunctionServer([annotateFunction], { kube, gateway: memoryGateway() }, { port: 0, processMetrics: false });
+    try {
+      const obj = await snapshot({ [MODE]: "requeue" });
+      const res = await fetch(`${server.url}/annotate`, binaryEvent(obj));
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("2");
+      expect(res.headers.get("ce-type")).toBe("dev.snapflow.audit.annotate.retried");
+      expect(res.headers.get("ce-name")).toBe(obj.metadata.name);
+      expect(res.headers.get("content-type")).toBe("application/json");
+      const text = await res.text();
+      expect(res.headers.get("content-length")).toBe(String(Buffer.byteLength(text)));
+      expect(JSON.parse(text)).toMatchObject({ outcome: "requeue", uid: obj.metadata.uid });
+      const health = await fetch(`${server.url}/healthz`);
+      expect(await health.json()).toEqual({ ok: true, functions: ["annotate"] });
+    } finally {
+      await server.close();
     }
   });
 });

@@ -2,6 +2,7 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { FunctionDeps } from "./app.js";
+import { plainAuditResponse } from "./audit.js";
 import { createFunctionHost, type FunctionHost, type FunctionHostOptions } from "./host.js";
 import type { SnapflowFunction } from "./types.js";
 
@@ -24,8 +25,15 @@ export interface FunctionServer {
 export async function startFunctionServer(functions: SnapflowFunction[], deps: FunctionDeps, options: FunctionServerOptions): Promise<FunctionServer> {
   const host = createFunctionHost(functions, deps, options);
   const hostname = options.host ?? "127.0.0.1";
+  // An audit reply goes out as @hono/node-server's own Response (the global once it serves), which
+  // it writes from the status, header record and body as they are, without a body stream.
+  const fetch = async (request: Request): Promise<Response> => {
+    const response = await host.app.fetch(request);
+    const plain = plainAuditResponse(response);
+    return plain ? new Response(plain.body, { status: plain.status, headers: plain.headers }) : response;
+  };
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: host.app.fetch, hostname, port: options.port }, () => resolve(s));
+    const s = serve({ fetch, hostname, port: options.port }, () => resolve(s));
     s.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;
