@@ -85,7 +85,7 @@ function watch(url: string): { lines: () => number; close: () => void } {
 const root = process.env.SNAPFLOW_DEVCLUSTER_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const dataDir = mkdtempSync(join(tmpdir(), "snapflow-devcluster-cpu-"));
 const extra = (process.env.SNAPFLOW_BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a.length > 0);
-const child = spawn(process.execPath, [...extra, "--import", "tsx", join(root, "infra/devcluster/serve.ts"), dataDir, "0"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+const child = spawn(process.execPath, [...extra, "--import", "tsx", join(root, "infra/devcluster/serve.ts"), dataDir, "0"], { cwd: root, stdio: ["ignore", process.env.SNAPFLOW_BENCH_SERVER_STDOUT ? "inherit" : "ignore", "inherit"] });
 try {
   const ready = join(dataDir, "ready");
   for (let i = 0; i < 600 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50));
