@@ -22,7 +22,7 @@ import {
 } from "./audit.js";
 import { DEFAULT_MAX_BODY_BYTES, readObjectEvent, RequestProblem } from "./incoming.js";
 import { recordingGateway } from "./recording-gateway.js";
-import type { EventRecorder, GatewayCallRecord, Logger, ObjectEvent, ObjectKey, SnapflowFunction } from "./types.js";
+import type { EventRecorder, GatewayCallRecord, Logger, ObjectEvent, ObjectKey, ReconcileContext, SnapflowFunction } from "./types.js";
 
 export interface FunctionDeps {
   /** The cluster's API (single-cluster deployments). */
@@ -197,18 +197,42 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
     // Nothing to reconcile (the most common answer): no gateway, recorder or log wrappers are built.
     if (keys.length === 0) return finish(event.cluster, event, "nothing");
 
-    // A gateway client that can tag calls with the object UID (HttpGatewayClient.forUid) lets the
-    // gateway's log lines be joined to this event.
-    const tagged = (deps.gateway as GatewayClient & { forUid?: (uid: string) => GatewayClient }).forUid?.(event.uid) ?? deps.gateway;
-    const gateway = recordingGateway(tagged, gatewayCalls);
-    const inner = recorderFor(event.cluster, kube);
-    const recorder: EventRecorder = {
-      record(object, e) {
-        events.push({ type: e.type, reason: e.reason });
-        return inner.record(object, e);
-      },
+    // The gateway, recorder and log a reconcile gets are made on first use (many never touch them).
+    let gateway: GatewayClient | undefined;
+    let recorder: EventRecorder | undefined;
+    let eventLog: Logger | undefined;
+    const gatewayOf = (): GatewayClient => {
+      // A gateway client that can tag calls with the object UID (HttpGatewayClient.forUid) lets the
+      // gateway's log lines be joined to this event.
+      const tagged = (deps.gateway as GatewayClient & { forUid?: (uid: string) => GatewayClient }).forUid?.(event.uid) ?? deps.gateway;
+      return recordingGateway(tagged, gatewayCalls);
     };
-    const eventLog = withFields(log, { cluster: event.cluster, uid: event.uid, eventId: event.id });
+    const recorderOf = (): EventRecorder => {
+      const inner = recorderFor(event.cluster, kube);
+      return {
+        record(object, e) {
+          events.push({ type: e.type, reason: e.reason });
+          return inner.record(object, e);
+        },
+      };
+    };
+    const logOf = (): Logger => (eventLog ??= withFields(log, { cluster: event.cluster, uid: event.uid, eventId: event.id }));
+    const contextFor = (key: ObjectKey, object: KubeObject | undefined): ReconcileContext => ({
+      event,
+      key,
+      object,
+      cluster: event.cluster,
+      kube,
+      get gateway() {
+        return (gateway ??= gatewayOf());
+      },
+      get recorder() {
+        return (recorder ??= recorderOf());
+      },
+      get log() {
+        return logOf();
+      },
+    });
 
     let outcome: AuditOutcome = "nothing";
     const did: string[] = [];
@@ -230,25 +254,27 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
     return finish(event.cluster, event, outcome, did, targets, message, retrying ? retryAfterMs : undefined);
 
     async function reconcileTarget(key: ObjectKey): Promise<{ record: TargetRecord; retryAfterMs?: number }> {
-      const record: TargetRecord = {
-        resource: key.resource,
-        ...(key.namespace ? { namespace: key.namespace } : {}),
-        name: key.name,
-        ...(key.uid ? { uid: key.uid } : {}),
-        outcome: "nothing",
-        did: [],
-      };
+      const record = { resource: key.resource } as TargetRecord;
+      if (key.namespace) record.namespace = key.namespace;
+      record.name = key.name;
+      if (key.uid) record.uid = key.uid;
+      record.outcome = "nothing";
+      record.did = [];
       try {
         if (!Object.hasOwn(RESOURCES, key.resource)) throw new Error(`targets named unknown resource "${String(key.resource)}"`);
         const type = RESOURCES[key.resource];
         let object = await kube!.get<KubeObject>(type, key.name, type.namespaced ? key.namespace : undefined);
-        if (object && key.uid && object.metadata.uid !== key.uid) {
-          record.message = `${type.kind} ${key.name} now has uid ${object.metadata.uid ?? "(none)"}, not ${key.uid}`;
-          object = undefined;
-        } else if (!object) record.message = `${type.kind} ${key.namespace ? `${key.namespace}/` : ""}${key.name} is gone`;
-        if (!object && !fn.reconcileAbsent) return { record };
-        delete record.message;
-        const result = await fn.reconcile({ event, key, object, cluster: event.cluster, kube: kube!, gateway, recorder, log: eventLog });
+        if (!fn.reconcileAbsent) {
+          if (object && key.uid && object.metadata.uid !== key.uid) {
+            record.message = `${type.kind} ${key.name} now has uid ${object.metadata.uid ?? "(none)"}, not ${key.uid}`;
+            return { record };
+          }
+          if (!object) {
+            record.message = `${type.kind} ${key.namespace ? `${key.namespace}/` : ""}${key.name} is gone`;
+            return { record };
+          }
+        } else if (object && key.uid && object.metadata.uid !== key.uid) object = undefined;
+        const result = await fn.reconcile(contextFor(key, object));
         switch (result.kind) {
           case "done":
             record.outcome = "done";
@@ -275,7 +301,7 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
         const c = classifyError(err);
         record.outcome = c.outcome;
         record.message = c.message;
-        if (c.outcome === "error") eventLog.error({ err, target: key }, "reconcile failed");
+        if (c.outcome === "error") logOf().error({ err, target: key }, "reconcile failed");
         return { record, ...(c.retryAfterMs !== undefined ? { retryAfterMs: c.retryAfterMs } : {}) };
       }
     }

@@ -154,6 +154,8 @@ function nativeResponseClass(): typeof Response {
 
 const NativeResponse = nativeResponseClass();
 
+const utf8 = new TextEncoder();
+
 function unusable(): TypeError {
   return new TypeError("Body is unusable: Body has already been read");
 }
@@ -235,8 +237,7 @@ class AuditResponse {
   arrayBuffer(): Promise<ArrayBuffer> {
     if (this.#native) return this.#native.arrayBuffer();
     try {
-      const bytes = Buffer.from(this.#take(), "utf8");
-      return Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      return Promise.resolve(utf8.encode(this.#take()).buffer as ArrayBuffer);
     } catch (err) {
       return Promise.reject(err);
     }
