@@ -116,16 +116,23 @@ export class Api {
   list(def: ResourceDef, version: string, namespace: string | undefined, opts: ListOptions): { items: KObject[]; rv: number; continue?: string; remaining?: number } {
     const match = this.matcher(def, opts);
     const rv = this.store.resourceVersion;
-    let all = this.store.list(keyOf(def), def.namespaced ? namespace : undefined).filter(match);
+    const key = keyOf(def);
+    const scope = def.namespaced ? namespace : undefined;
+    let all: KObject[];
     if (opts.continue) {
-      let after: string;
+      let after: unknown;
       try {
-        after = (JSON.parse(Buffer.from(opts.continue, "base64url").toString()) as { start: string }).start;
+        after = (JSON.parse(Buffer.from(opts.continue, "base64url").toString()) as { start: unknown }).start;
       } catch {
         throw errors.badRequest("continue key is not valid: illegal base64 data");
       }
-      all = all.filter((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}` > after);
-    }
+      if (typeof after === "string") all = this.store.listAfter(key, scope, after).filter(match);
+      else {
+        // A token whose start is not a string: JavaScript's comparison, as ever.
+        const bound = after as string;
+        all = this.store.list(key, scope).filter((o) => match(o) && `${o.metadata.namespace ?? ""}/${o.metadata.name}` > bound);
+      }
+    } else all = this.store.list(key, scope).filter(match);
     if (opts.limit && opts.limit > 0 && all.length > opts.limit) {
       const page = all.slice(0, opts.limit);
       const last = page[page.length - 1];

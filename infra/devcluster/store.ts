@@ -138,16 +138,41 @@ export class Store {
 
   /** Objects of a resource, optionally of one namespace, in key order (namespace, then name). */
   list(key: string, namespace?: string): KObject[] {
+    return this.listAfter(key, namespace, undefined);
+  }
+
+  /**
+   * Like list, from the first object whose "<namespace>/<name>" sorts after `after` (a list's
+   * continue point). The ids are kept sorted per resource between additions and removals, so a list
+   * costs the objects it returns, not a sort of the whole resource.
+   */
+  listAfter(key: string, namespace: string | undefined, after: string | undefined): KObject[] {
     const c = this.collections.get(key);
     if (!c) return [];
-    const out: Array<[string, KObject]> = [];
-    if (namespace === undefined) for (const e of c) out.push(e);
-    else {
+    const ids = this.sortedIds(key, c);
+    let from = 0;
+    let to = ids.length;
+    if (namespace !== undefined) {
       const prefix = `${namespace}/`;
-      for (const e of c) if (e[0].startsWith(prefix)) out.push(e);
+      from = lowerBound(ids, prefix);
+      // "0" is the character after "/": every id of the namespace sorts below `${namespace}0`.
+      to = lowerBound(ids, `${namespace}0`);
     }
-    out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return out.map((e) => e[1]);
+    if (after !== undefined) from = Math.max(from, upperBound(ids, after));
+    const out: KObject[] = [];
+    for (let i = from; i < to; i++) out.push(c.get(ids[i])!);
+    return out;
+  }
+
+  private readonly sorted = new Map<string, string[]>();
+
+  private sortedIds(key: string, c: Map<string, KObject>): string[] {
+    let ids = this.sorted.get(key);
+    if (!ids) {
+      ids = [...c.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      this.sorted.set(key, ids);
+    }
+    return ids;
   }
 
   /** Every stored object with its resource key (for controllers' start-up scans). */
@@ -173,7 +198,9 @@ export class Store {
     const rv = ++this.rv;
     obj.metadata.resourceVersion = String(rv);
     const id = idOf(obj.metadata.namespace, obj.metadata.name);
-    this.collection(key).set(id, obj);
+    const c = this.collection(key);
+    if (!c.has(id)) this.sorted.delete(key);
+    c.set(id, obj);
     this.record({ type: prev ? "MODIFIED" : "ADDED", rv, key, obj, prev });
     const line = `{"rv":${rv},"op":"put","k":${JSON.stringify(key)},"id":${JSON.stringify(id)},"o":${objectJson(obj)}}\n`;
     return this.wal.append(line).then(() => obj);
@@ -183,7 +210,7 @@ export class Store {
   remove(key: string, obj: KObject): Promise<KObject> {
     const rv = ++this.rv;
     const id = idOf(obj.metadata.namespace, obj.metadata.name);
-    this.collections.get(key)?.delete(id);
+    if (this.collections.get(key)?.delete(id)) this.sorted.delete(key);
     const gone: KObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
     this.record({ type: "DELETED", rv, key, obj: gone, prev: obj });
     const line = `{"rv":${rv},"op":"del","k":${JSON.stringify(key)},"id":${JSON.stringify(id)}}\n`;
@@ -261,6 +288,30 @@ export class Store {
       this.unlock();
     }
   }
+}
+
+/** The first index whose id is >= `id`. */
+function lowerBound(ids: string[], id: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid] < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index whose id is > `id`. */
+function upperBound(ids: string[], id: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid] <= id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function safeCall(l: Listener, e: StoreEvent): void {
