@@ -4,7 +4,7 @@
 // CloudEventError for an invalid event — at a fraction of the cost: header values already in their
 // canonical percent-encoded form (the usual case) are copied as they are, and only id and type are
 // decoded (the dispatcher needs them). Structured mode goes the long way.
-import { headers as natsHeaders } from "@nats-io/transport-node";
+import { MsgHdrsImpl } from "@nats-io/transport-node";
 import { CloudEventError, isValidAttributeName, type CloudEvent } from "./cloudevent.js";
 import { CE_PREFIX } from "./binary.js";
 import { fromHttpMessage } from "./http.js";
@@ -39,7 +39,9 @@ export function forwardHttpToNats(headers: Headers, body: Uint8Array): Forwarded
     const event = fromHttpMessage(headers, body);
     return { ...toNatsMessage(event), id: event.attributes.id!, type: event.attributes.type!, event };
   }
-  const out = natsHeaders();
+  // Written straight into the header map: each name occurs once, and HTTP names and these values are
+  // valid NATS header names and values as they are (append() would re-check and rescan every name).
+  const out = new MsgHdrsImpl();
   let specversion: string | undefined;
   let id: string | undefined;
   let type: string | undefined;
@@ -81,7 +83,7 @@ export function forwardHttpToNats(headers: Headers, body: Uint8Array): Forwarded
         continue;
     }
     if (!isValidAttributeName(attribute)) badName ??= attribute;
-    else out.append(name, value);
+    else out.headers.set(name, [value]);
   }
   // The checks and messages of decodeMessage + validateCloudEvent, in their order.
   if (specversion === undefined) throw new CloudEventError("not a CloudEvent: no ce-specversion header and no structured content type");

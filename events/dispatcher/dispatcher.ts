@@ -2,7 +2,7 @@
 // CloudEvent over HTTP (or in-process through the same Request/Response interface). Acks only what
 // a function finished; naks with back-off what may succeed later; dead-letters the rest.
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { createInbox, MsgHdrsImpl, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { ResourceName } from "../../shared/api/resources.js";
 import type { Logger } from "../../shared/function/types.js";
 import { deadLetterAuditEvent, parseAuditType } from "../audit/record.js";
@@ -103,6 +103,7 @@ interface PendingAudit {
 /** How long an audit record may go unacknowledged before it is reported as not written. */
 const AUDIT_ACK_TIMEOUT_MS = 10_000;
 const NO_HEADERS = new Headers();
+const PLAIN_HEADER_VALUE = /^[\x21-\x7e]+$/;
 const utf8Decoder = new TextDecoder();
 
 function header(h: ReadonlyMap<string, string>, name: string): string | undefined {
@@ -162,7 +163,10 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   function publishAudit(fn: string, uid: string, headers: MsgHdrs, data: Uint8Array, id: string): void {
     try {
       auditAcks ??= nc.subscribe(`${auditInbox}.*`, { callback: onAuditAck });
-      headers.set("Nats-Msg-Id", `audit.${id}`);
+      const msgId = `audit.${id}`;
+      // Straight into the map when it needs none of set()'s checks (a decoded id may hold anything).
+      if (headers instanceof MsgHdrsImpl && PLAIN_HEADER_VALUE.test(msgId) && !headers.headers.has("Nats-Msg-Id")) headers.headers.set("Nats-Msg-Id", [msgId]);
+      else headers.set("Nats-Msg-Id", msgId);
       const token = String(++auditSeq);
       nc.publish(auditSubject(cluster, fn, uid), data, { headers, reply: auditInboxPrefix + token });
       pendingAudits.set(token, { fn, uid, at: Date.now() });
