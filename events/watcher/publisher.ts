@@ -94,6 +94,8 @@ export class EventPublisher {
       this.queue.shift();
       this.stats.dropped++;
     }
+    // Published at once: the events of one watch chunk leave in the same tick, which NATS sends as
+    // one socket write.
     this.pump();
   }
 
