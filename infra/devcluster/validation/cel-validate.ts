@@ -35,6 +35,19 @@ function errorForReason(rule: CompiledRule, field: string, typeName: string, det
   }
 }
 
+const SELF_EQUALS_OLD_SELF = /^\s*self\s*==\s*oldSelf\s*$/;
+const selfEqualsOldSelf = new WeakMap<CompiledRule, boolean>();
+
+/** `self == oldSelf` exactly (a plain, not optional, oldSelf). */
+function isSelfEqualsOldSelf(rule: CompiledRule): boolean {
+  let v = selfEqualsOldSelf.get(rule);
+  if (v === undefined) {
+    v = !rule.optionalOldSelf && SELF_EQUALS_OLD_SELF.test(rule.rule);
+    selfEqualsOldSelf.set(rule, v);
+  }
+  return v;
+}
+
 export function validateRules(
   node: SchemaNode,
   value: unknown,
@@ -88,6 +101,8 @@ function evaluateRules(
   for (const rule of node.rules) {
     if (rule.usesOldSelf) {
       if (!hasOld && !rule.optionalOldSelf) continue;
+      // The immutability idiom on an unchanged string passes: no need to run CEL for it.
+      if (hasOld && typeof value === "string" && value === old && isSelfEqualsOldSelf(rule)) continue;
     } else if (unchanged) {
       continue;
     }

@@ -254,6 +254,7 @@ function child(field: string, key: string): string {
 
 /** x-kubernetes-list-type set/map uniqueness and list-map keys (structurallisttype). */
 export function validateLists(node: SchemaNode, value: unknown, field: string, out: FieldError[]): void {
+  if (!below(node, listsBelow, hasUniqueList)) return;
   if (Array.isArray(value)) {
     if (node.listType === "set") {
       const seen = new Set<string>();
@@ -300,6 +301,7 @@ export function validateLists(node: SchemaNode, value: unknown, field: string, o
 
 /** TypeMeta of x-kubernetes-embedded-resource objects (apiextensions objectmeta validation). */
 export function validateEmbedded(node: SchemaNode, value: unknown, field: string, out: FieldError[]): void {
+  if (!below(node, embeddedBelow, isEmbedded)) return;
   if (Array.isArray(value)) {
     if (node.items) value.forEach((item, i) => validateEmbedded(node.items!, item, `${field}[${i}]`, out));
     return;
@@ -323,6 +325,24 @@ export function validateEmbedded(node: SchemaNode, value: unknown, field: string
   } else if (typeof node.additionalProperties === "object") {
     for (const key of Object.keys(value)) validateEmbedded(node.additionalProperties, value[key], `${field}[${key}]`, out);
   }
+}
+
+const listsBelow = new WeakMap<SchemaNode, boolean>();
+const embeddedBelow = new WeakMap<SchemaNode, boolean>();
+const hasUniqueList = (n: SchemaNode): boolean => n.listType === "set" || n.listType === "map";
+const isEmbedded = (n: SchemaNode): boolean => n.embeddedResource;
+
+/** Whether `node` or a schema below it has the property: subtrees without it need no walk (cached). */
+function below(node: SchemaNode, cache: WeakMap<SchemaNode, boolean>, has: (n: SchemaNode) => boolean): boolean {
+  let v = cache.get(node);
+  if (v === undefined) {
+    v = has(node);
+    if (!v && node.properties) for (const c of node.properties.values()) if (below(c, cache, has)) v = true;
+    if (!v && typeof node.additionalProperties === "object") v = below(node.additionalProperties, cache, has);
+    if (!v && node.items) v = below(node.items, cache, has);
+    cache.set(node, v);
+  }
+  return v;
 }
 
 /** JSON with sorted object keys: equal values give equal strings. */
