@@ -194,7 +194,8 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   const tickMs = Math.min(1_000, Math.max(5, Math.floor(Math.min(heartbeatMs, callTimeoutMs) / 4)));
   let ticker: NodeJS.Timeout | undefined;
   function startTicker(): void {
-    ticker ??= setInterval(tick, tickMs);
+    // A watchdog, not work: it never keeps the process alive by itself.
+    ticker ??= setInterval(tick, tickMs).unref();
   }
   function tick(): void {
     const now = Date.now();
