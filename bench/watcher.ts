@@ -5,7 +5,8 @@
 //   node --import tsx bench/watcher.ts [--objects 5000] [--prof FILE.cpuprofile]
 //
 // Phases (each N changes of PersistentVolumeClaims): create, patch (a label), delete. Then a
-// resync() of the N objects that remain from a fourth phase (re-create) is measured too. A warm-up
+// resync() of the N objects that remain from a fourth phase (re-create) is measured too, and a
+// sparse phase (1,000 patches one at a time, 3 ms apart: one change per wake-up). A warm-up
 // (1,000 creates and deletes) comes first; --prof profiles the four watch phases.
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -190,6 +191,18 @@ async function main(): Promise<void> {
     await phase("patch", (n) => kube.patch(type, n, "default", { metadata: { labels: { tier: "gold" } } }, "merge"));
     await phase("delete", (n) => kube.delete(type, n, "default"));
     await phase("recreate", (n) => kube.create(type, pvc(n)));
+    // Sparse: one change at a time, 3 ms apart (as in the pipeline, where changes rarely come in bursts).
+    const sparse = names.slice(0, Math.min(1000, objects));
+    {
+      const measured = ask({ cmd: "measure", expect: sparse.length });
+      for (const n of sparse) {
+        await kube.patch(type, n, "default", { metadata: { labels: { tier: "silver" } } }, "merge");
+        await sleep(3);
+      }
+      const m = (await measured) as Extract<FromChild, { kind: "measured" }>;
+      phases.sparse = { events: m.events, cpuMs: Math.round(m.cpuUs / 1000), usPerEvent: Math.round(m.cpuUs / m.events), seconds: Math.round(m.ms) / 1000, writesPerEvent: Math.round((100 * m.writes) / m.events) / 100, sysUsPerEvent: Math.round(m.sysUs / m.events) };
+      console.error("sparse", phases.sparse);
+    }
     await ask({ cmd: "profile-stop" });
     const r = (await ask({ cmd: "resync" })) as Extract<FromChild, { kind: "measured" }>;
     phases.resync = { events: r.events, cpuMs: Math.round(r.cpuUs / 1000), usPerEvent: Math.round(r.cpuUs / Math.max(1, r.events)), seconds: Math.round(r.ms) / 1000, writesPerEvent: Math.round((100 * r.writes) / Math.max(1, r.events)) / 100, sysUsPerEvent: Math.round(r.sysUs / Math.max(1, r.events)) };
