@@ -239,15 +239,15 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     const replyOutcome = replyAudit ? parseAuditType(replyAudit.type)?.outcome : undefined;
     if (replyOutcome !== "failed") {
       const event = deadLetterAuditEvent({
-          function: fn,
-          cluster,
-          uid,
-          outcome: "failed",
-          deadLettered: true,
-          reason,
-          httpStatus,
-          deliveries: m.info.deliveryCount,
-          event: { id: eventId, type: header(h, "ce-type"), namespace: header(h, "ce-namespace"), name: header(h, "ce-name"), resourceVersion: header(h, "ce-resourceversion") },
+        function: fn,
+        cluster,
+        uid,
+        outcome: "failed",
+        deadLettered: true,
+        reason,
+        httpStatus,
+        deliveries: m.info.deliveryCount,
+        event: { id: eventId, type: header(h, "ce-type"), namespace: header(h, "ce-namespace"), name: header(h, "ce-name"), resourceVersion: header(h, "ce-resourceversion") },
       });
       const { headers, data } = toNatsMessage(event);
       publishAudit(fn, uid, headers, data, event.attributes.id!);
