@@ -211,7 +211,7 @@ function memoryKube(objects: Map<string, KubeObject>): KubeClient {
 }
 
 /** CPU per delivery through the function host's fetch (as the function worker's dispatcher calls it). */
-export async function runFunctionsCpuBench(options: { events?: number } = {}): Promise<FunctionsCpuFigures> {
+export async function runFunctionsCpuBench(options: { events?: number; /** Profiling one path: the other reports 0 events. */ only?: "nothing" | "done" } = {}): Promise<FunctionsCpuFigures> {
   const n = options.events ?? 20_000;
   const objects = new Map<string, KubeObject>();
   const samples = Array.from({ length: 256 }, (_, i) => sampleSnapshot(i));
@@ -293,8 +293,9 @@ export async function runFunctionsCpuBench(options: { events?: number } = {}): P
     const cpu = await loop(n);
     return { events: n, cpuUsPerEvent: round(cpu / n) };
   };
-  const nothingNoReread = await run("skip", "nothing");
-  const done = await run("mark", "done");
+  const skipped: CpuFigures = { events: 0, cpuUsPerEvent: 0 };
+  const nothingNoReread = options.only === "done" ? skipped : await run("skip", "nothing");
+  const done = options.only === "nothing" ? skipped : await run("mark", "done");
   log.flush?.();
   return { nothingNoReread, done };
 }
