@@ -90,6 +90,8 @@ async function main(): Promise<void> {
     const jsm = await jetstreamManager(nc);
     await ensureStreams(jsm);
     const app = noopFunction("bind");
+    // Measured first, in a quiet process (afterwards, the rounds' leftovers skew it).
+    const functionUs = await functionCost(app, messages);
     for (let round = 1; round <= rounds; round++) {
       const cluster = `bench${round}`;
       await ensureConsumers(jsm, cluster, [{ function: "bind", resources: ["volumesnapshots"] }], policy);
@@ -147,7 +149,6 @@ async function main(): Promise<void> {
     }
     const best = Math.min(...results.map((r) => r.cpuUsPerMessage));
     console.log(`best: ${best.toFixed(1)} CPU µs/message`);
-    const functionUs = await functionCost(app, messages);
     console.log(`the no-op function itself (hono routing, handler, Response): ${functionUs.toFixed(1)} CPU µs/call; dispatcher + NATS client: ${(best - functionUs).toFixed(1)} CPU µs/message`);
     if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ concurrency, results, bestCpuUsPerMessage: best, functionCpuUsPerCall: Math.round(functionUs * 10) / 10 }, null, 2));
   } finally {
