@@ -47,21 +47,20 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
 
   const fanOut = fanOutOf(store);
   /** Lines collected (a delivered batch, the initial listing) to go out as one chunk. */
-  let pending: Buffer[] | undefined;
+  let pending: string[] | undefined;
   let pendingBytes = 0;
 
   const flush = (): void => {
     const lines = pending;
     if (!lines || lines.length === 0) return;
-    const bytes = pendingBytes;
     pending = [];
     pendingBytes = 0;
     if (closed) return;
-    res.write(lines.length === 1 ? lines[0] : Buffer.concat(lines, bytes));
+    res.write(lines.length === 1 ? lines[0] : lines.join(""));
     if (res.writableLength > MAX_BUFFERED_BYTES) finish();
   };
 
-  const send = (line: Buffer): void => {
+  const send = (line: string): void => {
     if (pending) {
       pending.push(line);
       pendingBytes += line.length;
@@ -83,9 +82,9 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
         rows: [tableRow(api.view(def, obj, version), columns)],
       };
       columnsSent = true;
-      return send(Buffer.from(`{"type":"${type}","object":${JSON.stringify(table)}}\n`));
+      return send(`{"type":"${type}","object":${JSON.stringify(table)}}\n`);
     }
-    if (type === "BOOKMARK" || type === "ERROR") return send(Buffer.from(`{"type":"${type}","object":${objectJson(obj)}}\n`));
+    if (type === "BOOKMARK" || type === "ERROR") return send(`{"type":"${type}","object":${objectJson(obj)}}\n`);
     send(fanOut.line(type as EventType, api.view(def, obj, version)));
   };
 
@@ -177,11 +176,11 @@ export function serveWatch(api: Api, store: Store, req: WatchRequest, res: Serve
 
 /**
  * Watch lines shared by every watch of one store during a delivered batch: an object version sent
- * as the same event type to N watches is serialized and encoded once. Cleared around each batch so
- * nothing outlives it.
+ * as the same event type to N watches is built once (and flattened once, by the first watch that
+ * writes it). Cleared around each batch so nothing outlives it.
  */
 class FanOut {
-  private readonly lines = new Map<string, Map<KObject, Buffer>>();
+  private readonly lines = new Map<string, Map<KObject, string>>();
   private active = false;
 
   begin(): void {
@@ -194,8 +193,8 @@ class FanOut {
     this.lines.clear();
   }
 
-  line(type: EventType, obj: KObject): Buffer {
-    if (!this.active) return Buffer.from(`{"type":"${type}","object":${objectJson(obj)}}\n`);
+  line(type: EventType, obj: KObject): string {
+    if (!this.active) return `{"type":"${type}","object":${objectJson(obj)}}\n`;
     let byObj = this.lines.get(type);
     if (!byObj) {
       byObj = new Map();
@@ -203,7 +202,7 @@ class FanOut {
     }
     let line = byObj.get(obj);
     if (line === undefined) {
-      line = Buffer.from(`{"type":"${type}","object":${objectJson(obj)}}\n`);
+      line = `{"type":"${type}","object":${objectJson(obj)}}\n`;
       byObj.set(obj, line);
     }
     return line;
