@@ -149,7 +149,9 @@ describe("function app: no targets, and logging", () => {
     const obj = await snapshot();
     const { res, record } = await send(skip, { ...binaryEvent(obj), headers: { ...(binaryEvent(obj).headers as Record<string, string>), "x-snapflow-delivery": "2" } });
     expect(res.status).toBe(200);
-    expect(res.headers.get("ce-outcome")).toBe("nothing");
+    // Declined, not decided: the answer is no audit CloudEvent (the dispatcher publishes none).
+    expect(res.headers.get("ce-specversion")).toBeNull();
+    expect(res.headers.get("content-type")).toBe("application/json");
     expect(record).toMatchObject({ function: "skip", cluster: "east", uid: obj.metadata.uid, outcome: "nothing", verdict: "succeeded", status: 200, did: [], gatewayCalls: [], events: [], targets: [], delivery: 2 });
     expect(record.message).toBeUndefined();
     expect(reconciled).toBe(0);

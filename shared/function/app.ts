@@ -116,9 +116,12 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
     return r;
   };
 
-  function answer(record: AuditRecord): Response {
+  function answer(record: AuditRecord, declined = false): Response {
     deps.onAudit?.(record);
-    const headers = auditHeaders(record);
+    // A declined event (targets named nothing: nothing was read or decided) gets the record as plain
+    // JSON, not as an audit CloudEvent reply: the trail holds decisions, the way a Knative Trigger
+    // filter would never have delivered such an event at all. Still counted in the host's metrics.
+    const headers = declined ? { "content-type": "application/json" } : auditHeaders(record);
     if (record.retryAfterMs !== undefined) {
       headers["retry-after"] = String(Math.max(1, Math.ceil(record.retryAfterMs / 1000)));
       headers["x-snapflow-retry-after-ms"] = String(Math.max(0, Math.round(record.retryAfterMs)));
@@ -148,6 +151,7 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
       targets: TargetRecord[] = [],
       message?: string,
       retryAfterMs?: number,
+      declined = false,
     ): Response => {
       const record = { function: fn.name, cluster } as AuditRecord;
       if (event) {
@@ -170,7 +174,7 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
       record.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       if (message !== undefined) record.message = message;
       record.time = new Date().toISOString();
-      return answer(record);
+      return answer(record, declined);
     };
 
     let event: ObjectEvent;
@@ -195,7 +199,7 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
       return finish(event.cluster, event, "error", undefined, undefined, `targets: ${classifyError(err).message}`);
     }
     // Nothing to reconcile (the most common answer): no gateway, recorder or log wrappers are built.
-    if (keys.length === 0) return finish(event.cluster, event, "nothing");
+    if (keys.length === 0) return finish(event.cluster, event, "nothing", undefined, undefined, undefined, undefined, true);
 
     // The gateway, recorder and log a reconcile gets are made on first use (many never touch them).
     let gateway: GatewayClient | undefined;
