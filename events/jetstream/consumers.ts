@@ -13,7 +13,9 @@ export interface DeliveryPolicy {
   maxDeliver: number;
   /**
    * Ack waits for the later deliveries (JetStream back-off after an ack timeout, i.e. a dispatcher
-   * that died mid-call). The first delivery waits ackWaitMs.
+   * that died mid-call). The first delivery waits ackWaitMs. Empty by default: with a back-off list,
+   * nats-server 2.9 honours a nak's own delay only on the first nak and makes later ones wait for the
+   * back-off step (30 s, then 60 s …), which stalled every event that met two 409s.
    */
   backoffMs: number[];
   /** Unacknowledged messages in flight per consumer. */
@@ -23,7 +25,7 @@ export interface DeliveryPolicy {
 export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
   ackWaitMs: 30_000,
   maxDeliver: 10,
-  backoffMs: [60_000, 120_000, 300_000],
+  backoffMs: [],
   maxAckPending: 1_000,
 };
 
@@ -82,7 +84,8 @@ export async function ensureConsumers(
           description: config.description,
           ack_wait: config.ack_wait,
           max_deliver: config.max_deliver,
-          backoff: config.backoff,
+          // An empty list clears a back-off an older version set (an absent key would keep it).
+          backoff: config.backoff ?? [],
           max_ack_pending: config.max_ack_pending,
         });
       }
