@@ -191,4 +191,34 @@ describe("watcher on the dev cluster", () => {
       await second.stop();
     }
   });
+
+  it("the periodic resync re-emits every object, spread over the interval in slices instead of one burst", async () => {
+    const names = ["paced-1", "paced-2", "paced-3", "paced-4", "paced-5", "paced-6"];
+    for (const name of names) await kube.create(PVC, pvc(name));
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    // 2.5 s interval: the pass is spread over 80 % of it in 1 s slices, i.e. two slices.
+    const paced = startWatcher({ kubeConfig: kc, publisher, cluster: CLUSTER, resources: ["persistentvolumeclaims"], resyncIntervalMs: 2_500 });
+    try {
+      await paced.ready;
+      const objects = paced.stats.emitted.added;
+      const slices: number[] = [];
+      let seen = paced.stats.emitted.resynced;
+      await waitFor(
+        "every object re-emitted by the periodic pass",
+        () => {
+          const now = paced.stats.emitted.resynced;
+          if (now > seen) slices.push(now - seen);
+          seen = now;
+          return now >= objects;
+        },
+        15_000,
+      );
+      expect(paced.stats.resyncs).toBe(1);
+      expect(slices.length).toBeGreaterThan(1);
+      expect(Math.max(...slices)).toBeLessThan(objects);
+    } finally {
+      await paced.stop();
+    }
+  });
 });
