@@ -9,7 +9,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { pino } from "pino";
-import { appDeliver, startDispatcher, type Dispatcher, type FunctionStats } from "../../events/dispatcher/index.js";
+import { hostDeliver, startDispatcher, type Dispatcher, type FunctionStats } from "../../events/dispatcher/index.js";
 import { connectNats, type DeliveryPolicy } from "../../events/jetstream/index.js";
 import { createFunctionHost } from "../../shared/function/index.js";
 import { createGatewayClient } from "../../shared/gateway/client.js";
@@ -100,7 +100,7 @@ async function run(config: FunctionWorkerConfig): Promise<void> {
       name: fn.name,
       resources: fn.resources,
       url: `${functionsUrl}/${fn.name}`,
-      deliver: appDeliver(host.app),
+      deliver: hostDeliver(host),
       ...(config.functionConcurrency ? { concurrency: config.functionConcurrency } : {}),
     })),
     policy: config.deliveryPolicy,

@@ -13,7 +13,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { stringify } from "yaml";
-import { appDeliver, startDispatcher, type Dispatcher } from "../../events/dispatcher/index.js";
+import { hostDeliver, startDispatcher, type Dispatcher } from "../../events/dispatcher/index.js";
 import { assertToken, connectNats, ensureStreams, type DeliveryPolicy } from "../../events/jetstream/index.js";
 import { EventPublisher } from "../../events/watcher/publisher.js";
 import { startWatcher, type Watcher } from "../../events/watcher/watcher.js";
@@ -221,7 +221,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           name: fn.name,
           resources: fn.resources,
           url: `${functionsUrl}/${fn.name}`,
-          deliver: appDeliver(host.app),
+          deliver: hostDeliver(host),
           ...(options.functionConcurrency ? { concurrency: options.functionConcurrency } : {}),
         })),
         policy: options.deliveryPolicy,

@@ -4,6 +4,7 @@
 // CloudEventError for an invalid event — at a fraction of the cost: header values already in their
 // canonical percent-encoded form (the usual case) are copied as they are, and only id and type are
 // decoded (the dispatcher needs them). Structured mode goes the long way.
+import type { HeaderSource } from "../../shared/function/pair-headers.js";
 import { MsgHdrsImpl } from "@nats-io/transport-node";
 import { CloudEventError, isValidAttributeName, type CloudEvent } from "./cloudevent.js";
 import { CE_PREFIX } from "./binary.js";
@@ -33,7 +34,7 @@ function canonical(value: string): boolean {
  * Reads the CloudEvent an HTTP message carries and returns it as NATS message parts (binary mode).
  * Throws CloudEventError when the message carries no valid CloudEvent.
  */
-export function forwardHttpToNats(headers: Headers, body: Uint8Array): ForwardedEvent {
+export function forwardHttpToNats(headers: HeaderSource, body: Uint8Array): ForwardedEvent {
   const contentType = headers.get("content-type") ?? undefined;
   if (isStructuredContentType(contentType)) {
     const event = fromHttpMessage(headers, body);

@@ -1,5 +1,6 @@
 // CloudEvents over HTTP: the binary-mode request the dispatcher sends, and reading an event (a
 // function's reply) back from headers and body, binary or structured.
+import type { HeaderSource } from "../../shared/function/pair-headers.js";
 import type { CloudEvent } from "./cloudevent.js";
 import { binaryHeaders, decodeMessage } from "./binary.js";
 
@@ -14,18 +15,18 @@ export function toHttpRequest(event: CloudEvent, url: string, init: { signal?: A
   });
 }
 
-export function httpHeaderMap(headers: Headers): Map<string, string> {
+export function httpHeaderMap(headers: HeaderSource): Map<string, string> {
   const map = new Map<string, string>();
   headers.forEach((value, name) => map.set(name.toLowerCase(), value));
   return map;
 }
 
 /** Reads a CloudEvent from an HTTP message; throws CloudEventError when it carries none. */
-export function fromHttpMessage(headers: Headers, body: Uint8Array): CloudEvent {
+export function fromHttpMessage(headers: HeaderSource, body: Uint8Array): CloudEvent {
   return decodeMessage(httpHeaderMap(headers), body);
 }
 
 /** True when the message carries a CloudEvent at all (binary or structured). */
-export function hasCloudEvent(headers: Headers): boolean {
+export function hasCloudEvent(headers: HeaderSource): boolean {
   return headers.has("ce-specversion") || (headers.get("content-type") ?? "").toLowerCase().startsWith("application/cloudevents");
 }

@@ -1,4 +1,5 @@
 // What to do with a function's answer (DESIGN "Function HTTP answers").
+import type { HeaderSource } from "../../shared/function/pair-headers.js";
 export type Verdict =
   | { kind: "ack" }
   /** Look again later (a function's `requeue`): not a failure, but still a delivery. */
@@ -9,7 +10,7 @@ export type Verdict =
 const RETRY_STATUSES = new Set([408, 409, 425, 429]);
 
 /** Milliseconds from `x-snapflow-retry-after-ms` or Retry-After (seconds or HTTP date). */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+export function retryAfterMs(headers: HeaderSource, now = Date.now()): number | undefined {
   const ms = headers.get("x-snapflow-retry-after-ms");
   if (ms !== null && /^\d+$/.test(ms.trim())) return Number(ms.trim());
   const retryAfter = headers.get("retry-after");
@@ -20,7 +21,7 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
 }
 
 /** status 0 = no answer (network error or timeout). */
-export function classify(status: number, headers: Headers): Verdict {
+export function classify(status: number, headers: HeaderSource): Verdict {
   if (status >= 200 && status < 300) return { kind: "ack" };
   const after = status === 0 ? undefined : retryAfterMs(headers);
   if (status === 503 && headers.has("x-snapflow-retry-after-ms") && after !== undefined) return { kind: "requeue", delayMs: after };

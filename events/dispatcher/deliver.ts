@@ -7,11 +7,21 @@ export type Deliver = ((request: Request) => Promise<Response>) & {
    * signal per request is a good part of a Request's construction cost).
    */
   readonly inProcess?: boolean;
+  /**
+   * In-process delivery without building a Request: the function host's own entry taking the event's
+   * headers and body bytes (undefined: nothing answers at that URL, use the Request path).
+   */
+  readonly direct?: (url: string, headers: Array<[string, string]>, body: Uint8Array) => Promise<Response> | undefined;
 };
 
 export const httpDeliver: Deliver = (request) => fetch(request);
 
 /** In-process delivery to anything with a WHATWG fetch handler (a hono app, the function host). */
-export function appDeliver(app: { fetch: (request: Request) => Response | Promise<Response> }): Deliver {
-  return Object.assign(async (request: Request) => app.fetch(request), { inProcess: true });
+export function appDeliver(app: { fetch: (request: Request) => Response | Promise<Response> }, direct?: Deliver["direct"]): Deliver {
+  return Object.assign(async (request: Request) => app.fetch(request), { inProcess: true, ...(direct ? { direct } : {}) });
+}
+
+/** In-process delivery to a function host: its direct entry, its app for anything else. */
+export function hostDeliver(host: { app: { fetch: (request: Request) => Response | Promise<Response> }; direct: NonNullable<Deliver["direct"]> }): Deliver {
+  return appDeliver(host.app, (url, headers, body) => host.direct(url, headers, body));
 }

@@ -1,6 +1,8 @@
 // Pulls each function's durable consumers and delivers every message to the function as a binary
 // CloudEvent over HTTP (or in-process through the same Request/Response interface). Acks only what
 // a function finished; naks with back-off what may succeed later; dead-letters the rest.
+import { plainAuditResponse } from "../../shared/function/audit.js";
+import { PairHeaders, type HeaderSource } from "../../shared/function/pair-headers.js";
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { createInbox, MsgHdrsImpl, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { ResourceName } from "../../shared/api/resources.js";
@@ -74,12 +76,18 @@ function requestHeaders(h: ReadonlyMap<string, string>, deliveryCount: number): 
 /** A function's answer, read in full. */
 interface Reply {
   status: number;
-  headers: Headers;
+  headers: HeaderSource;
   body: Uint8Array;
 }
 
 async function exchange(deliver: Deliver, request: Request): Promise<Reply> {
-  const response = await deliver(request);
+  return readReply(await deliver(request));
+}
+
+async function readReply(response: Response): Promise<Reply> {
+  // The framework's audit reply, untouched: its status, headers and text as built (no body stream).
+  const plain = plainAuditResponse(response);
+  if (plain) return { status: plain.status, headers: new PairHeaders(Object.entries(plain.headers)), body: Buffer.from(plain.body) };
   return { status: response.status, headers: response.headers, body: await readAll(response) };
 }
 
@@ -122,7 +130,7 @@ interface PendingAudit {
 
 /** How long an audit record may go unacknowledged before it is reported as not written. */
 const AUDIT_ACK_TIMEOUT_MS = 10_000;
-const NO_HEADERS = new Headers();
+const NO_HEADERS: HeaderSource = new PairHeaders([]);
 const PLAIN_HEADER_VALUE = /^[\x21-\x7e]+$/;
 const utf8Decoder = new TextDecoder();
 
@@ -310,15 +318,15 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     calls.add(call);
     startTicker();
     try {
-      const request = new Request(target.url, {
-        method: "POST",
-        headers: requestHeaders(h, deliveries),
-        body: m.data.length > 0 ? m.data : null,
-        signal: controller?.signal,
-      });
+      const headers = requestHeaders(h, deliveries);
+      // The function host's direct entry skips the Request (and its body stream) altogether.
+      const answered = deliver.direct?.(target.url, headers, m.data);
+      const pending = answered
+        ? answered.then(readReply)
+        : exchange(deliver, new Request(target.url, { method: "POST", headers, body: m.data.length > 0 ? m.data : null, signal: controller?.signal }));
       const reply = await new Promise<Reply>((resolve, reject) => {
         call.expire = reject;
-        exchange(deliver, request).then(resolve, reject);
+        pending.then(resolve, reject);
       });
       status = reply.status;
       responseHeaders = reply.headers;

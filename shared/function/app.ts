@@ -20,7 +20,7 @@ import {
   type AuditRecord,
   type TargetRecord,
 } from "./audit.js";
-import { DEFAULT_MAX_BODY_BYTES, readObjectEvent, RequestProblem } from "./incoming.js";
+import { DEFAULT_MAX_BODY_BYTES, readObjectEvent, RequestProblem, type EventRequest } from "./incoming.js";
 import { recordingGateway } from "./recording-gateway.js";
 import type { EventRecorder, GatewayCallRecord, Logger, ObjectEvent, ObjectKey, ReconcileContext, SnapflowFunction } from "./types.js";
 
@@ -43,7 +43,8 @@ export interface FunctionDeps {
   onAudit?: (record: AuditRecord) => void;
 }
 
-export type FunctionHandler = (request: Request) => Promise<Response>;
+/** Takes a WHATWG Request, or (in-process) an event's headers and body bytes without one. */
+export type FunctionHandler = (request: EventRequest) => Promise<Response>;
 
 /** The dispatcher numbers deliveries of one event (1, 2, ...) in this header. */
 export const DELIVERY_HEADER = "x-snapflow-delivery";
@@ -136,7 +137,7 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
     return auditResponse(JSON.stringify(record), record.status, headers);
   }
 
-  return async function handle(request: Request): Promise<Response> {
+  return async function handle(request: EventRequest): Promise<Response> {
     const started = performance.now();
     const deliveryHeader = Number(request.headers.get(DELIVERY_HEADER));
     const delivery = Number.isInteger(deliveryHeader) && deliveryHeader > 0 ? deliveryHeader : undefined;

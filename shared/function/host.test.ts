@@ -129,4 +129,24 @@ describe("function host", () => {
       await server.close();
     }
   });
+
+  it("direct in-process entry: the same answer as POST /<name>, without a Request; unknown names are left to the app", async () => {
+    const host = createFunctionHost([annotateFunction], { kube, gateway: memoryGateway() }, { processMetrics: false });
+    const obj = await snapshot();
+    const init = binaryEvent(obj);
+    const pairs = Object.entries(init.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v] as [string, string]);
+    const viaDirect = await host.direct("http://in-process/annotate", pairs, Buffer.from(init.body as string))!;
+    const record = JSON.parse(await viaDirect.text()) as AuditRecord;
+    expect(viaDirect.status).toBe(200);
+    expect(record).toMatchObject({ function: "annotate", outcome: "done", uid: obj.metadata.uid });
+    expect(viaDirect.headers.get("ce-type")).toBe("dev.snapflow.audit.annotate.succeeded");
+    // The same event through the app: nothing left to do now, answered the same way.
+    const again = await host.app.request("/annotate", binaryEvent(obj));
+    expect(again.status).toBe(200);
+    expect(host.direct("http://in-process/nobody", pairs, Buffer.from(init.body as string))).toBeUndefined();
+    // Over the body limit through the direct entry too.
+    const tooBig = createFunctionHost([annotateFunction], { kube, gateway: memoryGateway(), maxBodyBytes: 10 }, { processMetrics: false });
+    const refused = await tooBig.direct("http://in-process/annotate", pairs, Buffer.from(init.body as string))!;
+    expect(refused.status).toBe(413);
+  });
 });

@@ -4,7 +4,8 @@
 import { Hono } from "hono";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { AuditRecord } from "./audit.js";
-import { createFunctionHandler, type FunctionDeps } from "./app.js";
+import { createFunctionHandler, type FunctionDeps, type FunctionHandler } from "./app.js";
+import { PairHeaders } from "./pair-headers.js";
 import type { SnapflowFunction } from "./types.js";
 
 export interface FunctionHostOptions {
@@ -14,6 +15,12 @@ export interface FunctionHostOptions {
 
 export interface FunctionHost {
   app: Hono;
+  /**
+   * In-process delivery without a WHATWG Request: the function named by the URL's last path segment
+   * (as the app routes POST /<name>) handles the event's headers and body bytes; undefined when no
+   * function has that name (the app would answer 404).
+   */
+  direct(url: string, headers: Iterable<readonly [string, string]>, body: Uint8Array): Promise<Response> | undefined;
   /** The functions served, by name. */
   functions: ReadonlyMap<string, SnapflowFunction>;
   registry: Registry;
@@ -58,13 +65,23 @@ export function createFunctionHost(functions: SnapflowFunction[], deps: Function
   };
 
   const app = new Hono();
+  const handlers = new Map<string, FunctionHandler>();
   app.get("/healthz", (c) => c.json({ ok: true, functions: [...byName.keys()] }));
   app.get("/metrics", async (c) => c.body(await registry.metrics(), 200, { "content-type": registry.contentType }));
   for (const fn of byName.values()) {
     const handle = createFunctionHandler(fn, { ...deps, onAudit });
+    handlers.set(fn.name, handle);
     app.post(`/${fn.name}`, (c) => handle(c.req.raw));
     if (byName.size === 1) app.post("/", (c) => handle(c.req.raw));
   }
   app.notFound((c) => c.json({ error: `no function at ${c.req.method} ${c.req.path}; functions: ${[...byName.keys()].map((n) => `POST /${n}`).join(", ") || "(none)"}` }, 404));
-  return { app, functions: byName, registry };
+  const direct: FunctionHost["direct"] = (url, headers, body) => {
+    const scheme = url.indexOf("//");
+    const slash = url.indexOf("/", scheme >= 0 ? scheme + 2 : 0);
+    const path = slash < 0 ? "/" : url.slice(slash).split(/[?#]/)[0]!;
+    const name = path.slice(path.lastIndexOf("/") + 1) || (handlers.size === 1 ? [...handlers.keys()][0]! : "");
+    const handle = handlers.get(name);
+    return handle?.({ headers: new PairHeaders(headers), body: null, bodyBytes: body });
+  };
+  return { app, functions: byName, registry, direct };
 }

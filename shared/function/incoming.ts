@@ -5,6 +5,7 @@
 import { HTTP, ValidationError, type CloudEventV1 } from "cloudevents";
 import type { KubeObject } from "../api/meta.js";
 import { RESOURCES, type ResourceName } from "../api/resources.js";
+import type { HeaderSource } from "./pair-headers.js";
 import type { ObjectEvent, ObjectVerb } from "./types.js";
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -35,11 +36,30 @@ function isJson(media: string): boolean {
 /** One strict decoder for every request (decode() without `stream` keeps no state between calls). */
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * What the framework reads of a request: a WHATWG Request, or (in-process delivery) its headers and
+ * body bytes without the Request around them.
+ */
+export interface EventRequest {
+  readonly headers: HeaderSource;
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** The body already in memory (then `body` is not read). */
+  readonly bodyBytes?: Uint8Array;
+}
+
 /** Reads the body, refusing (413) as soon as it passes `limit` bytes. */
-async function readBody(request: Request, limit: number): Promise<string> {
+async function readBody(request: EventRequest, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > limit) {
     throw new RequestProblem(413, `body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+  }
+  if (request.bodyBytes) {
+    if (request.bodyBytes.byteLength > limit) throw new RequestProblem(413, `body exceeds the limit of ${limit} bytes`);
+    try {
+      return utf8.decode(request.bodyBytes);
+    } catch {
+      throw new RequestProblem(400, "body is not valid UTF-8");
+    }
   }
   if (!request.body) return "";
   const reader = request.body.getReader();
@@ -141,9 +161,9 @@ export interface ReadOptions {
 }
 
 /** Parses and validates a function's incoming request. Throws RequestProblem. */
-export async function readObjectEvent(request: Request, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, options: ReadOptions = {}): Promise<ObjectEvent> {
+export async function readObjectEvent(request: EventRequest, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, options: ReadOptions = {}): Promise<ObjectEvent> {
   const requestHeaders = request.headers;
-  const contentType = requestHeaders.get("content-type");
+  const contentType = requestHeaders.get("content-type") ?? null;
   const media = mediaType(contentType);
   const binary = requestHeaders.has("ce-specversion");
   if (media === "application/cloudevents-batch+json") throw new RequestProblem(415, "batched CloudEvents are not supported: send one event per request");
@@ -254,7 +274,7 @@ function partialOf(attributes: Record<string, unknown>): RequestProblem["partial
 }
 
 /** Structured mode and unusual binary events: the cloudevents SDK parses and validates. */
-function viaSdk(requestHeaders: Headers, body: string, structured: boolean): EventView {
+function viaSdk(requestHeaders: HeaderSource, body: string, structured: boolean): EventView {
   const headers: Record<string, string> = {};
   requestHeaders.forEach((value, key) => {
     headers[key] = value;
