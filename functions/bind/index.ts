@@ -1,7 +1,7 @@
 // bind: the snapshot-controller's binding role as a function (DESIGN: Functions).
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { ObjectEvent, ObjectKey, SnapflowFunction } from "../../shared/function/types.js";
-import { CONTROLLER_COMPONENT, FINALIZERS } from "../../shared/snapshot/constants.js";
+import { ANNOTATIONS, CONTROLLER_COMPONENT, FINALIZERS } from "../../shared/snapshot/constants.js";
 import { groupOwnerOf, hasFinalizer } from "../../shared/snapshot/objects.js";
 import { executeBind } from "./execute.js";
 
@@ -32,7 +32,11 @@ export function bindTargets(event: ObjectEvent): ObjectKey[] {
   // content is news: a pre-provisioned one's snapshot may be waiting for it.
   const createdByBind = event.verb === "added" && source.volumeHandle !== undefined && hasFinalizer(content, FINALIZERS.contentBound);
   const quiet = event.verb === "modified" || createdByBind;
-  const news = !quiet || content.status !== undefined;
+  // invoke's status write right after CreateSnapshot still carries the being-created mark, which
+  // invoke removes in its very next write: that event brings the same status, so look once, then.
+  // An error is news at once (a retryable failure keeps the mark).
+  const markStillOn = event.verb === "modified" && Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.beingCreated) && !content.status?.error;
+  const news = (!quiet || content.status !== undefined) && !markStillOn;
   if (ref?.name && ref.namespace && news) {
     keys.push({ resource: "volumesnapshots", namespace: ref.namespace, name: ref.name, ...(ref.uid ? { uid: ref.uid } : {}) });
   }

@@ -38,6 +38,16 @@ describe("bind targets", () => {
     ["a new pre-provisioned content: its snapshot may be waiting for it", event("volumesnapshotcontents", newContent({ snapshotHandle: "h", finalizers: [FINALIZERS.contentBound] }), "added"), [vsKey]],
     ["a content on resync: its snapshot", event("volumesnapshotcontents", bound, "resynced"), [vsKey]],
     ["a content change without status: nothing for the snapshot yet", event("volumesnapshotcontents", bound), []],
+    [
+      "invoke's status write under its being-created mark: nothing yet (the mark's removal brings the same status)",
+      event("volumesnapshotcontents", newContent({ finalizers: [FINALIZERS.contentBound], annotations: { [ANNOTATIONS.beingCreated]: "yes" }, status: { snapshotHandle: "h", readyToUse: true } })),
+      [],
+    ],
+    [
+      "an error under the being-created mark (a retryable failure): its snapshot at once",
+      event("volumesnapshotcontents", newContent({ finalizers: [FINALIZERS.contentBound], annotations: { [ANNOTATIONS.beingCreated]: "yes" }, status: { readyToUse: false, error: { message: "timeout" } } })),
+      [vsKey],
+    ],
     ["a content with status: its snapshot", event("volumesnapshotcontents", newContent({ finalizers: [FINALIZERS.contentBound], status: { readyToUse: true } })), [vsKey]],
     [
       "bind's own finalizer write on a new dynamic snapshot",
