@@ -14,13 +14,20 @@ const PVCS = "/persistentvolumeclaims";
 export class Binder {
   private readonly queue: WorkQueue;
   private readonly unsubscribe: () => void;
+  /** PV names by the claim their claimRef names (`n|<namespace>|<name>` and `u|<uid>`), so a claim
+   * event finds its PVs without scanning every PV. */
+  private readonly pvsByClaim = new Map<string, Set<string>>();
+  private readonly claimKeysOfPv = new Map<string, string[]>();
 
   constructor(
     private readonly api: Api,
     private readonly store: Store,
   ) {
     this.queue = new WorkQueue((key) => this.sync(key));
-    for (const pv of store.list(PVS)) this.queue.add(`pv|${pv.metadata.name}`);
+    for (const pv of store.list(PVS)) {
+      this.indexVolume(pv);
+      this.queue.add(`pv|${pv.metadata.name}`);
+    }
     for (const pvc of store.list(PVCS)) this.queue.add(`pvc|${pvc.metadata.namespace}|${pvc.metadata.name}`);
     this.unsubscribe = store.subscribe(undefined, (e) => this.onEvent(e));
   }
@@ -33,17 +40,44 @@ export class Binder {
   }
 
   private onEvent(e: StoreEvent): void {
-    if (e.key === PVS && e.type !== "DELETED") this.queue.add(`pv|${e.obj.metadata.name}`);
+    if (e.key === PVS) {
+      if (e.type === "DELETED") this.unindexVolume(e.obj.metadata.name!);
+      else {
+        this.indexVolume(e.obj);
+        this.queue.add(`pv|${e.obj.metadata.name}`);
+      }
+    }
     if (e.key === PVCS) {
       const { namespace, name, uid } = e.obj.metadata;
       if (e.type !== "DELETED") this.queue.add(`pvc|${namespace}|${name}`);
-      // Any PV that pointed at this claim needs a look (bind or release).
-      for (const pv of this.store.list(PVS)) {
-        const ref = pv.spec?.claimRef;
-        if (ref && ref.namespace === namespace && ref.name === name) this.queue.add(`pv|${pv.metadata.name}`);
-        else if (ref?.uid && ref.uid === uid) this.queue.add(`pv|${pv.metadata.name}`);
+      // Any PV that points at this claim needs a look (bind or release).
+      for (const key of [`n|${namespace}|${name}`, ...(uid ? [`u|${uid}`] : [])]) {
+        for (const pvName of this.pvsByClaim.get(key) ?? []) this.queue.add(`pv|${pvName}`);
       }
     }
+  }
+
+  private indexVolume(pv: KObject): void {
+    const pvName = pv.metadata.name!;
+    this.unindexVolume(pvName);
+    const ref = pv.spec?.claimRef as { namespace?: string; name?: string; uid?: string } | undefined;
+    if (!ref) return;
+    const keys = [...(ref.name ? [`n|${ref.namespace ?? ""}|${ref.name}`] : []), ...(ref.uid ? [`u|${ref.uid}`] : [])];
+    for (const key of keys) {
+      let names = this.pvsByClaim.get(key);
+      if (!names) this.pvsByClaim.set(key, (names = new Set()));
+      names.add(pvName);
+    }
+    this.claimKeysOfPv.set(pvName, keys);
+  }
+
+  private unindexVolume(pvName: string): void {
+    for (const key of this.claimKeysOfPv.get(pvName) ?? []) {
+      const names = this.pvsByClaim.get(key);
+      names?.delete(pvName);
+      if (names?.size === 0) this.pvsByClaim.delete(key);
+    }
+    this.claimKeysOfPv.delete(pvName);
   }
 
   private async sync(key: string): Promise<void> {
