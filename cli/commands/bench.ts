@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .option("--json <file>", "also write the JSON result to this file")
     .option("--data-dir <dir>", "keep the stack's data here instead of a temp dir")
     .option("--concurrency <n>", "parallel requests of the bench client", "32")
-    .option("--function-concurrency <n>", "calls in flight per function (default: the dispatcher's 16)")
+    .option("--function-concurrency <n>", "calls in flight per function (default: the local stack's 64)")
     .option("--groups <n>", "instead: volume group snapshots — one group of 200 PVCs, then N groups of 10 at once (bench/groups.ts; also `snapflow bench-groups`)")
     .option("--scale", "instead: create → ready latency of new snapshots on an empty namespace and with --stored ready snapshots in it (bench/scale.ts)")
     .option("--stored <n>", "with --scale: ready snapshots stored in the namespace", "20000")
