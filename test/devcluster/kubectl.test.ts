@@ -96,7 +96,7 @@ describe("kubectl on PVCs", () => {
     const labels = await kubectl(["get", "pvc", "-l", "tier in (gold,silver)", "--show-labels"]);
     expect(labels.stdout).toContain("app=demo2,tier=gold");
 
-    const watch = kubectl(["get", "pvc", "data", "-w", "--output-watch-events"], { until: (out) => out.includes("DELETED") });
+    const watch = kubectl(["get", "pvc", "data", "-w", "--output-watch-events"], { until: (out) => /^DELETED\s+data\s/m.test(out) });
     await new Promise((r) => setTimeout(r, 300));
     const deleted = await kubectl(["delete", "pvc", "data", "--wait=false"]);
     expect(deleted.stdout.trim()).toBe('persistentvolumeclaim "data" deleted');
