@@ -16,32 +16,25 @@
 //
 // The watcher's periodic resync is off for the run: a resync of 20,000 objects during a measurement
 // would measure the resync, not the snapshot.
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { allFunctions } from "../cli/functions.js";
-import { ensureDefaultObjects } from "../cli/stack/defaults.js";
-import { startNatsServer } from "../cli/stack/nats-server.js";
-import { startStack } from "../cli/stack/stack.js";
 import { K8S_STREAM } from "../events/jetstream/index.js";
-import { startDevCluster, type RequestLogEntry } from "../infra/devcluster/index.js";
+import type { RequestLogEntry } from "../infra/devcluster/index.js";
 import type { PersistentVolumeClaim } from "../shared/api/core.js";
 import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES } from "../shared/api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../shared/api/snapshot.js";
-import { createGatewayClient } from "../shared/gateway/client.js";
-import { createKubeClient } from "../shared/kube/http-client.js";
 import { listBackendSnapshots } from "./support/backend.js";
+import { BENCH_AGENT, startBenchStack } from "./support/bench-stack.js";
 import { pool } from "./support/pool.js";
 import { createPreboundClaim, HOSTPATH_DRIVER } from "./support/prebound.js";
 import { round } from "./support/round.js";
 import { waitUntil } from "./support/wait.js";
 
 const NAMESPACE = "bench-scale";
-const BENCH_AGENT = "snapflow-bench";
 const SNAPSHOT_API_VERSION = "snapshot.storage.k8s.io/v1";
 const WARM_UP_SAMPLES = 3;
 
@@ -101,16 +94,6 @@ function percentile(sorted: readonly number[], p: number): number {
 const sortedCopy = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
 const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 2) : 0);
 
-async function rssMbOf(pid: number): Promise<number> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, "utf8");
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? /VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return Math.round(kb / 1024);
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Retries a set-up call that failed on the way (a keep-alive socket closed under it, a busy server):
  * the calls it wraps are idempotent by name, and a create that did land the first time answers
@@ -152,9 +135,6 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<Sc
   const began = performance.now();
   const phase = (what: string) => options.onPhase?.(`+${((performance.now() - began) / 1000).toFixed(1)}s ${what}`);
 
-  const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "snapflow-bench-scale-")));
-  const ownsDir = options.dataDir === undefined;
-  await mkdir(dir, { recursive: true });
 
   // LISTs by the pipeline (not the bench) while a phase is measured.
   let lists: Map<string, number> | undefined;
@@ -164,32 +144,15 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<Sc
       lists.set(key, (lists.get(key) ?? 0) + 1);
     }
   };
-  const cluster = await startDevCluster({ dataDir: join(dir, "cluster"), onRequest });
-  const nats = await startNatsServer({ dir: join(dir, "nats") });
-  const stack = await startStack({
-    dataDir: join(dir, "stack"),
-    functions: allFunctions,
-    randomPorts: true,
-    clusterName: "bench",
-    kubeconfig: cluster.kubeconfigPath,
-    natsUrl: nats.url,
-    resyncIntervalMs: 0,
+  const bench = await startBenchStack({
+    name: "scale",
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    onRequest,
+    concurrency,
+    stack: { resyncIntervalMs: 0 },
   });
-  const kube = createKubeClient(cluster.kubeconfigPath, { userAgent: BENCH_AGENT, maxSockets: concurrency });
-  await ensureDefaultObjects(kube);
-  const token = (await readFile(join(stack.dataDir, "gateway.token"), "utf8")).trim();
-  const gateway = createGatewayClient({ baseUrl: stack.endpoints.gateway, token });
+  const { cluster, stack, kube, gateway } = bench;
   const jsm = await jetstreamManager(stack.nc);
-
-  let peakOwnRss = 0;
-  let peakNatsRss = 0;
-  let peakWorkerRss = 0;
-  const workerPid = stack.functionWorkerPid;
-  const sampler = setInterval(() => {
-    peakOwnRss = Math.max(peakOwnRss, process.memoryUsage().rss);
-    void rssMbOf(nats.pid).then((mb) => (peakNatsRss = Math.max(peakNatsRss, mb)));
-    if (workerPid) void rssMbOf(workerPid).then((mb) => (peakWorkerRss = Math.max(peakWorkerRss, mb)));
-  }, 250);
 
   // One watch on the namespace's snapshots for the whole run: readiness of samples and stored ones.
   const readyAt = new Map<string, number>();
@@ -432,15 +395,7 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<Sc
         scaledSettleP50Ms: round(percentile(sortedCopy(scaled.settle), 50), 1),
         pipelineListsPerSnapshot: { empty: empty.lists, scaled: scaled.lists },
         deliveriesPerSnapshot: { empty: empty.deliveries, scaled: scaled.deliveries },
-        peakRssMb: {
-          ...(workerPid
-            ? {
-                "snapflow up (dev cluster, gateway, hostpath driver, watcher)": Math.round(peakOwnRss / (1024 * 1024)),
-                "snapflow up function worker (dispatcher, functions)": peakWorkerRss,
-              }
-            : { "snapflow up (dev cluster, gateway, hostpath driver, watcher, dispatcher, functions)": Math.round(peakOwnRss / (1024 * 1024)) }),
-          "nats-server": peakNatsRss,
-        },
+        peakRssMb: bench.peakRssMb(),
         deleteSeconds: round(deleteSeconds, 1),
         leftovers: {
           snapshots: (await kube.list(RESOURCES.volumesnapshots, { namespace: NAMESPACE })).items.length,
@@ -453,13 +408,8 @@ export async function runScaleBench(options: ScaleBenchOptions = {}): Promise<Sc
     }
   } finally {
     phase("stopping");
-    clearInterval(sampler);
     stopWatch?.();
-    kube.close();
-    await stack.stop();
-    await nats.stop();
-    await cluster.close();
-    if (ownsDir) await rm(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

@@ -3,23 +3,17 @@
 // every one is readyToUse (per-snapshot create → ready latency from a watch), the API writes the
 // pipeline made per snapshot, and the floor: the same number of writes done directly by one tight
 // client against the same API server. Then everything is deleted again.
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
-import { allFunctions } from "../cli/functions.js";
-import { ensureDefaultObjects } from "../cli/stack/defaults.js";
-import { startNatsServer } from "../cli/stack/nats-server.js";
-import { startStack } from "../cli/stack/stack.js";
-import { startDevCluster, type RequestLogEntry } from "../infra/devcluster/index.js";
+import type { RequestLogEntry } from "../infra/devcluster/index.js";
 import type { PersistentVolumeClaim } from "../shared/api/core.js";
 import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES, type ResourceType } from "../shared/api/resources.js";
 import type { VolumeSnapshot } from "../shared/api/snapshot.js";
-import { createGatewayClient } from "../shared/gateway/client.js";
-import { createKubeClient } from "../shared/kube/http-client.js";
+import { BENCH_AGENT, startBenchStack } from "./support/bench-stack.js";
 import { pool } from "./support/pool.js";
 import { createPreboundClaim } from "./support/prebound.js";
 import { round } from "./support/round.js";
@@ -27,7 +21,6 @@ import { waitUntil as waitFor } from "./support/wait.js";
 
 const DRIVER = "hostpath.snapflow.dev";
 const NAMESPACE = "bench";
-const BENCH_AGENT = "snapflow-bench";
 const WRITE_VERBS = new Set(["create", "update", "patch", "delete"]);
 /** Not watched by snapflow: the floor's writes trigger no function. */
 const CONFIGMAPS: ResourceType = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true };
@@ -96,16 +89,6 @@ async function cpuMsOf(pid: number): Promise<number> {
   }
 }
 
-async function rssMbOf(pid: number): Promise<number> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, "utf8");
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? /VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return Math.round(kb / 1024);
-  } catch {
-    return 0;
-  }
-}
-
 async function cpuOfAll(pids: Record<string, number | undefined>): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const [what, pid] of Object.entries(pids)) if (pid) out[what] = await cpuMsOf(pid);
@@ -124,9 +107,6 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
   const n = options.snapshots;
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--snapshots must be a positive integer, got ${n}`);
   const concurrency = options.concurrency ?? 32;
-  const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "snapflow-bench-snapshots-")));
-  const ownsDir = options.dataDir === undefined;
-  await mkdir(dir, { recursive: true });
 
   let counting = false;
   const writes = { objects: 0, events: 0, conflicts: 0 };
@@ -143,33 +123,15 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
       else writes.objects++;
     }
   };
-  const cluster = await startDevCluster({ dataDir: join(dir, "cluster"), onRequest });
-  const nats = await startNatsServer({ dir: join(dir, "nats") });
-  const stack = await startStack({
-    dataDir: join(dir, "stack"),
-    functions: allFunctions,
-    randomPorts: true,
-    clusterName: "bench",
-    kubeconfig: cluster.kubeconfigPath,
-    natsUrl: nats.url,
-    ...(options.functionConcurrency ? { functionConcurrency: options.functionConcurrency } : {}),
+  const bench = await startBenchStack({
+    name: "snapshots",
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    onRequest,
+    concurrency,
+    stack: options.functionConcurrency ? { functionConcurrency: options.functionConcurrency } : {},
   });
-  const kube = createKubeClient(cluster.kubeconfigPath, { userAgent: BENCH_AGENT, maxSockets: concurrency });
-  // The stack treats a cluster it did not start as someone else's: the bench's own dev cluster
-  // gets the local stack's default objects (default VolumeSnapshotClass …) here.
-  await ensureDefaultObjects(kube);
-  const token = (await readFile(join(stack.dataDir, "gateway.token"), "utf8")).trim();
-  const gateway = createGatewayClient({ baseUrl: stack.endpoints.gateway, token });
-
-  let peakOwnRss = 0;
-  let peakNatsRss = 0;
-  let peakWorkerRss = 0;
+  const { cluster, nats, stack, kube, gateway } = bench;
   const workerPid = stack.functionWorkerPid;
-  const sampler = setInterval(() => {
-    peakOwnRss = Math.max(peakOwnRss, process.memoryUsage().rss);
-    void rssMbOf(nats.pid).then((mb) => (peakNatsRss = Math.max(peakNatsRss, mb)));
-    if (workerPid) void rssMbOf(workerPid).then((mb) => (peakWorkerRss = Math.max(peakWorkerRss, mb)));
-  }, 250);
   let stopWatch: (() => void) | undefined;
 
   try {
@@ -300,16 +262,7 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
       deliveriesPerSnapshot: { total: round(Object.values(deliveries).reduce((a, b) => a + b, 0), 2), ...deliveries },
       floorSeconds: round(floorSeconds, 3),
       ratioToFloor: round(seconds / floorSeconds, 2),
-      // The function host and dispatcher run in the stack's child process (unless in-process).
-      peakRssMb: {
-        ...(workerPid
-          ? {
-              "snapflow up (dev cluster, gateway, hostpath driver, watcher)": Math.round(peakOwnRss / (1024 * 1024)),
-              "snapflow up function worker (dispatcher, functions)": peakWorkerRss,
-            }
-          : { "snapflow up (dev cluster, gateway, hostpath driver, watcher, dispatcher, functions)": Math.round(peakOwnRss / (1024 * 1024)) }),
-        "nats-server": peakNatsRss,
-      },
+      peakRssMb: bench.peakRssMb(),
       cpuMsPerSnapshot,
       deleteSeconds: round(deleteSeconds, 3),
       leftovers: {
@@ -320,13 +273,8 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
     };
   } finally {
     phase("stopping");
-    clearInterval(sampler);
     stopWatch?.();
-    kube.close();
-    await stack.stop();
-    await nats.stop();
-    await cluster.close();
-    if (ownsDir) await rm(dir, { recursive: true, force: true });
+    await bench.stop();
     phase("stopped");
   }
 }
