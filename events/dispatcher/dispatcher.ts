@@ -3,6 +3,7 @@
 // a function finished; naks with back-off what may succeed later; dead-letters the rest.
 import { plainAuditResponse } from "../../shared/function/audit.js";
 import { PairHeaders, type HeaderSource } from "../../shared/function/pair-headers.js";
+import { readStream } from "../../shared/function/read-stream.js";
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { createInbox, MsgHdrsImpl, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { ResourceName } from "../../shared/api/resources.js";
@@ -88,28 +89,7 @@ async function readReply(response: Response): Promise<Reply> {
   // The framework's audit reply, untouched: its status, headers and text as built (no body stream).
   const plain = plainAuditResponse(response);
   if (plain) return { status: plain.status, headers: new PairHeaders(Object.entries(plain.headers)), body: Buffer.from(plain.body) };
-  return { status: response.status, headers: response.headers, body: await readAll(response) };
-}
-
-const EMPTY = new Uint8Array(0);
-
-/** The whole body; reading the stream by hand costs about half of arrayBuffer() for a one-chunk body. */
-async function readAll(response: Response): Promise<Uint8Array> {
-  if (!response.body) return EMPTY;
-  const reader = response.body.getReader();
-  let first: Uint8Array | undefined;
-  let chunks: Uint8Array[] | undefined;
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const chunk = value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBufferLike);
-    size += chunk.byteLength;
-    if (first === undefined) first = chunk;
-    else (chunks ??= [first]).push(chunk);
-  }
-  if (first === undefined) return EMPTY;
-  return chunks ? new Uint8Array(Buffer.concat(chunks, size)) : first;
+  return { status: response.status, headers: response.headers, body: (await readStream(response.body)) as Uint8Array };
 }
 
 /** A call in flight, watched by the dispatcher's one ticker (heartbeats and the call timeout). */

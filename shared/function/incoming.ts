@@ -6,6 +6,7 @@ import { HTTP, ValidationError, type CloudEventV1 } from "cloudevents";
 import type { KubeObject } from "../api/meta.js";
 import { RESOURCES, type ResourceName } from "../api/resources.js";
 import type { HeaderSource } from "./pair-headers.js";
+import { readStream } from "./read-stream.js";
 import type { ObjectEvent, ObjectVerb } from "./types.js";
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -53,33 +54,11 @@ async function readBody(request: EventRequest, limit: number): Promise<string> {
   if (Number.isFinite(declared) && declared > limit) {
     throw new RequestProblem(413, `body of ${declared} bytes exceeds the limit of ${limit} bytes`);
   }
-  if (request.bodyBytes) {
-    if (request.bodyBytes.byteLength > limit) throw new RequestProblem(413, `body exceeds the limit of ${limit} bytes`);
-    try {
-      return utf8.decode(request.bodyBytes);
-    } catch {
-      throw new RequestProblem(400, "body is not valid UTF-8");
-    }
-  }
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  let first: Uint8Array | undefined;
-  let chunks: Uint8Array[] | undefined;
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new RequestProblem(413, `body exceeds the limit of ${limit} bytes`);
-    }
-    if (first === undefined) first = value;
-    else (chunks ??= [first]).push(value);
-  }
-  if (first === undefined) return "";
+  const bytes = request.bodyBytes ?? (await readStream(request.body, limit));
+  if (bytes === "too-large" || bytes.byteLength > limit) throw new RequestProblem(413, `body exceeds the limit of ${limit} bytes`);
+  if (bytes.byteLength === 0) return "";
   try {
-    return utf8.decode(chunks ? Buffer.concat(chunks, size) : first);
+    return utf8.decode(bytes);
   } catch {
     throw new RequestProblem(400, "body is not valid UTF-8");
   }
