@@ -4,23 +4,11 @@ import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../shared/api/meta.js";
 import type { ObjectEvent } from "../../shared/function/types.js";
 import { ANNOTATIONS, FINALIZERS } from "../../shared/snapshot/constants.js";
+import { newObjectEvent } from "../../shared/snapshot/fixtures.js";
 import { GROUP_CONTENT, GROUP_UID, newGroup, newGroupContent } from "./fixtures.js";
 import { fanoutTargets } from "./index.js";
 
-function event(resource: ObjectEvent["resource"], verb: ObjectEvent["verb"], data: KubeObject): ObjectEvent {
-  return {
-    id: "x",
-    type: `dev.snapflow.k8s.${resource}.${verb}`,
-    cluster: "c",
-    resource,
-    verb,
-    uid: data.metadata.uid ?? "content-uid",
-    ...(data.metadata.namespace ? { namespace: data.metadata.namespace } : {}),
-    name: data.metadata.name!,
-    resourceVersion: "1",
-    data,
-  };
-}
+const event = (resource: ObjectEvent["resource"], verb: ObjectEvent["verb"], data: KubeObject): ObjectEvent => newObjectEvent(resource, data, verb);
 
 const groupKey = { resource: "volumegroupsnapshots", namespace: "default", name: "group-1", uid: GROUP_UID };
 const contentKey = { resource: "volumegroupsnapshotcontents", name: GROUP_CONTENT, uid: "content-uid" };

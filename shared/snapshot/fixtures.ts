@@ -1,7 +1,10 @@
 // Builders for snapshot objects in the shape upstream's controller tests use (newVolumeSnapshot,
 // newContent, …). Used by the functions' table-driven plan tests and the integration tests.
 import type { PersistentVolume, PersistentVolumeClaim } from "../api/core.js";
+import type { KubeObject } from "../api/meta.js";
+import type { ResourceName } from "../api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from "../api/snapshot.js";
+import type { ObjectEvent } from "../function/types.js";
 import { ANNOTATIONS, SNAPSHOT_API_VERSION } from "./constants.js";
 
 export const DRIVER = "hostpath.snapflow.dev";
@@ -129,4 +132,20 @@ export function newVolume(o: { name?: string; claim?: string; claimNamespace?: s
   };
   if (o.volumeMode) pv.spec.volumeMode = o.volumeMode;
   return pv;
+}
+
+/** An ObjectEvent as the framework hands it to `targets`, carrying `data` (tests of target rules). */
+export function newObjectEvent(resource: ResourceName, data: KubeObject, verb: ObjectEvent["verb"] = "modified"): ObjectEvent {
+  return {
+    id: "x",
+    type: `dev.snapflow.k8s.${resource}.${verb}`,
+    cluster: "c",
+    resource,
+    verb,
+    uid: data.metadata.uid ?? "content-uid",
+    ...(data.metadata.namespace ? { namespace: data.metadata.namespace } : {}),
+    name: data.metadata.name!,
+    resourceVersion: "1",
+    data,
+  };
 }

@@ -4,26 +4,13 @@ import type { KubeObject } from "../../shared/api/meta.js";
 import type { ResourceName } from "../../shared/api/resources.js";
 import type { ObjectEvent } from "../../shared/function/types.js";
 import { ANNOTATIONS, FINALIZERS } from "../../shared/snapshot/constants.js";
-import { newContent, newSnapshot } from "../../shared/snapshot/fixtures.js";
+import { newContent, newObjectEvent, newSnapshot } from "../../shared/snapshot/fixtures.js";
 import { deleteTargets } from "../../functions/delete/index.js";
 import { invokeTargets } from "../../functions/invoke/index.js";
 import { protectTargets } from "../../functions/protect/index.js";
 import { bindTargets } from "../../functions/bind/index.js";
 
-function event(resource: ResourceName, data: KubeObject, verb: ObjectEvent["verb"] = "modified"): ObjectEvent {
-  return {
-    id: "x",
-    type: `dev.snapflow.k8s.${resource}.${verb}`,
-    cluster: "c",
-    resource,
-    verb,
-    uid: data.metadata.uid ?? "content-uid",
-    ...(data.metadata.namespace ? { namespace: data.metadata.namespace } : {}),
-    name: data.metadata.name!,
-    resourceVersion: "1",
-    data,
-  };
-}
+const event = (resource: ResourceName, data: KubeObject, verb: ObjectEvent["verb"] = "modified"): ObjectEvent => newObjectEvent(resource, data, verb);
 
 const vsKey = { resource: "volumesnapshots", namespace: "default", name: "snap-1", uid: "snapuid1" };
 const contentKey = { resource: "volumesnapshotcontents", name: "snapcontent-snapuid1", uid: "content-uid" };
