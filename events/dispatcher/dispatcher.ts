@@ -4,7 +4,7 @@
 import { plainAuditResponse } from "../../shared/function/audit.js";
 import { PairHeaders, type HeaderSource } from "../../shared/function/pair-headers.js";
 import { readStream } from "../../shared/function/read-stream.js";
-import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { createInbox, MsgHdrsImpl, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { ResourceName } from "../../shared/api/resources.js";
 import type { Logger } from "../../shared/function/types.js";
@@ -262,14 +262,27 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     }
   }
 
-  /** A requeue that would run into max_deliver starts over as a fresh copy of the event. */
+  /**
+   * A requeue that would run into max_deliver starts over as a fresh copy of the event, unless the
+   * object has a newer event already: that one reaches the function anyway, and the stream keeps one
+   * event per object, so an old copy would take the newer event's place for every consumer.
+   */
   async function requeueFresh(m: JsMsg, h: ReadonlyMap<string, string>, delayMs: number): Promise<void> {
     const out = toNatsMessage({ attributes: {}, data: m.data }, [
       ...[...h].filter(([name]) => name.startsWith("ce-") || name === "content-type"),
       [NOT_BEFORE, String(Date.now() + delayMs)],
       [REQUEUE_OF, String(m.info.streamSequence)],
     ]);
-    await js.publish(m.subject, out.data, { headers: out.headers, msgID: `requeue.${m.info.stream}.${m.info.streamSequence}` });
+    try {
+      await js.publish(m.subject, out.data, {
+        headers: out.headers,
+        msgID: `requeue.${m.info.stream}.${m.info.streamSequence}`,
+        expect: { lastSubjectSequence: m.info.streamSequence },
+      });
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) return;
+      throw err;
+    }
   }
 
   async function handle(target: FunctionTarget, m: JsMsg): Promise<void> {
