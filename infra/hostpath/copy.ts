@@ -8,9 +8,17 @@
 // copy counts as done, so a copy that is later recorded as a ready snapshot survives a power loss.
 // The fsyncs run after all data is copied, many at once, so the kernel writes back in large batches
 // instead of each copy lane stalling on its own file.
-import { constants } from "node:fs";
-import * as fs from "node:fs/promises";
+//
+// Calls that only read or touch one inode (lstat, readdir, readlink, chmod, utimes) are synchronous:
+// they do not wait for the disk, and a thread-pool round trip costs 5-10 times their own CPU. What
+// waits for the disk (copying file data, fsync) or creates a directory entry (mkdir, symlink: they
+// take the parent directory's lock and allocate an inode, ~300 µs of CPU for a directory on ext4,
+// and can stall for milliseconds behind the filesystem journal) stays asynchronous. So every
+// directory, file and symlink of a walk awaits at least once, and a large tree never holds the loop.
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
 import * as path from "node:path";
+import { fsyncPath } from "./fsync.js";
 
 export interface CopyStats {
   files: number;
@@ -40,65 +48,67 @@ function needsChown(info: { uid: number; gid: number }): boolean {
 /** Copies the tree under `src` into `dst`, which must not exist yet. */
 export async function copyTree(src: string, dst: string, options: CopyOptions): Promise<CopyStats> {
   const stats: CopyStats = { files: 0, directories: 0, symlinks: 0, bytes: 0, skipped: 0 };
-  const limit = new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
-  const written: string[] = [];
-  await copyDirectory(src, dst, written, stats, limit);
+  const walk: Walk = { written: [], stats, limit: new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY) };
+  await copyDirectory(src, dst, walk);
   if (options.durable) {
     const syncLimit = new Limiter(SYNC_CONCURRENCY);
-    await settleAll(written.map((p) => syncLimit.run(() => syncPath(p))));
+    await settleAll(walk.written.map((p) => syncLimit.run(() => fsyncPath(p))));
   }
   return stats;
 }
 
-/** Copies one directory level; every file and directory it writes is appended to `written`. */
-async function copyDirectory(src: string, dst: string, written: string[], stats: CopyStats, limit: Limiter): Promise<void> {
-  const info = await fs.lstat(src);
-  await fs.mkdir(dst, { mode: 0o700 });
-  stats.directories++;
-  const entries = await fs.readdir(src, { withFileTypes: true });
-  const work: Promise<void>[] = [];
-  for (const entry of entries) {
-    const from = path.join(src, entry.name);
-    const to = path.join(dst, entry.name);
-    if (entry.isDirectory()) work.push(copyDirectory(from, to, written, stats, limit));
-    else if (entry.isFile()) work.push(limit.run(() => copyFile(from, to, written, stats)));
-    else if (entry.isSymbolicLink()) work.push(limit.run(() => copySymlink(from, to, stats)));
-    else stats.skipped++;
-  }
-  await settleAll(work);
-  // Metadata last: adding entries would bump mtime, and a restrictive mode could lock us out.
-  await fs.chmod(dst, info.mode & 0o7777);
-  if (needsChown(info)) await fs.lchown(dst, info.uid, info.gid);
-  await fs.utimes(dst, info.atime, info.mtime);
-  written.push(dst);
+interface Walk {
+  /** Every file and directory written, to be fsynced once all are copied. */
+  written: string[];
+  stats: CopyStats;
+  /** Bounds the file and symlink copies in flight. */
+  limit: Limiter;
 }
 
-async function copyFile(from: string, to: string, written: string[], stats: CopyStats): Promise<void> {
-  await fs.copyFile(from, to, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
-  const info = await fs.lstat(from);
-  if (needsChown(info)) await fs.lchown(to, info.uid, info.gid);
-  await fs.utimes(to, info.atime, info.mtime);
+/** Copies one directory level; every file and directory it writes is appended to `walk.written`. */
+async function copyDirectory(src: string, dst: string, walk: Walk): Promise<void> {
+  const { stats } = walk;
+  const info = fs.lstatSync(src);
+  await fsp.mkdir(dst, { mode: 0o700 });
+  stats.directories++;
+  const entries = fs.readdirSync(src, { withFileTypes: true });
+  // An empty directory (the common volume) needs no settling round.
+  if (entries.length > 0) {
+    const work: Promise<void>[] = [];
+    for (const entry of entries) {
+      const from = path.join(src, entry.name);
+      const to = path.join(dst, entry.name);
+      if (entry.isDirectory()) work.push(copyDirectory(from, to, walk));
+      else if (entry.isFile()) work.push(walk.limit.run(() => copyFile(from, to, walk)));
+      else if (entry.isSymbolicLink()) work.push(walk.limit.run(() => copySymlink(from, to, walk.stats)));
+      else stats.skipped++;
+    }
+    await settleAll(work);
+  }
+  // Metadata last: adding entries would bump mtime, and a restrictive mode could lock us out.
+  fs.chmodSync(dst, info.mode & 0o7777);
+  if (needsChown(info)) fs.lchownSync(dst, info.uid, info.gid);
+  fs.utimesSync(dst, info.atime, info.mtime);
+  walk.written.push(dst);
+}
+
+async function copyFile(from: string, to: string, { written, stats }: Walk): Promise<void> {
+  await fsp.copyFile(from, to, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL);
+  const info = fs.lstatSync(from);
+  if (needsChown(info)) fs.lchownSync(to, info.uid, info.gid);
+  fs.utimesSync(to, info.atime, info.mtime);
   written.push(to);
   stats.files++;
   stats.bytes += info.size;
 }
 
 async function copySymlink(from: string, to: string, stats: CopyStats): Promise<void> {
-  const target = await fs.readlink(from);
-  await fs.symlink(target, to);
-  const info = await fs.lstat(from);
-  if (needsChown(info)) await fs.lchown(to, info.uid, info.gid);
-  await fs.lutimes(to, info.atime, info.mtime);
+  const target = fs.readlinkSync(from);
+  await fsp.symlink(target, to);
+  const info = fs.lstatSync(from);
+  if (needsChown(info)) fs.lchownSync(to, info.uid, info.gid);
+  fs.lutimesSync(to, info.atime, info.mtime);
   stats.symlinks++;
-}
-
-async function syncPath(p: string): Promise<void> {
-  const handle = await fs.open(p, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Like Promise.all, but waits for every task before rethrowing the first failure (no work left running). */
@@ -112,14 +122,14 @@ async function settleAll(work: Promise<void>[]): Promise<void> {
 export async function supportsReflink(dir: string): Promise<boolean> {
   const probe = path.join(dir, `.reflink-probe-${process.pid}`);
   try {
-    await fs.writeFile(probe, "x");
-    await fs.copyFile(probe, `${probe}.clone`, constants.COPYFILE_FICLONE_FORCE);
+    await fsp.writeFile(probe, "x");
+    await fsp.copyFile(probe, `${probe}.clone`, fs.constants.COPYFILE_FICLONE_FORCE);
     return true;
   } catch {
     return false;
   } finally {
-    await fs.rm(probe, { force: true });
-    await fs.rm(`${probe}.clone`, { force: true });
+    await fsp.rm(probe, { force: true });
+    await fsp.rm(`${probe}.clone`, { force: true });
   }
 }
 

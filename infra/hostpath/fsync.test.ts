@@ -2,7 +2,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fsyncDir, syncDirShared } from "./fsync.js";
+import { fsyncDir, fsyncPath, syncDirShared } from "./fsync.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -33,5 +33,15 @@ describe("syncDirShared", () => {
     const results = await Promise.allSettled(calls);
     expect(results.every((r) => r.status === "rejected")).toBe(true);
     await expect(fsyncDir(missing)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe("fsyncPath", () => {
+  it("fsyncs a regular file and a directory, and rejects a missing path", async () => {
+    const file = path.join(dir, "f");
+    await fs.writeFile(file, "data");
+    await expect(fsyncPath(file)).resolves.toBeUndefined();
+    await expect(fsyncPath(dir)).resolves.toBeUndefined();
+    await expect(fsyncPath(path.join(dir, "missing"))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -3,16 +3,28 @@
 // syncDirShared() lets concurrent callers share one fsync: a caller needs an fsync that *starts*
 // after its own change, so it joins the next one to start (never the one already running, which may
 // have begun before its change). With 16 creates in flight that is about two fsyncs per round, not 16.
-import * as fs from "node:fs/promises";
+//
+// Only the fsync itself goes to the thread pool: opening and closing the fd never wait for the disk,
+// and done synchronously they cost a few µs instead of a thread-pool round trip (25-60 µs of CPU).
+import * as fs from "node:fs";
 
 /** Makes a rename or create inside `dir` durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, "r");
+export function fsyncDir(dir: string): Promise<void> {
+  return fsyncPath(dir);
+}
+
+/** fsyncs the file or directory at `p` (its data and metadata). */
+export async function fsyncPath(p: string): Promise<void> {
+  const fd = fs.openSync(p, "r");
   try {
-    await handle.sync();
+    await fsyncFd(fd);
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
+}
+
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 interface DirSyncState {

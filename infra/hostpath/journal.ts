@@ -11,6 +11,7 @@
 // the very end of the newest segment (with nothing valid after it). A bad record anywhere else is
 // corruption: reading stops the start instead of silently dropping acknowledged changes.
 import * as fs from "node:fs/promises";
+import { writeSync } from "node:fs";
 import * as path from "node:path";
 import { crc32Hex } from "./crc32.js";
 import { fsyncDir } from "./fsync.js";
@@ -277,7 +278,7 @@ export class JournalWriter {
     const records = batch.map((item, i) => ({ seq: this.lastSeq + 1 + i, data: item.data }));
     const buf = Buffer.concat(records.map((r) => encodeRecord(r.seq, r.data)));
     try {
-      await writeAt(this.handle, buf, this.size);
+      writeAt(this.handle, buf, this.size);
       await this.handle.datasync();
     } catch (err) {
       await this.undoPartialWrite(err);
@@ -341,13 +342,15 @@ async function openSegment(dir: string, start: number): Promise<fs.FileHandle> {
   return handle;
 }
 
-/** Positional, so a write after an undone one lands right after the last good record. */
-async function writeAt(handle: fs.FileHandle, buf: Buffer, position: number): Promise<void> {
+/**
+ * Positional, so a write after an undone one lands right after the last good record. Synchronous: a
+ * batch of records is a few KiB landing in the page cache, cheaper than a thread-pool round trip, and
+ * the single writer loop has seen the previous fdatasync finish, so no page of the file is under
+ * writeback. The wait for the disk is the fdatasync after it, which stays asynchronous.
+ */
+function writeAt(handle: fs.FileHandle, buf: Buffer, position: number): void {
   let offset = 0;
-  while (offset < buf.length) {
-    const { bytesWritten } = await handle.write(buf, offset, buf.length - offset, position + offset);
-    offset += bytesWritten;
-  }
+  while (offset < buf.length) offset += writeSync(handle.fd, buf, offset, buf.length - offset, position + offset);
 }
 
 /** Removes segments that a checkpoint covers entirely (every one older than `keepFrom`). */

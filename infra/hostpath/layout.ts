@@ -63,8 +63,18 @@ export class Layout {
     return removed;
   }
 
-  /** Takes a directory out of sight at once (rename into staging/), then removes it. */
+  /**
+   * Takes a directory out of sight at once, then removes it. An empty one (the common case) goes in
+   * one rmdir. Anything else is renamed into staging/ first, so that what a crash interrupts there
+   * is swept at the next start, never left half-deleted in place.
+   */
   async discard(dir: string): Promise<void> {
+    try {
+      await fs.rmdir(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    }
     const doomed = this.stagingPath();
     try {
       await fs.rename(dir, doomed);
