@@ -1,13 +1,16 @@
 // KubeClient over plain HTTP(S): JSON in, JSON out. @kubernetes/client-node's KubeConfig supplies the
-// server, TLS material and credentials; the transport is our own so that one keep-alive agent is
+// server, TLS material and credentials; the transport is our own so that one keep-alive pool is
 // reused for every call (client-node builds a fresh agent per request, which costs a TCP/TLS
 // handshake each time — functions make several calls per event).
-import http from "node:http";
-import https from "node:https";
+import type http from "node:http";
+import type https from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { KubeList, KubeObject, Status } from "../api/meta.js";
 import { apiVersionOf, resourcePath, type ResourceType } from "../api/resources.js";
+import { nodeTransport } from "./node-transport.js";
+import type { KubeTransport, Reply } from "./transport.js";
 import { KubeApiError, type DeleteOptions, type KubeClient, type ListOptions, type PatchType } from "./types.js";
+import { undiciTransport } from "./undici-transport.js";
 
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   merge: "application/merge-patch+json",
@@ -15,11 +18,17 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   strategic: "application/strategic-merge-patch+json",
 };
 
+const OWN_HEADERS = new Set(["accept", "user-agent", "content-type", "content-length"]);
+
 /** Credentials from exec plugins or token files can rotate; re-ask the KubeConfig this often. */
 const AUTH_REFRESH_MS = 10_000;
 
 export interface HttpKubeClientOptions {
-  /** Per-request timeout (default 30 s). */
+  /**
+   * Per-request limit on silence from the API server: connecting, waiting for the answer, and
+   * between body chunks (default 30 s). undici's timers tick about every half second, so it can
+   * fire up to a second late.
+   */
   timeoutMs?: number;
   /** Upper bound of parallel connections to the API server (default 64). */
   maxSockets?: number;
@@ -51,23 +60,25 @@ export function createKubeClientFromConfig(kc: KubeConfig, options: HttpKubeClie
     // Same rule as client-node: plain HTTP only when the kubeconfig says TLS is knowingly off.
     throw new Error(`API server ${cluster.server} is plain http: set insecure-skip-tls-verify: true to allow it`);
   }
-  const basePath = base.pathname.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? 30_000;
   const userAgent = options.userAgent ?? "snapflow";
   const maxSockets = options.maxSockets ?? 64;
 
-  let agent: http.Agent | undefined;
-  let auth: { headers: Record<string, string>; at: number } | undefined;
-  let authPending: Promise<Record<string, string>> | undefined;
+  let transport: KubeTransport | undefined;
+  /** Flat [name, value, ...] headers of every call: Accept, User-Agent and the credentials. */
+  let auth: { headers: readonly string[]; at: number } | undefined;
+  let authPending: Promise<readonly string[]> | undefined;
 
-  async function loadAuth(): Promise<{ headers: Record<string, string>; tls: https.AgentOptions; proxyAgent?: http.Agent }> {
+  async function loadAuth(): Promise<{ headers: string[]; tls: https.AgentOptions; proxyAgent?: http.Agent }> {
     const opts: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(opts);
-    const headers: Record<string, string> = {};
+    const headers: string[] = ["Accept", "application/json", "User-Agent", userAgent];
     for (const [k, v] of Object.entries(opts.headers ?? {})) {
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : String(v);
+      // Ours win, as they always have: a header list would otherwise send both.
+      if (v === undefined || OWN_HEADERS.has(k.toLowerCase())) continue;
+      headers.push(k, Array.isArray(v) ? v.join(", ") : String(v));
     }
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+    if (opts.auth) headers.push("Authorization", `Basic ${Buffer.from(opts.auth).toString("base64")}`);
     const tls: https.AgentOptions = {
       ca: opts.ca,
       cert: opts.cert,
@@ -81,14 +92,14 @@ export function createKubeClientFromConfig(kc: KubeConfig, options: HttpKubeClie
     return { headers, tls, ...(cluster!.proxyUrl ? { proxyAgent: opts.agent as http.Agent } : {}) };
   }
 
-  async function authHeaders(force = false): Promise<Record<string, string>> {
+  async function authHeaders(force = false): Promise<readonly string[]> {
     if (!force && auth && Date.now() - auth.at < AUTH_REFRESH_MS) return auth.headers;
     authPending ??= loadAuth()
       .then(({ headers, tls, proxyAgent }) => {
-        // TLS material is read once: the agent (and its pooled connections) must outlive a token refresh.
-        agent ??= proxyAgent ?? (secure
-          ? new https.Agent({ ...tls, keepAlive: true, maxSockets })
-          : new http.Agent({ keepAlive: true, maxSockets }));
+        // TLS material is read once: the pool (and its connections) must outlive a token refresh.
+        transport ??= proxyAgent
+          ? nodeTransport(base, proxyAgent, timeoutMs)
+          : undiciTransport(base, { timeoutMs, connections: maxSockets, ...(secure ? { tls } : {}) });
         auth = { headers, at: Date.now() };
         return headers;
       })
@@ -98,72 +109,27 @@ export function createKubeClientFromConfig(kc: KubeConfig, options: HttpKubeClie
     return authPending;
   }
 
-  interface Reply {
-    status: number;
-    body: unknown;
-  }
-
-  function send(method: string, path: string, headers: Record<string, string>, payload?: string): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request(
-        {
-          protocol: base.protocol,
-          hostname: base.hostname,
-          port: base.port || undefined,
-          method,
-          path: basePath + path,
-          agent,
-          headers: {
-            ...headers,
-            Accept: "application/json",
-            "User-Agent": userAgent,
-            ...(payload === undefined ? {} : { "Content-Length": Buffer.byteLength(payload) }),
-          },
-          timeout: timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", reject);
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let body: unknown = text;
-            if (text.length > 0) {
-              try {
-                body = JSON.parse(text);
-              } catch {
-                // Not JSON (a proxy's error page, say): keep the text for the error message.
-              }
-            }
-            resolve({ status: res.statusCode ?? 0, body });
-          });
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
-      req.on("error", (err: NodeJS.ErrnoException) => {
-        // A pooled connection the server closed while idle fails before anything was sent: mark it so
-        // the caller retries on a fresh one.
-        if (req.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) (err as { staleSocket?: boolean }).staleSocket = true;
-        reject(err);
-      });
-      req.end(payload);
-    });
+  async function send(method: string, path: string, contentType: string | undefined, payload: string | undefined, force = false): Promise<Reply> {
+    let headers = await authHeaders(force);
+    // close() while the credentials were loading: the next load opens a new pool.
+    if (!transport) headers = await authHeaders();
+    return transport!.send(method, path, contentType === undefined ? headers : [...headers, "Content-Type", contentType], payload);
   }
 
   async function call(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<Reply> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const extra: Record<string, string> = payload === undefined ? {} : { "Content-Type": contentType };
+    const type = payload === undefined ? undefined : contentType;
     let reply: Reply;
     try {
       try {
-        reply = await send(method, path, { ...(await authHeaders()), ...extra }, payload);
+        reply = await send(method, path, type, payload);
       } catch (err) {
         if (!(err as { staleSocket?: boolean }).staleSocket) throw err;
-        reply = await send(method, path, { ...(await authHeaders()), ...extra }, payload);
+        reply = await send(method, path, type, payload);
       }
       if (reply.status === 401) {
         // A rotated token: ask the KubeConfig once more before giving up.
-        reply = await send(method, path, { ...(await authHeaders(true)), ...extra }, payload);
+        reply = await send(method, path, type, payload, true);
       }
     } catch (err) {
       throw new Error(`kube ${method} ${path}: ${(err as Error).message}`, { cause: err });
@@ -267,8 +233,8 @@ export function createKubeClientFromConfig(kc: KubeConfig, options: HttpKubeClie
     },
 
     close(): void {
-      agent?.destroy();
-      agent = undefined;
+      transport?.close();
+      transport = undefined;
       auth = undefined;
     },
   };
