@@ -25,6 +25,7 @@ describe("measureDriverAtScale", () => {
         expect(figures.p50Ms).toBeGreaterThan(0);
         expect(figures.p99Ms).toBeGreaterThanOrEqual(figures.p50Ms);
         expect(figures.maxMs).toBeGreaterThanOrEqual(figures.p99Ms);
+        expect(figures.cpuUsPerCall).toBeGreaterThan(0);
       }
     }
     expect(result.snapshotP50Ratio).toBeCloseTo(result.levels[1]!.createSnapshot.p50Ms / result.levels[0]!.createSnapshot.p50Ms, 2);

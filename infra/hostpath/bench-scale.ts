@@ -1,8 +1,8 @@
 // The scale half of `snapflow bench-driver` (key `scale`): CreateSnapshot and CreateVolume-from-
-// snapshot latency over gRPC with `inFlight` calls at once, on a driver that already stores 0, and
-// then 20,000, snapshots (of empty volumes, so the figures are the driver's bookkeeping, not data
-// copying). The target: a new snapshot at 20,000 stored takes at most 2x what it takes on an empty
-// driver. Each level gets its own scratch data dir, removed afterwards.
+// snapshot latency (and CPU per call) over gRPC with `inFlight` calls at once, on a driver that
+// already stores 0, and then 20,000, snapshots (of empty volumes, so the figures are the driver's
+// bookkeeping, not data copying). The target: a new snapshot at 20,000 stored takes at most 2x what
+// it takes on an empty driver. Each level gets its own scratch data dir, removed afterwards.
 //
 // Pre-existing snapshots are made through the driver itself (in process, without fsyncing the empty
 // copies, to keep the set-up short); the driver is then closed and reopened with its defaults, so
@@ -37,6 +37,11 @@ export interface LatencyFigures {
   p99Ms: number;
   maxMs: number;
   perSecond: number;
+  /**
+   * CPU (user + system, every thread of this process) per call: the driver's share, with the gRPC
+   * client and server that run in the same process. What a CPU-bound pipeline pays per call.
+   */
+  cpuUsPerCall: number;
 }
 
 export interface ScaleLevel {
@@ -187,11 +192,13 @@ async function inParallel(n: number, limit: number, work: (i: number) => Promise
 async function timeCalls(n: number, inFlight: number, call: (i: number) => Promise<unknown>): Promise<LatencyFigures> {
   const latencies: number[] = [];
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await inParallel(n, inFlight, async (i) => {
     const t0 = performance.now();
     await call(i);
     latencies.push(performance.now() - t0);
   });
+  const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
@@ -200,6 +207,7 @@ async function timeCalls(n: number, inFlight: number, call: (i: number) => Promi
     p99Ms: round1(percentile(latencies, 99)),
     maxMs: round1(latencies.at(-1)!),
     perSecond: round1(n / seconds),
+    cpuUsPerCall: Math.round((cpu.user + cpu.system) / n),
   };
 }
 

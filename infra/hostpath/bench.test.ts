@@ -20,6 +20,8 @@ describe("measureSnapshotVsCp", () => {
       expect(series).toHaveLength(2);
       for (const ms of series) expect(ms).toBeGreaterThan(0);
     }
+    expect(result.snapshotCpuMs).toHaveLength(2);
+    for (const ms of result.snapshotCpuMs) expect(ms).toBeGreaterThan(0);
     expect(result.medianSnapshotMs).toBeCloseTo((result.snapshotMs[0]! + result.snapshotMs[1]!) / 2, 0);
     expect(result.ratio).toBeCloseTo(result.medianSnapshotMs / result.medianCpMs, 1);
     expect(result.meetsTarget).toBe(result.ratio <= SNAPSHOT_RATIO_TARGET);

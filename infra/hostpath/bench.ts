@@ -2,7 +2,8 @@
 // driver) takes for a volume holding `totalBytes` in `files` files, against `cp -a` of the same tree
 // on the same disk. Runs alternate between the two (and `cp -a` followed by `sync -f`, the fair
 // baseline for a driver that fsyncs before it answers) so drift on a busy machine hits both; medians
-// are reported. Everything is created under one scratch directory and removed afterwards.
+// are reported, with the CPU each CreateSnapshot cost this process. Everything is created under one
+// scratch directory and removed afterwards.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
@@ -39,9 +40,15 @@ export interface SnapshotBenchResult {
   reflink: boolean;
   filesystem: string;
   snapshotMs: number[];
+  /**
+   * CPU (user + system) per CreateSnapshot: all threads of this process, gRPC client and server
+   * included; not the `cp` processes of the cp-reflink engine.
+   */
+  snapshotCpuMs: number[];
   cpMs: number[];
   cpSyncMs: number[];
   medianSnapshotMs: number;
+  medianSnapshotCpuMs: number;
   medianCpMs: number;
   medianCpSyncMs: number;
   /** median snapshot / median `cp -a`. */
@@ -85,6 +92,7 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
     await syncDisk(root);
 
     const snapshotMs: number[] = [];
+    const snapshotCpuMs: number[] = [];
     const cpMs: number[] = [];
     const cpSyncMs: number[] = [];
     const cpTarget = path.join(root, "cp-copy");
@@ -99,8 +107,11 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
     };
     const measureSnapshot = async (round: number) => {
       const started = performance.now();
+      const cpuBefore = process.cpuUsage();
       const res = await callUnary(client.CreateSnapshot.bind(client), { name: `bench-${round}`, sourceVolumeId: volume.volumeId });
+      const cpu = process.cpuUsage(cpuBefore);
       const elapsed = performance.now() - started;
+      snapshotCpuMs.push((cpu.user + cpu.system) / 1000);
       await callUnary(client.DeleteSnapshot.bind(client), { snapshotId: res.snapshot!.snapshotId });
       await syncDisk(root);
       return elapsed;
@@ -131,9 +142,11 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
       reflink: await supportsReflink(root),
       filesystem: await filesystemOf(root),
       snapshotMs: snapshotMs.map(round1),
+      snapshotCpuMs: snapshotCpuMs.map(round1),
       cpMs: cpMs.map(round1),
       cpSyncMs: cpSyncMs.map(round1),
       medianSnapshotMs: round1(medianSnapshotMs),
+      medianSnapshotCpuMs: round1(median(snapshotCpuMs)),
       medianCpMs: round1(medianCpMs),
       medianCpSyncMs: round1(medianCpSyncMs),
       ratio,
