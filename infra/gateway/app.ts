@@ -1,11 +1,11 @@
 // The gateway's HTTP surface (hono): auth, body limit, per-driver dispatch of the operation
 // table, secret resolution and scrubbing, metrics and one structured log line per call.
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import { GATEWAY_UID_HEADER } from "../../shared/gateway/client.js";
 import { GatewayError } from "../../shared/gateway/types.js";
 import { bearerAuth } from "./auth.js";
+import { gatewayBodyLimit } from "./body-limit.js";
 import type { Backend, Secrets } from "./backend.js";
 import { asGatewayError, errorBody, httpStatusFor } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -35,7 +35,7 @@ export function createGatewayApp(opts: GatewayAppOptions): Hono {
   app.use("*", bearerAuth(opts.token));
   app.use(
     "*",
-    bodyLimit({
+    gatewayBodyLimit({
       maxSize: opts.maxBodyBytes,
       onError: (c) =>
         c.json(errorBody(new GatewayError("INVALID_ARGUMENT", `body: larger than ${opts.maxBodyBytes} bytes`, false)), 413),
