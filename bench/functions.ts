@@ -1,6 +1,7 @@
 // Function-side benchmark against the embedded dev cluster:
-//  1. kube client: GETs per second and latency, snapflow's keep-alive HTTP client vs client-node's
-//     generated API (which builds a new agent, hence a new connection, per call);
+//  1. kube client: GETs per second, latency and client CPU per call, snapflow's keep-alive HTTP
+//     client vs client-node's generated API (which builds a new agent, hence a new connection, per
+//     call); and the same for snapflow's PUTs (update);
 //  2. function framework: events per second and latency through the full handler (CloudEvent parse
 //     and validation, re-read, reconcile, audit reply), for a "nothing to do" event (one GET) and a
 //     "done" event (GET + conditional PATCH + Event write).
@@ -30,6 +31,8 @@ export interface LatencyFigures {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** process.cpuUsage (user + system) of this process per operation, microseconds. */
+  cpuUsPerOp: number;
 }
 
 export interface FunctionsBenchResult {
@@ -38,6 +41,8 @@ export interface FunctionsBenchResult {
   machine: { cpus: number; node: string };
   concurrency: number;
   kubeGet: { snapflowClient: LatencyFigures; clientNode: LatencyFigures; speedup: number };
+  /** snapflow's client: PUT of a whole object (update), each one conditional on its resourceVersion. */
+  kubeUpdate: LatencyFigures;
   framework: { nothing: LatencyFigures; done: LatencyFigures };
   /** CPU the framework spends per delivery (see runFunctionsCpuBench). */
   cpu: FunctionsCpuFigures;
@@ -96,10 +101,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** Runs `op(i)` for i in [0, n) with `concurrency` in flight; returns throughput and latency. */
+/**
+ * Runs `op(i)` for i in [0, n) with `concurrency` in flight; returns throughput, latency and this
+ * process's CPU per operation (the API server is a child process, so for kube calls that is the client's).
+ */
 async function measure(n: number, concurrency: number, op: (i: number) => Promise<void>): Promise<LatencyFigures> {
   const latencies: number[] = [];
   let next = 0;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -111,8 +120,16 @@ async function measure(n: number, concurrency: number, op: (i: number) => Promis
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
-  return { operations: n, seconds: round(seconds), perSecond: round(n / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+  return {
+    operations: n,
+    seconds: round(seconds),
+    perSecond: round(n / seconds),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    cpuUsPerOp: round((cpu.user + cpu.system) / n),
+  };
 }
 
 const MARK = "bench.snapflow.dev/seen";
@@ -328,6 +345,11 @@ export async function runFunctionsBench(options: FunctionsBenchOptions = {}): Pr
     const clientNode = await measure(n, concurrency, async (i) => {
       await custom.getNamespacedCustomObject({ group: "snapshot.storage.k8s.io", version: "v1", namespace: "default", plural: "volumesnapshots", name: `bench-${i}` });
     });
+    // Each object is written once, from its current copy (which the framework runs below then use).
+    const kubeUpdate = await measure(n, concurrency, async (i) => {
+      const o = objects[i]!;
+      objects[i] = await kube.update(RESOURCES.volumesnapshots, { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, "bench.snapflow.dev/put": "1" } } });
+    });
 
     const handle = createFunctionHandler(markFunction, { kube, clusterName: "bench", gateway: noGateway });
     const check = async (res: Response, want: string) => {
@@ -343,6 +365,7 @@ export async function runFunctionsBench(options: FunctionsBenchOptions = {}): Pr
       machine: { cpus: cpus().length, node: process.version },
       concurrency,
       kubeGet: { snapflowClient, clientNode, speedup: round(snapflowClient.perSecond / clientNode.perSecond) },
+      kubeUpdate,
       framework: { nothing, done },
       cpu: await runFunctionsCpuBench(),
     };
