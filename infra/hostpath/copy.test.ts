@@ -2,7 +2,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { copyTree, supportsReflink } from "./copy.js";
+import { copyEmptyDirectory, copyTree, isEmptyDirectory, supportsReflink } from "./copy.js";
 
 let tmp: string;
 beforeEach(async () => {
@@ -61,5 +61,40 @@ describe("copyTree", () => {
   it("probes reflink support without leaving files behind", async () => {
     expect(typeof (await supportsReflink(tmp))).toBe("boolean");
     expect(await fs.readdir(tmp)).toEqual([]);
+  });
+});
+
+describe("isEmptyDirectory and copyEmptyDirectory", () => {
+  it("tells an empty directory from one with any entry, and fails for a missing one", async () => {
+    const dir = path.join(tmp, "d");
+    await fs.mkdir(dir);
+    expect(isEmptyDirectory(dir)).toBe(true);
+    await fs.writeFile(path.join(dir, ".hidden"), "");
+    expect(isEmptyDirectory(dir)).toBe(false);
+    expect(() => isEmptyDirectory(path.join(tmp, "missing"))).toThrow(/ENOENT/);
+  });
+
+  it("reproduces the directory's mode and times", async () => {
+    const src = path.join(tmp, "src");
+    await fs.mkdir(src);
+    await fs.chmod(src, 0o751);
+    const old = new Date("2020-01-02T03:04:05Z");
+    await fs.utimes(src, old, old);
+    const dst = path.join(tmp, "dst");
+    await copyEmptyDirectory(src, dst, { durable: true });
+    const info = await fs.stat(dst);
+    expect(info.mode & 0o7777).toBe(0o751);
+    expect(info.mtime).toEqual(old);
+    expect(await fs.readdir(dst)).toEqual([]);
+  });
+
+  it("refuses an existing destination and leaves it as it was", async () => {
+    const src = path.join(tmp, "src");
+    await fs.mkdir(src);
+    const dst = path.join(tmp, "dst");
+    await fs.mkdir(dst);
+    await fs.writeFile(path.join(dst, "keep"), "mine");
+    await expect(copyEmptyDirectory(src, dst, { durable: false })).rejects.toThrow(/EEXIST/);
+    expect(await fs.readFile(path.join(dst, "keep"), "utf8")).toBe("mine");
   });
 });

@@ -86,10 +86,40 @@ async function copyDirectory(src: string, dst: string, walk: Walk): Promise<void
     await settleAll(work);
   }
   // Metadata last: adding entries would bump mtime, and a restrictive mode could lock us out.
+  copyDirectoryMetadata(info, dst);
+  walk.written.push(dst);
+}
+
+function copyDirectoryMetadata(info: fs.Stats, dst: string): void {
   fs.chmodSync(dst, info.mode & 0o7777);
   if (needsChown(info)) fs.lchownSync(dst, info.uid, info.gid);
   fs.utimesSync(dst, info.atime, info.mtime);
-  walk.written.push(dst);
+}
+
+/** True if the directory has no entries; reads one batch of them, however large it is. */
+export function isEmptyDirectory(dir: string): boolean {
+  const handle = fs.opendirSync(dir);
+  try {
+    return handle.readSync() === null;
+  } finally {
+    handle.closeSync();
+  }
+}
+
+/**
+ * copyTree() for a source known to be empty: the directory with its metadata, fsynced if `durable`.
+ * `dst` must not exist; if this fails after creating it, it is removed again.
+ */
+export async function copyEmptyDirectory(src: string, dst: string, options: CopyOptions): Promise<void> {
+  const info = fs.lstatSync(src);
+  await fsp.mkdir(dst, { mode: 0o700 });
+  try {
+    copyDirectoryMetadata(info, dst);
+    if (options.durable) await fsyncPath(dst);
+  } catch (err) {
+    await fsp.rm(dst, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 async function copyFile(from: string, to: string, { written, stats }: Walk): Promise<void> {

@@ -50,6 +50,22 @@ describe("stageInto", () => {
     expect(await fs.readdir(dst)).toEqual([]);
   });
 
+  // The clone engine too: an empty source needs no `cp` (and no staging/), whatever the filesystem.
+  it.each([false, true])("makes a copy of an empty source in place, with its metadata (clone engine %s)", async (cloneEngine) => {
+    const c = await core(cloneEngine);
+    const src = path.join(tmp, "empty-src");
+    await fs.mkdir(src);
+    await fs.chmod(src, 0o705);
+    const old = new Date("2021-05-06T07:08:09Z");
+    await fs.utimes(src, old, old);
+    const dst = path.join(tmp, "data", "snapshots", "snap-33333333-3333-4333-8333-333333333333");
+    await stageInto(c, src, dst);
+    expect(await fs.readdir(dst)).toEqual([]);
+    expect((await fs.stat(dst)).mode & 0o7777).toBe(0o705);
+    expect((await fs.stat(dst)).mtime).toEqual(old);
+    expect(await fs.readdir(c.layout.staging)).toEqual([]);
+  });
+
   it("leaves nothing in staging/ when the copy fails", async () => {
     const c = await core(false);
     const dst = path.join(tmp, "data", "snapshots", "snap-22222222-2222-4222-8222-222222222222");

@@ -3,7 +3,7 @@
 import * as fs from "node:fs/promises";
 import type { Outgoing, Snapshot, Volume, VolumeContentSource } from "../../shared/csi/load.js";
 import { cloneTree } from "./clone.js";
-import { copyTree } from "./copy.js";
+import { copyEmptyDirectory, copyTree, isEmptyDirectory } from "./copy.js";
 import type { Layout } from "./layout.js";
 import type { KeyedLocks } from "./locks.js";
 import { syncDirShared } from "./fsync.js";
@@ -56,10 +56,23 @@ export function snapshotMessage(record: SnapshotRecord): Outgoing<Snapshot> {
 }
 
 /**
- * Copies `from` (or creates an empty directory) in staging/, then renames it to `to`. A crash at
- * any point leaves only staging debris or an unrecorded directory, both swept at the next start.
+ * Copies `from` in staging/, then renames it to `to`. A crash at any point leaves only staging debris
+ * or an unrecorded directory, both swept at the next start.
+ *
+ * An empty directory (no source, or an empty one: the common volume) is made in place instead: it is
+ * complete once it has its metadata, and a crash before it is recorded leaves an unrecorded
+ * directory, swept like any other. That saves a rename per call, and the `cp` processes of the clone
+ * engine.
  */
 export async function stageInto(core: DriverCore, from: string | undefined, to: string): Promise<void> {
+  if (!from) {
+    await fs.mkdir(to, { mode: 0o777 });
+    return;
+  }
+  if (isEmptyDirectory(from)) {
+    await copyEmptyDirectory(from, to, { durable: core.durable });
+    return;
+  }
   const staging = core.layout.stagingPath();
   try {
     if (!from) await fs.mkdir(staging, { mode: 0o777 });

@@ -3,7 +3,8 @@
 //   DIR/journal/              changes since the checkpoint, append-only (journal.ts)
 //   DIR/volumes/<vol-id>/     one directory per volume (its absolute path is the `hostPath` context)
 //   DIR/snapshots/<snap-id>/  one point-in-time copy per snapshot
-//   DIR/staging/              copies in progress; renamed into place only once complete
+//   DIR/staging/              copies in progress; renamed into place only once complete (an empty
+//                             directory has nothing to copy and is made in place: core.ts stageInto)
 // A directory under volumes/ or snapshots/ that the state does not record is left over from a
 // create that crashed before it was recorded, or a delete that crashed after: it is removed.
 import * as fs from "node:fs/promises";
