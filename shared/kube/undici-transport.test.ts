@@ -1,11 +1,16 @@
 // The undici transport against real HTTP servers: answers, time limits and connections closed under it.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeTransport } from "./transport.js";
 import { undiciTransport } from "./undici-transport.js";
 
-const servers: http.Server[] = [];
+const servers: (http.Server | https.Server)[] = [];
 const transports: KubeTransport[] = [];
 
 afterEach(async () => {
@@ -98,5 +103,32 @@ describe("undici KubeTransport", () => {
   it("passes connection errors through", async () => {
     const err = await failure(transport(new URL("http://127.0.0.1:1")).send("GET", "/", []));
     expect(err.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it("verifies TLS with the given CA and server name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "snapflow-undici-tls-"));
+    try {
+      const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=test-ca");
+      openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=kube");
+      writeFileSync(join(dir, "server.ext"), "subjectAltName=DNS:kube.internal\n");
+      openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "server.ext");
+      const read = (f: string) => readFileSync(join(dir, f), "utf8");
+      const server = https.createServer({ key: read("server.key"), cert: read("server.crt") }, (_req, res) => res.end('{"tls":true}'));
+      servers.push(server);
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const base = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const named = undiciTransport(base, { timeoutMs: 5_000, connections: 1, tls: { ca: read("ca.crt"), servername: "kube.internal" } });
+      transports.push(named);
+      expect(await named.send("GET", "/", [])).toEqual({ status: 200, body: { tls: true } });
+      const unnamed = undiciTransport(base, { timeoutMs: 5_000, connections: 1, tls: { ca: read("ca.crt") } });
+      transports.push(unnamed);
+      expect((await failure(unnamed.send("GET", "/", []))).message).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list|altnames/i);
+      const skipVerify = undiciTransport(base, { timeoutMs: 5_000, connections: 1, tls: { rejectUnauthorized: false } });
+      transports.push(skipVerify);
+      expect((await skipVerify.send("GET", "/", [])).status).toBe(200);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
