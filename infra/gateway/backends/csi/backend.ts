@@ -65,7 +65,7 @@ export class CsiBackend implements Backend {
 
   /** Identity + capabilities of the driver behind the current channel; re-read after a redial. */
   private async driver(): Promise<DriverProfile> {
-    const generation = this.conn.clients().generation;
+    const generation = this.conn.channel().generation;
     if (!this.profile || this.profileGeneration !== generation) {
       this.profileGeneration = generation;
       const loading = this.readProfile(generation);
@@ -80,7 +80,7 @@ export class CsiBackend implements Backend {
 
   private async readProfile(generation: number): Promise<DriverProfile> {
     const c = this.conn;
-    const info = await c.call((x) => x.identity.GetPluginInfo.bind(x.identity), {}, this.what("GetPluginInfo"));
+    const info = await c.call("identity", "GetPluginInfo", {}, this.what("GetPluginInfo"));
     if (info.name !== this.opts.driverName) {
       throw new GatewayError(
         "FAILED_PRECONDITION",
@@ -89,7 +89,7 @@ export class CsiBackend implements Backend {
       );
     }
     const probe = await c
-      .call((x) => x.identity.Probe.bind(x.identity), {}, this.what("Probe"))
+      .call("identity", "Probe", {}, this.what("Probe"))
       .catch((err: GatewayError) => {
         // An unhealthy driver may recover; the call is worth retrying later.
         throw new GatewayError("UNAVAILABLE", `${err.message} (driver not healthy)`);
@@ -97,16 +97,16 @@ export class CsiBackend implements Backend {
     if (probe.ready && probe.ready.value === false) {
       throw new GatewayError("UNAVAILABLE", `${this.what("Probe")}: driver is not ready yet`);
     }
-    const pluginCaps = await c.call((x) => x.identity.GetPluginCapabilities.bind(x.identity), {}, this.what("GetPluginCapabilities"));
+    const pluginCaps = await c.call("identity", "GetPluginCapabilities", {}, this.what("GetPluginCapabilities"));
     const plugin = new Set(pluginCaps.capabilities.flatMap((cap) => (cap.service ? [cap.service.type] : [])));
     const controller = new Set<csi.ControllerRpcType>();
     if (plugin.has("CONTROLLER_SERVICE")) {
-      const res = await c.call((x) => x.controller.ControllerGetCapabilities.bind(x.controller), {}, this.what("ControllerGetCapabilities"));
+      const res = await c.call("controller", "ControllerGetCapabilities", {}, this.what("ControllerGetCapabilities"));
       for (const cap of res.capabilities) if (cap.rpc && cap.rpc.type !== "UNKNOWN") controller.add(cap.rpc.type);
     }
     const group = new Set<csi.GroupControllerRpcType>();
     if (plugin.has("GROUP_CONTROLLER_SERVICE")) {
-      const res = await c.call((x) => x.group.GroupControllerGetCapabilities.bind(x.group), {}, this.what("GroupControllerGetCapabilities"));
+      const res = await c.call("group", "GroupControllerGetCapabilities", {}, this.what("GroupControllerGetCapabilities"));
       for (const cap of res.capabilities) if (cap.rpc && cap.rpc.type !== "UNKNOWN") group.add(cap.rpc.type);
     }
     return { generation, info, plugin, controller, group };
@@ -148,14 +148,14 @@ export class CsiBackend implements Backend {
     if (req.source && "volumeId" in req.source) needed.push("CLONE_VOLUME");
     await this.requireController("CreateVolume", ...needed);
     const what = this.what("CreateVolume");
-    const res = await this.conn.call((x) => x.controller.CreateVolume.bind(x.controller), toCsiCreateVolume(req), what);
+    const res = await this.conn.call("controller", "CreateVolume", toCsiCreateVolume(req), what);
     return fromCsiVolume(res.volume, what);
   }
 
   async deleteVolume(req: { volumeId: string; secrets?: Secrets }): Promise<void> {
     await this.requireController("DeleteVolume", "CREATE_DELETE_VOLUME");
     await this.conn.call(
-      (x) => x.controller.DeleteVolume.bind(x.controller),
+      "controller", "DeleteVolume",
       { volumeId: req.volumeId, secrets: req.secrets ?? {} },
       this.what("DeleteVolume"),
     );
@@ -164,7 +164,7 @@ export class CsiBackend implements Backend {
   async expandVolume(req: WithSecrets<ExpandVolumeRequest>): Promise<ExpandVolumeResult> {
     await this.requireController("ControllerExpandVolume", "EXPAND_VOLUME");
     const res = await this.conn.call(
-      (x) => x.controller.ControllerExpandVolume.bind(x.controller),
+      "controller", "ControllerExpandVolume",
       toCsiExpand(req),
       this.what("ControllerExpandVolume"),
     );
@@ -174,7 +174,7 @@ export class CsiBackend implements Backend {
   async createSnapshot(req: WithSecrets<CreateSnapshotRequest>): Promise<SnapshotInfo> {
     await this.requireController("CreateSnapshot", "CREATE_DELETE_SNAPSHOT");
     const what = this.what("CreateSnapshot");
-    const res = await this.conn.call((x) => x.controller.CreateSnapshot.bind(x.controller), toCsiCreateSnapshot(req), what);
+    const res = await this.conn.call("controller", "CreateSnapshot", toCsiCreateSnapshot(req), what);
     return fromCsiSnapshot(res.snapshot, what);
   }
 
@@ -185,7 +185,7 @@ export class CsiBackend implements Backend {
       const what = this.what("GetSnapshot");
       try {
         const res = await this.conn.call(
-          (x) => x.controller.GetSnapshot.bind(x.controller),
+          "controller", "GetSnapshot",
           { snapshotId: req.snapshotId, secrets: req.secrets ?? {} },
           what,
         );
@@ -203,7 +203,7 @@ export class CsiBackend implements Backend {
   async listSnapshots(req: WithSecrets<ListSnapshotsRequest>): Promise<ListSnapshotsResult> {
     await this.requireController("ListSnapshots", "LIST_SNAPSHOTS");
     const what = this.what("ListSnapshots");
-    const res = await this.conn.call((x) => x.controller.ListSnapshots.bind(x.controller), toCsiListSnapshots(req), what);
+    const res = await this.conn.call("controller", "ListSnapshots", toCsiListSnapshots(req), what);
     const result: ListSnapshotsResult = { entries: res.entries.map((e) => fromCsiSnapshot(e.snapshot, what)) };
     if (res.nextToken) result.nextToken = res.nextToken;
     return result;
@@ -212,7 +212,7 @@ export class CsiBackend implements Backend {
   async deleteSnapshot(req: { snapshotId: string; secrets?: Secrets }): Promise<void> {
     await this.requireController("DeleteSnapshot", "CREATE_DELETE_SNAPSHOT");
     await this.conn.call(
-      (x) => x.controller.DeleteSnapshot.bind(x.controller),
+      "controller", "DeleteSnapshot",
       { snapshotId: req.snapshotId, secrets: req.secrets ?? {} },
       this.what("DeleteSnapshot"),
     );
@@ -221,7 +221,7 @@ export class CsiBackend implements Backend {
   async createGroupSnapshot(req: WithSecrets<CreateGroupSnapshotRequest>): Promise<GroupSnapshotInfo> {
     await this.requireGroup("CreateVolumeGroupSnapshot");
     const what = this.what("CreateVolumeGroupSnapshot");
-    const res = await this.conn.call((x) => x.group.CreateVolumeGroupSnapshot.bind(x.group), toCsiCreateGroup(req), what);
+    const res = await this.conn.call("group", "CreateVolumeGroupSnapshot", toCsiCreateGroup(req), what);
     return fromCsiGroup(res.groupSnapshot, what);
   }
 
@@ -230,7 +230,7 @@ export class CsiBackend implements Backend {
     const what = this.what("GetVolumeGroupSnapshot");
     try {
       const res = await this.conn.call(
-        (x) => x.group.GetVolumeGroupSnapshot.bind(x.group),
+        "group", "GetVolumeGroupSnapshot",
         { groupSnapshotId: req.groupSnapshotId, snapshotIds: req.snapshotIds, secrets: req.secrets ?? {} },
         what,
       );
@@ -244,7 +244,7 @@ export class CsiBackend implements Backend {
   async deleteGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[]; secrets?: Secrets }): Promise<void> {
     await this.requireGroup("DeleteVolumeGroupSnapshot");
     await this.conn.call(
-      (x) => x.group.DeleteVolumeGroupSnapshot.bind(x.group),
+      "group", "DeleteVolumeGroupSnapshot",
       { groupSnapshotId: req.groupSnapshotId, snapshotIds: req.snapshotIds, secrets: req.secrets ?? {} },
       this.what("DeleteVolumeGroupSnapshot"),
     );

@@ -1,10 +1,9 @@
-// One gRPC channel to a CSI driver's socket, shared by its Identity, Controller and
-// GroupController clients. Every call carries a deadline. When a call finds the driver
-// unreachable the channel is dropped and the next call dials afresh, so a restarted driver (a new
-// socket file at the same path) is picked up at once instead of after grpc's reconnect back-off.
+// One gRPC channel to a CSI driver's socket, carrying its Identity, Controller and GroupController
+// calls. Every call carries a deadline. When a call finds the driver unreachable the channel is
+// dropped and the next call dials afresh, so a restarted driver (a new socket file at the same
+// path) is picked up at once instead of after grpc's reconnect back-off.
 import * as grpc from "@grpc/grpc-js";
 import {
-  callUnary,
   loadCsi,
   type ControllerClient,
   type GroupControllerClient,
@@ -12,14 +11,29 @@ import {
   type UnaryMethod,
 } from "../../../../shared/csi/load.js";
 import { fromGrpcError, isGrpcError } from "./codes.js";
+import { unaryCall } from "./unary.js";
 
-export interface CsiClients {
-  identity: IdentityClient;
-  controller: ControllerClient;
-  group: GroupControllerClient;
+export interface CsiChannel {
+  channel: grpc.Channel;
   /** Increments each time a fresh channel is dialled. */
   generation: number;
 }
+
+/** The generated clients' typings, by the service names calls use. */
+interface ServiceClients {
+  identity: IdentityClient;
+  controller: ControllerClient;
+  group: GroupControllerClient;
+}
+type Service = keyof ServiceClients;
+type MethodName<S extends Service> = {
+  [K in keyof ServiceClients[S]]: ServiceClients[S][K] extends UnaryMethod<infer _Req, infer _Res> ? K : never;
+}[keyof ServiceClients[S]] &
+  string;
+type RequestOf<S extends Service, M extends MethodName<S>> = ServiceClients[S][M] extends UnaryMethod<infer Req, infer _Res> ? Req : never;
+type ResponseOf<S extends Service, M extends MethodName<S>> = ServiceClients[S][M] extends UnaryMethod<infer _Req, infer Res> ? Res : never;
+
+const SERVICE_NAMES = { identity: "Identity", controller: "Controller", group: "GroupController" } as const;
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Sidecars use "localhost" as the HTTP/2 authority on unix sockets.
@@ -30,7 +44,7 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 export class CsiConnection {
-  private current: CsiClients | undefined;
+  private current: CsiChannel | undefined;
   private generation = 0;
   private closed = false;
 
@@ -39,33 +53,26 @@ export class CsiConnection {
     private readonly timeoutMs: number,
   ) {}
 
-  clients(): CsiClients {
+  channel(): CsiChannel {
     if (this.closed) throw new Error(`connection to ${this.address} is closed`);
-    if (!this.current) {
-      const csi = loadCsi();
-      const credentials = grpc.credentials.createInsecure();
-      const identity = new csi.Identity.Client(this.address, credentials, CHANNEL_OPTIONS);
-      const channelOverride = identity.getChannel();
-      this.current = {
-        identity,
-        controller: new csi.Controller.Client(this.address, credentials, { ...CHANNEL_OPTIONS, channelOverride }),
-        group: new csi.GroupController.Client(this.address, credentials, { ...CHANNEL_OPTIONS, channelOverride }),
-        generation: ++this.generation,
-      };
-    }
+    this.current ??= {
+      channel: new grpc.Channel(this.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS),
+      generation: ++this.generation,
+    };
     return this.current;
   }
 
   /**
-   * One unary call with the connection's deadline. `pick` chooses the bound method; `what` names
-   * the call in error messages. Failures are thrown as GatewayError.
+   * One unary call with the connection's deadline, e.g. `call("controller", "CreateSnapshot", req, what)`;
+   * `what` names the call in error messages. Failures are thrown as GatewayError.
    */
-  async call<Req, Res>(pick: (c: CsiClients) => UnaryMethod<Req, Res>, request: Req, what: string): Promise<Res> {
-    const clients = this.clients();
+  async call<S extends Service, M extends MethodName<S>>(service: S, method: M, request: RequestOf<S, M>, what: string): Promise<ResponseOf<S, M>> {
+    const current = this.channel();
+    const definition = loadCsi()[SERVICE_NAMES[service]].service[method] as grpc.MethodDefinition<RequestOf<S, M>, ResponseOf<S, M>>;
     try {
-      return await callUnary(pick(clients), request, { deadline: Date.now() + this.timeoutMs });
+      return await unaryCall(current.channel, definition, request, Date.now() + this.timeoutMs);
     } catch (err) {
-      if (isGrpcError(err) && err.code === grpc.status.UNAVAILABLE) this.drop(clients.generation);
+      if (isGrpcError(err) && err.code === grpc.status.UNAVAILABLE) this.drop(current.generation);
       throw fromGrpcError(err, what);
     }
   }
@@ -73,7 +80,7 @@ export class CsiConnection {
   /** Forgets the channel of the given generation (no-op when a newer one already replaced it). */
   drop(generation: number): void {
     if (this.current && this.current.generation === generation) {
-      this.current.identity.close();
+      this.current.channel.close();
       this.current = undefined;
     }
   }
