@@ -2,7 +2,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { copyEmptyDirectory, copyTree, isEmptyDirectory, supportsReflink } from "./copy.js";
+import { copyEmptyDirectory, copyTree, listEntries, supportsReflink } from "./copy.js";
 
 let tmp: string;
 beforeEach(async () => {
@@ -64,14 +64,18 @@ describe("copyTree", () => {
   });
 });
 
-describe("isEmptyDirectory and copyEmptyDirectory", () => {
-  it("tells an empty directory from one with any entry, and fails for a missing one", async () => {
-    const dir = path.join(tmp, "d");
-    await fs.mkdir(dir);
-    expect(isEmptyDirectory(dir)).toBe(true);
-    await fs.writeFile(path.join(dir, ".hidden"), "");
-    expect(isEmptyDirectory(dir)).toBe(false);
-    expect(() => isEmptyDirectory(path.join(tmp, "missing"))).toThrow(/ENOENT/);
+describe("listEntries and copyEmptyDirectory", () => {
+  it("lists what copyTree copies when handed the entries", async () => {
+    const src = path.join(tmp, "src");
+    await fs.mkdir(src);
+    expect(listEntries(src)).toEqual([]);
+    await fs.writeFile(path.join(src, ".hidden"), "x");
+    const entries = listEntries(src);
+    expect(entries.map((e) => e.name)).toEqual([".hidden"]);
+    expect(() => listEntries(path.join(tmp, "missing"))).toThrow(/ENOENT/);
+    const stats = await copyTree(src, path.join(tmp, "dst"), { durable: false, entries });
+    expect(stats).toMatchObject({ files: 1, directories: 1 });
+    expect(await fs.readFile(path.join(tmp, "dst", ".hidden"), "utf8")).toBe("x");
   });
 
   it("reproduces the directory's mode and times", async () => {

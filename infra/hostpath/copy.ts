@@ -32,6 +32,8 @@ export interface CopyOptions {
   durable: boolean;
   /** Files copied at once; a few in flight hide per-file latency. */
   concurrency?: number;
+  /** `src`'s entries (listEntries()), when the caller has just read them to look at the tree. */
+  entries?: fs.Dirent[];
 }
 
 const DEFAULT_CONCURRENCY = 16;
@@ -49,7 +51,7 @@ function needsChown(info: { uid: number; gid: number }): boolean {
 export async function copyTree(src: string, dst: string, options: CopyOptions): Promise<CopyStats> {
   const stats: CopyStats = { files: 0, directories: 0, symlinks: 0, bytes: 0, skipped: 0 };
   const walk: Walk = { written: [], stats, limit: new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY) };
-  await copyDirectory(src, dst, walk);
+  await copyDirectory(src, dst, walk, options.entries);
   if (options.durable) {
     const syncLimit = new Limiter(SYNC_CONCURRENCY);
     await settleAll(walk.written.map((p) => syncLimit.run(() => fsyncPath(p))));
@@ -66,12 +68,12 @@ interface Walk {
 }
 
 /** Copies one directory level; every file and directory it writes is appended to `walk.written`. */
-async function copyDirectory(src: string, dst: string, walk: Walk): Promise<void> {
+async function copyDirectory(src: string, dst: string, walk: Walk, listed?: fs.Dirent[]): Promise<void> {
   const { stats } = walk;
   const info = fs.lstatSync(src);
   await fsp.mkdir(dst, { mode: 0o700 });
   stats.directories++;
-  const entries = fs.readdirSync(src, { withFileTypes: true });
+  const entries = listed ?? listEntries(src);
   // An empty directory (the common volume) needs no settling round.
   if (entries.length > 0) {
     const work: Promise<void>[] = [];
@@ -96,14 +98,9 @@ function copyDirectoryMetadata(info: fs.Stats, dst: string): void {
   fs.utimesSync(dst, info.atime, info.mtime);
 }
 
-/** True if the directory has no entries; reads one batch of them, however large it is. */
-export function isEmptyDirectory(dir: string): boolean {
-  const handle = fs.opendirSync(dir);
-  try {
-    return handle.readSync() === null;
-  } finally {
-    handle.closeSync();
-  }
+/** A directory's entries, as copyTree() reads them (to pass on as `entries`). */
+export function listEntries(dir: string): fs.Dirent[] {
+  return fs.readdirSync(dir, { withFileTypes: true });
 }
 
 /**

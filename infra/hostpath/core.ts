@@ -3,7 +3,7 @@
 import * as fs from "node:fs/promises";
 import type { Outgoing, Snapshot, Volume, VolumeContentSource } from "../../shared/csi/load.js";
 import { cloneTree } from "./clone.js";
-import { copyEmptyDirectory, copyTree, isEmptyDirectory } from "./copy.js";
+import { copyEmptyDirectory, copyTree, listEntries } from "./copy.js";
 import type { Layout } from "./layout.js";
 import type { KeyedLocks } from "./locks.js";
 import { syncDirShared } from "./fsync.js";
@@ -69,15 +69,15 @@ export async function stageInto(core: DriverCore, from: string | undefined, to: 
     await fs.mkdir(to, { mode: 0o777 });
     return;
   }
-  if (isEmptyDirectory(from)) {
+  const entries = listEntries(from);
+  if (entries.length === 0) {
     await copyEmptyDirectory(from, to, { durable: core.durable });
     return;
   }
   const staging = core.layout.stagingPath();
   try {
-    if (!from) await fs.mkdir(staging, { mode: 0o777 });
-    else if (core.cloneEngine) await cloneOrCopy(core, from, staging);
-    else await copyTree(from, staging, { durable: core.durable });
+    if (core.cloneEngine) await cloneOrCopy(core, from, staging);
+    else await copyTree(from, staging, { durable: core.durable, entries });
     await fs.rename(staging, to);
   } catch (err) {
     await fs.rm(staging, { recursive: true, force: true });
