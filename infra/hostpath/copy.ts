@@ -11,10 +11,11 @@
 //
 // Calls that only read or touch one inode (lstat, readdir, readlink, chmod, utimes) are synchronous:
 // they do not wait for the disk, and a thread-pool round trip costs 5-10 times their own CPU. What
-// waits for the disk (copying file data, fsync) or creates a directory entry (mkdir, symlink: they
-// take the parent directory's lock and allocate an inode, ~300 µs of CPU for a directory on ext4,
-// and can stall for milliseconds behind the filesystem journal) stays asynchronous. So every
-// directory, file and symlink of a walk awaits at least once, and a large tree never holds the loop.
+// waits for the disk (copying file data, fsync) or adds a directory entry (mkdir, symlink: they take
+// the parent directory's lock and allocate an inode, 50-300 µs of kernel CPU for a directory on
+// ext4, and can stall for milliseconds behind other entries changing or the filesystem journal)
+// stays asynchronous, off the event loop. So every directory, file and symlink of a walk awaits at
+// least once, and a large tree never holds the loop for long.
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";

@@ -344,9 +344,9 @@ async function openSegment(dir: string, start: number): Promise<fs.FileHandle> {
 
 /**
  * Positional, so a write after an undone one lands right after the last good record. Synchronous: a
- * batch of records is a few KiB landing in the page cache, cheaper than a thread-pool round trip, and
- * the single writer loop has seen the previous fdatasync finish, so no page of the file is under
- * writeback. The wait for the disk is the fdatasync after it, which stays asynchronous.
+ * batch of records is a few KiB landing in the page cache, cheaper than a thread-pool round trip (and
+ * the single writer loop never appends while its own fdatasync of the file runs). The wait for the
+ * disk is the fdatasync after it, which stays asynchronous.
  */
 function writeAt(handle: fs.FileHandle, buf: Buffer, position: number): void {
   let offset = 0;
