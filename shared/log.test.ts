@@ -57,6 +57,12 @@ describe("redactText", () => {
     ['{"password": "hunter2"}', `{"password": "${REDACTED}"}`],
     ["key AKIAABCDEFGHIJKLMNOP used", `key ${REDACTED} used`],
     ["-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", REDACTED],
+    ["Basic dXNlcjpwYXNz", `Basic ${REDACTED}`],
+    ["passwd=hunter2", `passwd=${REDACTED}`],
+    ["api-key: k123", `api-key: ${REDACTED}`],
+    ["access_key=AK1 secret_access_key=SK1", `access_key=${REDACTED} secret_access_key=${REDACTED}`],
+    ["session-token=st1", `session-token=${REDACTED}`],
+    ["temp ASIAABCDEFGHIJKLMNOP", `temp ${REDACTED}`],
     ["snapshot snap-1 created", "snapshot snap-1 created"],
   ])("%s", (input, want) => {
     expect(redactText(input)).toBe(want);
