@@ -1,7 +1,7 @@
 // The k8s stream keeps one event per object (max_msgs_per_subject 1), against a real nats-server:
 // a function that is behind gets only the object's newest event, a delayed redelivery gives way to
 // a newer event at once, and a requeue past max_deliver never puts an old copy in a newer event's
-// place. The dispatcher runs a function on one object at a time, as upstream's work queue does.
+// place.
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Hono } from "hono";
@@ -127,47 +127,6 @@ describe("one event per object in the k8s stream", () => {
       expect(last!.header.get("ce-resourceversion")).toBe("2");
       expect(seen).toEqual(["1", "2"]);
     } finally {
-      await dispatcher.drain();
-    }
-  });
-
-  it("a function runs on one object at a time: events arriving meanwhile wait, and only the newest runs next", async () => {
-    const cluster = "one-per-object";
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let running = 0;
-    let peak = 0;
-    const { app, seen } = recordingApp(() => ok());
-    const slow = new Hono();
-    slow.post("/bind", async (c) => {
-      peak = Math.max(peak, ++running);
-      if (c.req.header("ce-resourceversion") === "1") await held;
-      const answer = await app.request("/bind", { method: "POST", headers: c.req.raw.headers, body: await c.req.arrayBuffer() });
-      running--;
-      return answer;
-    });
-    const dispatcher = await startDispatcher({ nc, cluster, functions: [{ name: "bind", resources: ["volumesnapshots"], url: "http://in-process/bind", deliver: appDeliver(slow), concurrency: 8 }] });
-    const durable = consumerName(cluster, "bind", "volumesnapshots");
-    try {
-      await publish(cluster, "uid-e", "1");
-      await waitFor("the first event in the function", () => running === 1, 10_000);
-      await publish(cluster, "uid-e", "2");
-      // Delivered to the dispatcher, but waiting: the function is still on rv 1.
-      await waitFor("rv 2 handed to the dispatcher", async () => (await jsm.consumers.info(K8S_STREAM, durable)).delivered.consumer_seq === 2, 10_000);
-      expect(dispatcher.stats.bind!.delivered).toBe(1);
-      await publish(cluster, "uid-e", "3");
-      await waitFor("rv 3 took rv 2's place", () => dispatcher.stats.bind!.superseded === 1, 10_000);
-      expect(seen).toEqual([]);
-      release();
-      await waitFor("both calls done", () => dispatcher.stats.bind!.acked === 2, 10_000);
-      expect(seen).toEqual(["1", "3"]);
-      expect(peak).toBe(1);
-      await waitFor("nothing pending", async () => {
-        const info = await jsm.consumers.info(K8S_STREAM, durable);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      }, 10_000);
-    } finally {
-      release();
       await dispatcher.drain();
     }
   });
