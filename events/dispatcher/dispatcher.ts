@@ -264,8 +264,8 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
 
   /**
    * A requeue that would run into max_deliver starts over as a fresh copy of the event, unless the
-   * object has a newer event already: that one reaches the function anyway, and the stream keeps one
-   * event per object, so an old copy would take the newer event's place for every consumer.
+   * object has a newer event already: that one reaches the function anyway, and a copy of the old
+   * state published after it would hold every consumer of the object back until its not-before.
    */
   async function requeueFresh(m: JsMsg, h: ReadonlyMap<string, string>, delayMs: number): Promise<void> {
     const out = toNatsMessage({ attributes: {}, data: m.data }, [

@@ -22,14 +22,6 @@ export interface StreamLimits {
   duplicateWindowMs: number;
   k8sMaxAgeMs: number;
   k8sMaxBytes: number;
-  /**
-   * Events kept per object (per subject, i.e. per UID) in the k8s stream. 1 makes the stream a
-   * work queue keyed by object, like upstream's controllers: a consumer that is behind gets only the
-   * object's newest event instead of every intermediate one. Functions are level-triggered (they
-   * re-read the object), so the skipped events carried nothing they need, and the stream's size is
-   * bounded by the number of objects rather than by how often they change.
-   */
-  k8sMaxMsgsPerSubject: number;
   auditMaxAgeMs: number;
   auditMaxBytes: number;
   /**
@@ -43,7 +35,6 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   duplicateWindowMs: 2 * MINUTE,
   k8sMaxAgeMs: DAY,
   k8sMaxBytes: GIB,
-  k8sMaxMsgsPerSubject: 1,
   auditMaxAgeMs: 30 * DAY,
   auditMaxBytes: GIB,
 };
@@ -66,7 +57,6 @@ export function streamConfigs(limits: Partial<StreamLimits> = {}): Array<Partial
       subjects: ["snapflow.*.k8s.>"],
       max_age: nanos(l.k8sMaxAgeMs),
       max_bytes: l.k8sMaxBytes,
-      max_msgs_per_subject: l.k8sMaxMsgsPerSubject,
     },
     {
       ...common,
