@@ -1,13 +1,12 @@
-// The k8s stream keeps one event per object (max_msgs_per_subject 1), against a real nats-server:
-// a function that is behind gets only the object's newest event, a delayed redelivery gives way to
-// a newer event at once, and a requeue past max_deliver never puts an old copy in a newer event's
-// place.
+// A requeue past max_deliver, against a real nats-server: the dispatcher publishes a fresh copy of
+// the event only while it is still the object's newest, so an old copy never lands after a newer
+// event (every consumer of the object would wait for its not-before).
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appDeliver, startDispatcher } from "../../events/dispatcher/index.js";
-import { connectNats, consumerName, DEFAULT_DELIVERY_POLICY, ensureStreams, K8S_STREAM, k8sSubject } from "../../events/jetstream/index.js";
+import { connectNats, DEFAULT_DELIVERY_POLICY, ensureStreams, K8S_STREAM, k8sSubject } from "../../events/jetstream/index.js";
 import { objectCloudEvent } from "../../events/watcher/object-event.js";
 import { EventPublisher } from "../../events/watcher/publisher.js";
 import { startTestNats, type TestNats } from "../support/nats.js";
@@ -19,7 +18,7 @@ let jsm: JetStreamManager;
 
 beforeAll(async () => {
   nats = await startTestNats();
-  nc = await connectNats(nats.url, "stream-coalescing-test");
+  nc = await connectNats(nats.url, "dispatcher-requeue-test");
   jsm = await jetstreamManager(nc);
   await ensureStreams(jsm);
 });
@@ -41,58 +40,11 @@ async function publish(cluster: string, uid: string, resourceVersion: string, ve
   publisher.stop();
 }
 
-/** The resourceversion extension of every delivery, in order. */
-function recordingApp(answer: (resourceVersion: string, call: number) => Response) {
-  const app = new Hono();
-  const seen: string[] = [];
-  app.post("/bind", (c) => {
-    const rv = c.req.header("ce-resourceversion") ?? "?";
-    seen.push(rv);
-    return answer(rv, seen.length);
-  });
-  return { app, seen };
-}
-
 const ok = () => new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
 
-describe("one event per object in the k8s stream", () => {
-  it("a function that starts behind gets each object's newest event only", async () => {
-    const cluster = "coalesce-behind";
-    for (const rv of ["1", "2", "3"]) await publish(cluster, "uid-a", rv);
-    await publish(cluster, "uid-b", "7", "added");
-    const last = await jsm.streams.getMessage(K8S_STREAM, { last_by_subj: k8sSubject(cluster, "volumesnapshots", "uid-a") });
-    expect(last!.header.get("ce-resourceversion")).toBe("3");
-
-    const { app, seen } = recordingApp(ok);
-    const dispatcher = await startDispatcher({ nc, cluster, functions: [{ name: "bind", resources: ["volumesnapshots"], url: "http://in-process/bind", deliver: appDeliver(app) }] });
-    try {
-      await waitFor("two deliveries acked", () => dispatcher.stats.bind!.acked === 2, 10_000);
-      expect([...seen].sort()).toEqual(["3", "7"]);
-    } finally {
-      await dispatcher.drain();
-    }
-  });
-
-  it("an event waiting out a retry delay gives way to the object's newer event at once", async () => {
-    const cluster = "coalesce-retry";
-    // The first delivery asks to be retried in 60 s; the newer event must not wait for that.
-    const { app, seen } = recordingApp((_rv, call) => (call === 1 ? new Response("conflict", { status: 409, headers: { "retry-after": "60" } }) : ok()));
-    const dispatcher = await startDispatcher({ nc, cluster, functions: [{ name: "bind", resources: ["volumesnapshots"], url: "http://in-process/bind", deliver: appDeliver(app) }] });
-    try {
-      await publish(cluster, "uid-c", "1");
-      await waitFor("first delivery retried", () => dispatcher.stats.bind!.retried === 1, 10_000);
-      await publish(cluster, "uid-c", "2");
-      await waitFor("newer event acked", () => dispatcher.stats.bind!.acked === 1, 10_000);
-      expect(seen).toEqual(["1", "2"]);
-      // The old event is gone from the stream: nothing of it is left waiting for its 60 s.
-      await waitFor("nothing pending", async () => (await jsm.consumers.info(K8S_STREAM, consumerName(cluster, "bind", "volumesnapshots"))).num_ack_pending === 0, 10_000);
-    } finally {
-      await dispatcher.drain();
-    }
-  });
-
+describe("requeue copies", () => {
   it("a requeue past max_deliver is not copied over a newer event of the object", async () => {
-    const cluster = "coalesce-requeue";
+    const cluster = "requeue-guard";
     const subject = k8sSubject(cluster, "volumesnapshots", "uid-d");
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
