@@ -194,7 +194,12 @@ export async function deleteAndCheck(kube: KubeClient, gateway: GatewayClient, n
     stuck++;
     details.push(`left after deletion: ${o.kind} ${o.metadata.name} finalizers=${JSON.stringify(o.metadata.finalizers ?? [])}`);
   }
-  const claims = (await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace })).items;
+  // protect releases a claim on its own events; after a fast deletion those may still be on their
+  // way (a NATS leader change delays deliveries by seconds). Stuck means: not released within the limit.
+  const protectedClaims = async () =>
+    (await kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace })).items.filter((c) => c.metadata.finalizers?.includes(FINALIZERS.pvcAsSource));
+  await waitUntil("every source claim released", async () => (await protectedClaims()).length === 0, limitMs, 250).catch(() => undefined);
+  const claims = await protectedClaims();
   for (const c of claims) {
     if (c.metadata.finalizers?.includes(FINALIZERS.pvcAsSource)) {
       stuck++;
