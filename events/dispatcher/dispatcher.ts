@@ -14,6 +14,7 @@ import { DEFAULT_DELIVERY_POLICY, ensureConsumers, type DeliveryPolicy } from ".
 import { auditSubject, consumerName, deadSubject, K8S_STREAM, uidFromSubject } from "../jetstream/subjects.js";
 import { classify, type Verdict } from "./classify.js";
 import { httpDeliver, type Deliver } from "./deliver.js";
+import { KeyQueue } from "./key-queue.js";
 import { Semaphore } from "./semaphore.js";
 
 export interface FunctionTarget {
@@ -47,6 +48,8 @@ export interface FunctionStats {
   requeued: number;
   deadLettered: number;
   inFlight: number;
+  /** Events that waited behind a call on the same object and were replaced by a newer event of it. */
+  superseded: number;
 }
 
 export interface Dispatcher {
@@ -199,6 +202,14 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   // deadline, and reports audit records never acknowledged. It runs only while there is something
   // to watch.
   const calls = new Set<Call>();
+  // Per function: the object (subject) each call is on, and the events waiting behind one.
+  const keyQueues = new Map<string, KeyQueue<JsMsg>>();
+  const waitingCount = () => {
+    let n = 0;
+    for (const q of keyQueues.values()) n += q.waitingSize;
+    return n;
+  };
+  let waitingBeatAt = 0;
   const tickMs = Math.min(1_000, Math.max(5, Math.floor(Math.min(heartbeatMs, callTimeoutMs) / 4)));
   let ticker: NodeJS.Timeout | undefined;
   function startTicker(): void {
@@ -218,6 +229,11 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
         call.m.working();
       }
     }
+    if (now >= waitingBeatAt) {
+      // Events waiting behind a call on their object are ours too: keep JetStream from redelivering them.
+      waitingBeatAt = now + heartbeatMs;
+      for (const q of keyQueues.values()) for (const m of q.waiting()) m.working();
+    }
     if (pendingAudits.size > 0) {
       if (nc.isClosed()) pendingAudits.clear();
       for (const [token, pending] of pendingAudits) {
@@ -227,7 +243,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
         auditNotWritten(pending.fn, pending.uid, "no acknowledgement from JetStream");
       }
     }
-    if (calls.size === 0 && pendingAudits.size === 0) {
+    if (calls.size === 0 && pendingAudits.size === 0 && waitingCount() === 0) {
       clearInterval(ticker);
       ticker = undefined;
     }
@@ -380,7 +396,30 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     }
   }
 
-  const pull = async (target: FunctionTarget, resource: ResourceName, semaphore: Semaphore, concurrency: number): Promise<void> => {
+  /** Runs `m` in the slot it holds; the next event of the same object, if one waits, follows in that slot. */
+  const run = (target: FunctionTarget, queue: KeyQueue<JsMsg>, semaphore: Semaphore, m: JsMsg): void => {
+    stats[target.name]!.inFlight++;
+    const task = handle(target, m)
+      .catch((err) => log?.error({ function: target.name, err: String(err) }, "message handling failed"))
+      .finally(() => {
+        stats[target.name]!.inFlight--;
+        inFlight.delete(task);
+        const next = queue.done(m.subject);
+        if (next && !draining) {
+          run(target, queue, semaphore, next);
+          return;
+        }
+        if (next) {
+          // Never started: hand it back (and free the key behind it).
+          next.nak();
+          queue.done(m.subject);
+        }
+        semaphore.release();
+      });
+    inFlight.add(task);
+  };
+
+  const pull = async (target: FunctionTarget, resource: ResourceName, semaphore: Semaphore, queue: KeyQueue<JsMsg>, concurrency: number): Promise<void> => {
     const durable = consumerName(cluster, target.name, resource);
     let restartDelay = 250;
     while (!draining && !nc.isClosed()) {
@@ -410,15 +449,18 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
               semaphore.release();
               continue;
             }
-            stats[target.name]!.inFlight++;
-            const task = handle(target, m)
-              .catch((err) => log?.error({ function: target.name, err: String(err) }, "message handling failed"))
-              .finally(() => {
-                stats[target.name]!.inFlight--;
-                semaphore.release();
-                inFlight.delete(task);
-              });
-            inFlight.add(task);
+            const offer = queue.offer(m.subject, m);
+            if (!offer.run) {
+              // Waits beside the call on its object, without a slot; an older waiting event is done with.
+              semaphore.release();
+              if (offer.superseded) {
+                stats[target.name]!.superseded++;
+                offer.superseded.ack();
+              }
+              startTicker();
+              continue;
+            }
+            run(target, queue, semaphore, m);
           }
         } finally {
           streams.delete(messages);
@@ -439,13 +481,15 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   };
 
   for (const target of options.functions) {
-    stats[target.name] = { delivered: 0, acked: 0, retried: 0, requeued: 0, deadLettered: 0, inFlight: 0 };
+    stats[target.name] = { delivered: 0, acked: 0, retried: 0, requeued: 0, deadLettered: 0, inFlight: 0, superseded: 0 };
     const concurrency = target.concurrency ?? 16;
     const semaphore = new Semaphore(concurrency);
+    const queue = new KeyQueue<JsMsg>((m) => m.info.streamSequence);
+    keyQueues.set(target.name, queue);
     for (const resource of target.resources) {
       // Fail start-up loudly when a consumer is missing; later interruptions are retried in pull().
       await js.consumers.get(K8S_STREAM, consumerName(cluster, target.name, resource));
-      loops.push(pull(target, resource, semaphore, concurrency));
+      loops.push(pull(target, resource, semaphore, queue, concurrency));
     }
   }
 

@@ -1,0 +1,84 @@
+// The dispatcher runs a function on one object at a time, against a real nats-server: events of the
+// object arriving meanwhile wait beside the call, and only the newest of them runs next.
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appDeliver, startDispatcher } from "../../events/dispatcher/index.js";
+import { connectNats, consumerName, ensureStreams, K8S_STREAM } from "../../events/jetstream/index.js";
+import { objectCloudEvent } from "../../events/watcher/object-event.js";
+import { EventPublisher } from "../../events/watcher/publisher.js";
+import { startTestNats, type TestNats } from "../support/nats.js";
+import { waitFor } from "./wait.js";
+
+let nats: TestNats;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  nats = await startTestNats();
+  nc = await connectNats(nats.url, "dispatcher-per-object-test");
+  jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await nats?.close();
+});
+
+async function publish(cluster: string, uid: string, resourceVersion: string): Promise<void> {
+  const vs = { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: `s-${uid}`, namespace: "default", uid, resourceVersion } };
+  const { subject, id, event } = objectCloudEvent(cluster, "volumesnapshots", "modified", vs);
+  const publisher = new EventPublisher(jetstream(nc));
+  publisher.enqueue(subject, id, event);
+  await publisher.idle();
+  publisher.stop();
+}
+
+describe("one call per object at a time", () => {
+  it("events arriving while the function is on their object wait, and only the newest runs next", async () => {
+    const cluster = "one-per-object";
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let running = 0;
+    let peak = 0;
+    const seen: string[] = [];
+    const app = new Hono();
+    app.post("/bind", async (c) => {
+      peak = Math.max(peak, ++running);
+      const rv = c.req.header("ce-resourceversion") ?? "?";
+      if (rv === "1") await held;
+      seen.push(rv);
+      running--;
+      return new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
+    });
+    const dispatcher = await startDispatcher({ nc, cluster, functions: [{ name: "bind", resources: ["volumesnapshots"], url: "http://in-process/bind", deliver: appDeliver(app), concurrency: 8 }] });
+    const durable = consumerName(cluster, "bind", "volumesnapshots");
+    try {
+      await publish(cluster, "uid-e", "1");
+      await waitFor("the first event in the function", () => running === 1, 10_000);
+      await publish(cluster, "uid-e", "2");
+      await waitFor("rv 2 handed to the dispatcher", async () => (await jsm.consumers.info(K8S_STREAM, durable)).delivered.consumer_seq === 2, 10_000);
+      // It waits: the function is still on rv 1 and has not seen rv 2.
+      expect(dispatcher.stats.bind!.delivered).toBe(1);
+      await publish(cluster, "uid-e", "3");
+      await waitFor("rv 3 took rv 2's place", () => dispatcher.stats.bind!.superseded === 1, 10_000);
+      release();
+      await waitFor("both calls done", () => dispatcher.stats.bind!.acked === 2, 10_000);
+      expect(seen).toEqual(["1", "3"]);
+      expect(peak).toBe(1);
+      await waitFor(
+        "nothing pending",
+        async () => {
+          const info = await jsm.consumers.info(K8S_STREAM, durable);
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        },
+        10_000,
+      );
+    } finally {
+      release();
+      await dispatcher.drain();
+    }
+  });
+});
