@@ -1,11 +1,13 @@
-// The dispatcher runs a function on one object at a time, against a real nats-server: events of the
-// object arriving meanwhile wait beside the call, and only the newest of them runs next.
+// The dispatcher's rules for events of one object, against a real nats-server: a function runs on
+// one object at a time (events arriving meanwhile wait, only the newest runs next), and a requeue
+// past max_deliver publishes a fresh copy only while its event is still the object's newest (a stale
+// copy landing after a newer event would hold every consumer of the object until its not-before).
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appDeliver, startDispatcher } from "../../events/dispatcher/index.js";
-import { connectNats, consumerName, ensureStreams, K8S_STREAM } from "../../events/jetstream/index.js";
+import { connectNats, consumerName, DEFAULT_DELIVERY_POLICY, ensureStreams, K8S_STREAM, k8sSubject } from "../../events/jetstream/index.js";
 import { objectCloudEvent } from "../../events/watcher/object-event.js";
 import { EventPublisher } from "../../events/watcher/publisher.js";
 import { startTestNats, type TestNats } from "../support/nats.js";
@@ -17,7 +19,7 @@ let jsm: JetStreamManager;
 
 beforeAll(async () => {
   nats = await startTestNats();
-  nc = await connectNats(nats.url, "dispatcher-per-object-test");
+  nc = await connectNats(nats.url, "dispatcher-objects-test");
   jsm = await jetstreamManager(nc);
   await ensureStreams(jsm);
 });
@@ -27,6 +29,7 @@ afterAll(async () => {
   await nats?.close();
 });
 
+/** One VolumeSnapshot event, published and stored before this returns. */
 async function publish(cluster: string, uid: string, resourceVersion: string): Promise<void> {
   const vs = { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: `s-${uid}`, namespace: "default", uid, resourceVersion } };
   const { subject, id, event } = objectCloudEvent(cluster, "volumesnapshots", "modified", vs);
@@ -35,6 +38,8 @@ async function publish(cluster: string, uid: string, resourceVersion: string): P
   await publisher.idle();
   publisher.stop();
 }
+
+const ok = () => new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
 
 describe("one call per object at a time", () => {
   it("events arriving while the function is on their object wait, and only the newest runs next", async () => {
@@ -51,7 +56,7 @@ describe("one call per object at a time", () => {
       if (rv === "1") await held;
       seen.push(rv);
       running--;
-      return new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
+      return ok();
     });
     const dispatcher = await startDispatcher({ nc, cluster, functions: [{ name: "bind", resources: ["volumesnapshots"], url: "http://in-process/bind", deliver: appDeliver(app), concurrency: 8 }] });
     const durable = consumerName(cluster, "bind", "volumesnapshots");
@@ -78,6 +83,48 @@ describe("one call per object at a time", () => {
       );
     } finally {
       release();
+      await dispatcher.drain();
+    }
+  });
+});
+
+describe("requeue copies", () => {
+  it("a requeue past max_deliver is not copied over a newer event of the object", async () => {
+    const cluster = "requeue-guard";
+    const subject = k8sSubject(cluster, "volumesnapshots", "uid-d");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const app = new Hono();
+    const seen: string[] = [];
+    app.post("/bind", async (c) => {
+      const rv = c.req.header("ce-resourceversion") ?? "?";
+      seen.push(rv);
+      if (rv === "1") {
+        // Holds the old event until its newer one is in the stream, then asks for a requeue on
+        // what the dispatcher counts as its last allowed delivery.
+        await held;
+        return new Response("waiting", { status: 503, headers: { "x-snapflow-retry-after-ms": "60000" } });
+      }
+      return ok();
+    });
+    const dispatcher = await startDispatcher({
+      nc,
+      cluster,
+      policy: { ...DEFAULT_DELIVERY_POLICY, maxDeliver: 2 },
+      functions: [{ name: "bind", resources: ["volumesnapshots"], url: "http://in-process/bind", deliver: appDeliver(app) }],
+    });
+    try {
+      await publish(cluster, "uid-d", "1");
+      await waitFor("old event in the function", () => seen.length === 1, 10_000);
+      await publish(cluster, "uid-d", "2");
+      const newer = await jsm.streams.getMessage(K8S_STREAM, { last_by_subj: subject });
+      release();
+      await waitFor("old event settled and newer one acked", () => dispatcher.stats.bind!.requeued === 1 && dispatcher.stats.bind!.acked >= 1, 10_000);
+      const last = await jsm.streams.getMessage(K8S_STREAM, { last_by_subj: subject });
+      expect(last!.seq).toBe(newer!.seq);
+      expect(last!.header.get("ce-resourceversion")).toBe("2");
+      expect(seen).toEqual(["1", "2"]);
+    } finally {
       await dispatcher.drain();
     }
   });
