@@ -37,7 +37,12 @@ const statusVs = (object: VolumeSnapshot, onFailure = true): Step =>
         op: "updateStatus",
         resource: "volumesnapshots",
         object,
-        onFailure: { on: object, reason: "SnapshotStatusUpdateFailed", message: "Snapshot status update failed, {err}" },
+        // §2.7: an UpdateStatus failure comes back wrapped in the controller-update envelope.
+        onFailure: {
+          on: object,
+          reason: "SnapshotStatusUpdateFailed",
+          message: `Snapshot status update failed, snapshot controller failed to update ${object.metadata.namespace}/${object.metadata.name} on API server: {err}`,
+        },
       }
     : { op: "updateStatus", resource: "volumesnapshots", object };
 
@@ -387,6 +392,31 @@ describe("bind: static (pre-provisioned) binding", () => {
     const vs = newSnapshot({ content: "" });
     const plan = planSnapshot(state({ snapshot: vs }));
     expect(plan.verdict).toEqual({ kind: "invalid", message: "empty VolumeSnapshotContentName for snapshot default/snap-1" });
+  });
+});
+
+describe("bind: status update failures (§2.2 syncUnreadySnapshot, §2.7)", () => {
+  // A content cut as part of a group whose group content cannot be found: upstream's
+  // updateSnapshotStatus fails before writing, and the caller records that failure on the snapshot.
+  const groupMessage =
+    "Snapshot status update failed, updateSnapshotStatus: cannot find the group snapshot for VolumeSnapshot [default/snap-1], will not update snapshot status";
+  it.each<[string, VolumeSnapshot, Record<string, VolumeSnapshotContent>, boolean]>([
+    [
+      "static: readyToUse untouched",
+      newSnapshot({ content: "pre-1", finalizers: [AS_SOURCE] }),
+      { "pre-1": newContent({ name: "pre-1", snapshotHandle: "h-1", className: "", status: { snapshotHandle: "h-1", readyToUse: true, volumeGroupSnapshotHandle: "G" } }) },
+      false,
+    ],
+    [
+      "dynamic: readyToUse false",
+      newSnapshot({ className: "gold", finalizers: [AS_SOURCE, BOUND], status: { boundVolumeSnapshotContentName: "snapcontent-snapuid1", readyToUse: false } }),
+      { "snapcontent-snapuid1": newContent({ status: { snapshotHandle: "h-1", readyToUse: true, volumeGroupSnapshotHandle: "G" } }) },
+      true,
+    ],
+  ])("group of the content not found, %s → SnapshotStatusUpdateFailed", (_, vs, contents, readyFalse) => {
+    const plan = planSnapshot(state({ snapshot: vs, classes: [newClass("gold")], contents, groupContents: [] }));
+    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, groupMessage, readyFalse), false), ev(vs, "Warning", "SnapshotStatusUpdateFailed", groupMessage)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: groupMessage });
   });
 });
 

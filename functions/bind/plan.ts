@@ -272,7 +272,7 @@ function planUnready(p: Planner, u: UnreadyInputs): Plan {
         onFailure: { on: p.current, reason: REASONS.snapshotBindFailed, message: MSG.bindFailed("{err}") },
       });
     }
-    return statusFromContent(p, content, key);
+    return statusFromContent(p, content, key, "readyUnchanged");
   }
 
   if (u.member) {
@@ -281,7 +281,7 @@ function planUnready(p: Planner, u: UnreadyInputs): Plan {
     const content = s.contents[boundName];
     if (!content) return requeueError(p, MSG.groupMemberMissingContent(vs.metadata.namespace, vs.metadata.name, boundName));
     startMetrics(content);
-    return statusFromContent(p, content, key);
+    return statusFromContent(p, content, key, undefined);
   }
 
   startMetrics(u.content);
@@ -289,7 +289,7 @@ function planUnready(p: Planner, u: UnreadyInputs): Plan {
     if (u.content.spec.source.snapshotHandle) {
       return p.failWith(REASONS.snapshotHandleSet, MSG.snapshotHandleSetOnDynamic(u.contentName), true);
     }
-    return statusFromContent(p, u.content, key);
+    return statusFromContent(p, u.content, key, "readyFalse");
   }
   if (!vs.spec.source.persistentVolumeClaimName) {
     return p.failWith(REASONS.snapshotPVCSourceMissing, MSG.pvcSourceMissing(vs.metadata.namespace, vs.metadata.name), true);
@@ -376,7 +376,7 @@ function planCreateContent(
     },
   });
   p.event("Normal", REASONS.creatingSnapshot, MSG.creatingSnapshot(vs.metadata.namespace, vs.metadata.name));
-  return statusFromContent(p, content, key);
+  return statusFromContent(p, content, key, "readyFalse");
 }
 
 /** Upstream's updateSnapshotStatus: mirror the content, with SnapshotCreated/SnapshotReady Events. */
@@ -384,13 +384,20 @@ function statusFromContent(
   p: Planner,
   content: VolumeSnapshotContent,
   key: (operation: OperationKey["operation"], content?: VolumeSnapshotContent) => OperationKey,
+  failure: "readyUnchanged" | "readyFalse" | undefined,
 ): Plan {
   const { vs, s } = p;
   let groupName: string | undefined;
   const groupHandle = content.status?.volumeGroupSnapshotHandle;
   if (groupHandle) {
     const group = s.groupContents?.find((g) => g.status?.volumeGroupSnapshotHandle === groupHandle);
-    if (!group) return requeueError(p, MSG.groupForSnapshotNotFound(vs.metadata.namespace, vs.metadata.name));
+    if (!group) {
+      const err = MSG.groupForSnapshotNotFound(vs.metadata.namespace, vs.metadata.name);
+      // Upstream's callers record the failure on the snapshot (static: readyToUse untouched,
+      // dynamic: false); a group member's caller only retries.
+      if (failure === undefined) return requeueError(p, err);
+      return p.failWith(REASONS.snapshotStatusUpdateFailed, MSG.statusUpdateFailed(err), failure === "readyFalse");
+    }
     groupName = group.spec.volumeGroupSnapshotRef.name;
   }
   const change = snapshotStatusFromContent(p.current, content, groupName);
@@ -402,7 +409,11 @@ function statusFromContent(
     op: "updateStatus",
     resource: SNAPSHOT,
     object: updated,
-    onFailure: { on: updated, reason: REASONS.snapshotStatusUpdateFailed, message: MSG.statusUpdateFailed("{err}") },
+    onFailure: {
+      on: updated,
+      reason: REASONS.snapshotStatusUpdateFailed,
+      message: MSG.statusUpdateFailed(MSG.controllerUpdateError(`${vs.metadata.namespace}/${vs.metadata.name}`, "{err}")),
+    },
   });
   p.current = updated;
   // Events and metrics once the status is stored, so a retried conflict never reports twice.
