@@ -30,7 +30,17 @@ function state(partial: Partial<SnapshotState> & { snapshot: VolumeSnapshot }): 
 const withStatus = (vs: VolumeSnapshot, status: VolumeSnapshot["status"]): VolumeSnapshot => ({ ...vs, status });
 const ev = (on: unknown, type: "Normal" | "Warning", reason: string, message: string): Step =>
   ({ op: "event", on, type, reason, message }) as Step;
-const updateVs = (object: VolumeSnapshot): Step => ({ op: "update", resource: "volumesnapshots", object });
+/** A write that adds snapshot finalizers: its failure is upstream's SnapshotFinalizerError (§2.2 step 6). */
+const updateVs = (object: VolumeSnapshot): Step => ({
+  op: "update",
+  resource: "volumesnapshots",
+  object,
+  onFailure: {
+    on: object,
+    reason: "SnapshotFinalizerError",
+    message: `Failed to check and update snapshot: snapshot controller failed to update ${object.metadata.namespace}/${object.metadata.name} on API server: {err}`,
+  },
+});
 const statusVs = (object: VolumeSnapshot, onFailure = true): Step =>
   onFailure
     ? {

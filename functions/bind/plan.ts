@@ -125,15 +125,26 @@ class Planner {
     if (missing.length === 0) return;
     this.current = withFinalizers(this.current, ...missing);
     const pending = this.steps.findIndex((st) => st.op === "update" && st.resource === SNAPSHOT);
-    if (pending >= 0) this.steps[pending] = { op: "update", resource: SNAPSHOT, object: this.current };
-    else this.steps.push({ op: "update", resource: SNAPSHOT, object: this.current });
+    if (pending >= 0) this.steps[pending] = this.snapshotUpdate();
+    else this.steps.push(this.snapshotUpdate());
   }
 
   /** Flush a pending metadata/spec change of the snapshot as one PUT. */
   writeSnapshotIfChanged(): void {
     if (JSON.stringify(this.current.metadata) !== JSON.stringify(this.vs.metadata) || JSON.stringify(this.current.spec) !== JSON.stringify(this.vs.spec)) {
-      this.steps.push({ op: "update", resource: SNAPSHOT, object: this.current });
+      this.steps.push(this.snapshotUpdate());
     }
+  }
+
+  /**
+   * The PUT of the snapshot as planned so far. When it adds finalizers, its failure is upstream's
+   * SnapshotFinalizerError (a default-class patch alone only gets logged upstream).
+   */
+  snapshotUpdate(): Step {
+    const step: Step = { op: "update", resource: SNAPSHOT, object: this.current };
+    if (JSON.stringify(this.current.metadata.finalizers ?? []) === JSON.stringify(this.vs.metadata.finalizers ?? [])) return step;
+    const key = `${this.vs.metadata.namespace}/${this.vs.metadata.name}`;
+    return { ...step, onFailure: { on: this.current, reason: REASONS.snapshotFinalizerError, message: MSG.finalizerError(MSG.controllerUpdateError(key, "{err}")) } };
   }
 }
 
