@@ -41,17 +41,22 @@ const updateVs = (object: VolumeSnapshot): Step => ({
     message: `Failed to check and update snapshot: snapshot controller failed to update ${object.metadata.namespace}/${object.metadata.name} on API server: {err}`,
   },
 });
-const statusVs = (object: VolumeSnapshot, onFailure = true): Step =>
-  onFailure
+/**
+ * A status write mirrored from the content. `failure`: upstream records a failed status update on
+ * the snapshot as it was before (error status, readyToUse false when asked) with a Warning.
+ */
+const statusVs = (object: VolumeSnapshot, failure?: { before: VolumeSnapshot; readyFalse: boolean }): Step =>
+  failure
     ? {
         op: "updateStatus",
         resource: "volumesnapshots",
         object,
         // §2.7: an UpdateStatus failure comes back wrapped in the controller-update envelope.
         onFailure: {
-          on: object,
+          on: failure.before,
           reason: "SnapshotStatusUpdateFailed",
           message: `Snapshot status update failed, snapshot controller failed to update ${object.metadata.namespace}/${object.metadata.name} on API server: {err}`,
+          errorStatus: { setReadyFalse: failure.readyFalse },
         },
       }
     : { op: "updateStatus", resource: "volumesnapshots", object };
@@ -88,7 +93,7 @@ describe("bind: class resolution", () => {
     const vs = newSnapshot();
     const plan = planSnapshot(state({ snapshot: vs, pvc, pv, classes }));
     const message = `Failed to set default snapshot class with error ${err}`;
-    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, false), false), ev(vs, "Warning", "SetDefaultSnapshotClassFailed", message)]);
+    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, false)), ev(vs, "Warning", "SetDefaultSnapshotClassFailed", message)]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
 
@@ -109,7 +114,7 @@ describe("bind: class resolution", () => {
     const vs = newSnapshot({ className: "missing", status: { readyToUse: true, boundVolumeSnapshotContentName: "snapcontent-snapuid1" } });
     const plan = planSnapshot(state({ snapshot: vs }));
     const message = 'Failed to get snapshot class with error volumesnapshotclass.snapshot.storage.k8s.io "missing" not found';
-    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, false), false), ev(vs, "Warning", "GetSnapshotClassFailed", message)]);
+    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, false)), ev(vs, "Warning", "GetSnapshotClassFailed", message)]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -158,16 +163,33 @@ describe("bind: dynamic snapshot", () => {
         op: "update",
         resource: "persistentvolumeclaims",
         object: { ...pvc, metadata: { ...pvc.metadata, finalizers: [FINALIZERS.pvcAsSource], annotations: { [SOURCE_PINS_ANNOTATION]: "snap-1" } } },
+        // §2.4 step 1: a failed PVC update fails the content creation (controller-update error, PVC name).
+        onFailure: {
+          on: withBound,
+          reason: "SnapshotContentCreationFailed",
+          message: "Failed to create snapshot content with error snapshot controller failed to update claim-1 on API server: {err}",
+          errorStatus: { setReadyFalse: true },
+        },
       },
       {
         op: "create",
         resource: "volumesnapshotcontents",
         object: content,
         alreadyExistsOk: true,
-        onFailure: { on: withBound, reason: "CreateSnapshotContentFailed", message: "Error creating volume snapshot content object for snapshot default/snap-1: {err}." },
+        // §2.4 step 5 then §2.2: the create's own Warning, then the caller's error status and Warning.
+        onFailure: [
+          { on: withBound, reason: "CreateSnapshotContentFailed", message: "Error creating volume snapshot content object for snapshot default/snap-1: {err}." },
+          {
+            on: withBound,
+            reason: "SnapshotContentCreationFailed",
+            message: "Failed to create snapshot content with error snapshot controller failed to update default/snap-1 on API server: {err}",
+            errorStatus: { setReadyFalse: true },
+          },
+        ],
       },
       ev(withBound, "Normal", "CreatingSnapshot", "Waiting for a snapshot default/snap-1 to be created by the CSI driver."),
-      statusVs(bound),
+      // After a create, upstream leaves readyToUse alone when recording a failed status update.
+      statusVs(bound, { before: withBound, readyFalse: false }),
     ]);
     expect(metrics(plan)).toEqual(["start CreateSnapshot", "start CreateSnapshotAndReady"]);
     expect(plan.verdict).toEqual({ kind: "done" });
@@ -241,7 +263,7 @@ describe("bind: dynamic snapshot", () => {
   ])("%s → SnapshotContentCreationFailed, readyToUse false", (_, found, message) => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls], ...found }));
-    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true), false), ev(vs, "Warning", "SnapshotContentCreationFailed", message)]);
+    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", "SnapshotContentCreationFailed", message)]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -267,7 +289,7 @@ describe("bind: dynamic snapshot", () => {
     const ready = withStatus(withBound, { boundVolumeSnapshotContentName: "snapcontent-snapuid1", readyToUse: true, creationTime: CREATED_ISO, restoreSize: "1Gi" });
     expect(writes(plan)).toEqual([
       updateVs(withBound),
-      statusVs(ready),
+      statusVs(ready, { before: withBound, readyFalse: true }),
       ev(withBound, "Normal", "SnapshotCreated", "Snapshot default/snap-1 was successfully created by the CSI driver."),
       ev(withBound, "Normal", "SnapshotReady", "Snapshot default/snap-1 is ready to use."),
     ]);
@@ -289,7 +311,7 @@ describe("bind: dynamic snapshot", () => {
     const error = { time: "2026-03-01T12:00:03Z", message: "Failed to create snapshot: boom" };
     const content = newContent({ status: { readyToUse: false, error } });
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls], contents: { "snapcontent-snapuid1": content } }));
-    expect(writes(plan)).toEqual([statusVs(withStatus(vs, { boundVolumeSnapshotContentName: "snapcontent-snapuid1", readyToUse: false, error }))]);
+    expect(writes(plan)).toEqual([statusVs(withStatus(vs, { boundVolumeSnapshotContentName: "snapcontent-snapuid1", readyToUse: false, error }), { before: vs, readyFalse: true })]);
   });
 
   it.each([
@@ -304,7 +326,17 @@ describe("bind: dynamic snapshot", () => {
   ])("%s → %s", (_, content, reason, message) => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls], contents: { "snapcontent-snapuid1": content } }));
-    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true), false), ev(vs, "Warning", reason, message)]);
+    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", reason, message)]);
+    expect(plan.verdict.kind).toBe("requeue");
+  });
+
+  it("a dynamic content that also names a snapshotHandle → SnapshotHandleSet naming the snapshot (§2.2)", () => {
+    const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE] });
+    const content = newContent();
+    content.spec.source = { volumeHandle: "vol-1", snapshotHandle: "h" };
+    const plan = planSnapshot(state({ snapshot: vs, classes: [cls], contents: { "snapcontent-snapuid1": content } }));
+    const message = "Snapshot handle should not be set in content default/snap-1 for dynamic provisioning";
+    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", "SnapshotHandleSet", message)]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -313,7 +345,7 @@ describe("bind: dynamic snapshot", () => {
     vs.spec.source = { persistentVolumeClaimName: "a", volumeSnapshotContentName: "b" };
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls] }));
     const message = "Exactly one of PersistentVolumeClaimName and VolumeSnapshotContentName should be set";
-    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, true), false), ev(vs, "Warning", "SnapshotValidationError", message)]);
+    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", "SnapshotValidationError", message)]);
     expect(plan.verdict).toEqual({ kind: "invalid", message });
   });
 
@@ -337,7 +369,7 @@ describe("bind: ready snapshot", () => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE, BOUND], status: readyStatus });
     const plan = planSnapshot(state({ snapshot: vs, classes: [newClass("gold")] }));
     expect(writes(plan)).toEqual([
-      statusVs(errorStatus(vs, "VolumeSnapshotContent is missing", true), false),
+      statusVs(errorStatus(vs, "VolumeSnapshotContent is missing", true)),
       ev(vs, "Warning", "SnapshotContentMissing", "VolumeSnapshotContent is missing"),
     ]);
     expect(plan.verdict).toEqual({ kind: "done" });
@@ -351,7 +383,7 @@ describe("bind: ready snapshot", () => {
     const withBound = { ...vs, metadata: { ...vs.metadata, finalizers: [AS_SOURCE, BOUND] } };
     expect(writes(plan)).toEqual([
       updateVs(withBound),
-      statusVs(errorStatus(withBound, "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly", true), false),
+      statusVs(errorStatus(withBound, "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly", true)),
       ev(withBound, "Warning", "SnapshotMisbound", "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly"),
     ]);
     expect(plan.verdict.kind).toBe("requeue");
@@ -369,9 +401,10 @@ describe("bind: static (pre-provisioned) binding", () => {
         op: "update",
         resource: "volumesnapshotcontents",
         object: bound,
-        onFailure: { on: vs, reason: "SnapshotBindFailed", message: "Snapshot failed to bind VolumeSnapshotContent, {err}" },
+        // §2.5: a failed bind patch is an error status as well as the Warning.
+        onFailure: { on: vs, reason: "SnapshotBindFailed", message: "Snapshot failed to bind VolumeSnapshotContent, {err}", errorStatus: { setReadyFalse: true } },
       },
-      statusVs(withStatus(vs, { boundVolumeSnapshotContentName: "pre-1", readyToUse: true, creationTime: CREATED_ISO, restoreSize: "2Ki" })),
+      statusVs(withStatus(vs, { boundVolumeSnapshotContentName: "pre-1", readyToUse: true, creationTime: CREATED_ISO, restoreSize: "2Ki" }), { before: vs, readyFalse: false }),
       ev(vs, "Normal", "SnapshotCreated", "Snapshot default/snap-1 was successfully created by the CSI driver."),
       ev(vs, "Normal", "SnapshotReady", "Snapshot default/snap-1 is ready to use."),
     ]);
@@ -394,7 +427,7 @@ describe("bind: static (pre-provisioned) binding", () => {
   ])("%s → %s", (_, content, reason, message) => {
     const vs = newSnapshot({ content: "pre-1", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, contents: { "pre-1": content } }));
-    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true), false), ev(vs, "Warning", reason, message)]);
+    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", reason, message)]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -423,9 +456,22 @@ describe("bind: status update failures (§2.2 syncUnreadySnapshot, §2.7)", () =
       { "snapcontent-snapuid1": newContent({ status: { snapshotHandle: "h-1", readyToUse: true, volumeGroupSnapshotHandle: "G" } }) },
       true,
     ],
+    [
+      "group member: readyToUse untouched",
+      {
+        ...newSnapshot({ finalizers: [FINALIZERS.snapshotInGroup, AS_SOURCE], status: { boundVolumeSnapshotContentName: "snapcontent-m" } }),
+        metadata: {
+          ...newSnapshot().metadata,
+          finalizers: [FINALIZERS.snapshotInGroup, AS_SOURCE],
+          ownerReferences: [{ apiVersion: "groupsnapshot.storage.k8s.io/v1", kind: "VolumeGroupSnapshot", name: "vgs", uid: "g1" }],
+        },
+      },
+      { "snapcontent-m": newContent({ name: "snapcontent-m", status: { snapshotHandle: "s", readyToUse: true, volumeGroupSnapshotHandle: "G" } }) },
+      false,
+    ],
   ])("group of the content not found, %s → SnapshotStatusUpdateFailed", (_, vs, contents, readyFalse) => {
     const plan = planSnapshot(state({ snapshot: vs, classes: [newClass("gold")], contents, groupContents: [] }));
-    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, groupMessage, readyFalse), false), ev(vs, "Warning", "SnapshotStatusUpdateFailed", groupMessage)]);
+    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, groupMessage, readyFalse)), ev(vs, "Warning", "SnapshotStatusUpdateFailed", groupMessage)]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: groupMessage });
   });
 });

@@ -280,10 +280,10 @@ function planUnready(p: Planner, u: UnreadyInputs): Plan {
         op: "update",
         resource: CONTENT,
         object: content,
-        onFailure: { on: p.current, reason: REASONS.snapshotBindFailed, message: MSG.bindFailed("{err}") },
+        onFailure: { on: p.current, reason: REASONS.snapshotBindFailed, message: MSG.bindFailed("{err}"), errorStatus: { setReadyFalse: true } },
       });
     }
-    return statusFromContent(p, content, key, "readyUnchanged");
+    return statusFromContent(p, content, key, false);
   }
 
   if (u.member) {
@@ -292,15 +292,15 @@ function planUnready(p: Planner, u: UnreadyInputs): Plan {
     const content = s.contents[boundName];
     if (!content) return requeueError(p, MSG.groupMemberMissingContent(vs.metadata.namespace, vs.metadata.name, boundName));
     startMetrics(content);
-    return statusFromContent(p, content, key, undefined);
+    return statusFromContent(p, content, key, false);
   }
 
   startMetrics(u.content);
   if (u.content) {
     if (u.content.spec.source.snapshotHandle) {
-      return p.failWith(REASONS.snapshotHandleSet, MSG.snapshotHandleSetOnDynamic(u.contentName), true);
+      return p.failWith(REASONS.snapshotHandleSet, MSG.snapshotHandleSetOnDynamic(`${vs.metadata.namespace}/${vs.metadata.name}`), true);
     }
-    return statusFromContent(p, u.content, key, "readyFalse");
+    return statusFromContent(p, u.content, key, true);
   }
   if (!vs.spec.source.persistentVolumeClaimName) {
     return p.failWith(REASONS.snapshotPVCSourceMissing, MSG.pvcSourceMissing(vs.metadata.namespace, vs.metadata.name), true);
@@ -324,11 +324,9 @@ function planCreateContent(
 
   const pvc = s.pvc;
   if (!pvc) return fail(MSG.controllerUpdateError(vs.metadata.name!, MSG.cannotGetClaim));
-  const pvcSteps: Step[] = [];
   if (!hasFinalizer(pvc, FINALIZERS.pvcAsSource) && isDeleting(pvc)) return fail(MSG.controllerUpdateError(pvc.metadata.name!, MSG.claimBeingDeleted));
   // The finalizer, and this snapshot's name beside it so protect can release without a namespace scan.
   const pinned = pinnedFor(pvc, vs.metadata.name!);
-  if (pinned) pvcSteps.push({ op: "update", resource: "persistentvolumeclaims", object: pinned });
 
   const inputError = (err: string) => fail(MSG.inputParameters(vs.metadata.name!, err));
   if (!cls) return inputError(MSG.noSnapshotClass(vs.metadata.name!));
@@ -374,20 +372,37 @@ function planCreateContent(
   // Upstream adds the bound finalizer on the next sync, once the content it just created is seen;
   // the end state is the same, one write and one event round earlier.
   if (content.spec.deletionPolicy === "Delete") p.addFinalizers(FINALIZERS.snapshotBound);
-  p.steps.push(...pvcSteps);
+  if (pinned) {
+    p.steps.push({
+      op: "update",
+      resource: "persistentvolumeclaims",
+      object: pinned,
+      onFailure: {
+        on: p.current,
+        reason: REASONS.snapshotContentCreationFailed,
+        message: MSG.contentCreationFailed(MSG.controllerUpdateError(pvc.metadata.name!, "{err}")),
+        errorStatus: { setReadyFalse: true },
+      },
+    });
+  }
   p.steps.push({
     op: "create",
     resource: CONTENT,
     object: content,
     alreadyExistsOk: true,
-    onFailure: {
-      on: p.current,
-      reason: REASONS.createSnapshotContentFailed,
-      message: MSG.createContentFailedEvent(vs.metadata.namespace, vs.metadata.name, "{err}"),
-    },
+    // The create's own Warning, then its caller's error status and Warning (upstream's two reports).
+    onFailure: [
+      { on: p.current, reason: REASONS.createSnapshotContentFailed, message: MSG.createContentFailedEvent(vs.metadata.namespace, vs.metadata.name, "{err}") },
+      {
+        on: p.current,
+        reason: REASONS.snapshotContentCreationFailed,
+        message: MSG.contentCreationFailed(MSG.controllerUpdateError(`${vs.metadata.namespace}/${vs.metadata.name}`, "{err}")),
+        errorStatus: { setReadyFalse: true },
+      },
+    ],
   });
   p.event("Normal", REASONS.creatingSnapshot, MSG.creatingSnapshot(vs.metadata.namespace, vs.metadata.name));
-  return statusFromContent(p, content, key, "readyFalse");
+  return statusFromContent(p, content, key, false);
 }
 
 /** Upstream's updateSnapshotStatus: mirror the content, with SnapshotCreated/SnapshotReady Events. */
@@ -395,7 +410,8 @@ function statusFromContent(
   p: Planner,
   content: VolumeSnapshotContent,
   key: (operation: OperationKey["operation"], content?: VolumeSnapshotContent) => OperationKey,
-  failure: "readyUnchanged" | "readyFalse" | undefined,
+  /** Whether a failed status update also sets readyToUse false (upstream's callers differ). */
+  failReadyFalse: boolean,
 ): Plan {
   const { vs, s } = p;
   let groupName: string | undefined;
@@ -404,10 +420,7 @@ function statusFromContent(
     const group = s.groupContents?.find((g) => g.status?.volumeGroupSnapshotHandle === groupHandle);
     if (!group) {
       const err = MSG.groupForSnapshotNotFound(vs.metadata.namespace, vs.metadata.name);
-      // Upstream's callers record the failure on the snapshot (static: readyToUse untouched,
-      // dynamic: false); a group member's caller only retries.
-      if (failure === undefined) return requeueError(p, err);
-      return p.failWith(REASONS.snapshotStatusUpdateFailed, MSG.statusUpdateFailed(err), failure === "readyFalse");
+      return p.failWith(REASONS.snapshotStatusUpdateFailed, MSG.statusUpdateFailed(err), failReadyFalse);
     }
     groupName = group.spec.volumeGroupSnapshotRef.name;
   }
@@ -420,10 +433,12 @@ function statusFromContent(
     op: "updateStatus",
     resource: SNAPSHOT,
     object: updated,
+    // Recorded on the snapshot as it was: the status this write carried never landed.
     onFailure: {
-      on: updated,
+      on: before,
       reason: REASONS.snapshotStatusUpdateFailed,
       message: MSG.statusUpdateFailed(MSG.controllerUpdateError(`${vs.metadata.namespace}/${vs.metadata.name}`, "{err}")),
+      errorStatus: { setReadyFalse: failReadyFalse },
     },
   });
   p.current = updated;

@@ -3,10 +3,12 @@
 // them cumulatively from the version it read), so a write by anyone else in between is a 409.
 import type { KubeObject } from "../api/meta.js";
 import { RESOURCES, type ResourceName } from "../api/resources.js";
+import type { VolumeSnapshot } from "../api/snapshot.js";
 import type { EventRecorder, Logger, Outcome } from "../function/types.js";
 import { KubeApiError, type KubeClient } from "../kube/types.js";
 import { applyMetricMark } from "./metrics.js";
-import { describeStep, type FailureEvent, type Plan, type Step } from "./steps.js";
+import { snapshotWithError } from "./status.js";
+import { describeStep, type FailureEvent, type FailureReport, type Plan, type Step } from "./steps.js";
 
 export interface StepContext {
   kube: KubeClient;
@@ -31,11 +33,27 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function reportFailure(ctx: StepContext, failure: FailureEvent | undefined, err: unknown): Promise<void> {
+async function reportFailure(ctx: StepContext, report: FailureReport | undefined, err: unknown, written: Written): Promise<void> {
   // A conflict only means "someone wrote first": the event is redelivered and decided afresh. Upstream
   // records these as Warnings (its issue #525), which backup tools then mistake for failures.
-  if (!failure || (err instanceof KubeApiError && err.isConflict)) return;
-  await recordSafely(ctx, failure.on, "Warning", failure.reason, failure.message.replace("{err}", errorText(err)), failure.component);
+  if (!report || (err instanceof KubeApiError && err.isConflict)) return;
+  for (const failure of Array.isArray(report) ? (report as readonly FailureEvent[]) : [report as FailureEvent]) {
+    const message = failure.message.replace("{err}", errorText(err));
+    if (failure.errorStatus) {
+      const target = withLatestVersion("volumesnapshots", failure.on, written) as VolumeSnapshot;
+      const updated = snapshotWithError(target, message, failure.errorStatus.setReadyFalse, Date.now());
+      if (!updated) continue;
+      try {
+        const result = await ctx.kube.updateStatus(RESOURCES.volumesnapshots, updated);
+        written.set(writtenKey("volumesnapshots", result.metadata.namespace, result.metadata.name), result);
+      } catch (statusErr) {
+        // Upstream records the Event whatever became of the status write; the original error is
+        // what the caller sees and retries on.
+        ctx.log.warn({ reason: failure.reason, err: errorText(statusErr) }, "recording an error status failed");
+      }
+    }
+    await recordSafely(ctx, failure.on, "Warning", failure.reason, message, failure.component);
+  }
 }
 
 async function recordSafely(
@@ -82,7 +100,7 @@ export async function runSteps(ctx: StepContext, steps: readonly Step[], written
           written.set(writtenKey(step.resource, result.metadata.namespace, result.metadata.name), result);
         } catch (err) {
           if (err instanceof KubeApiError && err.isNotFound) throw new ObjectGone(did, err);
-          await reportFailure(ctx, step.onFailure, err);
+          await reportFailure(ctx, step.onFailure, err, written);
           throw err;
         }
         break;
@@ -93,7 +111,7 @@ export async function runSteps(ctx: StepContext, steps: readonly Step[], written
           written.set(writtenKey(step.resource, result.metadata.namespace, result.metadata.name), result);
         } catch (err) {
           if (step.alreadyExistsOk && err instanceof KubeApiError && err.code === 409 && err.reason === "AlreadyExists") break;
-          await reportFailure(ctx, step.onFailure, err);
+          await reportFailure(ctx, step.onFailure, err, written);
           throw err;
         }
         break;
@@ -103,7 +121,7 @@ export async function runSteps(ctx: StepContext, steps: readonly Step[], written
           await ctx.kube.delete(RESOURCES[step.resource], step.name, step.namespace, step.uid ? { uid: step.uid } : undefined);
         } catch (err) {
           if (err instanceof KubeApiError && err.isNotFound) break;
-          await reportFailure(ctx, step.onFailure, err);
+          await reportFailure(ctx, step.onFailure, err, written);
           throw err;
         }
         break;

@@ -9,17 +9,26 @@ export interface FailureEvent {
   reason: string;
   message: string;
   component?: string;
+  /**
+   * `on` is a VolumeSnapshot and the message also becomes its status.error (readyToUse false when
+   * asked), as upstream's updateSnapshotErrorStatusWithEvent: same message already there → no write
+   * and no Event.
+   */
+  errorStatus?: { setReadyFalse: boolean };
 }
+
+/** What a failing write reports: one Warning, or several in order. */
+export type FailureReport = FailureEvent | readonly FailureEvent[];
 
 export type Step =
   /** PUT of the whole object, conditional on its resourceVersion (metadata/spec changes). */
-  | { op: "update"; resource: ResourceName; object: KubeObject; onFailure?: FailureEvent }
+  | { op: "update"; resource: ResourceName; object: KubeObject; onFailure?: FailureReport }
   /** PUT to the status subresource, conditional on its resourceVersion. */
-  | { op: "updateStatus"; resource: ResourceName; object: KubeObject; onFailure?: FailureEvent }
+  | { op: "updateStatus"; resource: ResourceName; object: KubeObject; onFailure?: FailureReport }
   /** AlreadyExists counts as success when alreadyExistsOk (names derive from UIDs). */
-  | { op: "create"; resource: ResourceName; object: KubeObject; alreadyExistsOk: boolean; onFailure?: FailureEvent }
+  | { op: "create"; resource: ResourceName; object: KubeObject; alreadyExistsOk: boolean; onFailure?: FailureReport }
   /** Gone already is success. uid is a precondition: never delete a same-named successor. */
-  | { op: "delete"; resource: ResourceName; name: string; namespace?: string; uid?: string; onFailure?: FailureEvent }
+  | { op: "delete"; resource: ResourceName; name: string; namespace?: string; uid?: string; onFailure?: FailureReport }
   /** component: source.component when not the function's default (the sidecar's `csi-snapshotter <driver>`). */
   | { op: "event"; on: KubeObject; type: "Normal" | "Warning"; reason: string; message: string; component?: string }
   | { op: "metric"; mark: MetricMark };

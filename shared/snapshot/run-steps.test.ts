@@ -1,0 +1,112 @@
+// Table-driven: a plan's write fails at run time → which Warnings are recorded and which error
+// status lands on the snapshot (upstream's updateSnapshotErrorStatusWithEvent after a failed write).
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../api/meta.js";
+import type { VolumeSnapshot } from "../api/snapshot.js";
+import type { EventRecorder, Logger } from "../function/types.js";
+import { KubeApiError, type KubeClient } from "../kube/types.js";
+import { newContent, newSnapshot } from "./fixtures.js";
+import { runSteps } from "./run-steps.js";
+import type { FailureEvent, Step } from "./steps.js";
+
+interface Call {
+  verb: string;
+  object: KubeObject;
+}
+
+/** A KubeClient whose writes to `failing` (verb) throw `error`; every other write succeeds and bumps the version. */
+function fakeKube(failing: string, error: KubeApiError, calls: Call[]): KubeClient {
+  let rv = 10;
+  const write = (verb: string) => async <T extends KubeObject>(_type: unknown, object: T): Promise<T> => {
+    calls.push({ verb, object });
+    if (verb === failing) throw error;
+    return { ...object, metadata: { ...object.metadata, resourceVersion: String(++rv) } };
+  };
+  return {
+    get: async () => undefined,
+    list: async () => ({ items: [], metadata: {} }),
+    create: write("create"),
+    update: write("update"),
+    updateStatus: write("updateStatus"),
+    patch: async () => {
+      throw new Error("unused");
+    },
+    delete: async () => undefined,
+  } as unknown as KubeClient;
+}
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const vs = newSnapshot({ finalizers: ["snapshot.storage.kubernetes.io/volumesnapshot-as-source-protection"] });
+const creationFailed = (readyFalse: boolean): FailureEvent => ({
+  on: vs,
+  reason: "SnapshotContentCreationFailed",
+  message: "Failed to create snapshot content with error snapshot controller failed to update default/snap-1 on API server: {err}",
+  errorStatus: { setReadyFalse: readyFalse },
+});
+const serverError = new KubeApiError(500, "InternalError", "etcd is sad");
+
+describe("runSteps: failure reports", () => {
+  it.each<[string, FailureEvent | FailureEvent[], KubeApiError, string[], VolumeSnapshot["status"] | undefined]>([
+    [
+      "an Event, then an error status with readyToUse false and its Event",
+      [{ on: vs, reason: "CreateSnapshotContentFailed", message: "Error creating volume snapshot content object for snapshot default/snap-1: {err}." }, creationFailed(true)],
+      serverError,
+      [
+        "CreateSnapshotContentFailed Error creating volume snapshot content object for snapshot default/snap-1: etcd is sad.",
+        "SnapshotContentCreationFailed Failed to create snapshot content with error snapshot controller failed to update default/snap-1 on API server: etcd is sad",
+      ],
+      {
+        readyToUse: false,
+        error: { time: expect.any(String), message: "Failed to create snapshot content with error snapshot controller failed to update default/snap-1 on API server: etcd is sad" },
+      },
+    ],
+    [
+      "readyToUse untouched when not asked",
+      creationFailed(false),
+      serverError,
+      ["SnapshotContentCreationFailed Failed to create snapshot content with error snapshot controller failed to update default/snap-1 on API server: etcd is sad"],
+      { error: { time: expect.any(String), message: "Failed to create snapshot content with error snapshot controller failed to update default/snap-1 on API server: etcd is sad" } },
+    ],
+    ["a conflict is only redelivered: no Event, no error status", [creationFailed(true)], new KubeApiError(409, "Conflict", "modified"), [], undefined],
+  ])("%s", async (_, onFailure, error, events, status) => {
+    const calls: Call[] = [];
+    const recorded: string[] = [];
+    const recorder: EventRecorder = { record: async (_o, e) => void recorded.push(`${e.reason} ${e.message}`) };
+    const steps: Step[] = [
+      { op: "update", resource: "volumesnapshots", object: vs },
+      { op: "create", resource: "volumesnapshotcontents", object: newContent(), alreadyExistsOk: true, onFailure },
+    ];
+    await expect(runSteps({ kube: fakeKube("create", error, calls), recorder, log: quiet }, steps)).rejects.toBe(error);
+    expect(recorded).toEqual(events);
+    const statusWrites = calls.filter((c) => c.verb === "updateStatus");
+    if (status === undefined) {
+      expect(statusWrites).toEqual([]);
+      return;
+    }
+    expect(statusWrites).toHaveLength(1);
+    const written = statusWrites[0]!.object as VolumeSnapshot;
+    // Written over the version the plan's own earlier write returned, not the stale one it read.
+    expect(written.metadata.resourceVersion).toBe("11");
+    expect(written.status).toEqual(status);
+  });
+
+  it("the same error already on the snapshot: no write and no Event (upstream de-duplicates by message, §2.7)", async () => {
+    const message = "Snapshot failed to bind VolumeSnapshotContent, etcd is sad";
+    const failed = { ...vs, status: { readyToUse: false, error: { time: "t", message } } };
+    const calls: Call[] = [];
+    const recorded: string[] = [];
+    const recorder: EventRecorder = { record: async (_o, e) => void recorded.push(e.reason) };
+    const steps: Step[] = [
+      {
+        op: "update",
+        resource: "volumesnapshotcontents",
+        object: newContent(),
+        onFailure: { on: failed, reason: "SnapshotBindFailed", message: "Snapshot failed to bind VolumeSnapshotContent, {err}", errorStatus: { setReadyFalse: true } },
+      },
+    ];
+    await expect(runSteps({ kube: fakeKube("update", serverError, calls), recorder, log: quiet }, steps)).rejects.toBe(serverError);
+    expect(calls.filter((c) => c.verb === "updateStatus")).toEqual([]);
+    expect(recorded).toEqual([]);
+  });
+});
