@@ -75,6 +75,7 @@ async function scanNamespace(kube: KubeClient, pvc: PersistentVolumeClaim, hint?
 export async function executeProtect(ctx: ReconcileContext): Promise<Outcome> {
   let pvc: PersistentVolumeClaim | undefined;
   let hint: VolumeSnapshot | undefined;
+  let trigger: VolumeSnapshot | undefined;
   if (ctx.key.resource === "persistentvolumeclaims") {
     pvc = ctx.object as PersistentVolumeClaim | undefined;
   } else {
@@ -84,9 +85,11 @@ export async function executeProtect(ctx: ReconcileContext): Promise<Outcome> {
     const claim = vs?.spec?.source?.persistentVolumeClaimName;
     if (!vs || !claim) return { kind: "nothing", why: "not a dynamic snapshot" };
     if (ctx.object) hint = vs;
+    trigger = vs;
     pvc = await ctx.kube.get<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, claim, vs.metadata.namespace);
   }
   if (!pvc) return { kind: "nothing", why: "PVC is gone" };
   if (!hasFinalizer(pvc, FINALIZERS.pvcAsSource)) return { kind: "nothing", why: "PVC carries no snapshot source protection" };
-  return executePlan(ctx, planProtect(await loadState(ctx.kube, pvc, hint)));
+  const state = await loadState(ctx.kube, pvc, hint);
+  return executePlan(ctx, planProtect(trigger ? { ...state, trigger } : state));
 }

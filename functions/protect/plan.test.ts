@@ -61,6 +61,19 @@ describe("protect: plan", () => {
     });
   });
 
+  it("reports a failed release on the snapshot whose sync found it, as upstream's ErrorPVCFinalizer (§2.2 step 3)", () => {
+    const done = newSnapshot({ status: { boundVolumeSnapshotContentName: "snapcontent-snapuid1", readyToUse: true } });
+    const plan = planProtect({ pvc: protectedClaim, snapshots: [done], contents: {}, trigger: done });
+    expect(plan.steps).toEqual([
+      {
+        op: "update",
+        resource: "persistentvolumeclaims",
+        object: { ...protectedClaim, metadata: { ...protectedClaim.metadata, finalizers: ["kubernetes.io/pvc-protection"] } },
+        onFailure: { on: done, reason: "ErrorPVCFinalizer", message: "Error check and remove PVC Finalizer for VolumeSnapshot" },
+      },
+    ]);
+  });
+
   it("releases a PVC whose snapshots are all gone", () => {
     expect(planProtect({ pvc: protectedClaim, snapshots: [], contents: {} }).steps).toHaveLength(1);
   });

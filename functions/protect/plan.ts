@@ -48,6 +48,11 @@ export interface ProtectState {
   snapshots: VolumeSnapshot[];
   /** Their contents by name (absent = does not exist). */
   contents: Record<string, VolumeSnapshotContent | undefined>;
+  /**
+   * The snapshot whose change brought protect here (its last known copy when it is gone).
+   * Upstream's ErrorPVCFinalizer is an Event on the snapshot being synced, not on the PVC.
+   */
+  trigger?: VolumeSnapshot;
 }
 
 export function planProtect(s: ProtectState): Plan {
@@ -62,23 +67,23 @@ export function planProtect(s: ProtectState): Plan {
   if (recorded === undefined) {
     const pinning = s.snapshots.find(pins);
     if (pinning) return nothing(`snapshot ${pinning.metadata.namespace}/${pinning.metadata.name} is being cut from this PVC`);
-    return release(pvc, withoutFinalizers(pvc, FINALIZERS.pvcAsSource));
+    return release(s, withoutFinalizers(pvc, FINALIZERS.pvcAsSource));
   }
   // Names whose snapshot is gone (or no longer pins) leave the record; the finalizer goes with the last.
   const stillPinning = recorded.filter((name) => s.snapshots.some((vs) => vs.metadata.name === name && pins(vs)));
   if (stillPinning.length === recorded.length) {
     return nothing(`snapshot ${pvc.metadata.namespace}/${stillPinning[0] ?? "?"} is being cut from this PVC`);
   }
-  return release(pvc, releasedExcept(pvc, stillPinning));
+  return release(s, releasedExcept(pvc, stillPinning));
 }
 
-function release(pvc: PersistentVolumeClaim, updated: PersistentVolumeClaim): Plan {
+function release(s: ProtectState, updated: PersistentVolumeClaim): Plan {
   return done([
     {
       op: "update",
       resource: "persistentvolumeclaims",
       object: updated,
-      onFailure: { on: pvc, reason: REASONS.errorPVCFinalizer, message: MSG.pvcFinalizerError },
+      onFailure: { on: s.trigger ?? s.pvc, reason: REASONS.errorPVCFinalizer, message: MSG.pvcFinalizerError },
     },
   ]);
 }
