@@ -323,10 +323,27 @@ describe("bind: dynamic snapshot", () => {
     ],
     ["content pointing at another uid", newContent({ snapshotUid: "other" }), "SnapshotContentMisbound", "VolumeSnapshotContent [snapcontent-snapuid1] is bound to a different snapshot"],
     ["content pointing at another name", newContent({ snapshotName: "x" }), "SnapshotContentMisbound", "VolumeSnapshotContent [snapcontent-snapuid1] is bound to a different snapshot"],
-  ])("%s → %s", (_, content, reason, message) => {
+  ])("%s → %s, then SnapshotFinalizerError", (_, content, reason, message) => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls], contents: { "snapcontent-snapuid1": content } }));
-    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", reason, message)]);
+    // §2.2 step 6 / §2.8: the checks belong to the finalizer step, whose failure is reported too.
+    const err =
+      reason === "SnapshotContentMismatch"
+        ? "snapshot default/snap-1 expects a dynamically provisioned VolumeSnapshotContent snapcontent-snapuid1 but gets a pre-provisioned one"
+        : message;
+    expect(writes(plan)).toEqual([
+      statusVs(errorStatus(vs, message, true)),
+      ev(vs, "Warning", reason, message),
+      ev(errorStatus(vs, message, true), "Warning", "SnapshotFinalizerError", `Failed to check and update snapshot: ${err}`),
+    ]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: err });
+  });
+
+  it("the same mismatch already recorded: no status write, the finalizer step's Warning again, retried", () => {
+    const message = "VolumeSnapshotContent [snapcontent-snapuid1] is bound to a different snapshot";
+    const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE], status: { readyToUse: false, error: { time: "t", message } } });
+    const plan = planSnapshot(state({ snapshot: vs, classes: [cls], contents: { "snapcontent-snapuid1": newContent({ snapshotUid: "other" }) } }));
+    expect(writes(plan)).toEqual([ev(vs, "Warning", "SnapshotFinalizerError", `Failed to check and update snapshot: ${message}`)]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -427,7 +444,17 @@ describe("bind: static (pre-provisioned) binding", () => {
   ])("%s → %s", (_, content, reason, message) => {
     const vs = newSnapshot({ content: "pre-1", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, contents: { "pre-1": content } }));
-    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", reason, message)]);
+    const expected = [statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", reason, message)];
+    // §2.2 step 6 / §2.8: a content found but not this snapshot's fails the finalizer step as well
+    // (a missing one does not: the finalizer step passes and the unready sync reports it).
+    if (reason !== "SnapshotContentMissing") {
+      const err =
+        reason === "SnapshotContentMismatch"
+          ? "snapshot default/snap-1 expects a pre-provisioned VolumeSnapshotContent pre-1 but gets a dynamically provisioned one"
+          : message;
+      expected.push(ev(errorStatus(vs, message, true), "Warning", "SnapshotFinalizerError", `Failed to check and update snapshot: ${err}`));
+    }
+    expect(writes(plan)).toEqual(expected);
     expect(plan.verdict.kind).toBe("requeue");
   });
 

@@ -110,6 +110,16 @@ class Planner {
     this.current = updated;
   }
 
+  /**
+   * A content that is not this snapshot's, found while deciding its finalizers: the check's own
+   * error status and Warning, then the finalizer step's SnapshotFinalizerError, then retry.
+   */
+  finalizerCheckFailed(reason: string, message: string, err: string): Plan {
+    this.errorStatus(reason, message, true);
+    this.event("Warning", REASONS.snapshotFinalizerError, MSG.finalizerError(err));
+    return { steps: this.steps, verdict: { kind: "requeue", afterMs: this.errorDelay(), reason: err } };
+  }
+
   /** Error status then retry later with back-off (upstream returns the error to its queue). */
   failWith(reason: string, message: string, setReadyFalse: boolean): Plan {
     this.errorStatus(reason, message, setReadyFalse);
@@ -191,18 +201,20 @@ export function planSnapshot(s: SnapshotState): Plan {
   const content = s.contents[contentName];
   if (content) {
     const ref = content.spec.volumeSnapshotRef;
+    const misbound = MSG.contentBoundToOther(contentName);
     if (isStatic) {
       if (!content.spec.source.snapshotHandle) {
-        return p.failWith(REASONS.snapshotContentMismatch, MSG.dynamicWhileExpectingStatic, true);
+        return p.finalizerCheckFailed(REASONS.snapshotContentMismatch, MSG.dynamicWhileExpectingStatic, MSG.expectsStaticContent(vs.metadata.namespace, vs.metadata.name, contentName));
       }
       if (ref.name !== vs.metadata.name || ref.namespace !== vs.metadata.namespace || (!!ref.uid && ref.uid !== vs.metadata.uid)) {
-        return p.failWith(REASONS.snapshotContentMisbound, MSG.contentBoundToOther(contentName), true);
+        return p.finalizerCheckFailed(REASONS.snapshotContentMisbound, misbound, misbound);
       }
     } else {
       if (!content.spec.source.volumeHandle) {
-        return p.failWith(REASONS.snapshotContentMismatch, MSG.staticWhileExpectingDynamic(contentName), true);
+        const message = MSG.staticWhileExpectingDynamic(contentName);
+        return p.finalizerCheckFailed(REASONS.snapshotContentMismatch, message, MSG.expectsDynamicContent(vs.metadata.namespace, vs.metadata.name, contentName));
       }
-      if (!contentPointsTo(content, vs)) return p.failWith(REASONS.snapshotContentMisbound, MSG.contentBoundToOther(contentName), true);
+      if (!contentPointsTo(content, vs)) return p.finalizerCheckFailed(REASONS.snapshotContentMisbound, misbound, misbound);
     }
   }
 

@@ -46,6 +46,11 @@ export const MSG = {
   staticWhileExpectingDynamic: (content: string) =>
     `VolumeSnapshotContent ${content} is pre-provisioned while expecting a dynamically provisioned one`,
   contentBoundToOther: (content: string) => `VolumeSnapshotContent [${content}] is bound to a different snapshot`,
+  // What the finalizer step (§2.2 step 6) reports after the mismatch checks above.
+  expectsStaticContent: (ns: string | undefined, name: string | undefined, content: string) =>
+    `snapshot ${ref(ns, name)} expects a pre-provisioned VolumeSnapshotContent ${content} but gets a dynamically provisioned one`,
+  expectsDynamicContent: (ns: string | undefined, name: string | undefined, content: string) =>
+    `snapshot ${ref(ns, name)} expects a dynamically provisioned VolumeSnapshotContent ${content} but gets a pre-provisioned one`,
   contentNotBoundCorrectly: "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly",
   bindFailed: (err: string) => `Snapshot failed to bind VolumeSnapshotContent, ${err}`,
   snapshotHandleSetOnDynamic: (content: string) => `Snapshot handle should not be set in content ${content} for dynamic provisioning`,
