@@ -61,6 +61,15 @@ const statusVs = (object: VolumeSnapshot, failure?: { before: VolumeSnapshot; re
       }
     : { op: "updateStatus", resource: "volumesnapshots", object };
 
+/**
+ * upstream's updateSnapshotErrorStatusWithEvent: the error status, then its Warning — recorded even
+ * when the status write fails (§2.7), so the write carries the same Warning as its failure report.
+ */
+const errorWrite = (vs: VolumeSnapshot, message: string, readyFalse: boolean, reason: string): Step[] => [
+  { op: "updateStatus", resource: "volumesnapshots", object: errorStatus(vs, message, readyFalse), onFailure: { on: vs, reason, message } },
+  ev(vs, "Warning", reason, message),
+];
+
 /** Steps minus metric marks (they are checked separately). */
 const writes = (plan: Plan) => plan.steps.filter((s) => s.op !== "metric");
 const metrics = (plan: Plan) => plan.steps.flatMap((s) => (s.op === "metric" ? [`${s.mark.kind} ${s.mark.key.operation}`] : []));
@@ -93,7 +102,7 @@ describe("bind: class resolution", () => {
     const vs = newSnapshot();
     const plan = planSnapshot(state({ snapshot: vs, pvc, pv, classes }));
     const message = `Failed to set default snapshot class with error ${err}`;
-    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, false)), ev(vs, "Warning", "SetDefaultSnapshotClassFailed", message)]);
+    expect(plan.steps).toEqual([...errorWrite(vs, message, false, "SetDefaultSnapshotClassFailed")]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
 
@@ -114,7 +123,7 @@ describe("bind: class resolution", () => {
     const vs = newSnapshot({ className: "missing", status: { readyToUse: true, boundVolumeSnapshotContentName: "snapcontent-snapuid1" } });
     const plan = planSnapshot(state({ snapshot: vs }));
     const message = 'Failed to get snapshot class with error volumesnapshotclass.snapshot.storage.k8s.io "missing" not found';
-    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, false)), ev(vs, "Warning", "GetSnapshotClassFailed", message)]);
+    expect(plan.steps).toEqual([...errorWrite(vs, message, false, "GetSnapshotClassFailed")]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -263,7 +272,7 @@ describe("bind: dynamic snapshot", () => {
   ])("%s → SnapshotContentCreationFailed, readyToUse false", (_, found, message) => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls], ...found }));
-    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", "SnapshotContentCreationFailed", message)]);
+    expect(writes(plan)).toEqual([...errorWrite(vs, message, true, "SnapshotContentCreationFailed")]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -332,8 +341,7 @@ describe("bind: dynamic snapshot", () => {
         ? "snapshot default/snap-1 expects a dynamically provisioned VolumeSnapshotContent snapcontent-snapuid1 but gets a pre-provisioned one"
         : message;
     expect(writes(plan)).toEqual([
-      statusVs(errorStatus(vs, message, true)),
-      ev(vs, "Warning", reason, message),
+      ...errorWrite(vs, message, true, reason),
       ev(errorStatus(vs, message, true), "Warning", "SnapshotFinalizerError", `Failed to check and update snapshot: ${err}`),
     ]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: err });
@@ -353,7 +361,7 @@ describe("bind: dynamic snapshot", () => {
     content.spec.source = { volumeHandle: "vol-1", snapshotHandle: "h" };
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls], contents: { "snapcontent-snapuid1": content } }));
     const message = "Snapshot handle should not be set in content default/snap-1 for dynamic provisioning";
-    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", "SnapshotHandleSet", message)]);
+    expect(writes(plan)).toEqual([...errorWrite(vs, message, true, "SnapshotHandleSet")]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 
@@ -362,7 +370,7 @@ describe("bind: dynamic snapshot", () => {
     vs.spec.source = { persistentVolumeClaimName: "a", volumeSnapshotContentName: "b" };
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls] }));
     const message = "Exactly one of PersistentVolumeClaimName and VolumeSnapshotContentName should be set";
-    expect(plan.steps).toEqual([statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", "SnapshotValidationError", message)]);
+    expect(plan.steps).toEqual([...errorWrite(vs, message, true, "SnapshotValidationError")]);
     expect(plan.verdict).toEqual({ kind: "invalid", message });
   });
 
@@ -386,8 +394,7 @@ describe("bind: ready snapshot", () => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE, BOUND], status: readyStatus });
     const plan = planSnapshot(state({ snapshot: vs, classes: [newClass("gold")] }));
     expect(writes(plan)).toEqual([
-      statusVs(errorStatus(vs, "VolumeSnapshotContent is missing", true)),
-      ev(vs, "Warning", "SnapshotContentMissing", "VolumeSnapshotContent is missing"),
+      ...errorWrite(vs, "VolumeSnapshotContent is missing", true, "SnapshotContentMissing"),
     ]);
     expect(plan.verdict).toEqual({ kind: "done" });
   });
@@ -400,8 +407,7 @@ describe("bind: ready snapshot", () => {
     const withBound = { ...vs, metadata: { ...vs.metadata, finalizers: [AS_SOURCE, BOUND] } };
     expect(writes(plan)).toEqual([
       updateVs(withBound),
-      statusVs(errorStatus(withBound, "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly", true)),
-      ev(withBound, "Warning", "SnapshotMisbound", "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly"),
+      ...errorWrite(withBound, "VolumeSnapshotContent is not bound to the VolumeSnapshot correctly", true, "SnapshotMisbound"),
     ]);
     expect(plan.verdict.kind).toBe("requeue");
   });
@@ -444,7 +450,7 @@ describe("bind: static (pre-provisioned) binding", () => {
   ])("%s → %s", (_, content, reason, message) => {
     const vs = newSnapshot({ content: "pre-1", finalizers: [AS_SOURCE] });
     const plan = planSnapshot(state({ snapshot: vs, contents: { "pre-1": content } }));
-    const expected = [statusVs(errorStatus(vs, message, true)), ev(vs, "Warning", reason, message)];
+    const expected = [...errorWrite(vs, message, true, reason)];
     // §2.2 step 6 / §2.8: a content found but not this snapshot's fails the finalizer step as well
     // (a missing one does not: the finalizer step passes and the unready sync reports it).
     if (reason !== "SnapshotContentMissing") {
@@ -498,7 +504,7 @@ describe("bind: status update failures (§2.2 syncUnreadySnapshot, §2.7)", () =
     ],
   ])("group of the content not found, %s → SnapshotStatusUpdateFailed", (_, vs, contents, readyFalse) => {
     const plan = planSnapshot(state({ snapshot: vs, classes: [newClass("gold")], contents, groupContents: [] }));
-    expect(writes(plan)).toEqual([statusVs(errorStatus(vs, groupMessage, readyFalse)), ev(vs, "Warning", "SnapshotStatusUpdateFailed", groupMessage)]);
+    expect(writes(plan)).toEqual([...errorWrite(vs, groupMessage, readyFalse, "SnapshotStatusUpdateFailed")]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: groupMessage });
   });
 });

@@ -104,8 +104,9 @@ class Planner {
   errorStatus(reason: string, message: string, setReadyFalse: boolean): void {
     const updated = snapshotWithError(this.current, message, setReadyFalse, this.s.nowMs);
     if (!updated) return;
-    // Event after the write: a conflict is retried, and must not leave a stray Warning behind.
-    this.steps.push({ op: "updateStatus", resource: SNAPSHOT, object: updated });
+    // Event after the write: a conflict is retried, and must not leave a stray Warning behind. Any
+    // other failure still records it (upstream emits it whatever became of the write, §2.7).
+    this.steps.push({ op: "updateStatus", resource: SNAPSHOT, object: updated, onFailure: { on: this.current, reason, message } });
     this.event("Warning", reason, message);
     this.current = updated;
   }
