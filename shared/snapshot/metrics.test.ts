@@ -46,6 +46,18 @@ describe("snapshot controller metrics", () => {
     ]);
   });
 
+  it("an operation is recorded with the labels it started with (§2.11: the value is fixed at start)", async () => {
+    // delete ends DeleteSnapshot from the snapshot's final event, when its content (the driver) is gone.
+    startOperation(key("DeleteSnapshot"), undefined, 0);
+    startOperation({ ...key("CreateSnapshotAndReady"), snapshotType: "pre-provisioned" }, undefined, 0);
+    recordOperation({ ...key("DeleteSnapshot"), driver: "unknown" }, "success", undefined, 1000);
+    const counts = (await metricValues("snapshot_controller_operation_total_seconds")).filter((v) => (v as { metricName?: string }).metricName?.endsWith("_count"));
+    expect(counts.map((c) => [c.labels.operation_name, c.labels.operation_status, c.labels.driver_name, c.labels.snapshot_type, c.value])).toEqual([
+      ["DeleteSnapshot", "success", "hostpath.snapflow.dev", "dynamic", 1],
+      ["CreateSnapshotAndReady", "cancel", "hostpath.snapflow.dev", "pre-provisioned", 1],
+    ]);
+  });
+
   it("a delete cancels pending creates of the same object; recording an unknown op observes nothing", async () => {
     startOperation(key("CreateSnapshot"), undefined, 0);
     recordOperation(key("DeleteSnapshot"), "success", undefined, 1000);

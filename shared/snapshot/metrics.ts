@@ -23,7 +23,8 @@ export const operationsInFlight = new Gauge({
   registers: [snapshotMetricsRegistry],
 });
 
-const started = new Map<string, number>();
+/** Started operations: when, and the labels they were started with (upstream keeps both). */
+const started = new Map<string, { at: number; driver: string; snapshotType: OperationKey["snapshotType"] }>();
 
 function idOf(key: OperationKey): string {
   return `${key.operation}/${key.uid}`;
@@ -39,7 +40,7 @@ function parseTime(iso: string | undefined): number | undefined {
 export function startOperation(key: OperationKey, startedAt?: string, nowMs = Date.now()): void {
   const id = idOf(key);
   if (started.has(id)) return;
-  started.set(id, parseTime(startedAt) ?? nowMs);
+  started.set(id, { at: parseTime(startedAt) ?? nowMs, driver: key.driver, snapshotType: key.snapshotType });
   operationsInFlight.set(started.size);
 }
 
@@ -49,11 +50,15 @@ export function startOperation(key: OperationKey, startedAt?: string, nowMs = Da
  */
 export function recordOperation(key: OperationKey, status: "success" | "cancel" | "unknown", startedAt?: string, nowMs = Date.now()): void {
   const id = idOf(key);
-  const start = started.get(id) ?? parseTime(startedAt);
+  const known = started.get(id);
+  const start = known?.at ?? parseTime(startedAt);
   started.delete(id);
   if (start !== undefined) {
+    // The labels are the start's: the record may come when the driver can no longer be looked up.
+    const driver = known?.driver || key.driver || "unknown";
+    const snapshotType = known?.snapshotType ?? key.snapshotType;
     operationTotalSeconds.observe(
-      { driver_name: key.driver || "unknown", operation_name: key.operation, operation_status: status, snapshot_type: key.snapshotType },
+      { driver_name: driver, operation_name: key.operation, operation_status: status, snapshot_type: snapshotType },
       Math.max(0, nowMs - start) / 1000,
     );
   }
