@@ -119,6 +119,18 @@ describe("bind: class resolution", () => {
     expect(plan.verdict.kind).toBe("requeue");
   });
 
+  it.each<[string, VolumeSnapshot["spec"]["source"], string]>([
+    // Upstream tells an absent source PVC name from an empty one (its getClaimFromVolumeSnapshot).
+    ["no source at all", {}, "the snapshot source PVC name is not specified"],
+    ["an empty PVC name", { persistentVolumeClaimName: "" }, "the PVC name is not specified in snapshot default/snap-1"],
+  ])("%s → SetDefaultSnapshotClassFailed (class resolution comes before validation, §2.2)", (_, source, err) => {
+    const vs = newSnapshot();
+    vs.spec.source = source;
+    const plan = planSnapshot(state({ snapshot: vs, classes: [newClass("gold", { isDefault: true })] }));
+    expect(plan.steps).toEqual([...errorWrite(vs, `Failed to set default snapshot class with error ${err}`, false, "SetDefaultSnapshotClassFailed")]);
+    expect(plan.verdict.kind).toBe("requeue");
+  });
+
   it("a named class that does not exist → GetSnapshotClassFailed, readyToUse untouched", () => {
     const vs = newSnapshot({ className: "missing", status: { readyToUse: true, boundVolumeSnapshotContentName: "snapcontent-snapuid1" } });
     const plan = planSnapshot(state({ snapshot: vs }));
@@ -365,11 +377,13 @@ describe("bind: dynamic snapshot", () => {
     expect(plan.verdict.kind).toBe("requeue");
   });
 
-  it("a snapshot with neither source → SnapshotValidationError (after class resolution says so for dynamic)", () => {
+  it("a snapshot with both sources → SnapshotValidationError", () => {
     const vs = newSnapshot({ className: "gold" });
     vs.spec.source = { persistentVolumeClaimName: "a", volumeSnapshotContentName: "b" };
     const plan = planSnapshot(state({ snapshot: vs, classes: [cls] }));
-    const message = "Exactly one of PersistentVolumeClaimName and VolumeSnapshotContentName should be set";
+    // Upstream's text at the reference's HEAD (afb2f0d, pkg/common-controller/snapshot_controller.go)
+    // says "specified"; §2.2 step 5 of the reference misquotes it as "set".
+    const message = "Exactly one of PersistentVolumeClaimName and VolumeSnapshotContentName should be specified";
     expect(plan.steps).toEqual([...errorWrite(vs, message, true, "SnapshotValidationError")]);
     expect(plan.verdict).toEqual({ kind: "invalid", message });
   });

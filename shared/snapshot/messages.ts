@@ -26,6 +26,8 @@ export const MSG = {
   setDefaultSnapshotClassFailed: (err: string) => `Failed to set default snapshot class with error ${err}`,
   noDefaultClass: "cannot find default snapshot class",
   severalDefaultClasses: (n: number) => `${n} default snapshot classes were found`,
+  /** No persistentVolumeClaimName at all (an empty one is pvcNameNotSpecified). */
+  pvcSourceNotSpecified: "the snapshot source PVC name is not specified",
   pvcNameNotSpecified: (ns: string | undefined, name: string | undefined) =>
     `the PVC name is not specified in snapshot ${ref(ns, name)}`,
   pvcNotInLister: (pvc: string, err: string) => `failed to retrieve PVC ${pvc} from the lister: ${goQuote(err)}`,
@@ -36,7 +38,8 @@ export const MSG = {
     `snapshotting non-CSI volumes is not supported, snapshot:${ref(ns, name)}`,
 
   // validation / binding (§2.2, §2.5)
-  exactlyOneSource: "Exactly one of PersistentVolumeClaimName and VolumeSnapshotContentName should be set",
+  // Upstream's text at the reference's HEAD says "specified" (the reference's §2.2 quotes "set").
+  exactlyOneSource: "Exactly one of PersistentVolumeClaimName and VolumeSnapshotContentName should be specified",
   contentMissing: "VolumeSnapshotContent is missing",
   requestsNonExistingContent: (ns: string | undefined, name: string | undefined, content: string) =>
     `snapshot ${ref(ns, name)} requests an non-existing content ${content}`,

@@ -38,7 +38,8 @@ describe("checkSourceVolume / sourceDriver", () => {
 
   it.each([
     ["no PVC name", vs(""), { pvc: pvc(), pv: pv(goodRef) }, "the PVC name is not specified in snapshot ns/snap"],
-    ["static snapshot", vs(), { pvc: pvc(), pv: pv(goodRef) }, "the PVC name is not specified in snapshot ns/snap"],
+    // No PVC name at all is a different text from an empty one (upstream getClaimFromVolumeSnapshot).
+    ["static snapshot", vs(), { pvc: pvc(), pv: pv(goodRef) }, "the snapshot source PVC name is not specified"],
     [
       "PVC missing",
       vs("data"),

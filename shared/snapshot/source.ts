@@ -57,7 +57,8 @@ export function checkSourceVolume(
   found: SourceLookup,
 ): Result<{ pvc: PersistentVolumeClaim; pv: PersistentVolume }> {
   const pvcName = snapshot.spec.source.persistentVolumeClaimName;
-  if (!pvcName) return fail(MSG.pvcNameNotSpecified(snapshot.metadata.namespace, snapshot.metadata.name));
+  if (pvcName === undefined) return fail(MSG.pvcSourceNotSpecified);
+  if (pvcName === "") return fail(MSG.pvcNameNotSpecified(snapshot.metadata.namespace, snapshot.metadata.name));
   const pvc = found.pvc;
   if (!pvc) return fail(MSG.pvcNotInLister(pvcName, notFound.pvcInLister(pvcName)));
   if (pvc.status?.phase !== "Bound" || !pvc.spec.volumeName) return fail(MSG.pvcNotBound(pvcName));
