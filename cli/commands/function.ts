@@ -13,6 +13,7 @@ import type { KubeClient } from "../../shared/kube/types.js";
 import { createLogger } from "../../shared/log.js";
 import { allFunctions } from "../functions.js";
 import { untilSignal } from "../stack/signals.js";
+import { snapshotMetricsRegistry } from "../../shared/snapshot/metrics.js";
 
 export interface ServeFunctionsOptions {
   port: number;
@@ -113,7 +114,7 @@ export async function serveFunctions(functions: SnapflowFunction[], options: Ser
     ? createGatewayClient({ baseUrl: gatewayUrl, token: await gatewayToken(options.gatewayTokenFile, env) })
     : missingGateway();
   const log = options.log ?? createLogger({ name: "functions" });
-  const server = await startFunctionServer(functions, { ...kubeDeps, gateway, log, maxBodyBytes: options.maxBodyBytes }, { port: options.port, host: options.host });
+  const server = await startFunctionServer(functions, { ...kubeDeps, gateway, log, maxBodyBytes: options.maxBodyBytes }, { port: options.port, host: options.host, metricsRegistries: [snapshotMetricsRegistry] });
   return {
     ...server,
     async stop() {

@@ -16,6 +16,7 @@ import { createGatewayClient } from "../../shared/gateway/client.js";
 import { createKubeClient } from "../../shared/kube/http-client.js";
 import { createLogger } from "../../shared/log.js";
 import { allFunctions } from "../functions.js";
+import { snapshotMetricsRegistry } from "../../shared/snapshot/metrics.js";
 
 export interface FunctionWorkerConfig {
   kubeconfig: string;
@@ -60,7 +61,7 @@ async function run(config: FunctionWorkerConfig): Promise<void> {
     clusterName: config.cluster,
     gateway: createGatewayClient({ baseUrl: config.gatewayUrl, token: config.gatewayToken }),
     log: log.child({ component: "functions" }),
-  });
+  }, { metricsRegistries: [snapshotMetricsRegistry] });
   const server = createAdaptorServer({ fetch: host.app.fetch, hostname: "127.0.0.1" }) as Server;
   const port = await new Promise<number>((resolvePort, reject) => {
     server.once("error", reject);

@@ -31,6 +31,7 @@ import { writeEndpoints, type Endpoints } from "./endpoints.js";
 import { startFunctionProcess } from "./function-process.js";
 import { lockDataDir } from "./lock.js";
 import { startNatsServer } from "./nats-server.js";
+import { snapshotMetricsRegistry } from "../../shared/snapshot/metrics.js";
 
 /** Fixed ports without --random-ports (documented in README "Local stack"; repeated in cli/commands/up.ts). */
 export const FIXED_PORTS = { api: 6443, nats: 4222, gateway: 7480, functions: 7481 } as const;
@@ -218,7 +219,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         clusterName: cluster,
         gateway: createGatewayClient({ baseUrl: gateway.url, token }),
         log: log.child({ component: "functions" }),
-      });
+      }, { metricsRegistries: [snapshotMetricsRegistry] });
       const functionServer = createAdaptorServer({ fetch: host.app.fetch, hostname: "127.0.0.1" }) as Server;
       const functionsPort = await listen(functionServer, port("functions"));
       functionsUrl = `http://127.0.0.1:${functionsPort}`;

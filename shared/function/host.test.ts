@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
+import { Gauge, Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { annotateFunction, fanoutAnnotateFunction, MODE } from "../../test/support/annotate-function.js";
 import { binaryEvent } from "../../test/support/events.js";
@@ -79,6 +80,15 @@ describe("function host", () => {
     await host.app.request("/annotate", binaryEvent(await snapshot({ [MODE]: "gateway" })));
     const text = await (await host.app.request("/metrics")).text();
     expect(text).toContain('snapflow_function_gateway_calls_total{function="annotate",operation="createSnapshot",code="OK"} 1');
+  });
+
+  it("serves the registries it is given beside its own (the snapshot-controller's metrics)", async () => {
+    const extra = new Registry();
+    new Gauge({ name: "snapshot_controller_operations_in_flight", help: "Total number of operations in flight", registers: [extra] }).set(3);
+    const host = createFunctionHost([annotateFunction], { kube, gateway: memoryGateway() }, { processMetrics: false, metricsRegistries: [extra] });
+    const text = await (await host.app.request("/metrics")).text();
+    expect(text).toContain("snapshot_controller_operations_in_flight 3");
+    expect(text).toContain("snapflow_function_outcomes_total");
   });
 
   it("a single-function host also answers POST / (Knative / OpenFaaS shape)", async () => {

@@ -11,6 +11,11 @@ import type { SnapflowFunction } from "./types.js";
 export interface FunctionHostOptions {
   /** Also export process metrics (CPU, memory, event loop); default true. */
   processMetrics?: boolean;
+  /**
+   * More registries served at /metrics after the host's own: the snapshot functions' controller
+   * metrics (shared/snapshot/metrics.ts) live in their own registry, as upstream's do.
+   */
+  metricsRegistries?: readonly Registry[];
 }
 
 export interface FunctionHost {
@@ -67,7 +72,11 @@ export function createFunctionHost(functions: SnapflowFunction[], deps: Function
   const app = new Hono();
   const handlers = new Map<string, FunctionHandler>();
   app.get("/healthz", (c) => c.json({ ok: true, functions: [...byName.keys()] }));
-  app.get("/metrics", async (c) => c.body(await registry.metrics(), 200, { "content-type": registry.contentType }));
+  const served = [registry, ...(options.metricsRegistries ?? [])];
+  app.get("/metrics", async (c) => {
+    const texts = await Promise.all(served.map((r) => r.metrics()));
+    return c.body(texts.map((t) => (t === "" || t.endsWith("\n") ? t : `${t}\n`)).join(""), 200, { "content-type": registry.contentType });
+  });
   for (const fn of byName.values()) {
     const handle = createFunctionHandler(fn, { ...deps, onAudit });
     handlers.set(fn.name, handle);
