@@ -37,6 +37,21 @@ describe("resolveTemplate", () => {
     expect(resolveTemplate("${a}-x-${b}", { a: "1", b: "2" })).toEqual({ ok: true, value: "1-x-2" });
     expect(resolveTemplate("${z}${a}${y}", { a: "1" })).toEqual({ ok: false, error: 'invalid tokens: ["y" "z"]' });
   });
+
+  // Upstream expands with Go's os.Expand (§2.6 "shell-style"): the brace-less and malformed forms
+  // behave as there, so a class with a typo gets the same error text.
+  it.each<[string, string, { ok: true; value: string } | { ok: false; error: string }]>([
+    ["$-form stops at the first non-name character", "$volumesnapshot.name", { ok: false, error: 'invalid tokens: ["volumesnapshot"]' }],
+    ["$-form with a known name", "$a-key", { ok: true, value: "1-key" }],
+    ["a digit or special character is a one-character name", "x$1y$-z", { ok: false, error: 'invalid tokens: ["-" "1"]' }],
+    ["${} is eaten", "${}creds", { ok: true, value: "creds" }],
+    ["an unclosed ${ is eaten", "${a", { ok: true, value: "a" }],
+    ["a $ before a non-name character stays", "a$%b", { ok: true, value: "a$%b" }],
+    ["a trailing $ stays", "creds$", { ok: true, value: "creds$" }],
+    ["${<special>} is that one character", "${$}", { ok: false, error: 'invalid tokens: ["$"]' }],
+  ])("%s", (_, template, expected) => {
+    expect(resolveTemplate(template, { a: "1" })).toEqual(expected);
+  });
 });
 
 describe("resolveSecretRef", () => {

@@ -44,16 +44,49 @@ export function isDns1123Subdomain(s: string): boolean {
   return s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
 }
 
-/** Shell-style `${token}` expansion; unknown tokens are an error listing them (sorted, like upstream). */
+const isSpecial = (c: string) => "*#$@!?-".includes(c) || (c >= "0" && c <= "9");
+const isNameChar = (c: string) => c === "_" || (c >= "0" && c <= "9") || (c >= "a" && c <= "z") || (c >= "A" && c <= "Z");
+
+/**
+ * The name after a `$` (its first character at `rest[0]`) and how many characters it spans, with the
+ * rules of Go's os.Expand, which upstream uses: `${name}`, `${<special>}`, `$<special>`, `$name`;
+ * an empty name with a width is malformed (eaten), with none a lone `$` (kept).
+ */
+function shellName(rest: string): [string, number] {
+  if (rest[0] === "{") {
+    if (rest.length > 2 && isSpecial(rest[1]!) && rest[2] === "}") return [rest[1]!, 3];
+    const close = rest.indexOf("}", 1);
+    if (close === 1) return ["", 2];
+    if (close > 1) return [rest.slice(1, close), close + 1];
+    return ["", 1];
+  }
+  if (isSpecial(rest[0]!)) return [rest[0]!, 1];
+  let i = 0;
+  while (i < rest.length && isNameChar(rest[i]!)) i++;
+  return [rest.slice(0, i), i];
+}
+
+/** Shell-style expansion as upstream does it; unknown tokens are an error listing them (sorted, like upstream). */
 export function resolveTemplate(template: string, values: Record<string, string>): Result<string> {
   const missing = new Set<string>();
-  const resolved = template.replace(/\$\{([^}]*)\}/g, (_, token: string) => {
-    if (Object.hasOwn(values, token)) return values[token]!;
-    missing.add(token);
-    return "";
-  });
+  let out = "";
+  let i = 0;
+  while (i < template.length) {
+    const dollar = template.indexOf("$", i);
+    if (dollar < 0 || dollar + 1 >= template.length) break;
+    out += template.slice(i, dollar);
+    const [name, width] = shellName(template.slice(dollar + 1));
+    if (name !== "") {
+      if (Object.hasOwn(values, name)) out += values[name]!;
+      else missing.add(name);
+    } else if (width === 0) {
+      out += "$";
+    }
+    i = dollar + 1 + width;
+  }
+  out += template.slice(i);
   if (missing.size > 0) return fail(MSG.invalidTokens([...missing].sort()));
-  return ok(resolved);
+  return ok(out);
 }
 
 function templatesFrom(set: SecretParamSet, parameters: Record<string, string> | undefined): Result<{ name: string; namespace: string } | undefined> {
