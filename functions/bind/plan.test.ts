@@ -404,6 +404,23 @@ describe("bind: ready snapshot", () => {
     expect(plan.steps).toEqual([]);
   });
 
+  describe("a statically provisioned group member learns its group (§2.2 syncReadySnapshot, §4.6)", () => {
+    const member = newSnapshot({ content: "pre-1", finalizers: [AS_SOURCE, BOUND], status: { ...readyStatus, boundVolumeSnapshotContentName: "pre-1", volumeGroupSnapshotName: "vgs" } });
+    const contents = { "pre-1": newContent({ name: "pre-1", snapshotHandle: "h", className: "", status: { readyToUse: true } }) };
+    it("owned by the group once it exists", () => {
+      const group = { metadata: { name: "vgs", namespace: "default", uid: "g1" }, spec: { source: {} } };
+      const plan = planSnapshot(state({ snapshot: member, contents, groupSnapshot: group as SnapshotState["groupSnapshot"] }));
+      const owned = { ...member, metadata: { ...member.metadata, ownerReferences: [{ apiVersion: "groupsnapshot.storage.k8s.io/v1", kind: "VolumeGroupSnapshot", name: "vgs", uid: "g1" }] } };
+      expect(writes(plan)).toEqual([{ op: "update", resource: "volumesnapshots", object: owned }]);
+      expect(plan.verdict).toEqual({ kind: "done" });
+    });
+    it("retried while the group cannot be found (upstream returns the lookup error)", () => {
+      const plan = planSnapshot(state({ snapshot: member, contents }));
+      expect(writes(plan)).toEqual([]);
+      expect(plan.verdict).toMatchObject({ kind: "requeue", reason: 'volumegroupsnapshot.groupsnapshot.storage.k8s.io "vgs" not found' });
+    });
+  });
+
   it("content gone → SnapshotContentMissing, readyToUse false", () => {
     const vs = newSnapshot({ className: "gold", finalizers: [AS_SOURCE, BOUND], status: readyStatus });
     const plan = planSnapshot(state({ snapshot: vs, classes: [newClass("gold")] }));

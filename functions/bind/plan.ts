@@ -242,7 +242,9 @@ function planReady(p: Planner): Plan {
   if (!contentPointsTo(bound, vs)) return p.failWith(REASONS.snapshotMisbound, MSG.contentNotBoundCorrectly, true);
   // A statically provisioned group member learns its group late: own it like a dynamic member.
   const groupName = vs.status?.volumeGroupSnapshotName;
-  if (groupName && !groupOwnerOf(vs) && s.groupSnapshot?.metadata.uid) {
+  if (groupName && !groupOwnerOf(vs)) {
+    // Upstream returns the lookup error, so the key is retried until the group shows up.
+    if (!s.groupSnapshot?.metadata.uid) return requeueError(p, notFound.groupSnapshot(groupName));
     p.current.metadata.ownerReferences = [
       ...(p.current.metadata.ownerReferences ?? []),
       { apiVersion: GROUP_SNAPSHOT_API_VERSION, kind: "VolumeGroupSnapshot", name: groupName, uid: s.groupSnapshot.metadata.uid },

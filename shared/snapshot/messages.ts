@@ -18,6 +18,7 @@ export const notFound = {
   snapshotClass: (name: string) => `volumesnapshotclass.snapshot.storage.k8s.io ${goQuote(name)} not found`,
   pvcInLister: (name: string) => `persistentvolumeclaim ${goQuote(name)} not found`,
   pvFromApi: (name: string) => `persistentvolumes ${goQuote(name)} not found`,
+  groupSnapshot: (name: string) => `volumegroupsnapshot.groupsnapshot.storage.k8s.io ${goQuote(name)} not found`,
 };
 
 export const MSG = {
