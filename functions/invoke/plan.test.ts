@@ -160,9 +160,9 @@ describe("invoke: pre-provisioned contents", () => {
     expect(plan.call).toEqual({ kind: "listSnapshot", driver: DRIVER, snapshotId: "h-1", secretRef: { name: "pre-1", namespace: "kube-system" } });
   });
 
-  it("an unknown id → SnapshotContentCheckandUpdateFailed", () => {
+  it("an unknown id → SnapshotContentCheckandUpdateFailed, wrapped like every ListSnapshots failure", () => {
     const c = staticContent();
-    const message = "Failed to check and update snapshot content: can not find snapshot for snapshotID h-1";
+    const message = 'Failed to check and update snapshot content: failed to list snapshot for content pre-1: "can not find snapshot for snapshotID h-1"';
     expect(afterList(c, "h-1", { ok: true, value: [] }, NOW).steps).toEqual([
       updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }),
       warn(c, "SnapshotContentCheckandUpdateFailed", message),
@@ -182,6 +182,43 @@ describe("invoke: pre-provisioned contents", () => {
       warn(c, "SnapshotContentCheckandUpdateFailed", 'Failed to check and update snapshot content: failed to list snapshot for content pre-1: "rpc error: code = Unavailable desc = down"'),
     );
     expect(after.verdict.kind).toBe("requeue");
+  });
+
+  it.each([
+    [
+      "a class whose list secret lacks its namespace",
+      staticContent({ className: "gold" }),
+      newClass("gold", { parameters: { "csi.storage.k8s.io/snapshotter-list-secret-name": "s" } }),
+      "failed to get secret reference for snapshot content pre-1: failed to get name and namespace template from params: either name and namespace for SnapshotterList secrets specified, Both must be specified",
+    ],
+    [
+      "a member's empty deletion-secret annotation",
+      newContent({
+        name: "member-1",
+        finalizers: [FINALIZERS.contentBound],
+        annotations: { [ANNOTATIONS.volumeGroupSnapshotHandle]: "G", [ANNOTATIONS.deletionSecretName]: "", [ANNOTATIONS.deletionSecretNamespace]: "ns" },
+        status: { snapshotHandle: "h-1", volumeGroupSnapshotHandle: "G", readyToUse: false },
+      }),
+      undefined,
+      'failed to get credentials from annotation for snapshot content member-1: cannot retrieve secrets for snapshot content "member-1", err: secret name or namespace not specified',
+    ],
+  ])("%s → SnapshotContentCheckandUpdateFailed without listing", (_, c, cls, err) => {
+    const plan = planInvoke({ content: c, ...(cls ? { snapshotClass: cls } : {}), nowMs: NOW });
+    const message = `Failed to check and update snapshot content: ${err}`;
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([updateStatus({ ...c, status: { ...c.status, readyToUse: false, error: { time: NOW_ISO, message } } }), warn(c, "SnapshotContentCheckandUpdateFailed", message)]);
+  });
+
+  it("secrets for ListSnapshots: a member with a group handle uses its deletion-secret annotations, even over a class; others only the class's list secret", () => {
+    const secretAnnotations = { [ANNOTATIONS.deletionSecretName]: "s", [ANNOTATIONS.deletionSecretNamespace]: "ns" };
+    const cls = newClass("gold", {
+      parameters: { "csi.storage.k8s.io/snapshotter-list-secret-name": "list", "csi.storage.k8s.io/snapshotter-list-secret-namespace": "kube-system" },
+    });
+    const member = staticContent({ className: "gold", annotations: secretAnnotations, status: { snapshotHandle: "h-1", volumeGroupSnapshotHandle: "G", readyToUse: false } });
+    expect(planInvoke({ content: member, snapshotClass: cls, nowMs: NOW }).call).toEqual({ kind: "listSnapshot", driver: DRIVER, snapshotId: "h-1", secretRef: { name: "s", namespace: "ns" } });
+    // A group-member mark alone (no group handle recorded yet) does not select the annotations.
+    const marked = staticContent({ annotations: { ...secretAnnotations, [ANNOTATIONS.volumeGroupSnapshotHandle]: "G" } });
+    expect(planInvoke({ content: marked, nowMs: NOW }).call).toEqual({ kind: "listSnapshot", driver: DRIVER, snapshotId: "h-1" });
   });
 
   it("records the group handle a member reports", () => {

@@ -261,11 +261,14 @@ function planList(s: InvokeState): InvokePlan {
   if (className) {
     if (!s.snapshotClass) return checkFailed(MSG.listClassFailed(className, name, notFound.snapshotClass(className)));
     const secret = resolveSecretRef(SECRET_PARAMS.snapshotterList, s.snapshotClass.parameters, { contentName: name });
-    if (!secret.ok) return checkFailed(`failed to get credentials for snapshot content ${name}: ${secret.error}`);
+    if (!secret.ok) return checkFailed(MSG.listSecretReferenceFailed(name, secret.error));
     secretRef = secret.value;
-  } else if (isGroupMemberContent(content) || content.status?.volumeGroupSnapshotHandle) {
+  }
+  // A member with a recorded group handle never has a class of its own: the group's secret,
+  // copied onto its deletion-secret annotations, is the one its driver expects (it wins, as upstream).
+  if (content.status?.volumeGroupSnapshotHandle) {
     const secret = annotationSecret(content);
-    if (!secret.ok) return checkFailed(secret.error);
+    if (!secret.ok) return checkFailed(MSG.listAnnotationCredentialsFailed(name, secret.error));
     secretRef = secret.value;
   }
   const snapshotId = content.status?.snapshotHandle ?? content.spec.source.snapshotHandle!;
@@ -287,7 +290,7 @@ export function afterList(content: VolumeSnapshotContent, snapshotId: string, re
     info = { snapshotId, sourceVolumeId: "", creationTimeNs: "0", sizeBytes: 0, readyToUse: true };
   } else {
     const first = result.value[0];
-    if (!first) return checkFailed(MSG.snapshotNotFoundById(snapshotId));
+    if (!first) return checkFailed(MSG.listSnapshotFailed(name, MSG.snapshotNotFoundById(snapshotId)));
     info = first;
   }
   return statusAndPoll(content, observation(info, nowMs, handle), nowMs, []).plan;

@@ -103,6 +103,9 @@ export const MSG = {
   checkAndUpdateFailed: (err: string) => `Failed to check and update snapshot content: ${err}`,
   listClassFailed: (cls: string, content: string, err: string) =>
     `failed to get snapshot class ${cls} for snapshot content ${content}: ${err}`,
+  listSecretReferenceFailed: (content: string, err: string) => `failed to get secret reference for snapshot content ${content}: ${err}`,
+  listAnnotationCredentialsFailed: (content: string, err: string) =>
+    `failed to get credentials from annotation for snapshot content ${content}: ${err}`,
   snapshotNotFoundById: (id: string) => `can not find snapshot for snapshotID ${id}`,
   listSnapshotFailed: (content: string, err: string) => `failed to list snapshot for content ${content}: ${goQuote(err)}`,
   deleteCredentialsFailed: "Failed to get snapshot credentials",
