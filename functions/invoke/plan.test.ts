@@ -124,6 +124,24 @@ describe("invoke: creating a snapshot", () => {
     expect(plan.steps).toEqual([updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }), warn(c, "SnapshotCreationFailed", message)]);
   });
 
+  it.each([
+    ["class gone", dynamic({ status: { readyToUse: false, error: { time: "2026-03-01T12:00:01Z", message: "Failed to create snapshot: earlier" } } }), undefined,
+      'failed to get input parameters to create snapshot for content snapcontent-snapuid1: "volumesnapshotclass.snapshot.storage.k8s.io \\"gold\\" not found"'],
+    ["empty secret annotation", dynamic({
+      annotations: { [ANNOTATIONS.deletionSecretName]: "", [ANNOTATIONS.deletionSecretNamespace]: "ns" },
+      status: { snapshotHandle: "snap-handle-1", readyToUse: false, creationTime: CREATED_NS },
+    }), gold,
+      'failed to get input parameters to create snapshot for content snapcontent-snapuid1: "cannot retrieve secrets for snapshot content \\"snapcontent-snapuid1\\", err: secret name or namespace not specified"'],
+  ])("once the content has a status (a poll, or a retry after an error), %s → SnapshotContentCheckandUpdateFailed", (_, c, cls, err) => {
+    const plan = planInvoke({ content: c, ...(cls ? { snapshotClass: cls } : {}), nowMs: NOW });
+    const message = `Failed to check and update snapshot content: ${err}`;
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([
+      updateStatus({ ...c, status: { ...c.status, readyToUse: false, error: { time: NOW_ISO, message } } }),
+      warn(c, "SnapshotContentCheckandUpdateFailed", message),
+    ]);
+  });
+
   it("never calls CreateSnapshot for a group member", () => {
     const c = dynamic({ annotations: { [ANNOTATIONS.volumeGroupSnapshotHandle]: "G" } });
     expect(planInvoke({ content: c, nowMs: NOW }).call).toBeUndefined();

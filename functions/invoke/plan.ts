@@ -166,7 +166,12 @@ function releaseFinalizer(content: VolumeSnapshotContent): Step {
 function planCreate(s: InvokeState): InvokePlan {
   const content = s.content;
   const name = content.metadata.name!;
-  const createFailed = (err: string) => failContent(content, [], REASONS.snapshotCreationFailed, MSG.createSnapshotFailed(err), s.nowMs);
+  // Upstream reaches CreateSnapshot through its status check once the content has any status
+  // (a poll, or the retry after an error status), and words the failure for that path.
+  const createFailed = (err: string) =>
+    content.status !== undefined
+      ? failContent(content, [], REASONS.snapshotContentCheckandUpdateFailed, MSG.checkAndUpdateFailed(err), s.nowMs)
+      : failContent(content, [], REASONS.snapshotCreationFailed, MSG.createSnapshotFailed(err), s.nowMs);
   const inputError = (err: string) => createFailed(MSG.contentInputParameters(name, err));
 
   const className = content.spec.volumeSnapshotClassName;
