@@ -154,6 +154,78 @@ describe("invoke: creating a snapshot", () => {
   });
 });
 
+describe("invoke: failures the driver never saw (the gateway's own, or its Secret read)", () => {
+  const secretGone = { code: "FAILED_PRECONDITION", message: "Secret ns/s not found", origin: "secret" } as const;
+  const credentials = 'failed to get input parameters to create snapshot for content snapcontent-snapuid1: "cannot get credentials for snapshot content \\"snapcontent-snapuid1\\""';
+
+  it.each([
+    ["CreateSnapshot's Secret unreadable", false, secretGone],
+    ["the gateway's NOT_FOUND (driver not configured there)", false, { code: "NOT_FOUND", message: 'unknown driver "x"', origin: "gateway" } as const],
+    ["the gateway's INVALID_ARGUMENT", false, { code: "INVALID_ARGUMENT", message: "body.name: required", origin: "gateway" } as const],
+    ["the driver's NOT_FOUND", true, { code: "NOT_FOUND", message: "no volume" } as const],
+  ])("%s: final=%s (only a driver's gRPC answer can be final)", (_, final, failure) => {
+    expect(isFinalFailure(failure)).toBe(final);
+  });
+
+  it("a create in flight since an earlier attempt keeps its mark when the gateway itself fails (the earlier call may still cut the snapshot)", () => {
+    const c = annotated(dynamic(), BEING_CREATED);
+    const failure = { code: "NOT_FOUND", message: 'unknown driver "x"', origin: "gateway" } as const;
+    const plan = afterCreate(c, { ok: false, failure }, NOW);
+    const message = `Failed to create snapshot: failed to take snapshot of the volume vol-1: ${JSON.stringify(rpcErrorText(failure))}`;
+    expect(plan.steps).toEqual([updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }), warn(c, "SnapshotCreationFailed", message)]);
+  });
+
+  it("an unreadable Secret is upstream's input failure; a mark set by this very attempt is taken back, an older one stays", () => {
+    const c = annotated(dynamic(), BEING_CREATED);
+    const message = `Failed to create snapshot: ${credentials}`;
+    const fresh = afterCreate(c, { ok: false, failure: secretGone }, NOW, { markedNow: true });
+    const unmarked = { ...c, metadata: { ...c.metadata, annotations: {} } };
+    expect(fresh.steps).toEqual([
+      update(unmarked),
+      updateStatus({ ...unmarked, status: { readyToUse: false, error: { time: NOW_ISO, message } } }),
+      warn(unmarked, "SnapshotCreationFailed", message),
+    ]);
+    const older = afterCreate(c, { ok: false, failure: secretGone }, NOW);
+    expect(older.steps).toEqual([updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }), warn(c, "SnapshotCreationFailed", message)]);
+    const polled = dynamic({ status: { snapshotHandle: "snap-handle-1", readyToUse: false, creationTime: CREATED_NS } });
+    expect(afterCreate(polled, { ok: false, failure: secretGone }, NOW).steps[1]).toEqual(
+      warn(polled, "SnapshotContentCheckandUpdateFailed", `Failed to check and update snapshot content: ${credentials}`),
+    );
+  });
+
+  it("DeleteSnapshot's Secret unreadable → SnapshotDeleteError \"Failed to get snapshot credentials\"", () => {
+    const c = dynamic({ deletionTimestamp: NOW_ISO, annotations: BEING_DELETED, status: { snapshotHandle: "snap-handle-1", readyToUse: true } });
+    const after = afterDelete(c, { ok: false, failure: secretGone }, NOW);
+    expect(after.steps).toEqual([warn(c, "SnapshotDeleteError", "Failed to get snapshot credentials")]);
+    expect(after.verdict).toMatchObject({
+      kind: "requeue",
+      reason: 'failed to get input parameters to delete snapshot for content snapcontent-snapuid1: "cannot get credentials for snapshot content \\"snapcontent-snapuid1\\""',
+    });
+  });
+
+  it.each([
+    [
+      "the class's list Secret",
+      newContent({ name: "pre-1", snapshotHandle: "h-1", className: "gold", finalizers: [FINALIZERS.contentBound] }),
+      { name: "list", namespace: "kube-system" },
+      "failed to get credentials for snapshot content pre-1: error getting secret list in namespace kube-system: Secret kube-system/list not found",
+    ],
+    [
+      "a member's annotation Secret",
+      newContent({ name: "member-1", finalizers: [FINALIZERS.contentBound], status: { snapshotHandle: "h-1", volumeGroupSnapshotHandle: "G", readyToUse: false } }),
+      { name: "s", namespace: "ns" },
+      'failed to get credentials from annotation for snapshot content member-1: cannot get credentials for snapshot content "member-1"',
+    ],
+  ])("ListSnapshots with %s unreadable", (_, c, secretRef, err) => {
+    const failure = { code: "FAILED_PRECONDITION", message: `Secret ${secretRef.namespace}/${secretRef.name} not found`, origin: "secret" } as const;
+    const message = `Failed to check and update snapshot content: ${err}`;
+    expect(afterList(c, "h-1", { ok: false, failure }, NOW, secretRef).steps).toEqual([
+      updateStatus({ ...c, status: { ...c.status, readyToUse: false, error: { time: NOW_ISO, message } } }),
+      warn(c, "SnapshotContentCheckandUpdateFailed", message),
+    ]);
+  });
+});
+
 describe("invoke: pre-provisioned contents", () => {
   const staticContent = (o: Parameters<typeof newContent>[0] = {}) =>
     newContent({ name: "pre-1", snapshotHandle: "h-1", finalizers: [FINALIZERS.contentBound], ...o });

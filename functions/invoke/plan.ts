@@ -230,17 +230,28 @@ function statusAndPoll(content: VolumeSnapshotContent, seen: SnapshotObservation
   return { plan, content: current };
 }
 
+export interface AfterCreateOptions {
+  /** This attempt set the being-created mark (it was absent when the content was read). */
+  markedNow?: boolean;
+}
+
 /** After CreateSnapshot answered (or failed): status, annotation, error, next look. */
-export function afterCreate(content: VolumeSnapshotContent, result: CallResult<SnapshotInfo>, nowMs: number): InvokePlan {
+export function afterCreate(content: VolumeSnapshotContent, result: CallResult<SnapshotInfo>, nowMs: number, options: AfterCreateOptions = {}): InvokePlan {
   const annotated = Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.beingCreated);
   if (!result.ok) {
     const steps: Step[] = [];
     let current = content;
-    if (annotated && isFinalFailure(result.failure)) {
+    // An unreadable Secret is, upstream, an input failure found before the mark is set: a mark this
+    // attempt set is taken back (the driver never saw the call); an older one keeps waiting.
+    const secretFailed = result.failure.origin === "secret";
+    if (annotated && (isFinalFailure(result.failure) || (secretFailed && options.markedNow))) {
       current = withoutAnnotation(content, ANNOTATIONS.beingCreated);
       steps.push({ op: "update", resource: CONTENT, object: current });
     }
-    const err = MSG.takeSnapshotFailed(content.spec.source.volumeHandle ?? "", rpcErrorText(result.failure));
+    const name = content.metadata.name!;
+    const err = secretFailed
+      ? MSG.contentInputParameters(name, MSG.cannotGetCredentials(name))
+      : MSG.takeSnapshotFailed(content.spec.source.volumeHandle ?? "", rpcErrorText(result.failure));
     const wasPoll = content.status !== undefined;
     return failContent(
       current,
@@ -284,13 +295,22 @@ function planList(s: InvokeState): InvokePlan {
   };
 }
 
-/** After ListSnapshots (UNIMPLEMENTED = the driver cannot list: ready now, size unknown, as upstream). */
-export function afterList(content: VolumeSnapshotContent, snapshotId: string, result: CallResult<SnapshotInfo[]>, nowMs: number): InvokePlan {
+/**
+ * After ListSnapshots (UNIMPLEMENTED = the driver cannot list: ready now, size unknown, as upstream).
+ * secretRef: the Secret the call named, for the wording when it could not be read.
+ */
+export function afterList(content: VolumeSnapshotContent, snapshotId: string, result: CallResult<SnapshotInfo[]>, nowMs: number, secretRef?: SecretRef): InvokePlan {
   const name = content.metadata.name!;
   const handle = content.status?.snapshotHandle ?? content.spec.source.snapshotHandle ?? snapshotId;
   const checkFailed = (err: string) => failContent(content, [], REASONS.snapshotContentCheckandUpdateFailed, MSG.checkAndUpdateFailed(err), nowMs);
   let info: SnapshotInfo;
   if (!result.ok) {
+    if (result.failure.origin === "secret") {
+      // Which Secret it was follows planList's choice: a member's annotations, else the class's list secret.
+      if (content.status?.volumeGroupSnapshotHandle) return checkFailed(MSG.listAnnotationCredentialsFailed(name, MSG.cannotGetCredentials(name)));
+      const read = MSG.secretReadFailed(secretRef?.name ?? "", secretRef?.namespace ?? "", result.failure.message);
+      return checkFailed(MSG.listCredentialsFailed(name, read));
+    }
     if (result.failure.code !== "UNIMPLEMENTED") return checkFailed(MSG.listSnapshotFailed(name, rpcErrorText(result.failure)));
     info = { snapshotId, sourceVolumeId: "", creationTimeNs: "0", sizeBytes: 0, readyToUse: true };
   } else {
@@ -305,9 +325,12 @@ export function afterList(content: VolumeSnapshotContent, snapshotId: string, re
 export function afterDelete(content: VolumeSnapshotContent, result: CallResult<void>, nowMs: number): InvokePlan {
   const name = content.metadata.name!;
   if (!result.ok) {
-    const reason = MSG.deleteSnapshotFailed(name, rpcErrorText(result.failure));
+    const secretFailed = result.failure.origin === "secret";
+    const reason = secretFailed
+      ? MSG.deleteInputParameters(name, MSG.cannotGetCredentials(name))
+      : MSG.deleteSnapshotFailed(name, rpcErrorText(result.failure));
     return {
-      steps: [event(content, "Warning", REASONS.snapshotDeleteError, MSG.deleteSnapshotFailedEvent)],
+      steps: [event(content, "Warning", REASONS.snapshotDeleteError, secretFailed ? MSG.deleteCredentialsFailed : MSG.deleteSnapshotFailedEvent)],
       verdict: { kind: "requeue", afterMs: backoffMs(content.metadata.deletionTimestamp, nowMs, ERROR_BACKOFF), reason },
     };
   }

@@ -92,6 +92,7 @@ describe("csi backend against a driver with few capabilities", () => {
       const err = await failure(backend.createSnapshot({ name: `f-${code}`, sourceVolumeId: "vol-a", parameters: { fail: code } }));
       expect({ code: err.code, retryable: err.retryable }).toEqual({ code, retryable });
       expect(err.message).toContain("driver mini.csi.test CreateSnapshot: rejected");
+      expect(err.origin).toBeUndefined();
     }
   });
 });
@@ -117,6 +118,8 @@ describe("csi backend connection rules", () => {
     expect(err.code).toBe("FAILED_PRECONDITION");
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('serves CSI driver "other.csi.test", not the configured "wanted.csi.test"');
+    // Not the configured driver's answer: a caller must not take it as final for that driver's work.
+    expect(err.origin).toBe("gateway");
   });
 
   it("answers retryable UNAVAILABLE while the driver's probe says not ready, and serves once it is", async () => {

@@ -86,6 +86,7 @@ export class CsiBackend implements Backend {
         "FAILED_PRECONDITION",
         `${this.opts.address} serves CSI driver "${info.name}", not the configured "${this.opts.driverName}"`,
         false,
+        "gateway",
       );
     }
     const probe = await c

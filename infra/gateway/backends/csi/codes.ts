@@ -2,7 +2,7 @@
 // follows the shared RETRYABLE_CODES (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED …
 // retryable; INVALID_ARGUMENT, ALREADY_EXISTS, NOT_FOUND, FAILED_PRECONDITION, OUT_OF_RANGE final).
 import { statusName } from "../../../../shared/csi/load.js";
-import { GatewayError, type CsiCode } from "../../../../shared/gateway/types.js";
+import { GatewayError, RETRYABLE_CODES, type CsiCode } from "../../../../shared/gateway/types.js";
 import { isCsiCode } from "../../errors.js";
 
 interface GrpcErrorLike {
@@ -24,7 +24,8 @@ export function grpcCodeName(code: number): CsiCode {
 export function fromGrpcError(err: unknown, what: string): GatewayError {
   if (err instanceof GatewayError) return err;
   if (!isGrpcError(err)) {
-    return new GatewayError("INTERNAL", `${what}: ${err instanceof Error ? err.message : String(err)}`);
+    // Failed on this side of the socket: no gRPC status, so nothing the driver decided.
+    return new GatewayError("INTERNAL", `${what}: ${err instanceof Error ? err.message : String(err)}`, RETRYABLE_CODES.has("INTERNAL"), "gateway");
   }
   const code = grpcCodeName(err.code);
   const detail = err.details || err.message || "no message";
