@@ -30,7 +30,8 @@ export function isFinalFailure(f: CallFailure): boolean {
   return f.code !== undefined && f.origin === undefined && !NON_FINAL.has(f.code);
 }
 
-const GO_CODE_NAMES: Record<CsiCode, string> = {
+/** grpc-go's names of the status codes (codes.Code.String()), as Go clients print and label them. */
+export const GO_CODE_NAMES: Readonly<Record<CsiCode, string>> = {
   OK: "OK",
   CANCELLED: "Canceled",
   UNKNOWN: "Unknown",

@@ -18,7 +18,7 @@ import {
   type VolumeInfo,
 } from "../../../../shared/gateway/types.js";
 import type { Backend, Secrets } from "../../backend.js";
-import { CsiConnection } from "./connection.js";
+import { CsiConnection, type CallObserver } from "./connection.js";
 import {
   fromCsiGroup,
   fromCsiSnapshot,
@@ -39,6 +39,8 @@ export interface CsiBackendOptions {
   address: string;
   /** Deadline of every gRPC call. */
   timeoutMs: number;
+  /** Told of every gRPC call made to the driver (the gateway's csi_sidecar_operations_seconds). */
+  onCall?: CallObserver;
 }
 
 interface DriverProfile {
@@ -56,7 +58,7 @@ export class CsiBackend implements Backend {
   private profileGeneration = 0;
 
   constructor(private readonly opts: CsiBackendOptions) {
-    this.conn = new CsiConnection(opts.address, opts.timeoutMs);
+    this.conn = new CsiConnection(opts.address, opts.timeoutMs, opts.onCall);
   }
 
   private what(method: string): string {
