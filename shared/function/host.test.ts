@@ -81,6 +81,14 @@ describe("function host", () => {
     expect(text).toContain('snapflow_function_gateway_calls_total{function="annotate",operation="createSnapshot",code="OK"} 1');
   });
 
+  it("serves snapshot-controller's metrics (§2.11) beside its own: the operation histogram, the in-flight gauge, process_start_time_seconds", async () => {
+    const host = createFunctionHost([annotateFunction], { kube, gateway: memoryGateway() }, { processMetrics: false });
+    const text = await (await host.app.request("/metrics")).text();
+    expect(text).toContain("# TYPE snapshot_controller_operation_total_seconds histogram");
+    expect(text).toContain("# TYPE snapshot_controller_operations_in_flight gauge");
+    expect(text).toMatch(/^process_start_time_seconds \d+$/m);
+  });
+
   it("a single-function host also answers POST / (Knative / OpenFaaS shape)", async () => {
     const host = createFunctionHost([annotateFunction], { kube, gateway: memoryGateway() });
     const res = await host.app.request("/", binaryEvent(await snapshot()));

@@ -3,6 +3,7 @@
 // single function also answers POST / so the same process fits a Knative Service or OpenFaaS.
 import { Hono } from "hono";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { snapshotMetricsRegistry } from "../snapshot/metrics.js";
 import type { AuditRecord } from "./audit.js";
 import { createFunctionHandler, type FunctionDeps, type FunctionHandler } from "./app.js";
 import { PairHeaders } from "./pair-headers.js";
@@ -67,7 +68,10 @@ export function createFunctionHost(functions: SnapflowFunction[], deps: Function
   const app = new Hono();
   const handlers = new Map<string, FunctionHandler>();
   app.get("/healthz", (c) => c.json({ ok: true, functions: [...byName.keys()] }));
-  app.get("/metrics", async (c) => c.body(await registry.metrics(), 200, { "content-type": registry.contentType }));
+  // The snapshot functions record snapshot-controller's metrics in their own registry (as upstream
+  // serves them from the controller): without it here they would be kept but never scraped.
+  const served = Registry.merge([registry, snapshotMetricsRegistry]);
+  app.get("/metrics", async (c) => c.body(await served.metrics(), 200, { "content-type": served.contentType }));
   for (const fn of byName.values()) {
     const handle = createFunctionHandler(fn, { ...deps, onAudit });
     handlers.set(fn.name, handle);

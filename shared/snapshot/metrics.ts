@@ -23,6 +23,13 @@ export const operationsInFlight = new Gauge({
   registers: [snapshotMetricsRegistry],
 });
 
+// Upstream's registry also carries the process start time, unprefixed.
+new Gauge({
+  name: "process_start_time_seconds",
+  help: "Start time of the process since unix epoch in seconds.",
+  registers: [snapshotMetricsRegistry],
+}).set(Math.round(Date.now() / 1000 - process.uptime()));
+
 const started = new Map<string, number>();
 
 function idOf(key: OperationKey): string {
