@@ -20,7 +20,11 @@ export function grpcCodeName(code: number): CsiCode {
   return isCsiCode(name) ? name : "UNKNOWN";
 }
 
-/** `what` says which driver call failed, e.g. `hostpath.snapflow.dev CreateSnapshot`. */
+/**
+ * A driver's gRPC status keeps the driver's own description as the message (callers print it as
+ * a Go client prints the status); `what` (e.g. `driver hostpath.snapflow.dev CreateSnapshot`)
+ * prefixes only failures of this side of the socket.
+ */
 export function fromGrpcError(err: unknown, what: string): GatewayError {
   if (err instanceof GatewayError) return err;
   if (!isGrpcError(err)) {
@@ -28,6 +32,5 @@ export function fromGrpcError(err: unknown, what: string): GatewayError {
     return new GatewayError("INTERNAL", `${what}: ${err instanceof Error ? err.message : String(err)}`, RETRYABLE_CODES.has("INTERNAL"), "gateway");
   }
   const code = grpcCodeName(err.code);
-  const detail = err.details || err.message || "no message";
-  return new GatewayError(code, `${what}: ${detail}`);
+  return new GatewayError(code, typeof err.details === "string" ? err.details : (err.message ?? ""));
 }
