@@ -116,7 +116,7 @@ describe("invoke: creating a snapshot", () => {
       newClass("gold", { parameters: { "csi.storage.k8s.io/fstype": "xfs" } }),
       'failed to remove CSI Parameters of prefixed keys: found unknown parameter key "csi.storage.k8s.io/fstype" with reserved namespace csi.storage.k8s.io/',
     ],
-    ["unbound content", dynamic({ snapshotUid: "" }), gold, "cannot create snapshot. Snapshot content snapcontent-snapuid1 not bound to a snapshot"],
+    ["unbound content", dynamic({ snapshotUid: "" }), gold, 'failed to take snapshot of the volume vol-1: "cannot create snapshot. Snapshot content snapcontent-snapuid1 not bound to a snapshot"'],
   ])("%s → SnapshotCreationFailed without calling the driver", (_, c, cls, err) => {
     const plan = planInvoke({ content: c, ...(cls ? { snapshotClass: cls } : {}), nowMs: NOW });
     const message = `Failed to create snapshot: ${err}`;

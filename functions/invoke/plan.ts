@@ -182,10 +182,11 @@ function planCreate(s: InvokeState): InvokePlan {
   if (!secret.ok) return inputError(secret.error);
   const params = stripReservedParameters(cls.parameters);
   if (!params.ok) return createFailed(MSG.removePrefixedParameters(params.error));
+  // Upstream checks these inside its CreateSnapshot call, so they read as that call's failure.
   const uid = content.spec.volumeSnapshotRef.uid;
-  if (!uid) return createFailed(MSG.contentNotBound(name));
   const volumeHandle = content.spec.source.volumeHandle;
-  if (!volumeHandle) return createFailed(MSG.noVolumeHandle(name));
+  if (!uid) return createFailed(MSG.takeSnapshotFailed(volumeHandle ?? "", MSG.contentNotBound(name)));
+  if (!volumeHandle) return createFailed(MSG.takeSnapshotFailed("", MSG.noVolumeHandle(name)));
 
   // Mark "a CreateSnapshot may be in flight" before calling, unless a backend snapshot is already
   // known: if the answer is lost, deletion then waits for a definite one instead of leaking it.
