@@ -142,6 +142,16 @@ describe("invoke: creating a snapshot", () => {
     ]);
   });
 
+  it.each([
+    ["its class belongs to another driver", dynamic(), newClass("gold", { driver: "other.csi.example.com" })],
+    ["it has no source at all", { ...dynamic(), spec: { ...dynamic().spec, source: {} } }, gold],
+  ])("leaves a content alone when %s: no sidecar of upstream's handles it", (_, c, cls) => {
+    const plan = planInvoke({ content: c, snapshotClass: cls, nowMs: NOW });
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([]);
+    expect(plan.verdict.kind).toBe("nothing");
+  });
+
   it("never calls CreateSnapshot for a group member", () => {
     const c = dynamic({ annotations: { [ANNOTATIONS.volumeGroupSnapshotHandle]: "G" } });
     expect(planInvoke({ content: c, nowMs: NOW }).call).toBeUndefined();

@@ -111,6 +111,11 @@ export function shouldDelete(content: VolumeSnapshotContent): boolean {
 
 export function planInvoke(s: InvokeState): InvokePlan {
   const content = s.content;
+  // Upstream's sidecar for spec.driver takes a content only with a source and, when its class
+  // exists, a class of the same driver; the other driver's sidecar skips it for spec.driver.
+  const source = content.spec.source;
+  if (source.volumeHandle === undefined && source.snapshotHandle === undefined) return nothing("content has no source");
+  if (s.snapshotClass && s.snapshotClass.driver !== content.spec.driver) return nothing("content's class belongs to another driver");
 
   if (shouldDelete(content)) {
     if (!hasFinalizer(content, FINALIZERS.contentBound)) return nothing("content finalizer already released");
