@@ -56,6 +56,12 @@ describe("invoke: creating a snapshot", () => {
     expect(plan.verdict).toEqual({ kind: "requeue", afterMs: 1000, reason: "snapshot is not ready yet" });
   });
 
+  it("takes no group handle from a CreateSnapshot answer (it would later exempt the snapshot from DeleteSnapshot)", () => {
+    const c = annotated(dynamic(), BEING_CREATED);
+    const plan = afterCreate(c, { ok: true, value: info({ groupSnapshotId: "G" }) }, NOW);
+    expect(plan.steps[0]).toEqual(updateStatus({ ...c, status: { snapshotHandle: "snap-handle-1", readyToUse: true, creationTime: CREATED_NS, restoreSize: 1073741824 } }));
+  });
+
   it("polls a not-ready dynamic snapshot by re-issuing CreateSnapshot (no annotation: the handle is known)", () => {
     const c = dynamic({ status: { snapshotHandle: "snap-handle-1", readyToUse: false, creationTime: CREATED_NS } });
     const plan = planInvoke({ content: c, snapshotClass: gold, nowMs: NOW });

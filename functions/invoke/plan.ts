@@ -268,7 +268,11 @@ export function afterCreate(content: VolumeSnapshotContent, result: CallResult<S
     );
   }
   const steps: Step[] = [];
-  const { plan, content: current } = statusAndPoll(content, observation(result.value, nowMs), nowMs, steps);
+  // Upstream records a group handle only from ListSnapshots: a standalone snapshot that gained one
+  // here would later be spared its DeleteSnapshot as a "group member" and leak.
+  const seen = observation(result.value, nowMs);
+  delete seen.groupSnapshotHandle;
+  const { plan, content: current } = statusAndPoll(content, seen, nowMs, steps);
   if (annotated) steps.push({ op: "update", resource: CONTENT, object: withoutAnnotation(current, ANNOTATIONS.beingCreated) });
   return plan;
 }
