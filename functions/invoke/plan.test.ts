@@ -397,7 +397,11 @@ describe("invoke: deletion", () => {
     const c = deleting({ annotations: { ...BEING_DELETED, [ANNOTATIONS.deletionSecretName]: "", [ANNOTATIONS.deletionSecretNamespace]: "" }, status: ready });
     const plan = planInvoke({ content: c, nowMs: NOW });
     expect(plan.steps).toEqual([warn(c, "SnapshotDeleteError", "Failed to get snapshot credentials")]);
-    expect(plan.verdict.kind).toBe("requeue");
+    expect(plan.verdict).toMatchObject({
+      kind: "requeue",
+      reason:
+        'failed to get input parameters to delete snapshot for content snapcontent-snapuid1: "cannot retrieve secrets for snapshot content \\"snapcontent-snapuid1\\", err: secret name or namespace not specified"',
+    });
   });
 
   it("finalizer already gone → nothing", () => {

@@ -125,7 +125,7 @@ export function planInvoke(s: InvokeState): InvokePlan {
       if (!secret.ok) {
         return {
           steps: [event(content, "Warning", REASONS.snapshotDeleteError, MSG.deleteCredentialsFailed)],
-          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: secret.error },
+          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: MSG.deleteInputParameters(content.metadata.name!, secret.error) },
         };
       }
       return {
