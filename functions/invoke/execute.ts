@@ -5,21 +5,23 @@ import type { VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from 
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
 import { attempt } from "../../shared/gateway/failure.js";
 import type { GatewayClient } from "../../shared/gateway/types.js";
+import { ANNOTATIONS } from "../../shared/snapshot/constants.js";
 import { goneOutcome, outcomeOf, runSteps, writtenKey } from "../../shared/snapshot/run-steps.js";
 import { afterCreate, afterDelete, afterList, type CallResult, type GatewayCall, type InvokePlan, needsSnapshotLookup, planInvoke } from "./plan.js";
 
-async function perform(gateway: GatewayClient, call: GatewayCall, content: VolumeSnapshotContent, nowMs: () => number): Promise<InvokePlan> {
+async function perform(gateway: GatewayClient, call: GatewayCall, read: VolumeSnapshotContent, content: VolumeSnapshotContent, nowMs: () => number): Promise<InvokePlan> {
   switch (call.kind) {
     case "createSnapshot": {
       const result = await attempt(() => gateway.createSnapshot(call.driver, call.request));
-      return afterCreate(content, result, nowMs());
+      const marked = (c: VolumeSnapshotContent) => Object.hasOwn(c.metadata.annotations ?? {}, ANNOTATIONS.beingCreated);
+      return afterCreate(content, result, nowMs(), { markedNow: !marked(read) && marked(content) });
     }
     case "listSnapshot": {
       const result = await attempt(async () => {
         const page = await gateway.listSnapshots(call.driver, { snapshotId: call.snapshotId, ...(call.secretRef ? { secretRef: call.secretRef } : {}) });
         return page.entries;
       });
-      return afterList(content, call.snapshotId, result, nowMs());
+      return afterList(content, call.snapshotId, result, nowMs(), call.secretRef);
     }
     case "deleteSnapshot": {
       const result = await attempt(() =>
@@ -54,7 +56,7 @@ async function invoke(ctx: ReconcileContext, clock: () => number): Promise<Outco
   if (!plan.call) return outcomeOf(plan, first.did);
 
   const latest = (first.written.get(writtenKey("volumesnapshotcontents", undefined, content.metadata.name)) as VolumeSnapshotContent | undefined) ?? content;
-  const follow = await perform(ctx.gateway, plan.call, latest, clock);
+  const follow = await perform(ctx.gateway, plan.call, content, latest, clock);
   const second = await runSteps(ctx, follow.steps, first.written);
   return outcomeOf(follow, [...first.did, `called ${plan.call.kind} on ${plan.call.driver}`, ...second.did]);
 }

@@ -56,6 +56,12 @@ describe("invoke: creating a snapshot", () => {
     expect(plan.verdict).toEqual({ kind: "requeue", afterMs: 1000, reason: "snapshot is not ready yet" });
   });
 
+  it("takes no group handle from a CreateSnapshot answer (it would later exempt the snapshot from DeleteSnapshot)", () => {
+    const c = annotated(dynamic(), BEING_CREATED);
+    const plan = afterCreate(c, { ok: true, value: info({ groupSnapshotId: "G" }) }, NOW);
+    expect(plan.steps[0]).toEqual(updateStatus({ ...c, status: { snapshotHandle: "snap-handle-1", readyToUse: true, creationTime: CREATED_NS, restoreSize: 1073741824 } }));
+  });
+
   it("polls a not-ready dynamic snapshot by re-issuing CreateSnapshot (no annotation: the handle is known)", () => {
     const c = dynamic({ status: { snapshotHandle: "snap-handle-1", readyToUse: false, creationTime: CREATED_NS } });
     const plan = planInvoke({ content: c, snapshotClass: gold, nowMs: NOW });
@@ -116,12 +122,40 @@ describe("invoke: creating a snapshot", () => {
       newClass("gold", { parameters: { "csi.storage.k8s.io/fstype": "xfs" } }),
       'failed to remove CSI Parameters of prefixed keys: found unknown parameter key "csi.storage.k8s.io/fstype" with reserved namespace csi.storage.k8s.io/',
     ],
-    ["unbound content", dynamic({ snapshotUid: "" }), gold, "cannot create snapshot. Snapshot content snapcontent-snapuid1 not bound to a snapshot"],
+    ["unbound content", dynamic({ snapshotUid: "" }), gold, 'failed to take snapshot of the volume vol-1: "cannot create snapshot. Snapshot content snapcontent-snapuid1 not bound to a snapshot"'],
   ])("%s → SnapshotCreationFailed without calling the driver", (_, c, cls, err) => {
     const plan = planInvoke({ content: c, ...(cls ? { snapshotClass: cls } : {}), nowMs: NOW });
     const message = `Failed to create snapshot: ${err}`;
     expect(plan.call).toBeUndefined();
     expect(plan.steps).toEqual([updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }), warn(c, "SnapshotCreationFailed", message)]);
+  });
+
+  it.each([
+    ["class gone", dynamic({ status: { readyToUse: false, error: { time: "2026-03-01T12:00:01Z", message: "Failed to create snapshot: earlier" } } }), undefined,
+      'failed to get input parameters to create snapshot for content snapcontent-snapuid1: "volumesnapshotclass.snapshot.storage.k8s.io \\"gold\\" not found"'],
+    ["empty secret annotation", dynamic({
+      annotations: { [ANNOTATIONS.deletionSecretName]: "", [ANNOTATIONS.deletionSecretNamespace]: "ns" },
+      status: { snapshotHandle: "snap-handle-1", readyToUse: false, creationTime: CREATED_NS },
+    }), gold,
+      'failed to get input parameters to create snapshot for content snapcontent-snapuid1: "cannot retrieve secrets for snapshot content \\"snapcontent-snapuid1\\", err: secret name or namespace not specified"'],
+  ])("once the content has a status (a poll, or a retry after an error), %s → SnapshotContentCheckandUpdateFailed", (_, c, cls, err) => {
+    const plan = planInvoke({ content: c, ...(cls ? { snapshotClass: cls } : {}), nowMs: NOW });
+    const message = `Failed to check and update snapshot content: ${err}`;
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([
+      updateStatus({ ...c, status: { ...c.status, readyToUse: false, error: { time: NOW_ISO, message } } }),
+      warn(c, "SnapshotContentCheckandUpdateFailed", message),
+    ]);
+  });
+
+  it.each([
+    ["its class belongs to another driver", dynamic(), newClass("gold", { driver: "other.csi.example.com" })],
+    ["it has no source at all", { ...dynamic(), spec: { ...dynamic().spec, source: {} } }, gold],
+  ])("leaves a content alone when %s: no sidecar of upstream's handles it", (_, c, cls) => {
+    const plan = planInvoke({ content: c, snapshotClass: cls, nowMs: NOW });
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([]);
+    expect(plan.verdict.kind).toBe("nothing");
   });
 
   it("never calls CreateSnapshot for a group member", () => {
@@ -133,6 +167,78 @@ describe("invoke: creating a snapshot", () => {
     const c = annotated(dynamic({ status: { snapshotHandle: "h", readyToUse: true } }), BEING_CREATED);
     expect(planInvoke({ content: c, snapshotClass: gold, nowMs: NOW }).steps).toEqual([update({ ...c, metadata: { ...c.metadata, annotations: {} } })]);
     expect(planInvoke({ content: dynamic({ status: { snapshotHandle: "h", readyToUse: true } }), snapshotClass: gold, nowMs: NOW }).verdict.kind).toBe("nothing");
+  });
+});
+
+describe("invoke: failures the driver never saw (the gateway's own, or its Secret read)", () => {
+  const secretGone = { code: "FAILED_PRECONDITION", message: "Secret ns/s not found", origin: "secret" } as const;
+  const credentials = 'failed to get input parameters to create snapshot for content snapcontent-snapuid1: "cannot get credentials for snapshot content \\"snapcontent-snapuid1\\""';
+
+  it.each([
+    ["CreateSnapshot's Secret unreadable", false, secretGone],
+    ["the gateway's NOT_FOUND (driver not configured there)", false, { code: "NOT_FOUND", message: 'unknown driver "x"', origin: "gateway" } as const],
+    ["the gateway's INVALID_ARGUMENT", false, { code: "INVALID_ARGUMENT", message: "body.name: required", origin: "gateway" } as const],
+    ["the driver's NOT_FOUND", true, { code: "NOT_FOUND", message: "no volume" } as const],
+  ])("%s: final=%s (only a driver's gRPC answer can be final)", (_, final, failure) => {
+    expect(isFinalFailure(failure)).toBe(final);
+  });
+
+  it("a create in flight since an earlier attempt keeps its mark when the gateway itself fails (the earlier call may still cut the snapshot)", () => {
+    const c = annotated(dynamic(), BEING_CREATED);
+    const failure = { code: "NOT_FOUND", message: 'unknown driver "x"', origin: "gateway" } as const;
+    const plan = afterCreate(c, { ok: false, failure }, NOW);
+    const message = `Failed to create snapshot: failed to take snapshot of the volume vol-1: ${JSON.stringify(rpcErrorText(failure))}`;
+    expect(plan.steps).toEqual([updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }), warn(c, "SnapshotCreationFailed", message)]);
+  });
+
+  it("an unreadable Secret is upstream's input failure; a mark set by this very attempt is taken back, an older one stays", () => {
+    const c = annotated(dynamic(), BEING_CREATED);
+    const message = `Failed to create snapshot: ${credentials}`;
+    const fresh = afterCreate(c, { ok: false, failure: secretGone }, NOW, { markedNow: true });
+    const unmarked = { ...c, metadata: { ...c.metadata, annotations: {} } };
+    expect(fresh.steps).toEqual([
+      update(unmarked),
+      updateStatus({ ...unmarked, status: { readyToUse: false, error: { time: NOW_ISO, message } } }),
+      warn(unmarked, "SnapshotCreationFailed", message),
+    ]);
+    const older = afterCreate(c, { ok: false, failure: secretGone }, NOW);
+    expect(older.steps).toEqual([updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }), warn(c, "SnapshotCreationFailed", message)]);
+    const polled = dynamic({ status: { snapshotHandle: "snap-handle-1", readyToUse: false, creationTime: CREATED_NS } });
+    expect(afterCreate(polled, { ok: false, failure: secretGone }, NOW).steps[1]).toEqual(
+      warn(polled, "SnapshotContentCheckandUpdateFailed", `Failed to check and update snapshot content: ${credentials}`),
+    );
+  });
+
+  it("DeleteSnapshot's Secret unreadable → SnapshotDeleteError \"Failed to get snapshot credentials\"", () => {
+    const c = dynamic({ deletionTimestamp: NOW_ISO, annotations: BEING_DELETED, status: { snapshotHandle: "snap-handle-1", readyToUse: true } });
+    const after = afterDelete(c, { ok: false, failure: secretGone }, NOW);
+    expect(after.steps).toEqual([warn(c, "SnapshotDeleteError", "Failed to get snapshot credentials")]);
+    expect(after.verdict).toMatchObject({
+      kind: "requeue",
+      reason: 'failed to get input parameters to delete snapshot for content snapcontent-snapuid1: "cannot get credentials for snapshot content \\"snapcontent-snapuid1\\""',
+    });
+  });
+
+  it.each([
+    [
+      "the class's list Secret",
+      newContent({ name: "pre-1", snapshotHandle: "h-1", className: "gold", finalizers: [FINALIZERS.contentBound] }),
+      { name: "list", namespace: "kube-system" },
+      "failed to get credentials for snapshot content pre-1: error getting secret list in namespace kube-system: Secret kube-system/list not found",
+    ],
+    [
+      "a member's annotation Secret",
+      newContent({ name: "member-1", finalizers: [FINALIZERS.contentBound], status: { snapshotHandle: "h-1", volumeGroupSnapshotHandle: "G", readyToUse: false } }),
+      { name: "s", namespace: "ns" },
+      'failed to get credentials from annotation for snapshot content member-1: cannot get credentials for snapshot content "member-1"',
+    ],
+  ])("ListSnapshots with %s unreadable", (_, c, secretRef, err) => {
+    const failure = { code: "FAILED_PRECONDITION", message: `Secret ${secretRef.namespace}/${secretRef.name} not found`, origin: "secret" } as const;
+    const message = `Failed to check and update snapshot content: ${err}`;
+    expect(afterList(c, "h-1", { ok: false, failure }, NOW, secretRef).steps).toEqual([
+      updateStatus({ ...c, status: { ...c.status, readyToUse: false, error: { time: NOW_ISO, message } } }),
+      warn(c, "SnapshotContentCheckandUpdateFailed", message),
+    ]);
   });
 });
 
@@ -160,9 +266,9 @@ describe("invoke: pre-provisioned contents", () => {
     expect(plan.call).toEqual({ kind: "listSnapshot", driver: DRIVER, snapshotId: "h-1", secretRef: { name: "pre-1", namespace: "kube-system" } });
   });
 
-  it("an unknown id → SnapshotContentCheckandUpdateFailed", () => {
+  it("an unknown id → SnapshotContentCheckandUpdateFailed, wrapped like every ListSnapshots failure", () => {
     const c = staticContent();
-    const message = "Failed to check and update snapshot content: can not find snapshot for snapshotID h-1";
+    const message = 'Failed to check and update snapshot content: failed to list snapshot for content pre-1: "can not find snapshot for snapshotID h-1"';
     expect(afterList(c, "h-1", { ok: true, value: [] }, NOW).steps).toEqual([
       updateStatus({ ...c, status: { readyToUse: false, error: { time: NOW_ISO, message } } }),
       warn(c, "SnapshotContentCheckandUpdateFailed", message),
@@ -182,6 +288,43 @@ describe("invoke: pre-provisioned contents", () => {
       warn(c, "SnapshotContentCheckandUpdateFailed", 'Failed to check and update snapshot content: failed to list snapshot for content pre-1: "rpc error: code = Unavailable desc = down"'),
     );
     expect(after.verdict.kind).toBe("requeue");
+  });
+
+  it.each([
+    [
+      "a class whose list secret lacks its namespace",
+      staticContent({ className: "gold" }),
+      newClass("gold", { parameters: { "csi.storage.k8s.io/snapshotter-list-secret-name": "s" } }),
+      "failed to get secret reference for snapshot content pre-1: failed to get name and namespace template from params: either name and namespace for SnapshotterList secrets specified, Both must be specified",
+    ],
+    [
+      "a member's empty deletion-secret annotation",
+      newContent({
+        name: "member-1",
+        finalizers: [FINALIZERS.contentBound],
+        annotations: { [ANNOTATIONS.volumeGroupSnapshotHandle]: "G", [ANNOTATIONS.deletionSecretName]: "", [ANNOTATIONS.deletionSecretNamespace]: "ns" },
+        status: { snapshotHandle: "h-1", volumeGroupSnapshotHandle: "G", readyToUse: false },
+      }),
+      undefined,
+      'failed to get credentials from annotation for snapshot content member-1: cannot retrieve secrets for snapshot content "member-1", err: secret name or namespace not specified',
+    ],
+  ])("%s → SnapshotContentCheckandUpdateFailed without listing", (_, c, cls, err) => {
+    const plan = planInvoke({ content: c, ...(cls ? { snapshotClass: cls } : {}), nowMs: NOW });
+    const message = `Failed to check and update snapshot content: ${err}`;
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([updateStatus({ ...c, status: { ...c.status, readyToUse: false, error: { time: NOW_ISO, message } } }), warn(c, "SnapshotContentCheckandUpdateFailed", message)]);
+  });
+
+  it("secrets for ListSnapshots: a member with a group handle uses its deletion-secret annotations, even over a class; others only the class's list secret", () => {
+    const secretAnnotations = { [ANNOTATIONS.deletionSecretName]: "s", [ANNOTATIONS.deletionSecretNamespace]: "ns" };
+    const cls = newClass("gold", {
+      parameters: { "csi.storage.k8s.io/snapshotter-list-secret-name": "list", "csi.storage.k8s.io/snapshotter-list-secret-namespace": "kube-system" },
+    });
+    const member = staticContent({ className: "gold", annotations: secretAnnotations, status: { snapshotHandle: "h-1", volumeGroupSnapshotHandle: "G", readyToUse: false } });
+    expect(planInvoke({ content: member, snapshotClass: cls, nowMs: NOW }).call).toEqual({ kind: "listSnapshot", driver: DRIVER, snapshotId: "h-1", secretRef: { name: "s", namespace: "ns" } });
+    // A group-member mark alone (no group handle recorded yet) does not select the annotations.
+    const marked = staticContent({ annotations: { ...secretAnnotations, [ANNOTATIONS.volumeGroupSnapshotHandle]: "G" } });
+    expect(planInvoke({ content: marked, nowMs: NOW }).call).toEqual({ kind: "listSnapshot", driver: DRIVER, snapshotId: "h-1" });
   });
 
   it("records the group handle a member reports", () => {
@@ -254,7 +397,11 @@ describe("invoke: deletion", () => {
     const c = deleting({ annotations: { ...BEING_DELETED, [ANNOTATIONS.deletionSecretName]: "", [ANNOTATIONS.deletionSecretNamespace]: "" }, status: ready });
     const plan = planInvoke({ content: c, nowMs: NOW });
     expect(plan.steps).toEqual([warn(c, "SnapshotDeleteError", "Failed to get snapshot credentials")]);
-    expect(plan.verdict.kind).toBe("requeue");
+    expect(plan.verdict).toMatchObject({
+      kind: "requeue",
+      reason:
+        'failed to get input parameters to delete snapshot for content snapcontent-snapuid1: "cannot retrieve secrets for snapshot content \\"snapcontent-snapuid1\\", err: secret name or namespace not specified"',
+    });
   });
 
   it("finalizer already gone → nothing", () => {

@@ -111,6 +111,11 @@ export function shouldDelete(content: VolumeSnapshotContent): boolean {
 
 export function planInvoke(s: InvokeState): InvokePlan {
   const content = s.content;
+  // Upstream's sidecar for spec.driver takes a content only with a source and, when its class
+  // exists, a class of the same driver; the other driver's sidecar skips it for spec.driver.
+  const source = content.spec.source;
+  if (source.volumeHandle === undefined && source.snapshotHandle === undefined) return nothing("content has no source");
+  if (s.snapshotClass && s.snapshotClass.driver !== content.spec.driver) return nothing("content's class belongs to another driver");
 
   if (shouldDelete(content)) {
     if (!hasFinalizer(content, FINALIZERS.contentBound)) return nothing("content finalizer already released");
@@ -120,7 +125,7 @@ export function planInvoke(s: InvokeState): InvokePlan {
       if (!secret.ok) {
         return {
           steps: [event(content, "Warning", REASONS.snapshotDeleteError, MSG.deleteCredentialsFailed)],
-          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: secret.error },
+          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: MSG.deleteInputParameters(content.metadata.name!, secret.error) },
         };
       }
       return {
@@ -166,7 +171,12 @@ function releaseFinalizer(content: VolumeSnapshotContent): Step {
 function planCreate(s: InvokeState): InvokePlan {
   const content = s.content;
   const name = content.metadata.name!;
-  const createFailed = (err: string) => failContent(content, [], REASONS.snapshotCreationFailed, MSG.createSnapshotFailed(err), s.nowMs);
+  // Upstream reaches CreateSnapshot through its status check once the content has any status
+  // (a poll, or the retry after an error status), and words the failure for that path.
+  const createFailed = (err: string) =>
+    content.status !== undefined
+      ? failContent(content, [], REASONS.snapshotContentCheckandUpdateFailed, MSG.checkAndUpdateFailed(err), s.nowMs)
+      : failContent(content, [], REASONS.snapshotCreationFailed, MSG.createSnapshotFailed(err), s.nowMs);
   const inputError = (err: string) => createFailed(MSG.contentInputParameters(name, err));
 
   const className = content.spec.volumeSnapshotClassName;
@@ -177,10 +187,11 @@ function planCreate(s: InvokeState): InvokePlan {
   if (!secret.ok) return inputError(secret.error);
   const params = stripReservedParameters(cls.parameters);
   if (!params.ok) return createFailed(MSG.removePrefixedParameters(params.error));
+  // Upstream checks these inside its CreateSnapshot call, so they read as that call's failure.
   const uid = content.spec.volumeSnapshotRef.uid;
-  if (!uid) return createFailed(MSG.contentNotBound(name));
   const volumeHandle = content.spec.source.volumeHandle;
-  if (!volumeHandle) return createFailed(MSG.noVolumeHandle(name));
+  if (!uid) return createFailed(MSG.takeSnapshotFailed(volumeHandle ?? "", MSG.contentNotBound(name)));
+  if (!volumeHandle) return createFailed(MSG.takeSnapshotFailed("", MSG.noVolumeHandle(name)));
 
   // Mark "a CreateSnapshot may be in flight" before calling, unless a backend snapshot is already
   // known: if the answer is lost, deletion then waits for a definite one instead of leaking it.
@@ -225,17 +236,28 @@ function statusAndPoll(content: VolumeSnapshotContent, seen: SnapshotObservation
   return { plan, content: current };
 }
 
+export interface AfterCreateOptions {
+  /** This attempt set the being-created mark (it was absent when the content was read). */
+  markedNow?: boolean;
+}
+
 /** After CreateSnapshot answered (or failed): status, annotation, error, next look. */
-export function afterCreate(content: VolumeSnapshotContent, result: CallResult<SnapshotInfo>, nowMs: number): InvokePlan {
+export function afterCreate(content: VolumeSnapshotContent, result: CallResult<SnapshotInfo>, nowMs: number, options: AfterCreateOptions = {}): InvokePlan {
   const annotated = Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.beingCreated);
   if (!result.ok) {
     const steps: Step[] = [];
     let current = content;
-    if (annotated && isFinalFailure(result.failure)) {
+    // An unreadable Secret is, upstream, an input failure found before the mark is set: a mark this
+    // attempt set is taken back (the driver never saw the call); an older one keeps waiting.
+    const secretFailed = result.failure.origin === "secret";
+    if (annotated && (isFinalFailure(result.failure) || (secretFailed && options.markedNow))) {
       current = withoutAnnotation(content, ANNOTATIONS.beingCreated);
       steps.push({ op: "update", resource: CONTENT, object: current });
     }
-    const err = MSG.takeSnapshotFailed(content.spec.source.volumeHandle ?? "", rpcErrorText(result.failure));
+    const name = content.metadata.name!;
+    const err = secretFailed
+      ? MSG.contentInputParameters(name, MSG.cannotGetCredentials(name))
+      : MSG.takeSnapshotFailed(content.spec.source.volumeHandle ?? "", rpcErrorText(result.failure));
     const wasPoll = content.status !== undefined;
     return failContent(
       current,
@@ -246,7 +268,11 @@ export function afterCreate(content: VolumeSnapshotContent, result: CallResult<S
     );
   }
   const steps: Step[] = [];
-  const { plan, content: current } = statusAndPoll(content, observation(result.value, nowMs), nowMs, steps);
+  // Upstream records a group handle only from ListSnapshots: a standalone snapshot that gained one
+  // here would later be spared its DeleteSnapshot as a "group member" and leak.
+  const seen = observation(result.value, nowMs);
+  delete seen.groupSnapshotHandle;
+  const { plan, content: current } = statusAndPoll(content, seen, nowMs, steps);
   if (annotated) steps.push({ op: "update", resource: CONTENT, object: withoutAnnotation(current, ANNOTATIONS.beingCreated) });
   return plan;
 }
@@ -261,11 +287,14 @@ function planList(s: InvokeState): InvokePlan {
   if (className) {
     if (!s.snapshotClass) return checkFailed(MSG.listClassFailed(className, name, notFound.snapshotClass(className)));
     const secret = resolveSecretRef(SECRET_PARAMS.snapshotterList, s.snapshotClass.parameters, { contentName: name });
-    if (!secret.ok) return checkFailed(`failed to get credentials for snapshot content ${name}: ${secret.error}`);
+    if (!secret.ok) return checkFailed(MSG.listSecretReferenceFailed(name, secret.error));
     secretRef = secret.value;
-  } else if (isGroupMemberContent(content) || content.status?.volumeGroupSnapshotHandle) {
+  }
+  // A member with a recorded group handle never has a class of its own: the group's secret,
+  // copied onto its deletion-secret annotations, is the one its driver expects (it wins, as upstream).
+  if (content.status?.volumeGroupSnapshotHandle) {
     const secret = annotationSecret(content);
-    if (!secret.ok) return checkFailed(secret.error);
+    if (!secret.ok) return checkFailed(MSG.listAnnotationCredentialsFailed(name, secret.error));
     secretRef = secret.value;
   }
   const snapshotId = content.status?.snapshotHandle ?? content.spec.source.snapshotHandle!;
@@ -276,18 +305,27 @@ function planList(s: InvokeState): InvokePlan {
   };
 }
 
-/** After ListSnapshots (UNIMPLEMENTED = the driver cannot list: ready now, size unknown, as upstream). */
-export function afterList(content: VolumeSnapshotContent, snapshotId: string, result: CallResult<SnapshotInfo[]>, nowMs: number): InvokePlan {
+/**
+ * After ListSnapshots (UNIMPLEMENTED = the driver cannot list: ready now, size unknown, as upstream).
+ * secretRef: the Secret the call named, for the wording when it could not be read.
+ */
+export function afterList(content: VolumeSnapshotContent, snapshotId: string, result: CallResult<SnapshotInfo[]>, nowMs: number, secretRef?: SecretRef): InvokePlan {
   const name = content.metadata.name!;
   const handle = content.status?.snapshotHandle ?? content.spec.source.snapshotHandle ?? snapshotId;
   const checkFailed = (err: string) => failContent(content, [], REASONS.snapshotContentCheckandUpdateFailed, MSG.checkAndUpdateFailed(err), nowMs);
   let info: SnapshotInfo;
   if (!result.ok) {
+    if (result.failure.origin === "secret") {
+      // Which Secret it was follows planList's choice: a member's annotations, else the class's list secret.
+      if (content.status?.volumeGroupSnapshotHandle) return checkFailed(MSG.listAnnotationCredentialsFailed(name, MSG.cannotGetCredentials(name)));
+      const read = MSG.secretReadFailed(secretRef?.name ?? "", secretRef?.namespace ?? "", result.failure.message);
+      return checkFailed(MSG.listCredentialsFailed(name, read));
+    }
     if (result.failure.code !== "UNIMPLEMENTED") return checkFailed(MSG.listSnapshotFailed(name, rpcErrorText(result.failure)));
     info = { snapshotId, sourceVolumeId: "", creationTimeNs: "0", sizeBytes: 0, readyToUse: true };
   } else {
     const first = result.value[0];
-    if (!first) return checkFailed(MSG.snapshotNotFoundById(snapshotId));
+    if (!first) return checkFailed(MSG.listSnapshotFailed(name, MSG.snapshotNotFoundById(snapshotId)));
     info = first;
   }
   return statusAndPoll(content, observation(info, nowMs, handle), nowMs, []).plan;
@@ -297,9 +335,12 @@ export function afterList(content: VolumeSnapshotContent, snapshotId: string, re
 export function afterDelete(content: VolumeSnapshotContent, result: CallResult<void>, nowMs: number): InvokePlan {
   const name = content.metadata.name!;
   if (!result.ok) {
-    const reason = MSG.deleteSnapshotFailed(name, rpcErrorText(result.failure));
+    const secretFailed = result.failure.origin === "secret";
+    const reason = secretFailed
+      ? MSG.deleteInputParameters(name, MSG.cannotGetCredentials(name))
+      : MSG.deleteSnapshotFailed(name, rpcErrorText(result.failure));
     return {
-      steps: [event(content, "Warning", REASONS.snapshotDeleteError, MSG.deleteSnapshotFailedEvent)],
+      steps: [event(content, "Warning", REASONS.snapshotDeleteError, secretFailed ? MSG.deleteCredentialsFailed : MSG.deleteSnapshotFailedEvent)],
       verdict: { kind: "requeue", afterMs: backoffMs(content.metadata.deletionTimestamp, nowMs, ERROR_BACKOFF), reason },
     };
   }

@@ -206,7 +206,7 @@ describe("dispatch", () => {
     const res = await post("/v1/drivers/nope.example.com/snapshots", { name: "s", sourceVolumeId: "v" });
     expect(res.status).toBe(404);
     const err = await errorOf(res);
-    expect(err).toEqual({ code: "NOT_FOUND", message: `unknown driver "nope.example.com" (configured: ${DRIVER})`, retryable: false });
+    expect(err).toEqual({ code: "NOT_FOUND", message: `unknown driver "nope.example.com" (configured: ${DRIVER})`, retryable: false, origin: "gateway" });
     const route = await post(`/v1/drivers/${DRIVER}/teleport`, {});
     expect(route.status).toBe(404);
     expect((await errorOf(route)).code).toBe("UNIMPLEMENTED");
@@ -277,6 +277,12 @@ describe("secrets", () => {
     expect(backend.received[0]!.req).toEqual({ name: "s", sourceVolumeId: "v", secrets: { username: "admin", password: PASSWORD } });
   });
 
+  it("marks nothing on a driver's own failure: only the driver's answers can be final for a caller", async () => {
+    const res = await post(`/v1/drivers/${DRIVER}/snapshots`, { name: "s", sourceVolumeId: "v", parameters: { fail: "NOT_FOUND" } });
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).origin).toBeUndefined();
+  });
+
   it("scrubs secret values a driver echoes in an error, from the answer and the log", async () => {
     const res = await post(`/v1/drivers/${DRIVER}/snapshots`, { name: "s", sourceVolumeId: "v", secretRef, parameters: { fail: "INVALID_ARGUMENT" } });
     expect(res.status).toBe(400);
@@ -299,7 +305,7 @@ describe("secrets", () => {
   it("fails FAILED_PRECONDITION, retryable, naming only the Secret, when it does not exist", async () => {
     const res = await post(`/v1/drivers/${DRIVER}/snapshots`, { name: "s", sourceVolumeId: "v", secretRef: { name: "gone", namespace: "default" } });
     expect(res.status).toBe(412);
-    expect(await errorOf(res)).toEqual({ code: "FAILED_PRECONDITION", message: "Secret default/gone not found", retryable: true });
+    expect(await errorOf(res)).toEqual({ code: "FAILED_PRECONDITION", message: "Secret default/gone not found", retryable: true, origin: "secret" });
     expect(backend.received).toEqual([]);
   });
 });

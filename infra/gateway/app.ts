@@ -63,7 +63,7 @@ export function createGatewayApp(opts: GatewayAppOptions): Hono {
   );
   app.onError((err, c) => {
     opts.logger.error({ err: { message: err.message } }, "unhandled gateway error");
-    return c.json(errorBody(new GatewayError("INTERNAL", "gateway internal error")), 500);
+    return c.json(errorBody(new GatewayError("INTERNAL", "gateway internal error", true, "gateway")), 500);
   });
   return app;
 }
@@ -93,18 +93,24 @@ async function handle(c: Context, operation: Operation, opts: GatewayAppOptions)
       throw new GatewayError("INVALID_ARGUMENT", `header ${UID_HEADER}: must be 1-128 characters of letters, digits, ".", "_", ":", "-"`, false);
     }
     if (!backend) {
-      throw new GatewayError("NOT_FOUND", `unknown driver "${driver}" (configured: ${[...opts.backends.keys()].join(", ") || "none"})`, false);
+      throw new GatewayError("NOT_FOUND", `unknown driver "${driver}" (configured: ${[...opts.backends.keys()].join(", ") || "none"})`, false, "gateway");
     }
     const call = operation.prepare(operation.method === "GET" ? undefined : await readJson(c));
     target = call.target;
-    if (call.secretRef) secrets = await opts.secrets.resolve(call.secretRef);
+    if (call.secretRef) {
+      const ref = call.secretRef;
+      secrets = await opts.secrets.resolve(ref).catch((err: unknown) => {
+        const e = asGatewayError(err);
+        throw new GatewayError(e.code, e.message, e.retryable, "secret");
+      });
+    }
     const result = await call.run(backend, secrets);
     if (operation.noContent) return c.body(null, 204);
     return c.json(scrubDeep(result, secrets) as object, 200);
   } catch (thrown) {
     const err = asGatewayError(thrown);
     code = err.code;
-    const safe = new GatewayError(err.code, scrubSecrets(err.message, secrets), err.retryable);
+    const safe = new GatewayError(err.code, scrubSecrets(err.message, secrets), err.retryable, err.origin);
     message = safe.message;
     return c.json(errorBody(safe), httpStatusFor(safe.code));
   } finally {

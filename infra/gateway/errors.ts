@@ -27,15 +27,15 @@ export function httpStatusFor(code: CsiCode): ContentfulStatusCode {
   return HTTP_STATUS[code];
 }
 
-/** Anything thrown by a backend or the gateway itself, as a GatewayError (unknown errors are INTERNAL). */
+/** Anything thrown by a backend or the gateway itself, as a GatewayError (unknown errors are the gateway's INTERNAL). */
 export function asGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new GatewayError("INTERNAL", `gateway internal error: ${message}`);
+  return new GatewayError("INTERNAL", `gateway internal error: ${message}`, RETRYABLE_CODES.has("INTERNAL"), "gateway");
 }
 
 export function errorBody(err: GatewayError): GatewayErrorBody {
-  return { error: { code: err.code, message: err.message, retryable: err.retryable } };
+  return { error: { code: err.code, message: err.message, retryable: err.retryable, ...(err.origin ? { origin: err.origin } : {}) } };
 }
 
 export function isCsiCode(value: unknown): value is CsiCode {

@@ -6,7 +6,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { createLogger } from "../../shared/log.js";
 import type { Backend } from "./backend.js";
 import { createGatewayApp } from "./app.js";
-import { backendFactory, backendKinds } from "./backends/registry.js";
+import { backendFactory, backendKinds, type BackendHooks } from "./backends/registry.js";
 import { DEFAULT_MAX_BODY_BYTES, GatewayConfigError, loadGatewayConfig, type GatewayConfig } from "./config.js";
 import { createGatewayMetrics } from "./metrics.js";
 import { kubeSecretResolver, noClusterSecretResolver } from "./secrets.js";
@@ -35,7 +35,7 @@ export interface RunningGateway {
 }
 
 /** Builds every configured backend; on any failure closes the ones already built. */
-export async function buildBackends(config: GatewayConfig): Promise<Map<string, Backend>> {
+export async function buildBackends(config: GatewayConfig, hooks?: BackendHooks): Promise<Map<string, Backend>> {
   const backends = new Map<string, Backend>();
   try {
     for (const [driver, entry] of Object.entries(config.drivers)) {
@@ -45,7 +45,7 @@ export async function buildBackends(config: GatewayConfig): Promise<Map<string, 
           `drivers."${driver}".backend: unknown backend "${entry.backend}" (known: ${backendKinds().join(", ")})`,
         );
       }
-      backends.set(driver, await factory(driver, entry));
+      backends.set(driver, await factory(driver, entry, hooks));
     }
   } catch (err) {
     await Promise.allSettled([...backends.values()].map((b) => b.close()));
@@ -58,9 +58,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   if (!opts.token) throw new Error("startGateway: token must not be empty");
   const host = opts.host ?? "127.0.0.1";
   const secrets = opts.kubeconfigPath ? kubeSecretResolver(opts.kubeconfigPath) : noClusterSecretResolver;
+  const metrics = createGatewayMetrics({ processMetrics: true });
   let backends: Map<string, Backend>;
   try {
-    backends = await buildBackends(opts.config);
+    backends = await buildBackends(opts.config, metrics);
   } catch (err) {
     secrets.close?.();
     throw err;
@@ -72,7 +73,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     token: opts.token,
     secrets,
     logger,
-    metrics: createGatewayMetrics({ processMetrics: true }),
+    metrics,
     maxBodyBytes: opts.config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;

@@ -15,6 +15,7 @@ import type { KubeObject } from "../api/meta.js";
 import { RESOURCES } from "../api/resources.js";
 import { createKubeClient, type HttpKubeClient } from "../kube/http-client.js";
 import type { AuditRecord } from "./audit.js";
+import { snapshotMetricsRegistry } from "../snapshot/metrics.js";
 import { createFunctionHost } from "./host.js";
 import { startFunctionServer } from "./server.js";
 
@@ -89,6 +90,14 @@ describe("function host", () => {
     const text = await (await host.app.request("/metrics")).text();
     expect(text).toContain("snapshot_controller_operations_in_flight 3");
     expect(text).toContain("snapflow_function_outcomes_total");
+  });
+
+  it("serves snapshot-controller's metrics (§2.11) when given its registry: the operation histogram, the in-flight gauge, process_start_time_seconds", async () => {
+    const host = createFunctionHost([annotateFunction], { kube, gateway: memoryGateway() }, { processMetrics: false, metricsRegistries: [snapshotMetricsRegistry] });
+    const text = await (await host.app.request("/metrics")).text();
+    expect(text).toContain("# TYPE snapshot_controller_operation_total_seconds histogram");
+    expect(text).toContain("# TYPE snapshot_controller_operations_in_flight gauge");
+    expect(text).toMatch(/^process_start_time_seconds \d+$/m);
   });
 
   it("a single-function host also answers POST / (Knative / OpenFaaS shape)", async () => {

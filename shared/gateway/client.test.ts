@@ -26,6 +26,12 @@ beforeAll(async () => {
       if (route.startsWith("gw-error")) {
         res.writeHead(409, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { code: "ALREADY_EXISTS", message: "name taken", retryable: false } }));
+      } else if (route.startsWith("secret-error")) {
+        res.writeHead(412, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: "FAILED_PRECONDITION", message: "Secret ns/s not found", retryable: true, origin: "secret" } }));
+      } else if (route.startsWith("proxy-404")) {
+        res.writeHead(404, { "content-type": "text/plain" });
+        res.end("no such path");
       } else if (route.startsWith("proxy-502")) {
         res.writeHead(502, { "content-type": "text/plain" });
         res.end("Bad Gateway");
@@ -104,6 +110,16 @@ describe("HttpGatewayClient", () => {
     const err = await failure(createGatewayClient({ baseUrl: base, token: "tok" }).capabilities("proxy-502"));
     expect({ code: err.code, retryable: err.retryable }).toEqual({ code: "UNAVAILABLE", retryable: true });
     expect(err.message).toContain("HTTP 502");
+  });
+
+  it("keeps who failed: the body's origin, and the gateway's own for answers no driver stood behind", async () => {
+    const client = createGatewayClient({ baseUrl: base, token: "tok" });
+    const secret = await failure(client.capabilities("secret-error"));
+    expect({ code: secret.code, retryable: secret.retryable, origin: secret.origin }).toEqual({ code: "FAILED_PRECONDITION", retryable: true, origin: "secret" });
+    expect((await failure(client.capabilities("gw-error"))).origin).toBeUndefined();
+    const proxied = await failure(client.capabilities("proxy-404"));
+    expect({ code: proxied.code, origin: proxied.origin }).toEqual({ code: "NOT_FOUND", origin: "gateway" });
+    expect((await failure(client.capabilities("not-json"))).origin).toBe("gateway");
   });
 
   it("reports an answer that is not JSON", async () => {

@@ -70,13 +70,15 @@ function errorFromBody(status: number, text: string): GatewayError {
     const e = body.error;
     if (e && typeof e.code === "string" && CODE_NAMES.has(e.code) && typeof e.message === "string") {
       const code = e.code as CsiCode;
-      return new GatewayError(code, e.message, typeof e.retryable === "boolean" ? e.retryable : RETRYABLE_CODES.has(code));
+      const origin = e.origin === "gateway" || e.origin === "secret" ? e.origin : undefined;
+      return new GatewayError(code, e.message, typeof e.retryable === "boolean" ? e.retryable : RETRYABLE_CODES.has(code), origin);
     }
   } catch {
     // not the gateway's JSON: fall through to the status
   }
+  // No driver stood behind such an answer, whatever its status says.
   const code = codeForStatus(status);
-  return new GatewayError(code, `gateway answered HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+  return new GatewayError(code, `gateway answered HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`, RETRYABLE_CODES.has(code), "gateway");
 }
 
 export class HttpGatewayClient implements GatewayClient {
@@ -137,7 +139,7 @@ export class HttpGatewayClient implements GatewayClient {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new GatewayError("UNKNOWN", `gateway ${method} ${path}: answer is not JSON`);
+      throw new GatewayError("UNKNOWN", `gateway ${method} ${path}: answer is not JSON`, RETRYABLE_CODES.has("UNKNOWN"), "gateway");
     }
   }
 

@@ -1,11 +1,13 @@
 // Gateway answers as data, for pure after-call planning, and the text a Go gRPC client prints for a
 // failure (upstream's Event and status messages embed it).
-import { GatewayError, type CsiCode } from "./types.js";
+import { GatewayError, type CsiCode, type FailureOrigin } from "./types.js";
 
 /** A gateway failure as data. code is undefined when the call never got a CSI answer. */
 export interface CallFailure {
   code?: CsiCode;
   message: string;
+  /** Set when the driver never answered this call (see FailureOrigin). */
+  origin?: FailureOrigin;
 }
 
 export type CallResult<T> = { ok: true; value: T } | { ok: false; failure: CallFailure };
@@ -15,7 +17,7 @@ export async function attempt<T>(call: () => Promise<T>): Promise<CallResult<T>>
   try {
     return { ok: true, value: await call() };
   } catch (err) {
-    if (err instanceof GatewayError) return { ok: false, failure: { code: err.code, message: err.message } };
+    if (err instanceof GatewayError) return { ok: false, failure: { code: err.code, message: err.message, ...(err.origin ? { origin: err.origin } : {}) } };
     return { ok: false, failure: { message: err instanceof Error ? err.message : String(err) } };
   }
 }
@@ -23,11 +25,13 @@ export async function attempt<T>(call: () => Promise<T>): Promise<CallResult<T>>
 /** Upstream's non-final codes: the driver may still be working, so the outcome is unknown. */
 const NON_FINAL: ReadonlySet<CsiCode> = new Set<CsiCode>(["CANCELLED", "DEADLINE_EXCEEDED", "UNAVAILABLE", "RESOURCE_EXHAUSTED", "ABORTED"]);
 
+/** Final only when the driver answered with a code other than the non-final ones. */
 export function isFinalFailure(f: CallFailure): boolean {
-  return f.code !== undefined && !NON_FINAL.has(f.code);
+  return f.code !== undefined && f.origin === undefined && !NON_FINAL.has(f.code);
 }
 
-const GO_CODE_NAMES: Record<CsiCode, string> = {
+/** grpc-go's names of the status codes (codes.Code.String()), as Go clients print and label them. */
+export const GO_CODE_NAMES: Readonly<Record<CsiCode, string>> = {
   OK: "OK",
   CANCELLED: "Canceled",
   UNKNOWN: "Unknown",

@@ -132,9 +132,17 @@ export interface GroupSnapshotRef {
   secretRef?: SecretRef;
 }
 
+/**
+ * Who produced a failure the driver itself did not answer with: the gateway (or whatever stood in
+ * its place) refusing or failing on its own, or its read of the request's Secret. Absent = the
+ * driver's (or its backend API's) answer. Upstream's sidecar decides "final" only from a driver's
+ * gRPC status; a failure before the call says nothing about a create that may still be running.
+ */
+export type FailureOrigin = "gateway" | "secret";
+
 /** What every gateway failure looks like on the wire and in the client. */
 export interface GatewayErrorBody {
-  error: { code: CsiCode; message: string; retryable: boolean };
+  error: { code: CsiCode; message: string; retryable: boolean; origin?: FailureOrigin };
 }
 
 export class GatewayError extends Error {
@@ -142,6 +150,7 @@ export class GatewayError extends Error {
     readonly code: CsiCode,
     message: string,
     readonly retryable: boolean = RETRYABLE_CODES.has(code),
+    readonly origin?: FailureOrigin,
   ) {
     super(message);
     this.name = "GatewayError";

@@ -101,6 +101,11 @@ export const MSG = {
     `failed to get input parameters to create snapshot for content ${content}: ${goQuote(err)}`,
   secretNameOrNamespaceMissing: (content: string) =>
     `cannot retrieve secrets for snapshot content ${goQuote(content)}, err: secret name or namespace not specified`,
+  cannotGetCredentials: (content: string) => `cannot get credentials for snapshot content ${goQuote(content)}`,
+  secretReadFailed: (name: string, namespace: string, err: string) => `error getting secret ${name} in namespace ${namespace}: ${err}`,
+  deleteInputParameters: (content: string, err: string) =>
+    `failed to get input parameters to delete snapshot for content ${content}: ${goQuote(err)}`,
+  listCredentialsFailed: (content: string, err: string) => `failed to get credentials for snapshot content ${content}: ${err}`,
   removePrefixedParameters: (err: string) => `failed to remove CSI Parameters of prefixed keys: ${err}`,
   addBeingCreatedFailed: (content: string, err: string) =>
     `failed to add VolumeSnapshotBeingCreated annotation on the content ${content}: ${goQuote(err)}`,
@@ -112,6 +117,9 @@ export const MSG = {
   checkAndUpdateFailed: (err: string) => `Failed to check and update snapshot content: ${err}`,
   listClassFailed: (cls: string, content: string, err: string) =>
     `failed to get snapshot class ${cls} for snapshot content ${content}: ${err}`,
+  listSecretReferenceFailed: (content: string, err: string) => `failed to get secret reference for snapshot content ${content}: ${err}`,
+  listAnnotationCredentialsFailed: (content: string, err: string) =>
+    `failed to get credentials from annotation for snapshot content ${content}: ${err}`,
   snapshotNotFoundById: (id: string) => `can not find snapshot for snapshotID ${id}`,
   listSnapshotFailed: (content: string, err: string) => `failed to list snapshot for content ${content}: ${goQuote(err)}`,
   deleteCredentialsFailed: "Failed to get snapshot credentials",

@@ -23,6 +23,13 @@ export const operationsInFlight = new Gauge({
   registers: [snapshotMetricsRegistry],
 });
 
+// Upstream's registry also carries the process start time, unprefixed.
+new Gauge({
+  name: "process_start_time_seconds",
+  help: "Start time of the process since unix epoch in seconds.",
+  registers: [snapshotMetricsRegistry],
+}).set(Math.round(Date.now() / 1000 - process.uptime()));
+
 /** Started operations: when, and the labels they were started with (upstream keeps both). */
 const started = new Map<string, { at: number; driver: string; snapshotType: OperationKey["snapshotType"] }>();
 

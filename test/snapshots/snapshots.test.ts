@@ -208,15 +208,20 @@ describe("error paths", () => {
     await stack.createClass("broken", { parameters: { "csi.storage.k8s.io/unknown-key": "x" } });
     await stack.createBoundClaim("victim");
     const uid = (await createSnapshot("snap-broken", { persistentVolumeClaimName: "victim" }, "broken")).metadata.uid!;
-    const message =
-      'Failed to create snapshot: failed to remove CSI Parameters of prefixed keys: found unknown parameter key "csi.storage.k8s.io/unknown-key" with reserved namespace csi.storage.k8s.io/';
+    const cause =
+      'failed to remove CSI Parameters of prefixed keys: found unknown parameter key "csi.storage.k8s.io/unknown-key" with reserved namespace csi.storage.k8s.io/';
+    // The first attempt fails as a create; once the content has that error status, upstream's
+    // sidecar retries through its status check and words every later failure for that path.
+    const message = `Failed to check and update snapshot content: ${cause}`;
     await stack.settle(async () => (await snapshot("snap-broken"))?.status?.error?.message === message);
     const vsc = (await content(`snapcontent-${uid}`))!;
     expect(vsc.status).toEqual({ readyToUse: false, error: { time: expect.stringMatching(RFC3339_SECONDS), message } });
     expect(vsc.metadata.annotations ?? {}).not.toHaveProperty(ANNOTATIONS.beingCreated);
     // bind pinned the PVC before creating the content; protect released it once the cut failed.
     await stack.settle(async () => !((await claim("victim"))!.metadata.finalizers ?? []).includes(FINALIZERS.pvcAsSource));
-    expect(await stack.eventsFor(vsc.metadata.uid!)).toContain(`Warning SnapshotCreationFailed: ${message}`);
+    const events = await stack.eventsFor(vsc.metadata.uid!);
+    expect(events).toContain(`Warning SnapshotCreationFailed: Failed to create snapshot: ${cause}`);
+    expect(events).toContain(`Warning SnapshotContentCheckandUpdateFailed: ${message}`);
 
     // Deleting the failed snapshot cleans everything up (no backend snapshot ever existed).
     await stack.kube.delete({ group: "snapshot.storage.k8s.io", version: "v1", plural: "volumesnapshots", kind: "VolumeSnapshot", namespaced: true }, "snap-broken", "default");

@@ -4,8 +4,13 @@ import type { Backend } from "../backend.js";
 import { createCsiBackend } from "./csi/index.js";
 import { createAwsEbsBackend } from "./aws-ebs/index.js";
 
+/** What a backend may report to the gateway (its metrics). */
+export interface BackendHooks {
+  observeCsiCall?(driver: string, method: string, grpcStatusCode: string, seconds: number): void;
+}
+
 /** `entry` is the driver's YAML mapping as parsed (including `backend: <kind>`); the factory validates it. */
-export type BackendFactory = (driverName: string, entry: Record<string, unknown>) => Promise<Backend> | Backend;
+export type BackendFactory = (driverName: string, entry: Record<string, unknown>, hooks?: BackendHooks) => Promise<Backend> | Backend;
 
 // One line per backend kind: ["<kind>", <factory>].
 const factories = new Map<string, BackendFactory>([

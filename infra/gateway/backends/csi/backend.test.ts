@@ -2,6 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GatewayError } from "../../../../shared/gateway/types.js";
 import { startMiniCsiDriver, type MiniCsiDriver } from "../../../../test/support/mini-csi-driver.js";
 import { CsiBackend } from "./backend.js";
+import { buildBackends } from "../../index.js";
+import { createGatewayMetrics } from "../../metrics.js";
 import { createCsiBackend, normalizeCsiAddress } from "./index.js";
 
 const fs = [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem" as const }];
@@ -62,6 +64,35 @@ describe("csi backend against a driver with few capabilities", () => {
     expect(driver.calls.slice(before)).toEqual([]);
   });
 
+  it("reports every gRPC call it makes, named and coded as csi-lib-utils' metrics name them", async () => {
+    const seen: Array<[string, string]> = [];
+    const observed = new CsiBackend({
+      driverName: "mini.csi.test",
+      address: driver.endpoint,
+      timeoutMs: 5000,
+      onCall: (method, code, seconds) => {
+        expect(seconds).toBeGreaterThanOrEqual(0);
+        seen.push([method, code]);
+      },
+    });
+    try {
+      await observed.createSnapshot({ name: "m1", sourceVolumeId: "vol-a" });
+      await failure(observed.createSnapshot({ name: "m2", sourceVolumeId: "vol-a", parameters: { fail: "NOT_FOUND" } }));
+      await failure(observed.createSnapshot({ name: "m3", sourceVolumeId: "vol-a", parameters: { fail: "DEADLINE_EXCEEDED" } }));
+    } finally {
+      await observed.close();
+    }
+    expect(seen).toEqual([
+      ["/csi.v1.Identity/GetPluginInfo", "OK"],
+      ["/csi.v1.Identity/Probe", "OK"],
+      ["/csi.v1.Identity/GetPluginCapabilities", "OK"],
+      ["/csi.v1.Controller/ControllerGetCapabilities", "OK"],
+      ["/csi.v1.Controller/CreateSnapshot", "OK"],
+      ["/csi.v1.Controller/CreateSnapshot", "NotFound"],
+      ["/csi.v1.Controller/CreateSnapshot", "DeadlineExceeded"],
+    ]);
+  });
+
   it("falls back to ListSnapshots for getSnapshot when GET_SNAPSHOT is not advertised", async () => {
     const created = await backend.createSnapshot({ name: "s1", sourceVolumeId: "vol-a" });
     expect(created).toEqual({
@@ -91,7 +122,10 @@ describe("csi backend against a driver with few capabilities", () => {
     for (const [code, retryable] of cases) {
       const err = await failure(backend.createSnapshot({ name: `f-${code}`, sourceVolumeId: "vol-a", parameters: { fail: code } }));
       expect({ code: err.code, retryable: err.retryable }).toEqual({ code, retryable });
-      expect(err.message).toContain("driver mini.csi.test CreateSnapshot: rejected");
+      // The driver's own status description, nothing added: callers embed it as a Go client
+      // prints the status (`rpc error: code = … desc = <this>`), as upstream's messages do.
+      expect(err.message).toBe("rejected; credentials were {} (user=)");
+      expect(err.origin).toBeUndefined();
     }
   });
 });
@@ -117,6 +151,8 @@ describe("csi backend connection rules", () => {
     expect(err.code).toBe("FAILED_PRECONDITION");
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('serves CSI driver "other.csi.test", not the configured "wanted.csi.test"');
+    // Not the configured driver's answer: a caller must not take it as final for that driver's work.
+    expect(err.origin).toBe("gateway");
   });
 
   it("answers retryable UNAVAILABLE while the driver's probe says not ready, and serves once it is", async () => {
@@ -158,6 +194,21 @@ describe("csi backend config entry", () => {
     expect(normalizeCsiAddress("unix:///run/csi.sock")).toBe("unix:///run/csi.sock");
     expect(normalizeCsiAddress("/run/csi.sock")).toBe("unix:///run/csi.sock");
     expect(normalizeCsiAddress("localhost:9000")).toBeUndefined();
+  });
+
+  it("feeds the gateway's metrics with every call to the configured driver", async () => {
+    const driver = await startMiniCsiDriver({ name: "fed.csi.test", controller: ["CREATE_DELETE_SNAPSHOT"] });
+    const metrics = createGatewayMetrics();
+    const backend = await buildBackends({ drivers: { "fed.csi.test": { backend: "csi", address: driver.endpoint } } }, metrics);
+    try {
+      await backend.get("fed.csi.test")!.createSnapshot({ name: "s", sourceVolumeId: "v" });
+    } finally {
+      await Promise.all([...backend.values()].map((b) => b.close()));
+      await driver.close();
+    }
+    expect(await metrics.registry.metrics()).toContain(
+      'csi_sidecar_operations_seconds_count{driver_name="fed.csi.test",method_name="/csi.v1.Controller/CreateSnapshot",grpc_status_code="OK"} 1',
+    );
   });
 
   it("names the bad key", () => {

@@ -18,7 +18,7 @@ import {
   type VolumeInfo,
 } from "../../../../shared/gateway/types.js";
 import type { Backend, Secrets } from "../../backend.js";
-import { CsiConnection } from "./connection.js";
+import { CsiConnection, type CallObserver } from "./connection.js";
 import {
   fromCsiGroup,
   fromCsiSnapshot,
@@ -39,6 +39,8 @@ export interface CsiBackendOptions {
   address: string;
   /** Deadline of every gRPC call. */
   timeoutMs: number;
+  /** Told of every gRPC call made to the driver (the gateway's csi_sidecar_operations_seconds). */
+  onCall?: CallObserver;
 }
 
 interface DriverProfile {
@@ -56,7 +58,7 @@ export class CsiBackend implements Backend {
   private profileGeneration = 0;
 
   constructor(private readonly opts: CsiBackendOptions) {
-    this.conn = new CsiConnection(opts.address, opts.timeoutMs);
+    this.conn = new CsiConnection(opts.address, opts.timeoutMs, opts.onCall);
   }
 
   private what(method: string): string {
@@ -78,35 +80,47 @@ export class CsiBackend implements Backend {
     return this.profile;
   }
 
+  /**
+   * An identity or capability call made on behalf of another call: a failure names the call that
+   * failed, and is the gateway's (the requested call itself was never sent).
+   */
+  private async learn<T>(call: Promise<T>, what: string): Promise<T> {
+    try {
+      return await call;
+    } catch (err) {
+      if (err instanceof GatewayError && err.origin === undefined) throw new GatewayError(err.code, `${what}: ${err.message}`, err.retryable, "gateway");
+      throw err;
+    }
+  }
+
   private async readProfile(generation: number): Promise<DriverProfile> {
     const c = this.conn;
-    const info = await c.call("identity", "GetPluginInfo", {}, this.what("GetPluginInfo"));
+    const info = await this.learn(c.call("identity", "GetPluginInfo", {}, this.what("GetPluginInfo")), this.what("GetPluginInfo"));
     if (info.name !== this.opts.driverName) {
       throw new GatewayError(
         "FAILED_PRECONDITION",
         `${this.opts.address} serves CSI driver "${info.name}", not the configured "${this.opts.driverName}"`,
         false,
+        "gateway",
       );
     }
-    const probe = await c
-      .call("identity", "Probe", {}, this.what("Probe"))
-      .catch((err: GatewayError) => {
-        // An unhealthy driver may recover; the call is worth retrying later.
-        throw new GatewayError("UNAVAILABLE", `${err.message} (driver not healthy)`);
-      });
+    const probe = await this.learn(c.call("identity", "Probe", {}, this.what("Probe")), this.what("Probe")).catch((err: GatewayError) => {
+      // An unhealthy driver may recover; the call is worth retrying later.
+      throw new GatewayError("UNAVAILABLE", `${err.message} (driver not healthy)`, true, "gateway");
+    });
     if (probe.ready && probe.ready.value === false) {
-      throw new GatewayError("UNAVAILABLE", `${this.what("Probe")}: driver is not ready yet`);
+      throw new GatewayError("UNAVAILABLE", `${this.what("Probe")}: driver is not ready yet`, true, "gateway");
     }
-    const pluginCaps = await c.call("identity", "GetPluginCapabilities", {}, this.what("GetPluginCapabilities"));
+    const pluginCaps = await this.learn(c.call("identity", "GetPluginCapabilities", {}, this.what("GetPluginCapabilities")), this.what("GetPluginCapabilities"));
     const plugin = new Set(pluginCaps.capabilities.flatMap((cap) => (cap.service ? [cap.service.type] : [])));
     const controller = new Set<csi.ControllerRpcType>();
     if (plugin.has("CONTROLLER_SERVICE")) {
-      const res = await c.call("controller", "ControllerGetCapabilities", {}, this.what("ControllerGetCapabilities"));
+      const res = await this.learn(c.call("controller", "ControllerGetCapabilities", {}, this.what("ControllerGetCapabilities")), this.what("ControllerGetCapabilities"));
       for (const cap of res.capabilities) if (cap.rpc && cap.rpc.type !== "UNKNOWN") controller.add(cap.rpc.type);
     }
     const group = new Set<csi.GroupControllerRpcType>();
     if (plugin.has("GROUP_CONTROLLER_SERVICE")) {
-      const res = await c.call("group", "GroupControllerGetCapabilities", {}, this.what("GroupControllerGetCapabilities"));
+      const res = await this.learn(c.call("group", "GroupControllerGetCapabilities", {}, this.what("GroupControllerGetCapabilities")), this.what("GroupControllerGetCapabilities"));
       for (const cap of res.capabilities) if (cap.rpc && cap.rpc.type !== "UNKNOWN") group.add(cap.rpc.type);
     }
     return { generation, info, plugin, controller, group };

@@ -2,7 +2,7 @@
 // follows the shared RETRYABLE_CODES (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED …
 // retryable; INVALID_ARGUMENT, ALREADY_EXISTS, NOT_FOUND, FAILED_PRECONDITION, OUT_OF_RANGE final).
 import { statusName } from "../../../../shared/csi/load.js";
-import { GatewayError, type CsiCode } from "../../../../shared/gateway/types.js";
+import { GatewayError, RETRYABLE_CODES, type CsiCode } from "../../../../shared/gateway/types.js";
 import { isCsiCode } from "../../errors.js";
 
 interface GrpcErrorLike {
@@ -20,13 +20,17 @@ export function grpcCodeName(code: number): CsiCode {
   return isCsiCode(name) ? name : "UNKNOWN";
 }
 
-/** `what` says which driver call failed, e.g. `hostpath.snapflow.dev CreateSnapshot`. */
+/**
+ * A driver's gRPC status keeps the driver's own description as the message (callers print it as
+ * a Go client prints the status); `what` (e.g. `driver hostpath.snapflow.dev CreateSnapshot`)
+ * prefixes only failures of this side of the socket.
+ */
 export function fromGrpcError(err: unknown, what: string): GatewayError {
   if (err instanceof GatewayError) return err;
   if (!isGrpcError(err)) {
-    return new GatewayError("INTERNAL", `${what}: ${err instanceof Error ? err.message : String(err)}`);
+    // Failed on this side of the socket: no gRPC status, so nothing the driver decided.
+    return new GatewayError("INTERNAL", `${what}: ${err instanceof Error ? err.message : String(err)}`, RETRYABLE_CODES.has("INTERNAL"), "gateway");
   }
   const code = grpcCodeName(err.code);
-  const detail = err.details || err.message || "no message";
-  return new GatewayError(code, `${what}: ${detail}`);
+  return new GatewayError(code, typeof err.details === "string" ? err.details : (err.message ?? ""));
 }

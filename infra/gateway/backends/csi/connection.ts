@@ -10,7 +10,9 @@ import {
   type IdentityClient,
   type UnaryMethod,
 } from "../../../../shared/csi/load.js";
-import { fromGrpcError, isGrpcError } from "./codes.js";
+import { GO_CODE_NAMES } from "../../../../shared/gateway/failure.js";
+import { NON_GRPC_STATUS } from "../../metrics.js";
+import { fromGrpcError, grpcCodeName, isGrpcError } from "./codes.js";
 import { unaryCall } from "./unary.js";
 
 export interface CsiChannel {
@@ -43,6 +45,9 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.max_reconnect_backoff_ms": 1000,
 };
 
+/** Told of every finished call: full gRPC method, grpc-go code name (or "unknown-non-grpc"), seconds. */
+export type CallObserver = (method: string, grpcStatusCode: string, seconds: number) => void;
+
 export class CsiConnection {
   private current: CsiChannel | undefined;
   private generation = 0;
@@ -51,6 +56,7 @@ export class CsiConnection {
   constructor(
     readonly address: string,
     private readonly timeoutMs: number,
+    private readonly onCall?: CallObserver,
   ) {}
 
   channel(): CsiChannel {
@@ -69,9 +75,14 @@ export class CsiConnection {
   async call<S extends Service, M extends MethodName<S>>(service: S, method: M, request: RequestOf<S, M>, what: string): Promise<ResponseOf<S, M>> {
     const current = this.channel();
     const definition = loadCsi()[SERVICE_NAMES[service]].service[method] as grpc.MethodDefinition<RequestOf<S, M>, ResponseOf<S, M>>;
+    const started = performance.now();
+    const observe = (code: string) => this.onCall?.(`/csi.v1.${SERVICE_NAMES[service]}/${method}`, code, (performance.now() - started) / 1000);
     try {
-      return await unaryCall(current.channel, definition, request, Date.now() + this.timeoutMs);
+      const response = await unaryCall(current.channel, definition, request, Date.now() + this.timeoutMs);
+      observe(GO_CODE_NAMES.OK);
+      return response;
     } catch (err) {
+      observe(isGrpcError(err) ? GO_CODE_NAMES[grpcCodeName(err.code)] : NON_GRPC_STATUS);
       if (isGrpcError(err) && err.code === grpc.status.UNAVAILABLE) this.drop(current.generation);
       throw fromGrpcError(err, what);
     }

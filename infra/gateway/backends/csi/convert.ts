@@ -60,7 +60,7 @@ export function toCsiCreateVolume(req: WithSecrets<CreateVolumeRequest>): Out<cs
 }
 
 export function fromCsiVolume(volume: csi.Volume | null, what: string): VolumeInfo {
-  if (!volume || !volume.volumeId) throw new GatewayError("INTERNAL", `${what}: driver answered without a volume`);
+  if (!volume || !volume.volumeId) throw new GatewayError("INTERNAL", `${what}: driver answered without a volume`, true, "gateway");
   const info: VolumeInfo = {
     volumeId: volume.volumeId,
     capacityBytes: toNumber(volume.capacityBytes),
@@ -97,7 +97,7 @@ export function toCsiListSnapshots(req: WithSecrets<ListSnapshotsRequest>): Out<
 }
 
 export function fromCsiSnapshot(snapshot: csi.Snapshot | null, what: string): SnapshotInfo {
-  if (!snapshot || !snapshot.snapshotId) throw new GatewayError("INTERNAL", `${what}: driver answered without a snapshot`);
+  if (!snapshot || !snapshot.snapshotId) throw new GatewayError("INTERNAL", `${what}: driver answered without a snapshot`, true, "gateway");
   const info: SnapshotInfo = {
     snapshotId: snapshot.snapshotId,
     sourceVolumeId: snapshot.sourceVolumeId,
@@ -114,7 +114,7 @@ export function toCsiCreateGroup(req: WithSecrets<CreateGroupSnapshotRequest>): 
 }
 
 export function fromCsiGroup(group: csi.VolumeGroupSnapshot | null, what: string): GroupSnapshotInfo {
-  if (!group || !group.groupSnapshotId) throw new GatewayError("INTERNAL", `${what}: driver answered without a group snapshot`);
+  if (!group || !group.groupSnapshotId) throw new GatewayError("INTERNAL", `${what}: driver answered without a group snapshot`, true, "gateway");
   return {
     groupSnapshotId: group.groupSnapshotId,
     snapshots: group.snapshots.map((s) => fromCsiSnapshot(s, what)),

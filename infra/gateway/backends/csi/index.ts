@@ -2,6 +2,7 @@
 //   <driver-name>: { backend: csi, address: unix:///abs/path.sock, timeoutSeconds: 30 }
 import { GatewayConfigError } from "../../config.js";
 import type { Backend } from "../../backend.js";
+import type { BackendHooks } from "../registry.js";
 import { CsiBackend } from "./backend.js";
 
 export { CsiBackend, type CsiBackendOptions } from "./backend.js";
@@ -15,7 +16,7 @@ export function normalizeCsiAddress(address: string): string | undefined {
   return undefined;
 }
 
-export function createCsiBackend(driverName: string, entry: Record<string, unknown>): Backend {
+export function createCsiBackend(driverName: string, entry: Record<string, unknown>, hooks?: BackendHooks): Backend {
   const where = `drivers."${driverName}"`;
   for (const key of Object.keys(entry)) {
     if (!["backend", "address", "timeoutSeconds"].includes(key)) {
@@ -29,5 +30,11 @@ export function createCsiBackend(driverName: string, entry: Record<string, unkno
   if (typeof timeoutSeconds !== "number" || !(timeoutSeconds > 0) || timeoutSeconds > 3600) {
     throw new GatewayConfigError(`${where}.timeoutSeconds: must be a number of seconds between 0 and 3600`);
   }
-  return new CsiBackend({ driverName, address, timeoutMs: Math.round(timeoutSeconds * 1000) });
+  const observe = hooks?.observeCsiCall;
+  return new CsiBackend({
+    driverName,
+    address,
+    timeoutMs: Math.round(timeoutSeconds * 1000),
+    ...(observe ? { onCall: (method: string, code: string, seconds: number) => observe.call(hooks, driverName, method, code, seconds) } : {}),
+  });
 }
