@@ -1,7 +1,9 @@
 // protect: PVC-as-source protection release as a function (DESIGN: Functions).
+import type { PersistentVolumeClaim } from "../../shared/api/core.js";
 import type { VolumeSnapshot } from "../../shared/api/snapshot.js";
 import type { ObjectEvent, ObjectKey, SnapflowFunction } from "../../shared/function/types.js";
-import { CONTROLLER_COMPONENT } from "../../shared/snapshot/constants.js";
+import { CONTROLLER_COMPONENT, FINALIZERS } from "../../shared/snapshot/constants.js";
+import { hasFinalizer } from "../../shared/snapshot/objects.js";
 import { executeProtect } from "./execute.js";
 
 /**
@@ -9,8 +11,17 @@ import { executeProtect } from "./execute.js";
  * a failed cut onto the snapshot), being deleted, or gone — including its periodic resync, the
  * catch-all. An un-ready snapshot still being cut keeps the pin, so its events need no look. The
  * event's copy only filters; the reconcile re-reads everything.
+ *
+ * A protected PVC's own periodic resync is the safety net: once its last snapshot is gone, no
+ * snapshot event is left to bring protect back, so a release that failed for good (dead-lettered
+ * while the API was away) would otherwise pin the PVC forever. Its other events need no look: bind
+ * and protect's own writes cause them.
  */
 export function protectTargets(event: ObjectEvent): ObjectKey[] {
+  if (event.resource === "persistentvolumeclaims") {
+    const pvc = event.data as PersistentVolumeClaim;
+    return event.verb === "resynced" && hasFinalizer(pvc, FINALIZERS.pvcAsSource) ? [{ resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid }] : [];
+  }
   if (event.resource !== "volumesnapshots") return [];
   const vs = event.data as VolumeSnapshot;
   if (vs.spec?.source?.persistentVolumeClaimName === undefined) return [];
@@ -22,7 +33,7 @@ export function protectTargets(event: ObjectEvent): ObjectKey[] {
 export const protectFunction: SnapflowFunction = {
   name: "protect",
   component: CONTROLLER_COMPONENT,
-  resources: ["volumesnapshots"],
+  resources: ["volumesnapshots", "persistentvolumeclaims"],
   // A deleted snapshot still names its PVC in the event: that is when a PVC is often released.
   reconcileAbsent: true,
   targets: protectTargets,

@@ -259,6 +259,24 @@ describe("error paths", () => {
     await stack.settle(async () => !((await claim("legacy"))!.metadata.finalizers ?? []).includes(FINALIZERS.pvcAsSource));
   });
 
+  it("a PVC still pinned after its last snapshot is gone (the release was lost) is released on its own resync", async () => {
+    await stack.createBoundClaim("lost");
+    await createSnapshot("lost-snap", { persistentVolumeClaimName: "lost" });
+    await stack.settle(ready("lost-snap"));
+    await stack.settle(async () => !((await claim("lost"))!.metadata.finalizers ?? []).includes(FINALIZERS.pvcAsSource));
+    await stack.kube.delete(SNAPSHOTS, "lost-snap", "default");
+    await stack.settle(gone(() => snapshot("lost-snap")));
+    await stack.round(); // its "deleted" event: from here on no snapshot event names the PVC
+    // The state a dead-lettered release leaves: snapflow's pin and record, naming a snapshot that is gone.
+    const pvc = (await claim("lost"))!;
+    await stack.kube.update(PVCS, {
+      ...pvc,
+      metadata: { ...pvc.metadata, finalizers: [...(pvc.metadata.finalizers ?? []), FINALIZERS.pvcAsSource], annotations: { ...pvc.metadata.annotations, [SOURCE_PINS_ANNOTATION]: "lost-snap" } },
+    });
+    await stack.settle(async () => !((await claim("lost"))!.metadata.finalizers ?? []).includes(FINALIZERS.pvcAsSource));
+    expect((await claim("lost"))!.metadata.annotations ?? {}).not.toHaveProperty(SOURCE_PINS_ANNOTATION);
+  });
+
   it("two default classes for the driver: SetDefaultSnapshotClassFailed", async () => {
     await stack.createClass("second-default", { isDefault: true });
     await stack.createBoundClaim("ambiguous");

@@ -4,7 +4,7 @@ import type { KubeObject } from "../../shared/api/meta.js";
 import type { ResourceName } from "../../shared/api/resources.js";
 import type { ObjectEvent } from "../../shared/function/types.js";
 import { ANNOTATIONS, FINALIZERS } from "../../shared/snapshot/constants.js";
-import { newContent, newObjectEvent, newSnapshot } from "../../shared/snapshot/fixtures.js";
+import { newClaim, newContent, newObjectEvent, newSnapshot } from "../../shared/snapshot/fixtures.js";
 import { deleteTargets } from "../../functions/delete/index.js";
 import { invokeTargets } from "../../functions/invoke/index.js";
 import { protectTargets } from "../../functions/protect/index.js";
@@ -15,6 +15,8 @@ const event = (resource: ResourceName, data: KubeObject, verb: ObjectEvent["verb
 const vsKey = { resource: "volumesnapshots", namespace: "default", name: "snap-1", uid: "snapuid1" };
 const contentKey = { resource: "volumesnapshotcontents", name: "snapcontent-snapuid1", uid: "content-uid" };
 const bound = newContent({ finalizers: [FINALIZERS.contentBound] });
+const protectedClaim = newClaim({ finalizers: [FINALIZERS.pvcAsSource] });
+const pvcKey = { resource: "persistentvolumeclaims", namespace: "default", name: protectedClaim.metadata.name, uid: protectedClaim.metadata.uid };
 
 describe("bind targets", () => {
   it.each([
@@ -85,6 +87,10 @@ describe("protect targets", () => {
     ["gone snapshot", event("volumesnapshots", newSnapshot(), "deleted"), [vsKey]],
     ["resync", event("volumesnapshots", newSnapshot(), "resynced"), [vsKey]],
     ["static snapshot", event("volumesnapshots", newSnapshot({ content: "pre", status: { readyToUse: true } })), []],
+    ["a protected PVC's resync (the safety net once its snapshots are gone)", event("persistentvolumeclaims", protectedClaim, "resynced"), [pvcKey]],
+    ["a protected PVC's change (bind's or protect's own write)", event("persistentvolumeclaims", protectedClaim), []],
+    ["an unprotected PVC's resync", event("persistentvolumeclaims", newClaim(), "resynced"), []],
+    ["a protected PVC gone", event("persistentvolumeclaims", protectedClaim, "deleted"), []],
   ])("%s", (_, e, keys) => {
     expect(protectTargets(e)).toEqual(keys);
   });
