@@ -15,7 +15,7 @@ import { lockKey, snapshotMessage, stageInto, syncParents, type DriverCore } fro
 import { aborted, alreadyExists, invalidArgument, notFound } from "./errors.js";
 import { checkId, checkIdShape, checkName, isIssuedId, newId } from "./ids.js";
 import type { SnapshotRecord } from "./state.js";
-import { checkMap, nowNs, sameMap } from "./validate.js";
+import { checkMap, nowNs } from "./validate.js";
 
 /** Largest page when the caller sets no max_entries: keeps a response well under gRPC's 4 MiB. */
 export const MAX_PAGE_ENTRIES = 5000;
@@ -30,11 +30,10 @@ export async function createSnapshot(core: DriverCore, req: CreateSnapshotReques
   return core.locks.with(locks, async () => {
     const existing = core.store.snapshotNamed(req.name);
     if (existing) {
+      // Spec: a name is incompatible only with another volume_id. Parameters may differ on a
+      // retry (a VolumeSnapshotClass can be edited meanwhile); the cut snapshot is still the answer.
       if (existing.sourceVolumeId !== req.sourceVolumeId) {
         throw alreadyExists(`snapshot ${JSON.stringify(req.name)} already exists for another source volume`);
-      }
-      if (!sameMap(existing.parameters, req.parameters)) {
-        throw alreadyExists(`snapshot ${JSON.stringify(req.name)} already exists with other parameters`);
       }
       return { snapshot: snapshotMessage(existing) };
     }
