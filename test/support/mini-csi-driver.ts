@@ -11,6 +11,7 @@ import {
   loadCsi,
   type ControllerHandlers,
   type ControllerRpcType,
+  type CreateVolumeRequest,
   type GroupControllerHandlers,
   type GroupControllerRpcType,
   type IdentityHandlers,
@@ -24,6 +25,8 @@ export interface MiniCsiOptions {
   group?: GroupControllerRpcType[];
   /** Probe answers ready=false while this is false. */
   ready?: boolean;
+  /** Plugin capabilities beyond CONTROLLER_SERVICE (and GROUP_CONTROLLER_SERVICE when `group` is set). */
+  plugin?: PluginServiceType[];
 }
 
 export interface MiniCsiDriver {
@@ -32,6 +35,8 @@ export interface MiniCsiDriver {
   calls: string[];
   /** Secrets received by the last call that carried any. */
   lastSecrets(): Record<string, string> | undefined;
+  /** The last CreateVolume request as the driver decoded it. */
+  lastCreateVolume(): CreateVolumeRequest | undefined;
   setReady(ready: boolean): void;
   close(): Promise<void>;
 }
@@ -55,6 +60,7 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
   const calls: string[] = [];
   let ready = opts.ready ?? true;
   let lastSecrets: Record<string, string> | undefined;
+  let lastCreateVolume: CreateVolumeRequest | undefined;
   const snapshots = new Map<string, Snapshot>();
   // Delayed answers still pending at close are dropped, so nothing outlives the test.
   const timers = new Set<NodeJS.Timeout>();
@@ -82,6 +88,7 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
 
   const services: PluginServiceType[] = ["CONTROLLER_SERVICE"];
   if ((opts.group ?? []).length > 0) services.push("GROUP_CONTROLLER_SERVICE");
+  services.push(...(opts.plugin ?? []));
 
   const identity: IdentityHandlers = {
     GetPluginInfo: (_call, cb) => {
@@ -111,6 +118,7 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
     CreateVolume: async (call, cb) => {
       const r = call.request;
       note("CreateVolume", r.secrets);
+      lastCreateVolume = r;
       const err = await steer(r.parameters, r.secrets);
       if (err) return cb(err);
       const volumeContext: Record<string, string> = r.parameters.echo === "true" ? { ...r.secrets } : {};
@@ -194,6 +202,7 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
     endpoint,
     calls,
     lastSecrets: () => lastSecrets,
+    lastCreateVolume: () => lastCreateVolume,
     setReady: (value) => {
       ready = value;
     },

@@ -160,9 +160,14 @@ export class CsiBackend implements Backend {
     const needed: csi.ControllerRpcType[] = ["CREATE_DELETE_VOLUME"];
     if (req.source && "snapshotId" in req.source) needed.push("CREATE_DELETE_SNAPSHOT");
     if (req.source && "volumeId" in req.source) needed.push("CLONE_VOLUME");
-    await this.requireController("CreateVolume", ...needed);
+    const p = await this.requireController("CreateVolume", ...needed);
     const what = this.what("CreateVolume");
-    const res = await this.conn.call("controller", "CreateVolume", toCsiCreateVolume(req), what);
+    const request = toCsiCreateVolume(req);
+    // Spec: accessibility_requirements SHALL NOT be sent to a plugin without
+    // VOLUME_ACCESSIBILITY_CONSTRAINTS; its volumes have no topology to honour (external-provisioner
+    // computes none for such drivers either).
+    if (!p.plugin.has("VOLUME_ACCESSIBILITY_CONSTRAINTS")) delete request.accessibilityRequirements;
+    const res = await this.conn.call("controller", "CreateVolume", request, what);
     return fromCsiVolume(res.volume, what);
   }
 
