@@ -30,11 +30,16 @@ export const lockKey = {
   groupName: (name: string) => `groupname:${name}`,
 };
 
+/** The volume context a volume is created with (and that ValidateVolumeCapabilities checks). */
+export function volumeContext(core: DriverCore, record: VolumeRecord): Record<string, string> {
+  return { hostPath: core.layout.volumeDir(record.id) };
+}
+
 export function volumeMessage(core: DriverCore, record: VolumeRecord): Outgoing<Volume> {
   return {
     volumeId: record.id,
     capacityBytes: String(record.capacityBytes),
-    volumeContext: { hostPath: core.layout.volumeDir(record.id) },
+    volumeContext: volumeContext(core, record),
     contentSource: record.source ? contentSourceMessage(record.source) : null,
   };
 }

@@ -11,7 +11,7 @@ import { Layout } from "./layout.js";
 import { KeyedLocks } from "./locks.js";
 import { createSnapshot, deleteSnapshot, getSnapshot, listSnapshots } from "./snapshots.js";
 import { StateStore } from "./state.js";
-import { createVolume, deleteVolume, expandVolume, getVolume } from "./volumes.js";
+import { createVolume, deleteVolume, expandVolume, getVolume, validateVolumeCapabilities } from "./volumes.js";
 
 export const DRIVER_NAME = "hostpath.snapflow.dev";
 export const VENDOR_VERSION = "0.1.0";
@@ -139,6 +139,10 @@ export class HostpathDriver {
 
   getVolume(req: csi.ControllerGetVolumeRequest) {
     return getVolume(this.core, req);
+  }
+
+  validateVolumeCapabilities(req: csi.ValidateVolumeCapabilitiesRequest) {
+    return validateVolumeCapabilities(this.core, req);
   }
 
   createSnapshot(req: csi.CreateSnapshotRequest) {

@@ -83,6 +83,7 @@ function controllerHandlers(driver: HostpathDriver): ControllerHandlers {
   return {
     CreateVolume: unary((req) => driver.createVolume(req)),
     DeleteVolume: unary((req) => driver.deleteVolume(req)),
+    ValidateVolumeCapabilities: unary((req) => driver.validateVolumeCapabilities(req)),
     ControllerGetCapabilities: unary(() => driver.controllerCapabilities()),
     CreateSnapshot: unary((req) => driver.createSnapshot(req)),
     DeleteSnapshot: unary((req) => driver.deleteSnapshot(req)),

@@ -21,6 +21,13 @@ export function checkCapability(field: string, capability: VolumeCapability): vo
   if (!mode || mode === "UNKNOWN") throw invalidArgument(`${field}: access mode is required`);
 }
 
+/** Well formed (an access type and a known mode), whether or not this driver supports it. */
+export function checkCapabilityShape(field: string, capability: VolumeCapability): void {
+  if (!capability.accessType) throw invalidArgument(`${field}: access type (mount or block) is required`);
+  const mode = capability.accessMode?.mode;
+  if (!mode || mode === "UNKNOWN") throw invalidArgument(`${field}: access mode is required`);
+}
+
 export function checkCapabilities(capabilities: VolumeCapability[]): void {
   if (capabilities.length === 0) throw invalidArgument("volume_capabilities is required");
   capabilities.forEach((capability, i) => checkCapability(`volume_capabilities[${i}]`, capability));

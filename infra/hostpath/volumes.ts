@@ -10,12 +10,14 @@ import type {
   CreateVolumeResponse,
   DeleteVolumeRequest,
   Outgoing,
+  ValidateVolumeCapabilitiesRequest,
+  ValidateVolumeCapabilitiesResponse,
 } from "../../shared/csi/load.js";
-import { lockKey, stageInto, syncParents, volumeMessage, type DriverCore } from "./core.js";
+import { lockKey, stageInto, syncParents, volumeContext, volumeMessage, type DriverCore } from "./core.js";
 import { alreadyExists, invalidArgument, notFound, outOfRange } from "./errors.js";
 import { checkId, checkName, isIssuedId, newId } from "./ids.js";
 import type { ContentSource, VolumeRecord } from "./state.js";
-import { checkCapabilities, checkCapability, checkMap, parseRange, sameMap, type Range } from "./validate.js";
+import { checkCapabilities, checkCapability, checkCapabilityShape, checkMap, parseRange, sameMap, type Range } from "./validate.js";
 
 /** Size recorded for a blank volume created without a capacity range (directories have no real size). */
 export const DEFAULT_CAPACITY_BYTES = 1024 ** 3;
@@ -167,4 +169,50 @@ export function getVolume(core: DriverCore, req: ControllerGetVolumeRequest): Ou
   const volume = isIssuedId("volume", req.volumeId) ? core.store.state.volumes[req.volumeId] : undefined;
   if (!volume) throw notFound(`volume ${req.volumeId} does not exist`);
   return { volume: volumeMessage(core, volume), status: { publishedNodeIds: [] } };
+}
+
+/**
+ * Confirms only what a directory volume can be: mounted, in any access mode. A request this driver
+ * cannot satisfy is OK without `confirmed`, with the reason as `message` (spec); malformed requests
+ * are INVALID_ARGUMENT, checked before the lookup.
+ */
+export function validateVolumeCapabilities(
+  core: DriverCore,
+  req: ValidateVolumeCapabilitiesRequest,
+): Outgoing<ValidateVolumeCapabilitiesResponse> {
+  checkId("volume_id", req.volumeId);
+  if (req.volumeCapabilities.length === 0) throw invalidArgument("volume_capabilities is required");
+  req.volumeCapabilities.forEach((capability, i) => checkCapabilityShape(`volume_capabilities[${i}]`, capability));
+  checkMap("volume_context", req.volumeContext);
+  checkMap("parameters", req.parameters);
+  checkMap("mutable_parameters", req.mutableParameters);
+  const volume = isIssuedId("volume", req.volumeId) ? core.store.state.volumes[req.volumeId] : undefined;
+  if (!volume) throw notFound(`volume ${req.volumeId} does not exist`);
+
+  const unsupported = unsupportedBy(core, volume, req);
+  if (unsupported) return { message: unsupported };
+  return {
+    confirmed: {
+      volumeContext: req.volumeContext,
+      volumeCapabilities: req.volumeCapabilities,
+      parameters: req.parameters,
+      mutableParameters: req.mutableParameters,
+    },
+  };
+}
+
+function unsupportedBy(core: DriverCore, volume: VolumeRecord, req: ValidateVolumeCapabilitiesRequest): string | undefined {
+  const block = req.volumeCapabilities.findIndex((capability) => capability.accessType === "block");
+  if (block >= 0) return `volume_capabilities[${block}]: block access is not supported, volumes are directories`;
+  // Empty maps ask nothing; given ones must be the volume's own (spec: volume_context MUST match).
+  if (Object.keys(req.volumeContext).length > 0 && !sameMap(volumeContext(core, volume), req.volumeContext)) {
+    return `volume_context does not match volume ${volume.id}`;
+  }
+  if (Object.keys(req.parameters).length > 0 && !sameMap(volume.parameters, req.parameters)) {
+    return `volume ${volume.id} was created with other parameters`;
+  }
+  if (Object.keys(req.mutableParameters).length > 0) {
+    return "mutable_parameters needs MODIFY_VOLUME, which this driver does not offer";
+  }
+  return undefined;
 }

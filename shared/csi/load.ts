@@ -49,6 +49,7 @@ interface IdentityMethods {
 interface ControllerMethods {
   CreateVolume: [m.CreateVolumeRequest, m.CreateVolumeResponse];
   DeleteVolume: [m.DeleteVolumeRequest, m.DeleteVolumeResponse];
+  ValidateVolumeCapabilities: [m.ValidateVolumeCapabilitiesRequest, m.ValidateVolumeCapabilitiesResponse];
   ControllerGetCapabilities: [m.ControllerGetCapabilitiesRequest, m.ControllerGetCapabilitiesResponse];
   CreateSnapshot: [m.CreateSnapshotRequest, m.CreateSnapshotResponse];
   DeleteSnapshot: [m.DeleteSnapshotRequest, m.DeleteSnapshotResponse];

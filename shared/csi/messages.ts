@@ -163,6 +163,25 @@ export interface ControllerGetVolumeResponse {
   status: { publishedNodeIds: string[]; volumeCondition: VolumeCondition | null } | null;
 }
 
+export interface ValidateVolumeCapabilitiesRequest {
+  volumeId: string;
+  volumeContext: StringMap;
+  volumeCapabilities: VolumeCapability[];
+  parameters: StringMap;
+  secrets: StringMap;
+  mutableParameters: StringMap;
+}
+
+export interface ValidateVolumeCapabilitiesResponse {
+  confirmed: {
+    volumeContext: StringMap;
+    volumeCapabilities: VolumeCapability[];
+    parameters: StringMap;
+    mutableParameters: StringMap;
+  } | null;
+  message: string;
+}
+
 // ---- Controller: capabilities ------------------------------------------------------------------
 
 export type ControllerRpcType =

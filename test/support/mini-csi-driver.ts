@@ -168,6 +168,7 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
       cb(null, { capacityBytes: call.request.capacityRange?.requiredBytes ?? "0", nodeExpansionRequired: false });
     },
     ControllerGetVolume: unimplemented("ControllerGetVolume"),
+    ValidateVolumeCapabilities: unimplemented("ValidateVolumeCapabilities"),
   };
 
   const group: GroupControllerHandlers = {
