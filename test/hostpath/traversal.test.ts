@@ -41,6 +41,7 @@ describe("hostile ids", () => {
     const { controller, group } = h.csi;
     await expectCode(controller.DeleteVolume({ volumeId: id }), "INVALID_ARGUMENT");
     await expectCode(controller.ControllerGetVolume({ volumeId: id }), "INVALID_ARGUMENT");
+    await expectCode(controller.ValidateVolumeCapabilities({ volumeId: id, volumeCapabilities: [{ mount: {}, accessMode: { mode: "SINGLE_NODE_WRITER" } }] }), "INVALID_ARGUMENT");
     await expectCode(controller.ControllerExpandVolume({ volumeId: id, capacityRange: { requiredBytes: "1" } }), "INVALID_ARGUMENT");
     await expectCode(controller.CreateSnapshot({ name: "snapshot-hostile", sourceVolumeId: id }), "INVALID_ARGUMENT");
     await expectCode(controller.DeleteSnapshot({ snapshotId: id }), "INVALID_ARGUMENT");
@@ -67,6 +68,7 @@ describe("hostile ids", () => {
     await h.csi.controller.DeleteSnapshot({ snapshotId: "outside" });
     await h.csi.group.DeleteVolumeGroupSnapshot({ groupSnapshotId: "outside", snapshotIds: ["outside"] });
     await expectCode(h.csi.controller.ControllerGetVolume({ volumeId: foreign }), "NOT_FOUND");
+    await expectCode(h.csi.controller.ValidateVolumeCapabilities({ volumeId: foreign, volumeCapabilities: [{ mount: {}, accessMode: { mode: "SINGLE_NODE_WRITER" } }] }), "NOT_FOUND");
     await expectCode(h.csi.controller.GetSnapshot({ snapshotId: "outside" }), "NOT_FOUND");
     await expectCode(h.csi.controller.CreateSnapshot({ name: "snapshot-foreign", sourceVolumeId: "outside" }), "NOT_FOUND");
     expect((await h.csi.controller.ListSnapshots({ sourceVolumeId: "outside" })).entries).toEqual([]);
