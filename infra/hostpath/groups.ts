@@ -104,9 +104,7 @@ export async function deleteGroupSnapshot(core: DriverCore, req: DeleteVolumeGro
   return core.locks.with(keys, async () => {
     const group = core.store.state.groups[req.groupSnapshotId];
     if (!group) return {};
-    if (!sameSet(group.snapshotIds, req.snapshotIds)) {
-      throw invalidArgument(`snapshot_ids do not match the members of group snapshot ${group.id}`);
-    }
+    checkMembers(group, req.snapshotIds);
     await core.store.commit([...group.snapshotIds.map((id) => ({ delete: "snapshots" as const, id })), { delete: "groups", id: group.id }]);
     for (const id of group.snapshotIds) await core.layout.discard(core.layout.snapshotDir(id));
     return {};
@@ -118,15 +116,22 @@ export function getGroupSnapshot(core: DriverCore, req: GetVolumeGroupSnapshotRe
   checkSnapshotIds(req.snapshotIds);
   const group = isIssuedId("group", req.groupSnapshotId) ? core.store.state.groups[req.groupSnapshotId] : undefined;
   if (!group) throw notFound(`group snapshot ${req.groupSnapshotId} does not exist`);
-  if (!sameSet(group.snapshotIds, req.snapshotIds)) {
-    throw invalidArgument(`snapshot_ids do not match the members of group snapshot ${group.id}`);
-  }
+  checkMembers(group, req.snapshotIds);
   return { groupSnapshot: groupMessage(core, group) };
 }
 
+/**
+ * Malformed entries are refused before any lookup. An empty list is only judged against an existing
+ * group (a mismatch there): the spec answers an unknown group with OK (delete) or NOT_FOUND (get)
+ * whatever else the request says, and csi-sanity sends such requests without snapshot_ids.
+ */
 function checkSnapshotIds(ids: string[]): void {
-  if (ids.length === 0) throw invalidArgument("snapshot_ids is required");
   ids.forEach((id, i) => checkId(`snapshot_ids[${i}]`, id));
+}
+
+function checkMembers(group: GroupRecord, ids: string[]): void {
+  if (ids.length === 0) throw invalidArgument(`snapshot_ids is required: the members of group snapshot ${group.id}`);
+  if (!sameSet(group.snapshotIds, ids)) throw invalidArgument(`snapshot_ids do not match the members of group snapshot ${group.id}`);
 }
 
 function groupMessage(core: DriverCore, group: GroupRecord): Outgoing<VolumeGroupSnapshot> {
