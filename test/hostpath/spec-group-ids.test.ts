@@ -17,7 +17,8 @@ afterAll(async () => {
 });
 
 const MISSING_GROUP = "group-00000000-0000-0000-0000-000000000000";
-const SANITY_FAKE_ID = "fake-volume-id";
+// csi-sanity's DefaultIDGenerator.GenerateInvalidVolumeID (it uses it for group ids too).
+const SANITY_FAKE_ID = "fake-vol-id";
 
 /** A fresh group of two members; ids as the driver issued them. */
 async function freshGroup(tag: string): Promise<{ groupId: string; members: string[] }> {
