@@ -257,3 +257,92 @@ describe("fanout content: deletion", () => {
     expect(planGroupContent({ content, nowMs: NOW }).call).toEqual({ kind: "deleteGroup", driver: DRIVER, groupSnapshotId: "group-h", snapshotIds: ["snap-1"] });
   });
 });
+
+describe("fanout content: failures the driver never saw (the gateway's own, or its Secret read)", () => {
+  const secretGone = { code: "FAILED_PRECONDITION", message: "Secret ns/s not found", origin: "secret" } as const;
+  const gatewayDown = { code: "NOT_FOUND", message: 'unknown driver "x"', origin: "gateway" } as const;
+  const credentials = `failed to get input parameters to create group snapshot for group snapshot content ${GROUP_CONTENT}: "cannot get credentials for group snapshot content \\"${GROUP_CONTENT}\\""`;
+
+  it("an unreadable Secret is upstream's input failure; a mark set by this very attempt is taken back, an older one stays", () => {
+    const content = newGroupContent({ className: "gold", finalizers: [BOUND], annotations: CREATING });
+    const message = `Failed to create group snapshot: ${credentials}`;
+    const unmarked = withMeta(content, { annotations: {} });
+    const fresh = afterGroupCreate(content, request, { ok: false, failure: secretGone }, NOW, { markedNow: true });
+    expect(fresh.steps).toEqual([
+      update(unmarked),
+      updateStatus(withStatus(unmarked, { readyToUse: false, error: { time: NOW_ISO, message } })),
+      sidecarEvent(unmarked, "GroupSnapshotCreationFailed", message),
+    ]);
+    const older = afterGroupCreate(content, request, { ok: false, failure: secretGone }, NOW);
+    expect(older.steps).toEqual([updateStatus(withStatus(content, { readyToUse: false, error: { time: NOW_ISO, message } })), sidecarEvent(content, "GroupSnapshotCreationFailed", message)]);
+    const polled = newGroupContent({ className: "gold", finalizers: [BOUND], status: { volumeGroupSnapshotHandle: "group-h", readyToUse: false } });
+    expect(afterGroupCreate(polled, request, { ok: false, failure: secretGone }, NOW).steps[1]).toEqual(
+      sidecarEvent(polled, "GroupSnapshotContentCheckandUpdateFailed", `Failed to check and update group snapshot content: ${credentials}`),
+    );
+  });
+
+  it("the gateway's own failure keeps a mark even when this attempt set it (only the driver's answer is definite)", () => {
+    const content = newGroupContent({ className: "gold", finalizers: [BOUND], annotations: CREATING });
+    const plan = afterGroupCreate(content, request, { ok: false, failure: gatewayDown }, NOW, { markedNow: true });
+    const message = `Failed to create group snapshot: failed to take group snapshot of the volumes [vol-1 vol-2]: ${JSON.stringify('rpc error: code = NotFound desc = unknown driver "x"')}`;
+    expect(plan.steps).toEqual([updateStatus(withStatus(content, { readyToUse: false, error: { time: NOW_ISO, message } })), sidecarEvent(content, "GroupSnapshotCreationFailed", message)]);
+  });
+
+  const recorded = { volumeGroupSnapshotHandle: "group-h", readyToUse: true, volumeSnapshotInfoList: [{ volumeHandle: "vol-1", snapshotHandle: "snap-1" }] };
+  const deleteInput = (err: string) => `failed to get input parameters to delete group snapshot for group snapshot content ${GROUP_CONTENT}: ${JSON.stringify(err)}`;
+
+  it("DeleteVolumeGroupSnapshot's Secret unreadable → GroupSnapshotDeleteError \"Failed to get snapshot credentials\"", () => {
+    const content = newGroupContent({ finalizers: [BOUND], deletionTimestamp: NOW_ISO, annotations: { [ANNOTATIONS.groupBeingDeleted]: "yes" }, status: recorded });
+    const plan = afterGroupDelete(content, { ok: false, failure: secretGone }, NOW);
+    expect(plan.steps).toEqual([sidecarEvent(content, "GroupSnapshotDeleteError", "Failed to get snapshot credentials")]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: deleteInput(`cannot get credentials for group snapshot content "${GROUP_CONTENT}"`) });
+  });
+
+  it("unusable deletion-secret annotations on a deleting content: the same Event, upstream's wrapped reason, no call", () => {
+    const content = newGroupContent({
+      finalizers: [BOUND],
+      deletionTimestamp: NOW_ISO,
+      annotations: { [ANNOTATIONS.groupBeingDeleted]: "yes", [ANNOTATIONS.groupDeletionSecretName]: "", [ANNOTATIONS.groupDeletionSecretNamespace]: "ns" },
+      status: recorded,
+    });
+    const plan = planGroupContent({ content, nowMs: NOW });
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([sidecarEvent(content, "GroupSnapshotDeleteError", "Failed to get snapshot credentials")]);
+    expect(plan.verdict).toMatchObject({
+      kind: "requeue",
+      reason: deleteInput(`cannot retrieve secrets for group snapshot content "${GROUP_CONTENT}", err: secret name or namespace not specified`),
+    });
+  });
+
+  const handles = { volumeGroupSnapshotHandle: "group-h", volumeSnapshotHandles: ["snap-1", "snap-2"] };
+  const checkFailed = (content: VolumeGroupSnapshotContent, err: string): Step[] => {
+    const message = `Failed to check and update group snapshot content: ${err}`;
+    return [updateStatus(withStatus(content, { readyToUse: false, error: { time: NOW_ISO, message } })), sidecarEvent(content, "GroupSnapshotContentCheckandUpdateFailed", message)];
+  };
+
+  it.each([
+    [
+      "GetVolumeGroupSnapshot's Secret unreadable",
+      secretGone,
+      `failed to get credentials for group snapshot content ${GROUP_CONTENT}: error getting secret get in namespace kube-system: Secret ns/s not found`,
+    ],
+    ["the driver's failure", { code: "INTERNAL", message: "disk" } as const, `failed to list group snapshot for group snapshot content ${GROUP_CONTENT}: "rpc error: code = Internal desc = disk"`],
+  ])("pre-provisioned: %s → upstream's check-and-update text", (_, failure, err) => {
+    const content = newGroupContent({ groupSnapshotHandles: handles, className: "gold", finalizers: [BOUND] });
+    const plan = afterGroupGet(content, { ok: false, failure }, NOW, { name: "get", namespace: "kube-system" });
+    expect(plan.steps).toEqual(checkFailed(content, err));
+  });
+
+  it("pre-provisioned: a class whose get secret cannot be resolved → failed to get secret reference", () => {
+    const content = newGroupContent({ groupSnapshotHandles: handles, className: "gold", finalizers: [BOUND] });
+    const groupClass = newGroupClass("gold", { parameters: { "csi.storage.k8s.io/group-snapshotter-get-secret-name": "s" } });
+    const plan = planGroupContent({ content, groupClass, nowMs: NOW });
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual(
+      checkFailed(
+        content,
+        `failed to get secret reference for group snapshot content ${GROUP_CONTENT}: failed to get name and namespace template from params: either name and namespace for GroupSnapshotterGet secrets specified, Both must be specified`,
+      ),
+    );
+  });
+});

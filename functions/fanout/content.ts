@@ -149,7 +149,7 @@ function planDeleting(s: GroupContentState): GroupContentPlan {
       if (!secret.ok) {
         return {
           steps: [sidecarEvent(content, "Warning", REASONS.groupSnapshotDeleteError, GMSG.deleteCredentialsFailed)],
-          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: secret.error },
+          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: GMSG.deleteInputParameters(content.metadata.name!, secret.error) },
         };
       }
       const snapshotIds = memberSnapshotIds(content);
@@ -217,7 +217,7 @@ function planGet(s: GroupContentState, content: VolumeGroupSnapshotContent, step
   if (className) {
     if (!s.groupClass) return checkFailed(GMSG.getClassFailedForContent(className, name, notFoundGroupClass(className)));
     const secret = resolveGroupSecretRef(SECRET_PARAMS.groupSnapshotterGet, s.groupClass.parameters, { groupContentName: name });
-    if (!secret.ok) return checkFailed(`failed to get credentials for group snapshot content ${name}: ${secret.error}`);
+    if (!secret.ok) return checkFailed(GMSG.getSecretReferenceFailed(name, secret.error));
     secretRef = secret.value;
   }
   return {
@@ -294,18 +294,35 @@ function statusAndPoll(content: VolumeGroupSnapshotContent, status: NonNullable<
   return { plan, content: current };
 }
 
+export interface AfterGroupCreateOptions {
+  /** This attempt set the being-created mark (it was absent when the content was read). */
+  markedNow?: boolean;
+}
+
 /** After CreateVolumeGroupSnapshot answered (or failed). */
-export function afterGroupCreate(content: VolumeGroupSnapshotContent, request: CreateGroupSnapshotRequest, result: CallResult<GroupSnapshotInfo>, nowMs: number): GroupContentPlan {
+export function afterGroupCreate(
+  content: VolumeGroupSnapshotContent,
+  request: CreateGroupSnapshotRequest,
+  result: CallResult<GroupSnapshotInfo>,
+  nowMs: number,
+  options: AfterGroupCreateOptions = {},
+): GroupContentPlan {
   const annotated = Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.groupBeingCreated);
   const wasPoll = content.status !== undefined;
   if (!result.ok) {
     const steps: Step[] = [];
     let current = content;
-    if (annotated && isFinalFailure(result.failure)) {
+    // Upstream reads the Secret before it sets the mark, so an unreadable one is an input failure
+    // the driver never saw: a mark this attempt set is taken back; an older one keeps waiting.
+    const secretFailed = result.failure.origin === "secret";
+    if (annotated && (isFinalFailure(result.failure) || (secretFailed && options.markedNow))) {
       current = withoutAnnotation(content, ANNOTATIONS.groupBeingCreated);
       steps.push({ op: "update", resource: CONTENT, object: current });
     }
-    const err = GMSG.takeGroupSnapshotFailed(request.sourceVolumeIds, rpcErrorText(result.failure));
+    const name = content.metadata.name!;
+    const err = secretFailed
+      ? GMSG.contentInputParameters(name, GMSG.cannotGetCredentials(name))
+      : GMSG.takeGroupSnapshotFailed(request.sourceVolumeIds, rpcErrorText(result.failure));
     return wasPoll
       ? failContent(current, steps, REASONS.groupSnapshotContentCheckandUpdateFailed, GMSG.checkAndUpdateFailed(err), nowMs)
       : failContent(current, steps, REASONS.groupSnapshotCreationFailed, GMSG.createGroupSnapshotFailed(err), nowMs);
@@ -360,11 +377,17 @@ export function afterGroupDiscard(content: VolumeGroupSnapshotContent, message: 
   return failContent(current, steps, REASONS.groupSnapshotCreationFailed, GMSG.createGroupSnapshotFailed(message), nowMs);
 }
 
-/** After GetVolumeGroupSnapshot (pre-provisioned): handle from the spec, no info list (upstream). */
-export function afterGroupGet(content: VolumeGroupSnapshotContent, result: CallResult<GroupSnapshotInfo | undefined>, nowMs: number): GroupContentPlan {
+/**
+ * After GetVolumeGroupSnapshot (pre-provisioned): handle from the spec, no info list (upstream).
+ * secretRef: the class's get Secret the call named, for the wording when it could not be read.
+ */
+export function afterGroupGet(content: VolumeGroupSnapshotContent, result: CallResult<GroupSnapshotInfo | undefined>, nowMs: number, secretRef?: SecretRef): GroupContentPlan {
   const name = content.metadata.name!;
   const handle = content.spec.source.groupSnapshotHandles!.volumeGroupSnapshotHandle;
   const checkFailed = (err: string) => failContent(content, [], REASONS.groupSnapshotContentCheckandUpdateFailed, GMSG.checkAndUpdateFailed(err), nowMs);
+  if (!result.ok && result.failure.origin === "secret") {
+    return checkFailed(GMSG.getCredentialsFailed(name, MSG.secretReadFailed(secretRef?.name ?? "", secretRef?.namespace ?? "", result.failure.message)));
+  }
   if (!result.ok) return checkFailed(GMSG.getGroupSnapshotFailed(name, rpcErrorText(result.failure)));
   if (!result.value) return checkFailed(GMSG.groupSnapshotNotFound(handle));
   const status = mergeGroupContentStatus(content.status, {
@@ -380,12 +403,16 @@ export function afterGroupGet(content: VolumeGroupSnapshotContent, result: CallR
 export function afterGroupDelete(content: VolumeGroupSnapshotContent, result: CallResult<void>, nowMs: number): GroupContentPlan {
   const name = content.metadata.name!;
   if (!result.ok) {
+    // An unreadable Secret is, upstream, the credentials step before the call, with its own Event.
+    const secretFailed = result.failure.origin === "secret";
     return {
-      steps: [sidecarEvent(content, "Warning", REASONS.groupSnapshotDeleteError, GMSG.deleteGroupSnapshotFailedEvent)],
+      steps: [sidecarEvent(content, "Warning", REASONS.groupSnapshotDeleteError, secretFailed ? GMSG.deleteCredentialsFailed : GMSG.deleteGroupSnapshotFailedEvent)],
       verdict: {
         kind: "requeue",
         afterMs: backoffMs(content.metadata.deletionTimestamp, nowMs, ERROR_BACKOFF),
-        reason: GMSG.deleteGroupSnapshotFailed(name, rpcErrorText(result.failure)),
+        reason: secretFailed
+          ? GMSG.deleteInputParameters(name, GMSG.cannotGetCredentials(name))
+          : GMSG.deleteGroupSnapshotFailed(name, rpcErrorText(result.failure)),
       },
     };
   }

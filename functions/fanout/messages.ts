@@ -64,6 +64,7 @@ export const GMSG = {
     `failed to get input parameters to create group snapshot for group snapshot content ${content}: ${goQuote(err)}`,
   secretNameOrNamespaceMissing: (content: string) =>
     `cannot retrieve secrets for group snapshot content ${goQuote(content)}, err: secret name or namespace not specified`,
+  cannotGetCredentials: (content: string) => `cannot get credentials for group snapshot content ${goQuote(content)}`,
   contentNotBound: (content: string) => `cannot create group snapshot. Group snapshot content ${content} not bound to a group snapshot`,
   noVolumeHandles: (content: string) => `cannot create group snapshot. PVCs to be snapshotted not found in group snapshot content ${content}`,
   takeGroupSnapshotFailed: (handles: readonly string[], err: string) =>
@@ -73,11 +74,15 @@ export const GMSG = {
   getNoSnapshots: (content: string) => `cannot list group snapshot ${content}. No snapshots found in the group snapshot content`,
   getClassFailedForContent: (cls: string, content: string, err: string) =>
     `failed to get group snapshot class ${cls} for group snapshot content ${content}: ${err}`,
-  getGroupSnapshotFailed: (content: string, err: string) => `failed to get group snapshot for content ${content}: ${goQuote(err)}`,
+  getSecretReferenceFailed: (content: string, err: string) => `failed to get secret reference for group snapshot content ${content}: ${err}`,
+  getCredentialsFailed: (content: string, err: string) => `failed to get credentials for group snapshot content ${content}: ${err}`,
+  getGroupSnapshotFailed: (content: string, err: string) => `failed to list group snapshot for group snapshot content ${content}: ${goQuote(err)}`,
   groupSnapshotNotFound: (id: string) => `can not find group snapshot for groupSnapshotID ${id}`,
   deleteNoSnapshots: (content: string) => `cannot delete group snapshot content ${content}. No snapshots found in the group snapshot`,
   deleteHandleMissing: (content: string) => `failed to delete group snapshot content ${content}: groupsnapshotHandle is missing`,
   deleteCredentialsFailed: "Failed to get snapshot credentials",
+  deleteInputParameters: (content: string, err: string) =>
+    `failed to get input parameters to delete group snapshot for group snapshot content ${content}: ${goQuote(err)}`,
   deleteGroupSnapshotFailedEvent: "Failed to delete group snapshot",
   clearStatusFailedEvent: "Failed to clear content status",
   deleteGroupSnapshotFailed: (content: string, err: string) =>
