@@ -12,6 +12,8 @@ export const GMSG = {
   getClassFailed: (err: string) => `failed to get group snapshot class with error ${err}`,
   setDefaultClassFailed: (err: string) => `Failed to set default group snapshot class with error ${err}`,
   noDefaultClass: "cannot find default group snapshot class",
+  defaultClassNonCsi: (ns: string | undefined, vgs: string | undefined) =>
+    `snapshotting non-CSI volumes is not supported, group snapshot:${ref(ns, vgs)}`,
 
   // validation and binding (§4.2)
   exactlyOneSource: "Exactly one of Selector and VolumeGroupSnapshotContentName should be specified",
@@ -48,6 +50,8 @@ export const GMSG = {
 
   // members (§4.3)
   memberSecretNoClass: "getGroupSnapshotSecret: internal error: cannot find reference to volume group snapshot class",
+  memberSecretReference: (content: string, err: string) =>
+    `getGroupSnapshotSecret: failed to get secret reference for group snapshot content ${content}: ${err}`,
   memberWithoutUid: (name: string) => `createIndividualSnapshotForGroupSnapshot: created snapshot ${name} has an empty UID`,
 
   // deletion (§4.7)

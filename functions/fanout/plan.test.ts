@@ -393,3 +393,43 @@ describe("fanout: deleting a group", () => {
     expect(restoresFrom(newClaim({ phase: "Pending", namespace: "elsewhere", dataSource: ds }), vs)).toBe(false);
   });
 });
+
+describe("fanout: default class from the selected volumes (reference §2.3 groups, §4.2 step 1)", () => {
+  it.each([
+    ["a later PVC not bound", [claimA, newClaim({ name: "claim-b", phase: "Pending" })], volumes, "the PVC claim-b is not yet bound to a PV, will not attempt to take a group snapshot"],
+    ["a later PV missing", [claimA, newClaim({ name: "claim-c", volumeName: "pv-c" })], volumes, 'failed to retrieve PV pv-c from the API server: "persistentvolumes \\"pv-c\\" not found"'],
+    [
+      "the first volume not CSI",
+      [claimA, claimB],
+      { "pv-a": newVolume({ name: "pv-a", claim: "claim-a", claimUid: "pvcuid-a", csi: false }), "pv-b": pvB },
+      "snapshotting non-CSI volumes is not supported, group snapshot:default/group-1",
+    ],
+  ])("%s → SetDefaultGroupSnapshotClassFailed before any class is written", (_, claims, vols, err) => {
+    const g = newGroup();
+    const plan = planGroupSnapshot(state({ group: g, classes: [gold], claims, volumes: vols }));
+    const message = `Failed to set default group snapshot class with error ${err}`;
+    expect(plan.steps).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, false) }, ev(g, "Warning", "SetDefaultGroupSnapshotClassFailed", message)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
+  });
+});
+
+describe("fanout: the members' secret cannot be resolved (reference §4.3)", () => {
+  it("the sync fails and is retried with upstream's getGroupSnapshotSecret error; no error status, no Event", () => {
+    const g = newGroup({ className: "gold", finalizers: [VGS_BOUND], status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: false } });
+    // Resolvable when the content was created (the group was known), not for the members (content name only).
+    const cls = newGroupClass("gold", { parameters: { "csi.storage.k8s.io/group-snapshotter-secret-name": "${volumegroupsnapshot.name}", "csi.storage.k8s.io/group-snapshotter-secret-namespace": "vault" } });
+    const content = newGroupContent({
+      className: "gold",
+      finalizers: [FINALIZERS.groupContentBound],
+      status: { volumeGroupSnapshotHandle: "group-h", readyToUse: true, creationTime: CREATED_ISO, volumeSnapshotInfoList: [{ volumeHandle: "vol-a", snapshotHandle: "snap-a" }] },
+    });
+    const plan = planGroupSnapshot(state({ group: g, classes: [cls], contents: { [GROUP_CONTENT]: content } }));
+    expect(writes(plan)).toEqual([]);
+    expect(plan.members).toBeUndefined();
+    expect(plan.after).toBeUndefined();
+    expect(plan.verdict).toMatchObject({
+      kind: "requeue",
+      reason: `getGroupSnapshotSecret: failed to get secret reference for group snapshot content ${GROUP_CONTENT}: error resolving value "\${volumegroupsnapshot.name}": invalid tokens: ["volumegroupsnapshot.name"]`,
+    });
+  });
+});

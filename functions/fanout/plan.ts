@@ -185,14 +185,15 @@ function selectedVolumes(s: GroupState): Result<{ pvc: PersistentVolumeClaim; pv
   return ok(out);
 }
 
-/** The driver of the first selected volume (upstream picks the default group class by it). */
+/**
+ * The driver of the first selected volume (upstream picks the default group class by it). Every
+ * selected claim passes upstream's checks first, so a group with one unusable claim gets no class.
+ */
 function selectorDriver(s: GroupState): Result<string> {
-  if (s.selectorError !== undefined) return fail(s.selectorError);
-  const first = s.claims?.[0];
-  const volumes = selectedVolumes({ ...s, claims: first ? [first] : [] });
+  const volumes = selectedVolumes(s);
   if (!volumes.ok) return volumes;
   const pv = volumes.value[0]!.pv;
-  if (!pv.spec.csi) return fail(GMSG.nonCsiVolume(s.group.metadata.namespace, s.group.metadata.name, pv.metadata.name!));
+  if (!pv.spec.csi) return fail(GMSG.defaultClassNonCsi(s.group.metadata.namespace, s.group.metadata.name));
   return ok(pv.spec.csi.driver);
 }
 
@@ -313,7 +314,8 @@ function planUnready(p: Planner, u: UnreadyInputs): GroupPlan {
     const hasMembers = !!content.status?.volumeGroupSnapshotHandle && (content.status?.volumeSnapshotInfoList?.length ?? 0) > 0;
     if (!hasMembers) return statusFromContent(p, content, key);
     const secret = memberSecret(p.current, u.cls, content);
-    if (!secret.ok) return p.failWith(REASONS.groupSnapshotStatusUpdateFailed, GMSG.statusUpdateFailed(secret.error), true);
+    // Upstream's member fan-out returns this error as is: no status, no Event, just the retry.
+    if (!secret.ok) return { steps: p.steps, verdict: { kind: "requeue", afterMs: p.errorDelay(), reason: secret.error } };
     return {
       steps: p.steps,
       verdict: { kind: "done" },
@@ -327,7 +329,9 @@ function planUnready(p: Planner, u: UnreadyInputs): GroupPlan {
 /** The secret member contents carry for deletion (the group class's group-snapshotter secret). */
 function memberSecret(g: VolumeGroupSnapshot, cls: VolumeGroupSnapshotClass | undefined, content: VolumeGroupSnapshotContent): Result<{ name: string; namespace: string } | undefined> {
   if (g.spec.volumeGroupSnapshotClassName === undefined || !cls) return fail(GMSG.memberSecretNoClass);
-  return resolveGroupSecretRef(SECRET_PARAMS.groupSnapshotter, cls.parameters, { groupContentName: content.metadata.name! });
+  const name = content.metadata.name!;
+  const secret = resolveGroupSecretRef(SECRET_PARAMS.groupSnapshotter, cls.parameters, { groupContentName: name });
+  return secret.ok ? secret : fail(GMSG.memberSecretReference(name, secret.error));
 }
 
 /** Upstream's createGroupSnapshotContent: every selected volume checked, then the content. */
