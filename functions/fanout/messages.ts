@@ -28,6 +28,11 @@ export const GMSG = {
   bindFailed: (err: string) => `GroupSnapshot failed to bind VolumeGroupSnapshotContent, ${err}`,
   statusUpdateFailed: (err: string) => `GroupSnapshot status update failed, ${err}`,
   finalizerError: (err: string) => `Failed to check and update group snapshot: ${err}`,
+  emptyContentName: (ns: string | undefined, vgs: string | undefined) => `empty VolumeGroupSnapshotContentName for group snapshot ${ref(ns, vgs)}`,
+  expectsStatic: (ns: string | undefined, vgs: string | undefined, content: string) =>
+    `group snapshot ${ref(ns, vgs)} expects a pre-provisioned VolumeGroupSnapshotContent ${content} but gets a dynamically provisioned one`,
+  expectsDynamic: (ns: string | undefined, vgs: string | undefined, content: string) =>
+    `group snapshot ${ref(ns, vgs)} expects a dynamically provisioned VolumeGroupSnapshotContent ${content} but gets a pre-provisioned one`,
 
   // creating the group content (§4.2.1)
   contentCreationFailed: (err: string) => `failed to create group snapshot content with error ${err}`,

@@ -231,11 +231,27 @@ describe("fanout: a dynamic group with its content", () => {
   });
 
   it.each([
-    ["a pre-provisioned content under the dynamic name", newGroupContent({ groupSnapshotHandles: { volumeGroupSnapshotHandle: "h", volumeSnapshotHandles: ["s"] } }), "GroupSnapshotContentMismatch", `VolumeGroupSnapshotContent ${GROUP_CONTENT} is pre-provisioned while expecting a dynamically provisioned one`],
-    ["a content bound to another UID", newGroupContent({ groupUid: "other" }), "GroupSnapshotContentMisbound", `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`],
-  ])("%s", (_, content, reason, message) => {
+    [
+      "a pre-provisioned content under the dynamic name",
+      newGroupContent({ groupSnapshotHandles: { volumeGroupSnapshotHandle: "h", volumeSnapshotHandles: ["s"] } }),
+      "GroupSnapshotContentMismatch",
+      `VolumeGroupSnapshotContent ${GROUP_CONTENT} is pre-provisioned while expecting a dynamically provisioned one`,
+      `group snapshot default/group-1 expects a dynamically provisioned VolumeGroupSnapshotContent ${GROUP_CONTENT} but gets a pre-provisioned one`,
+    ],
+    [
+      "a content bound to another UID",
+      newGroupContent({ groupUid: "other" }),
+      "GroupSnapshotContentMisbound",
+      `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`,
+      `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`,
+    ],
+  ])("%s", (_, content, reason, message, finalizerErr) => {
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], contents: { [GROUP_CONTENT]: content } }));
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) }, ev(g, "Warning", reason, message)]);
+    expect(writes(plan)).toEqual([
+      { op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) },
+      ev(g, "Warning", reason, message),
+      ev(withError(g, message, true), "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${finalizerErr}`),
+    ]);
     expect(plan.members).toBeUndefined();
   });
 
@@ -281,13 +297,29 @@ describe("fanout: pre-provisioned groups", () => {
   });
 
   it.each([
-    ["missing", undefined, "GroupSnapshotContentMissing", "VolumeGroupSnapshotContent is missing"],
-    ["dynamic", newGroupContent({ name: "static-1" }), "GroupSnapshotContentMismatch", "VolumeGroupSnapshotContent is dynamically provisioned while expecting a pre-provisioned one"],
-    ["bound elsewhere", newGroupContent({ name: "static-1", groupName: "other", groupSnapshotHandles: handles }), "GroupSnapshotContentMisbound", "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot"],
-  ])("content %s", (_, content, reason, message) => {
+    ["missing", undefined, "GroupSnapshotContentMissing", "VolumeGroupSnapshotContent is missing", undefined],
+    [
+      "dynamic",
+      newGroupContent({ name: "static-1" }),
+      "GroupSnapshotContentMismatch",
+      "VolumeGroupSnapshotContent is dynamically provisioned while expecting a pre-provisioned one",
+      "group snapshot default/group-1 expects a pre-provisioned VolumeGroupSnapshotContent static-1 but gets a dynamically provisioned one",
+    ],
+    [
+      "bound elsewhere",
+      newGroupContent({ name: "static-1", groupName: "other", groupSnapshotHandles: handles }),
+      "GroupSnapshotContentMisbound",
+      "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot",
+      "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot",
+    ],
+  ])("content %s", (_, content, reason, message, finalizerErr) => {
     const g = newGroup({ content: "static-1" });
     const plan = planGroupSnapshot(state({ group: g, contents: { "static-1": content } }));
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) }, ev(g, "Warning", reason, message)]);
+    // A found content that is not this group's also fails the finalizer step (reference §4.2 step 5).
+    const finalizerEvent = finalizerErr
+      ? [ev(withError(g, message, true), "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${finalizerErr}`)]
+      : [];
+    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) }, ev(g, "Warning", reason, message), ...finalizerEvent]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 });
@@ -431,5 +463,58 @@ describe("fanout: the members' secret cannot be resolved (reference §4.3)", () 
       kind: "requeue",
       reason: `getGroupSnapshotSecret: failed to get secret reference for group snapshot content ${GROUP_CONTENT}: error resolving value "\${volumegroupsnapshot.name}": invalid tokens: ["volumegroupsnapshot.name"]`,
     });
+  });
+});
+
+describe("fanout: a content that is not this group's fails the finalizer step too (reference §4.2 step 5)", () => {
+  const handles = { volumeGroupSnapshotHandle: "group-h", volumeSnapshotHandles: ["snap-a"] };
+  it.each([
+    [
+      "static group, dynamic content",
+      newGroup({ content: "static-1" }),
+      { "static-1": newGroupContent({ name: "static-1" }) },
+      "GroupSnapshotContentMismatch",
+      "VolumeGroupSnapshotContent is dynamically provisioned while expecting a pre-provisioned one",
+      "group snapshot default/group-1 expects a pre-provisioned VolumeGroupSnapshotContent static-1 but gets a dynamically provisioned one",
+    ],
+    [
+      "static group, content bound elsewhere",
+      newGroup({ content: "static-1" }),
+      { "static-1": newGroupContent({ name: "static-1", groupName: "other", groupSnapshotHandles: handles }) },
+      "GroupSnapshotContentMisbound",
+      "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot",
+      "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot",
+    ],
+    [
+      "dynamic group, pre-provisioned content under its name",
+      newGroup({ className: "gold" }),
+      { [GROUP_CONTENT]: newGroupContent({ groupSnapshotHandles: handles }) },
+      "GroupSnapshotContentMismatch",
+      `VolumeGroupSnapshotContent ${GROUP_CONTENT} is pre-provisioned while expecting a dynamically provisioned one`,
+      `group snapshot default/group-1 expects a dynamically provisioned VolumeGroupSnapshotContent ${GROUP_CONTENT} but gets a pre-provisioned one`,
+    ],
+    [
+      "dynamic group, content bound to another UID",
+      newGroup({ className: "gold" }),
+      { [GROUP_CONTENT]: newGroupContent({ groupUid: "other" }) },
+      "GroupSnapshotContentMisbound",
+      `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`,
+      `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`,
+    ],
+  ])("%s → the check's error status and Warning, then GroupSnapshotFinalizerError, retried", (_, g, contents, reason, message, err) => {
+    const plan = planGroupSnapshot(state({ group: g, classes: [gold], contents }));
+    expect(writes(plan)).toEqual([
+      { op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) },
+      ev(g, "Warning", reason, message),
+      ev(withError(g, message, true), "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${err}`),
+    ]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: err });
+  });
+
+  it("an empty content name → GroupSnapshotFinalizerError only", () => {
+    const g = newGroup({ content: "" });
+    const plan = planGroupSnapshot(state({ group: g }));
+    const err = "empty VolumeGroupSnapshotContentName for group snapshot default/group-1";
+    expect(writes(plan)).toEqual([ev(g, "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${err}`)]);
   });
 });

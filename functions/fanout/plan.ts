@@ -155,6 +155,16 @@ class Planner {
     this.current = updated;
   }
 
+  /**
+   * A content that is not this group's, found while deciding its finalizer: the check's own error
+   * status and Warning, then the finalizer step's GroupSnapshotFinalizerError, then retry.
+   */
+  finalizerCheckFailed(reason: string, message: string, err: string): GroupPlan {
+    this.errorStatus(reason, message, true);
+    this.event("Warning", REASONS.groupSnapshotFinalizerError, GMSG.finalizerError(err));
+    return { steps: this.steps, verdict: { kind: "requeue", afterMs: this.errorDelay(), reason: err } };
+  }
+
   failWith(reason: string, message: string, setReadyFalse: boolean): GroupPlan {
     this.errorStatus(reason, message, setReadyFalse);
     return { steps: this.steps, verdict: { kind: "requeue", afterMs: this.errorDelay(), reason: message } };
@@ -226,20 +236,29 @@ export function planGroupSnapshot(s: GroupState): GroupPlan {
   }
 
   // 3. The content this group should have, checked both ways.
+  // Upstream makes these checks while deciding the finalizer, so a failure also fails that step.
   const contentName = isStatic ? g.spec.source.volumeGroupSnapshotContentName! : groupContentNameFor(g.metadata.uid!);
+  if (isStatic && contentName === "") {
+    const message = GMSG.emptyContentName(g.metadata.namespace, g.metadata.name);
+    p.event("Warning", REASONS.groupSnapshotFinalizerError, GMSG.finalizerError(message));
+    return { steps: p.steps, verdict: { kind: "invalid", message } };
+  }
   const content = s.contents[contentName];
   if (content) {
     const ref = content.spec.volumeGroupSnapshotRef;
+    const misbound = GMSG.contentBoundToOther(contentName);
     if (isStatic) {
-      if (!content.spec.source.groupSnapshotHandles) return p.failWith(REASONS.groupSnapshotContentMismatch, GMSG.dynamicWhileExpectingStatic, true);
+      if (!content.spec.source.groupSnapshotHandles) {
+        return p.finalizerCheckFailed(REASONS.groupSnapshotContentMismatch, GMSG.dynamicWhileExpectingStatic, GMSG.expectsStatic(g.metadata.namespace, g.metadata.name, contentName));
+      }
       if (ref.name !== g.metadata.name || ref.namespace !== g.metadata.namespace || (!!ref.uid && ref.uid !== g.metadata.uid)) {
-        return p.failWith(REASONS.groupSnapshotContentMisbound, GMSG.contentBoundToOther(contentName), true);
+        return p.finalizerCheckFailed(REASONS.groupSnapshotContentMisbound, misbound, misbound);
       }
     } else {
       if (content.spec.source.groupSnapshotHandles) {
-        return p.failWith(REASONS.groupSnapshotContentMismatch, GMSG.staticWhileExpectingDynamic(contentName), true);
+        return p.finalizerCheckFailed(REASONS.groupSnapshotContentMismatch, GMSG.staticWhileExpectingDynamic(contentName), GMSG.expectsDynamic(g.metadata.namespace, g.metadata.name, contentName));
       }
-      if (!groupContentPointsTo(content, g)) return p.failWith(REASONS.groupSnapshotContentMisbound, GMSG.contentBoundToOther(contentName), true);
+      if (!groupContentPointsTo(content, g)) return p.finalizerCheckFailed(REASONS.groupSnapshotContentMisbound, misbound, misbound);
     }
   }
 
