@@ -50,7 +50,7 @@ describe("fanout content: validation and binding", () => {
     const content = newGroupContent();
     content.spec.source = source;
     const plan = planGroupContent({ content, nowMs: NOW });
-    const message = "Exactly one of VolumeHandles and GroupSnapshotHandles should be specified";
+    const message = "Exactly one of GroupSnapshotHandles and VolumeHandles should be specified";
     expect(plan.steps).toEqual([{ op: "event", on: content, type: "Warning", reason: "GroupContentValidationError", message, component: "snapshot-controller" }]);
     expect(plan.verdict).toEqual({ kind: "invalid", message });
   });
@@ -217,7 +217,18 @@ describe("fanout content: deletion", () => {
     expect(plan.steps).toEqual([sidecarEvent(content, "GroupSnapshotDeleteError", "Failed to delete group snapshot")]);
     expect(plan.verdict).toMatchObject({
       kind: "requeue",
-      reason: `failed to delete group snapshot "${GROUP_CONTENT}", err: failed to delete group snapshot content ${GROUP_CONTENT}: "rpc error: code = Internal desc = busy"`,
+      reason: `failed to delete group snapshot "${GROUP_CONTENT}", err: rpc error: code = Internal desc = busy`,
+    });
+  });
+
+  it("no member snapshot ids to name → upstream's DeleteGroupSnapshot failure: Event and wrapped reason, no call", () => {
+    const content = deleting({ status: { volumeGroupSnapshotHandle: "group-h", readyToUse: true } });
+    const plan = planGroupContent({ content, nowMs: NOW });
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([sidecarEvent(content, "GroupSnapshotDeleteError", "Failed to delete group snapshot")]);
+    expect(plan.verdict).toMatchObject({
+      kind: "requeue",
+      reason: `failed to delete group snapshot "${GROUP_CONTENT}", err: cannot delete group snapshot content ${GROUP_CONTENT}. No snapshots found in the group snapshot`,
     });
   });
 

@@ -154,7 +154,11 @@ function planDeleting(s: GroupContentState): GroupContentPlan {
       }
       const snapshotIds = memberSnapshotIds(content);
       if (snapshotIds.length === 0) {
-        return { steps: [], verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: GMSG.deleteNoSnapshots(content.metadata.name!) } };
+        // Upstream finds this inside its DeleteGroupSnapshot call, so it reads as that call's failure.
+        return {
+          steps: [sidecarEvent(content, "Warning", REASONS.groupSnapshotDeleteError, GMSG.deleteGroupSnapshotFailedEvent)],
+          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: GMSG.deleteGroupSnapshotFailed(content.metadata.name!, GMSG.deleteNoSnapshots(content.metadata.name!)) },
+        };
       }
       return {
         steps: [],

@@ -67,7 +67,7 @@ export const GMSG = {
     `failed to delete snapshot API object ${ns ?? ""}/${vs} part of group snapshot ${ref(ns, vgs)}: ${err}`,
 
   // csi-snapshotter, group content (§4.5)
-  contentValidation: "Exactly one of VolumeHandles and GroupSnapshotHandles should be specified",
+  contentValidation: "Exactly one of GroupSnapshotHandles and VolumeHandles should be specified",
   contentNoClass: (content: string) => `failed to take group snapshot ${content} without a group snapshot class`,
   contentInputParameters: (content: string, err: string) =>
     `failed to get input parameters to create group snapshot for group snapshot content ${content}: ${goQuote(err)}`,
@@ -94,8 +94,8 @@ export const GMSG = {
     `failed to get input parameters to delete group snapshot for group snapshot content ${content}: ${goQuote(err)}`,
   deleteGroupSnapshotFailedEvent: "Failed to delete group snapshot",
   clearStatusFailedEvent: "Failed to clear content status",
-  deleteGroupSnapshotFailed: (content: string, err: string) =>
-    `failed to delete group snapshot ${goQuote(content)}, err: failed to delete group snapshot content ${content}: ${goQuote(err)}`,
+  // Unlike DeleteSnapshot's, the group call's error is not wrapped again inside.
+  deleteGroupSnapshotFailed: (content: string, err: string) => `failed to delete group snapshot ${goQuote(content)}, err: ${err}`,
   // snapflow's own: a driver answer that does not account for every requested volume exactly once
   // is not a crash-consistent group; the group is discarded at the backend instead of recorded.
   incompleteGroup: (requested: readonly string[], answered: readonly string[]) =>
