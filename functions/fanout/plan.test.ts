@@ -30,11 +30,18 @@ const withError = (g: VolumeGroupSnapshot, message: string, readyFalse: boolean)
   ...g,
   status: { ...g.status, error: { time: NOW_ISO, message }, ...(readyFalse ? { readyToUse: false } : {}) },
 });
-const statusStep = (object: VolumeGroupSnapshot): Step => ({
+// A failed status write is recorded on the group as it was, as an error status too (reference §4.2
+// unready sync: readyToUse false on the dynamic path with a content, untouched on the others).
+const statusStep = (object: VolumeGroupSnapshot, before: VolumeGroupSnapshot, setReadyFalse: boolean): Step => ({
   op: "updateStatus",
   resource: "volumegroupsnapshots",
   object,
-  onFailure: { on: object, reason: "GroupSnapshotStatusUpdateFailed", message: "GroupSnapshot status update failed, {err}" },
+  onFailure: {
+    on: before,
+    reason: "GroupSnapshotStatusUpdateFailed",
+    message: "GroupSnapshot status update failed, snapshot controller failed to update default/group-1 on API server: {err}",
+    errorStatus: { setReadyFalse },
+  },
 });
 
 describe("fanout: class resolution", () => {
@@ -123,10 +130,19 @@ describe("fanout: creating the group content (selector membership at this moment
         resource: "volumegroupsnapshotcontents",
         object: content,
         alreadyExistsOk: true,
-        onFailure: { on: withFinalizer, reason: "CreateGroupSnapshotContentFailed", message: "Error creating volume group snapshot content object for group snapshot default/group-1: {err}." },
+        // The create's own Warning, then the caller's error status and Warning (reference §4.2 unready sync, §4.2.1).
+        onFailure: [
+          { on: withFinalizer, reason: "CreateGroupSnapshotContentFailed", message: "Error creating volume group snapshot content object for group snapshot default/group-1: {err}." },
+          {
+            on: withFinalizer,
+            reason: "GroupSnapshotContentCreationFailed",
+            message: "failed to create group snapshot content with error snapshot controller failed to update default/group-1 on API server: {err}",
+            errorStatus: { setReadyFalse: true },
+          },
+        ],
       },
       ev(withFinalizer, "Normal", "CreatingGroupSnapshot", "Waiting for a group snapshot default/group-1 to be created by the CSI driver."),
-      statusStep(bound),
+      statusStep(bound, withFinalizer, false),
     ]);
     expect(metrics(plan.steps)).toEqual(["start CreateGroupSnapshot", "start CreateGroupSnapshotAndReady"]);
   });
@@ -203,7 +219,7 @@ describe("fanout: a dynamic group with its content", () => {
     expect(plan.members).toEqual({ content: ready });
     const readyGroup = { ...g, status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: true, creationTime: CREATED_ISO } };
     expect(plan.after!.filter((s) => s.op !== "metric")).toEqual([
-      statusStep(readyGroup),
+      statusStep(readyGroup, g, true),
       ev(g, "Normal", "GroupSnapshotCreated", "GroupSnapshot default/group-1 was successfully created by the CSI driver."),
       ev(g, "Normal", "GroupSnapshotReady", "GroupSnapshot default/group-1 is ready to use."),
     ]);
@@ -221,13 +237,13 @@ describe("fanout: a dynamic group with its content", () => {
     const fresh = newGroup({ className: "gold", finalizers: [VGS_BOUND] });
     const plan = planGroupSnapshot(state({ group: fresh, classes: [gold], contents: { [GROUP_CONTENT]: pending } }));
     expect(plan.members).toBeUndefined();
-    expect(writes(plan)).toEqual([statusStep({ ...fresh, status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: false } })]);
+    expect(writes(plan)).toEqual([statusStep({ ...fresh, status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: false } }, fresh, true)]);
   });
 
   it("mirrors the content's error (and clears it once the content has none)", () => {
     const failed = newGroupContent({ className: "gold", status: { readyToUse: false, error: { time: NOW_ISO, message: "Failed to create group snapshot: boom" } } });
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], contents: { [GROUP_CONTENT]: failed } }));
-    expect(writes(plan)).toEqual([statusStep({ ...g, status: { ...g.status, error: { time: NOW_ISO, message: "Failed to create group snapshot: boom" } } })]);
+    expect(writes(plan)).toEqual([statusStep({ ...g, status: { ...g.status, error: { time: NOW_ISO, message: "Failed to create group snapshot: boom" } } }, g, true)]);
   });
 
   it.each([
@@ -289,9 +305,10 @@ describe("fanout: pre-provisioned groups", () => {
       op: "update",
       resource: "volumegroupsnapshotcontents",
       object: bound,
-      onFailure: { on: g, reason: "GroupSnapshotBindFailed", message: "GroupSnapshot failed to bind VolumeGroupSnapshotContent, {err}" },
+      // Also an error status, readyToUse false (reference §4.2 static bind failure).
+      onFailure: { on: g, reason: "GroupSnapshotBindFailed", message: "GroupSnapshot failed to bind VolumeGroupSnapshotContent, {err}", errorStatus: { setReadyFalse: true } },
     });
-    expect(writes(plan)[1]).toEqual(statusStep({ ...g, status: { boundVolumeGroupSnapshotContentName: "static-1", readyToUse: true, creationTime: CREATED_ISO } }));
+    expect(writes(plan)[1]).toEqual(statusStep({ ...g, status: { boundVolumeGroupSnapshotContentName: "static-1", readyToUse: true, creationTime: CREATED_ISO } }, g, false));
     expect(plan.members).toBeUndefined();
     expect(plan.steps.find((s) => s.op === "metric")).toMatchObject({ mark: { key: { snapshotType: "pre-provisioned" } } });
   });

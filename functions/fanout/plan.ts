@@ -21,7 +21,7 @@ import { resolveGroupSecretRef } from "../../shared/snapshot/params.js";
 import { fail, ok, type Result } from "../../shared/snapshot/result.js";
 import { pickDefaultClass, pvBoundToClaim } from "../../shared/snapshot/source.js";
 import { rfc3339Now } from "../../shared/snapshot/status.js";
-import { backoffMs, ERROR_BACKOFF, nothing, type OperationKey, type Plan, type Step } from "../../shared/snapshot/steps.js";
+import { backoffMs, ERROR_BACKOFF, nothing, type FailureEvent, type OperationKey, type Plan, type Step } from "../../shared/snapshot/steps.js";
 import { GMSG, notFoundGroupClass } from "./messages.js";
 
 /** Everything a VolumeGroupSnapshot sync may look at, as read from the API just now. */
@@ -320,10 +320,10 @@ function planUnready(p: Planner, u: UnreadyInputs): GroupPlan {
         op: "update",
         resource: GROUP_CONTENT,
         object: content,
-        onFailure: { on: p.current, reason: REASONS.groupSnapshotBindFailed, message: GMSG.bindFailed("{err}") },
+        onFailure: { on: p.current, reason: REASONS.groupSnapshotBindFailed, message: GMSG.bindFailed("{err}"), errorStatus: { setReadyFalse: true } },
       });
     }
-    return statusFromContent(p, content, key);
+    return statusFromContent(p, content, key, false);
   }
 
   if (u.content) {
@@ -331,7 +331,7 @@ function planUnready(p: Planner, u: UnreadyInputs): GroupPlan {
     // repairing members after that).
     const content = u.content;
     const hasMembers = !!content.status?.volumeGroupSnapshotHandle && (content.status?.volumeSnapshotInfoList?.length ?? 0) > 0;
-    if (!hasMembers) return statusFromContent(p, content, key);
+    if (!hasMembers) return statusFromContent(p, content, key, true);
     const secret = memberSecret(p.current, u.cls, content);
     // Upstream's member fan-out returns this error as is: no status, no Event, just the retry.
     if (!secret.ok) return { steps: p.steps, verdict: { kind: "requeue", afterMs: p.errorDelay(), reason: secret.error } };
@@ -339,7 +339,7 @@ function planUnready(p: Planner, u: UnreadyInputs): GroupPlan {
       steps: p.steps,
       verdict: { kind: "done" },
       members: { content, ...(secret.value ? { secret: secret.value } : {}) },
-      after: statusSteps(g, p.current, content, key),
+      after: statusSteps(g, p.current, content, key, true),
     };
   }
   return planCreateContent(p, u.cls, u.contentName);
@@ -415,7 +415,16 @@ function planCreateContent(p: Planner, cls: VolumeGroupSnapshotClass | undefined
     resource: GROUP_CONTENT,
     object: content,
     alreadyExistsOk: true,
-    onFailure: { on: p.current, reason: REASONS.createGroupSnapshotContentFailed, message: GMSG.createContentFailedEvent(ns, name, "{err}") },
+    // The create's own Warning, then its caller's error status and Warning (upstream's two reports).
+    onFailure: [
+      { on: p.current, reason: REASONS.createGroupSnapshotContentFailed, message: GMSG.createContentFailedEvent(ns, name, "{err}") },
+      {
+        on: p.current,
+        reason: REASONS.groupSnapshotContentCreationFailed,
+        message: GMSG.contentCreationFailed(MSG.controllerUpdateError(`${ns}/${name}`, "{err}")),
+        errorStatus: { setReadyFalse: true },
+      },
+    ],
   });
   p.event("Normal", REASONS.creatingGroupSnapshot, GMSG.creatingGroupSnapshot(ns, name));
   const updated = clone(p.current);
@@ -425,14 +434,34 @@ function planCreateContent(p: Planner, cls: VolumeGroupSnapshotClass | undefined
       op: "updateStatus",
       resource: GROUP,
       object: updated,
-      onFailure: { on: updated, reason: REASONS.groupSnapshotStatusUpdateFailed, message: GMSG.statusUpdateFailed("{err}") },
+      onFailure: statusUpdateFailure(p.current, false),
     });
   }
   return { steps: p.steps, verdict: { kind: "done" } };
 }
 
+/**
+ * A failed status write, recorded on the group as it was (the status it carried never landed) as
+ * upstream's error status; readyToUse false only where upstream's caller asks for it.
+ */
+function statusUpdateFailure(before: VolumeGroupSnapshot, setReadyFalse: boolean): FailureEvent {
+  const key = `${before.metadata.namespace}/${before.metadata.name}`;
+  return {
+    on: before,
+    reason: REASONS.groupSnapshotStatusUpdateFailed,
+    message: GMSG.statusUpdateFailed(MSG.controllerUpdateError(key, "{err}")),
+    errorStatus: { setReadyFalse },
+  };
+}
+
 /** Upstream's VGS status update from its content, with GroupSnapshotCreated/GroupSnapshotReady. */
-function statusSteps(g: VolumeGroupSnapshot, current: VolumeGroupSnapshot, content: VolumeGroupSnapshotContent, key: (op: OperationKey["operation"]) => OperationKey): Step[] {
+function statusSteps(
+  g: VolumeGroupSnapshot,
+  current: VolumeGroupSnapshot,
+  content: VolumeGroupSnapshotContent,
+  key: (op: OperationKey["operation"]) => OperationKey,
+  failReadyFalse: boolean,
+): Step[] {
   const change = groupStatusFromContent(current, content);
   if (!change.changed) return [];
   const updated = clone(current);
@@ -442,7 +471,7 @@ function statusSteps(g: VolumeGroupSnapshot, current: VolumeGroupSnapshot, conte
       op: "updateStatus",
       resource: GROUP,
       object: updated,
-      onFailure: { on: updated, reason: REASONS.groupSnapshotStatusUpdateFailed, message: GMSG.statusUpdateFailed("{err}") },
+      onFailure: statusUpdateFailure(current, failReadyFalse),
     },
   ];
   // Events and metrics once the status is stored, so a retried conflict never reports twice.
@@ -457,8 +486,9 @@ function statusSteps(g: VolumeGroupSnapshot, current: VolumeGroupSnapshot, conte
   return steps;
 }
 
-function statusFromContent(p: Planner, content: VolumeGroupSnapshotContent, key: (op: OperationKey["operation"]) => OperationKey): GroupPlan {
-  p.steps.push(...statusSteps(p.g, p.current, content, key));
+/** failReadyFalse: upstream's dynamic caller (bindandUpdateVolumeGroupSnapshot) sets it, the static one does not. */
+function statusFromContent(p: Planner, content: VolumeGroupSnapshotContent, key: (op: OperationKey["operation"]) => OperationKey, failReadyFalse: boolean): GroupPlan {
+  p.steps.push(...statusSteps(p.g, p.current, content, key, failReadyFalse));
   return { steps: p.steps, verdict: { kind: "done" } };
 }
 
