@@ -39,6 +39,12 @@ const request = { name: `groupsnapshot-${GROUP_UID}`, sourceVolumeIds: ["vol-1",
 const update = (object: VolumeGroupSnapshotContent): Step => ({ op: "update", resource: "volumegroupsnapshotcontents", object });
 const updateStatus = (object: VolumeGroupSnapshotContent): Step => ({ op: "updateStatus", resource: "volumegroupsnapshotcontents", object });
 const sidecarEvent = (on: VolumeGroupSnapshotContent, reason: string, message: string): Step => ({ op: "event", on, type: "Warning", reason, message, component: SIDECAR });
+// An error status write also carries its Warning, recorded should the write itself fail (upstream
+// emits it whatever became of the patch, reference §3.5 error status writer, §4.5).
+const errorSteps = (on: VolumeGroupSnapshotContent, reason: string, message: string): Step[] => [
+  { ...updateStatus({ ...on, status: { ...on.status, readyToUse: false, error: { time: NOW_ISO, message } } }), onFailure: { on, reason, message, component: SIDECAR } } as Step,
+  sidecarEvent(on, reason, message),
+];
 const withMeta = (c: VolumeGroupSnapshotContent, meta: Partial<VolumeGroupSnapshotContent["metadata"]>): VolumeGroupSnapshotContent => ({ ...c, metadata: { ...c.metadata, ...meta } });
 const withStatus = (c: VolumeGroupSnapshotContent, status: VolumeGroupSnapshotContent["status"]): VolumeGroupSnapshotContent => ({ ...c, status });
 
@@ -86,8 +92,7 @@ describe("fanout content: CreateVolumeGroupSnapshot", () => {
     ["empty secret annotation", newGroupContent({ className: "gold", finalizers: [BOUND], annotations: { [ANNOTATIONS.groupDeletionSecretName]: "", [ANNOTATIONS.groupDeletionSecretNamespace]: "ns" } }), gold, createFailed(`failed to get input parameters to create group snapshot for group snapshot content ${GROUP_CONTENT}: "cannot retrieve secrets for group snapshot content \\"${GROUP_CONTENT}\\", err: secret name or namespace not specified"`)],
   ])("%s → GroupSnapshotCreationFailed, no call", (_, content, groupClass, message) => {
     const plan = planGroupContent({ content, ...(groupClass ? { groupClass } : {}), nowMs: NOW });
-    const failed = withStatus(content, { readyToUse: false, error: { time: NOW_ISO, message } });
-    expect(plan.steps).toEqual([updateStatus(failed), sidecarEvent(content, "GroupSnapshotCreationFailed", message)]);
+    expect(plan.steps).toEqual(errorSteps(content, "GroupSnapshotCreationFailed", message));
     expect(plan.call).toBeUndefined();
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
@@ -121,7 +126,7 @@ describe("fanout content: CreateVolumeGroupSnapshot", () => {
     const plan = afterGroupCreate(content, request, { ok: false, failure: { code: "NOT_FOUND", message: "source volume vol-2 does not exist" } }, NOW);
     const message = 'Failed to create group snapshot: failed to take group snapshot of the volumes [vol-1 vol-2]: "rpc error: code = NotFound desc = source volume vol-2 does not exist"';
     const unmarked = withMeta(content, { annotations: {} });
-    expect(plan.steps).toEqual([update(unmarked), updateStatus(withStatus(unmarked, { readyToUse: false, error: { time: NOW_ISO, message } })), sidecarEvent(unmarked, "GroupSnapshotCreationFailed", message)]);
+    expect(plan.steps).toEqual([update(unmarked), ...errorSteps(unmarked, "GroupSnapshotCreationFailed", message)]);
   });
 
   it("an unknown outcome (timeout) keeps the mark, so deletion waits for a definite answer", () => {
@@ -281,11 +286,10 @@ describe("fanout content: failures the driver never saw (the gateway's own, or i
     const fresh = afterGroupCreate(content, request, { ok: false, failure: secretGone }, NOW, { markedNow: true });
     expect(fresh.steps).toEqual([
       update(unmarked),
-      updateStatus(withStatus(unmarked, { readyToUse: false, error: { time: NOW_ISO, message } })),
-      sidecarEvent(unmarked, "GroupSnapshotCreationFailed", message),
+      ...errorSteps(unmarked, "GroupSnapshotCreationFailed", message),
     ]);
     const older = afterGroupCreate(content, request, { ok: false, failure: secretGone }, NOW);
-    expect(older.steps).toEqual([updateStatus(withStatus(content, { readyToUse: false, error: { time: NOW_ISO, message } })), sidecarEvent(content, "GroupSnapshotCreationFailed", message)]);
+    expect(older.steps).toEqual([...errorSteps(content, "GroupSnapshotCreationFailed", message)]);
     const polled = newGroupContent({ className: "gold", finalizers: [BOUND], status: { volumeGroupSnapshotHandle: "group-h", readyToUse: false } });
     expect(afterGroupCreate(polled, request, { ok: false, failure: secretGone }, NOW).steps[1]).toEqual(
       sidecarEvent(polled, "GroupSnapshotContentCheckandUpdateFailed", `Failed to check and update group snapshot content: ${credentials}`),
@@ -296,7 +300,7 @@ describe("fanout content: failures the driver never saw (the gateway's own, or i
     const content = newGroupContent({ className: "gold", finalizers: [BOUND], annotations: CREATING });
     const plan = afterGroupCreate(content, request, { ok: false, failure: gatewayDown }, NOW, { markedNow: true });
     const message = `Failed to create group snapshot: failed to take group snapshot of the volumes [vol-1 vol-2]: ${JSON.stringify('rpc error: code = NotFound desc = unknown driver "x"')}`;
-    expect(plan.steps).toEqual([updateStatus(withStatus(content, { readyToUse: false, error: { time: NOW_ISO, message } })), sidecarEvent(content, "GroupSnapshotCreationFailed", message)]);
+    expect(plan.steps).toEqual([...errorSteps(content, "GroupSnapshotCreationFailed", message)]);
   });
 
   const recorded = { volumeGroupSnapshotHandle: "group-h", readyToUse: true, volumeSnapshotInfoList: [{ volumeHandle: "vol-1", snapshotHandle: "snap-1" }] };
@@ -328,7 +332,7 @@ describe("fanout content: failures the driver never saw (the gateway's own, or i
   const handles = { volumeGroupSnapshotHandle: "group-h", volumeSnapshotHandles: ["snap-1", "snap-2"] };
   const checkFailed = (content: VolumeGroupSnapshotContent, err: string): Step[] => {
     const message = `Failed to check and update group snapshot content: ${err}`;
-    return [updateStatus(withStatus(content, { readyToUse: false, error: { time: NOW_ISO, message } })), sidecarEvent(content, "GroupSnapshotContentCheckandUpdateFailed", message)];
+    return [...errorSteps(content, "GroupSnapshotContentCheckandUpdateFailed", message)];
   };
 
   it.each([

@@ -64,7 +64,12 @@ function failContent(content: VolumeGroupSnapshotContent, steps: Step[], reason:
   if (content.status?.error?.message !== message) {
     const updated = clone(content);
     updated.status = { ...(updated.status ?? {}), readyToUse: false, error: { time: rfc3339Now(nowMs), message } };
-    out.push({ op: "updateStatus", resource: CONTENT, object: updated }, sidecarEvent(content, "Warning", reason, message));
+    // The Warning is also recorded should the status write fail (other than a conflict, which is
+    // only redelivered): upstream emits it whatever became of the patch.
+    out.push(
+      { op: "updateStatus", resource: CONTENT, object: updated, onFailure: { on: content, reason, message, component: sidecarComponent(content.spec.driver) } },
+      sidecarEvent(content, "Warning", reason, message),
+    );
   }
   return { steps: out, verdict: { kind: "requeue", afterMs: errorDelay(content, nowMs), reason: message } };
 }

@@ -32,6 +32,12 @@ const withError = (g: VolumeGroupSnapshot, message: string, readyFalse: boolean)
 });
 // A failed status write is recorded on the group as it was, as an error status too (reference §4.2
 // unready sync: readyToUse false on the dynamic path with a content, untouched on the others).
+// An error status write also carries its Warning, recorded should the write itself fail (upstream
+// emits it whatever became of the write, reference §2.7 / §4.2).
+const errorSteps = (g: VolumeGroupSnapshot, reason: string, message: string, readyFalse: boolean): Step[] => [
+  { op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, readyFalse), onFailure: { on: g, reason, message } },
+  ev(g, "Warning", reason, message),
+];
 const statusStep = (object: VolumeGroupSnapshot, before: VolumeGroupSnapshot, setReadyFalse: boolean): Step => ({
   op: "updateStatus",
   resource: "volumegroupsnapshots",
@@ -64,7 +70,7 @@ describe("fanout: class resolution", () => {
     const g = newGroup();
     const plan = planGroupSnapshot(state({ group: g, classes, claims, volumes }));
     const message = `Failed to set default group snapshot class with error ${err}`;
-    expect(plan.steps).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, false) }, ev(g, "Warning", "SetDefaultGroupSnapshotClassFailed", message)]);
+    expect(plan.steps).toEqual([...errorSteps(g, "SetDefaultGroupSnapshotClassFailed", message, false)]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
 
@@ -72,7 +78,7 @@ describe("fanout: class resolution", () => {
     const g = newGroup({ className: "missing" });
     const plan = planGroupSnapshot(state({ group: g }));
     const message = 'failed to get group snapshot class with error volumegroupsnapshotclass.groupsnapshot.storage.k8s.io "missing" not found';
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, false) }, ev(g, "Warning", "GetGroupSnapshotClassFailed", message)]);
+    expect(writes(plan)).toEqual([...errorSteps(g, "GetGroupSnapshotClassFailed", message, false)]);
   });
 
   it("the same error again writes nothing and records no Event (upstream de-duplicates by message)", () => {
@@ -95,7 +101,7 @@ describe("fanout: validation", () => {
     const g = newGroup({ selector: { a: "b" }, content: "c", className: "gold" });
     const plan = planGroupSnapshot(state({ group: g, classes: [gold] }));
     const message = "Exactly one of Selector and VolumeGroupSnapshotContentName should be specified";
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) }, ev(g, "Warning", "GroupSnapshotValidationError", message)]);
+    expect(writes(plan)).toEqual([...errorSteps(g, "GroupSnapshotValidationError", message, true)]);
     expect(plan.verdict).toEqual({ kind: "invalid", message });
   });
 });
@@ -156,11 +162,9 @@ describe("fanout: creating the group content (selector membership at this moment
   ])("%s → GroupSnapshotContentCreationFailed, readyToUse false", (_, claims, message) => {
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], claims, volumes }));
     const withFinalizer = { ...g, metadata: { ...g.metadata, finalizers: [VGS_BOUND] } };
-    const failed = withError(withFinalizer, message, true);
     expect(writes(plan)).toEqual([
       { op: "update", resource: "volumegroupsnapshots", object: withFinalizer },
-      { op: "updateStatus", resource: "volumegroupsnapshots", object: failed },
-      ev(withFinalizer, "Warning", "GroupSnapshotContentCreationFailed", message),
+      ...errorSteps(withFinalizer, "GroupSnapshotContentCreationFailed", message, true),
     ]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
@@ -264,8 +268,7 @@ describe("fanout: a dynamic group with its content", () => {
   ])("%s", (_, content, reason, message, finalizerErr) => {
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], contents: { [GROUP_CONTENT]: content } }));
     expect(writes(plan)).toEqual([
-      { op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) },
-      ev(g, "Warning", reason, message),
+      ...errorSteps(g, reason, message, true),
       ev(withError(g, message, true), "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${finalizerErr}`),
     ]);
     expect(plan.members).toBeUndefined();
@@ -282,7 +285,7 @@ describe("fanout: a dynamic group with its content", () => {
     const done = newGroup({ className: "gold", finalizers: [VGS_BOUND], status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: true } });
     const plan = planGroupSnapshot(state({ group: done, classes: [gold] }));
     const message = "VolumeGroupSnapshotContent is missing";
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(done, message, true) }, ev(done, "Warning", "GroupSnapshotContentMissing", message)]);
+    expect(writes(plan)).toEqual([...errorSteps(done, "GroupSnapshotContentMissing", message, true)]);
   });
 
   it("a bound group gets the bound finalizer once its content is found, whatever the policy", () => {
@@ -336,7 +339,7 @@ describe("fanout: pre-provisioned groups", () => {
     const finalizerEvent = finalizerErr
       ? [ev(withError(g, message, true), "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${finalizerErr}`)]
       : [];
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) }, ev(g, "Warning", reason, message), ...finalizerEvent]);
+    expect(writes(plan)).toEqual([...errorSteps(g, reason, message, true), ...finalizerEvent]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 });
@@ -457,7 +460,7 @@ describe("fanout: default class from the selected volumes (reference §2.3 group
     const g = newGroup();
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], claims, volumes: vols }));
     const message = `Failed to set default group snapshot class with error ${err}`;
-    expect(plan.steps).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, false) }, ev(g, "Warning", "SetDefaultGroupSnapshotClassFailed", message)]);
+    expect(plan.steps).toEqual([...errorSteps(g, "SetDefaultGroupSnapshotClassFailed", message, false)]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
 });
@@ -521,8 +524,7 @@ describe("fanout: a content that is not this group's fails the finalizer step to
   ])("%s → the check's error status and Warning, then GroupSnapshotFinalizerError, retried", (_, g, contents, reason, message, err) => {
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], contents }));
     expect(writes(plan)).toEqual([
-      { op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) },
-      ev(g, "Warning", reason, message),
+      ...errorSteps(g, reason, message, true),
       ev(withError(g, message, true), "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${err}`),
     ]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: err });

@@ -150,7 +150,9 @@ class Planner {
     const updated = clone(this.current);
     updated.status = { ...(updated.status ?? {}), error: { time: rfc3339Now(this.s.nowMs), message } };
     if (setReadyFalse) updated.status.readyToUse = false;
-    this.steps.push({ op: "updateStatus", resource: GROUP, object: updated });
+    // Event after the write: a conflict is retried and must not leave a stray Warning behind; any
+    // other failure of the write still records it (upstream emits it whatever became of the write).
+    this.steps.push({ op: "updateStatus", resource: GROUP, object: updated, onFailure: { on: this.current, reason, message } });
     this.event("Warning", reason, message);
     this.current = updated;
   }
