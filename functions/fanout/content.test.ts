@@ -361,3 +361,26 @@ describe("fanout content: failures the driver never saw (the gateway's own, or i
     );
   });
 });
+
+describe("fanout content: a content whose class belongs to another driver (reference §3.2)", () => {
+  const foreign = newGroupClass("gold", { driver: "other.csi" });
+
+  it("gets the controller's finalizer, but no sidecar work: no create, no get, no delete", () => {
+    const fresh = newGroupContent({ className: "gold" });
+    const plan = planGroupContent({ content: fresh, groupClass: foreign, nowMs: NOW });
+    expect(plan.steps).toEqual([update(withMeta(fresh, { finalizers: [BOUND] }))]);
+    expect(plan.call).toBeUndefined();
+    const bound = newGroupContent({ className: "gold", finalizers: [BOUND] });
+    expect(planGroupContent({ content: bound, groupClass: foreign, nowMs: NOW })).toMatchObject({ steps: [], verdict: { kind: "nothing" } });
+    const deleting = newGroupContent({
+      className: "gold",
+      finalizers: [BOUND],
+      deletionTimestamp: NOW_ISO,
+      annotations: { [ANNOTATIONS.groupBeingDeleted]: "yes" },
+      status: { volumeGroupSnapshotHandle: "group-h", readyToUse: true, volumeSnapshotInfoList: [{ volumeHandle: "vol-1", snapshotHandle: "snap-1" }] },
+    });
+    const gone = planGroupContent({ content: deleting, groupClass: foreign, nowMs: NOW });
+    expect(gone.call).toBeUndefined();
+    expect(gone.steps).toEqual([]);
+  });
+});

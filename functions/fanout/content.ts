@@ -118,6 +118,11 @@ export function planGroupContent(s: GroupContentState): GroupContentPlan {
   }
 
   const deleting = isDeleting(content);
+  // Upstream's sidecar for spec.driver takes a group content only when its class, if that exists,
+  // is of the same driver; the other driver's sidecar skips it for spec.driver. The controller's
+  // finalizer applies all the same.
+  const foreign = !!s.groupClass && s.groupClass.driver !== content.spec.driver;
+  if (deleting && foreign) return nothing("group content's class belongs to another driver");
   const creationUnknown = Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.groupBeingCreated);
   // A deleting content whose create outcome is unknown first gets a definite answer (by re-issuing
   // the idempotent create); only then may it be deleted, so a late success is never leaked.
@@ -132,6 +137,7 @@ export function planGroupContent(s: GroupContentState): GroupContentPlan {
     current = withFinalizers(content, FINALIZERS.groupContentBound);
     steps.push({ op: "update", resource: CONTENT, object: current });
   }
+  if (foreign) return steps.length > 0 ? { steps, verdict: { kind: "done" } } : nothing("group content's class belongs to another driver");
 
   if (hasHandles && !current.status) return planCreate(s, current, steps);
   if (current.status?.readyToUse === true) {
