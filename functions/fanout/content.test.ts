@@ -61,8 +61,23 @@ describe("fanout content: validation and binding", () => {
     expect(plan.verdict).toEqual({ kind: "invalid", message });
   });
 
-  it("a pre-bound content (no ref UID) waits for its group", () => {
-    expect(planGroupContent({ content: newGroupContent({ groupUid: "" }), nowMs: NOW }).verdict.kind).toBe("nothing");
+  // A pre-bound content (no ref UID) gets no controller finalizer, but the sidecar, which has no
+  // such gate (reference §3.2), still acts on it: §4.5 step 2's pre-check, §4.6's status.
+  it("a pre-bound dynamic content: no finalizer; the create fails inside the call, as upstream's pre-check", () => {
+    const content = newGroupContent({ groupUid: "", className: "gold" });
+    const plan = planGroupContent({ content, groupClass: gold, nowMs: NOW });
+    const message = `Failed to create group snapshot: failed to take group snapshot of the volumes [vol-1 vol-2]: "cannot create group snapshot. Group snapshot content ${GROUP_CONTENT} not bound to a group snapshot"`;
+    expect(plan.steps).toEqual(errorSteps(content, "GroupSnapshotCreationFailed", message));
+    expect(plan.call).toBeUndefined();
+  });
+
+  it("a pre-bound pre-provisioned content: no finalizer; GetVolumeGroupSnapshot for its status all the same", () => {
+    const content = newGroupContent({ groupUid: "", groupSnapshotHandles: { volumeGroupSnapshotHandle: "group-h", volumeSnapshotHandles: ["snap-1"] } });
+    const plan = planGroupContent({ content, nowMs: NOW });
+    expect(plan.steps).toEqual([]);
+    expect(plan.call).toEqual({ kind: "getGroup", driver: DRIVER, groupSnapshotId: "group-h", snapshotIds: ["snap-1"] });
+    const ready = newGroupContent({ groupUid: "", groupSnapshotHandles: { volumeGroupSnapshotHandle: "group-h", volumeSnapshotHandles: ["snap-1"] }, status: { volumeGroupSnapshotHandle: "group-h", readyToUse: true } });
+    expect(planGroupContent({ content: ready, nowMs: NOW }).verdict.kind).toBe("nothing");
   });
 });
 

@@ -127,13 +127,12 @@ export function planGroupContent(s: GroupContentState): GroupContentPlan {
   // A deleting content whose create outcome is unknown first gets a definite answer (by re-issuing
   // the idempotent create); only then may it be deleted, so a late success is never leaked.
   if (deleting && (shouldDeleteGroupContent(content) || !creationUnknown || !hasFinalizer(content, FINALIZERS.groupContentBound))) return planDeleting(s);
-  // Pre-bound: waits for its group snapshot to claim it.
-  if (!content.spec.volumeGroupSnapshotRef.uid) return nothing("group content is pre-bound and waits for its group snapshot");
-
-  // The controller's content finalizer; the sidecar's work continues on the same (cumulative) object.
+  // The controller's content finalizer, once bound (a pre-bound content waits for its group
+  // snapshot); the sidecar, which has no such gate, continues on the same (cumulative) object.
+  const bound = !!content.spec.volumeGroupSnapshotRef.uid;
   const steps: Step[] = [];
   let current = content;
-  if (!deleting && !hasFinalizer(content, FINALIZERS.groupContentBound)) {
+  if (bound && !deleting && !hasFinalizer(content, FINALIZERS.groupContentBound)) {
     current = withFinalizers(content, FINALIZERS.groupContentBound);
     steps.push({ op: "update", resource: CONTENT, object: current });
   }
@@ -204,10 +203,11 @@ function planCreate(s: GroupContentState, content: VolumeGroupSnapshotContent, s
   if (!secret.ok) return inputError(secret.error);
   const params = stripReservedParameters(cls.parameters);
   if (!params.ok) return createFailed(MSG.removePrefixedParameters(params.error));
+  // Upstream checks these inside its CreateVolumeGroupSnapshot call, so they read as that call's failure.
   const uid = content.spec.volumeGroupSnapshotRef.uid;
-  if (!uid) return createFailed(GMSG.contentNotBound(name));
   const volumeHandles = content.spec.source.volumeHandles ?? [];
-  if (volumeHandles.length === 0) return createFailed(GMSG.noVolumeHandles(name));
+  if (!uid) return createFailed(GMSG.takeGroupSnapshotFailed(volumeHandles, GMSG.contentNotBound(name)));
+  if (volumeHandles.length === 0) return createFailed(GMSG.takeGroupSnapshotFailed(volumeHandles, GMSG.noVolumeHandles(name)));
 
   const out = [...steps];
   if (!Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.groupBeingCreated) && !content.status?.volumeGroupSnapshotHandle) {
