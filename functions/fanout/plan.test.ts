@@ -537,3 +537,12 @@ describe("fanout: a content that is not this group's fails the finalizer step to
     expect(writes(plan)).toEqual([ev(g, "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${err}`)]);
   });
 });
+
+describe("fanout: the status written once the content is created (reference §4.2 unready sync, §4.2.2)", () => {
+  it("is upstream's status from the new content: bound, not ready, and an earlier error cleared", () => {
+    const earlier = "failed to create group snapshot content with error the PVC claim-b is not yet bound";
+    const g = newGroup({ className: "gold", finalizers: [VGS_BOUND], status: { readyToUse: false, error: { time: "2026-03-01T11:59:00Z", message: earlier } } });
+    const plan = planGroupSnapshot(state({ group: g, classes: [gold], claims: [claimA, claimB], volumes }));
+    expect(writes(plan).at(-1)).toEqual(statusStep({ ...g, status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: false } }, g, false));
+  });
+});

@@ -429,9 +429,12 @@ function planCreateContent(p: Planner, cls: VolumeGroupSnapshotClass | undefined
     ],
   });
   p.event("Normal", REASONS.creatingGroupSnapshot, GMSG.creatingGroupSnapshot(ns, name));
+  // Upstream's status update from the content just created (no status yet): bound, not ready, and
+  // an error left by an earlier attempt cleared.
+  const change = groupStatusFromContent(p.current, content);
   const updated = clone(p.current);
-  updated.status = { ...(updated.status ?? {}), boundVolumeGroupSnapshotContentName: contentName, readyToUse: false };
-  if (JSON.stringify(updated.status) !== JSON.stringify(p.current.status)) {
+  updated.status = change.status;
+  if (change.changed) {
     p.steps.push({
       op: "updateStatus",
       resource: GROUP,
