@@ -39,6 +39,12 @@ const request = { name: `groupsnapshot-${GROUP_UID}`, sourceVolumeIds: ["vol-1",
 const update = (object: VolumeGroupSnapshotContent): Step => ({ op: "update", resource: "volumegroupsnapshotcontents", object });
 const updateStatus = (object: VolumeGroupSnapshotContent): Step => ({ op: "updateStatus", resource: "volumegroupsnapshotcontents", object });
 const sidecarEvent = (on: VolumeGroupSnapshotContent, reason: string, message: string): Step => ({ op: "event", on, type: "Warning", reason, message, component: SIDECAR });
+// An error status write also carries its Warning, recorded should the write itself fail (upstream
+// emits it whatever became of the patch, reference §3.5 error status writer, §4.5).
+const errorSteps = (on: VolumeGroupSnapshotContent, reason: string, message: string): Step[] => [
+  { ...updateStatus({ ...on, status: { ...on.status, readyToUse: false, error: { time: NOW_ISO, message } } }), onFailure: { on, reason, message, component: SIDECAR } } as Step,
+  sidecarEvent(on, reason, message),
+];
 const withMeta = (c: VolumeGroupSnapshotContent, meta: Partial<VolumeGroupSnapshotContent["metadata"]>): VolumeGroupSnapshotContent => ({ ...c, metadata: { ...c.metadata, ...meta } });
 const withStatus = (c: VolumeGroupSnapshotContent, status: VolumeGroupSnapshotContent["status"]): VolumeGroupSnapshotContent => ({ ...c, status });
 
@@ -50,13 +56,28 @@ describe("fanout content: validation and binding", () => {
     const content = newGroupContent();
     content.spec.source = source;
     const plan = planGroupContent({ content, nowMs: NOW });
-    const message = "Exactly one of VolumeHandles and GroupSnapshotHandles should be specified";
+    const message = "Exactly one of GroupSnapshotHandles and VolumeHandles should be specified";
     expect(plan.steps).toEqual([{ op: "event", on: content, type: "Warning", reason: "GroupContentValidationError", message, component: "snapshot-controller" }]);
     expect(plan.verdict).toEqual({ kind: "invalid", message });
   });
 
-  it("a pre-bound content (no ref UID) waits for its group", () => {
-    expect(planGroupContent({ content: newGroupContent({ groupUid: "" }), nowMs: NOW }).verdict.kind).toBe("nothing");
+  // A pre-bound content (no ref UID) gets no controller finalizer, but the sidecar, which has no
+  // such gate (reference §3.2), still acts on it: §4.5 step 2's pre-check, §4.6's status.
+  it("a pre-bound dynamic content: no finalizer; the create fails inside the call, as upstream's pre-check", () => {
+    const content = newGroupContent({ groupUid: "", className: "gold" });
+    const plan = planGroupContent({ content, groupClass: gold, nowMs: NOW });
+    const message = `Failed to create group snapshot: failed to take group snapshot of the volumes [vol-1 vol-2]: "cannot create group snapshot. Group snapshot content ${GROUP_CONTENT} not bound to a group snapshot"`;
+    expect(plan.steps).toEqual(errorSteps(content, "GroupSnapshotCreationFailed", message));
+    expect(plan.call).toBeUndefined();
+  });
+
+  it("a pre-bound pre-provisioned content: no finalizer; GetVolumeGroupSnapshot for its status all the same", () => {
+    const content = newGroupContent({ groupUid: "", groupSnapshotHandles: { volumeGroupSnapshotHandle: "group-h", volumeSnapshotHandles: ["snap-1"] } });
+    const plan = planGroupContent({ content, nowMs: NOW });
+    expect(plan.steps).toEqual([]);
+    expect(plan.call).toEqual({ kind: "getGroup", driver: DRIVER, groupSnapshotId: "group-h", snapshotIds: ["snap-1"] });
+    const ready = newGroupContent({ groupUid: "", groupSnapshotHandles: { volumeGroupSnapshotHandle: "group-h", volumeSnapshotHandles: ["snap-1"] }, status: { volumeGroupSnapshotHandle: "group-h", readyToUse: true } });
+    expect(planGroupContent({ content: ready, nowMs: NOW }).verdict.kind).toBe("nothing");
   });
 });
 
@@ -86,8 +107,7 @@ describe("fanout content: CreateVolumeGroupSnapshot", () => {
     ["empty secret annotation", newGroupContent({ className: "gold", finalizers: [BOUND], annotations: { [ANNOTATIONS.groupDeletionSecretName]: "", [ANNOTATIONS.groupDeletionSecretNamespace]: "ns" } }), gold, createFailed(`failed to get input parameters to create group snapshot for group snapshot content ${GROUP_CONTENT}: "cannot retrieve secrets for group snapshot content \\"${GROUP_CONTENT}\\", err: secret name or namespace not specified"`)],
   ])("%s → GroupSnapshotCreationFailed, no call", (_, content, groupClass, message) => {
     const plan = planGroupContent({ content, ...(groupClass ? { groupClass } : {}), nowMs: NOW });
-    const failed = withStatus(content, { readyToUse: false, error: { time: NOW_ISO, message } });
-    expect(plan.steps).toEqual([updateStatus(failed), sidecarEvent(content, "GroupSnapshotCreationFailed", message)]);
+    expect(plan.steps).toEqual(errorSteps(content, "GroupSnapshotCreationFailed", message));
     expect(plan.call).toBeUndefined();
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
@@ -121,7 +141,7 @@ describe("fanout content: CreateVolumeGroupSnapshot", () => {
     const plan = afterGroupCreate(content, request, { ok: false, failure: { code: "NOT_FOUND", message: "source volume vol-2 does not exist" } }, NOW);
     const message = 'Failed to create group snapshot: failed to take group snapshot of the volumes [vol-1 vol-2]: "rpc error: code = NotFound desc = source volume vol-2 does not exist"';
     const unmarked = withMeta(content, { annotations: {} });
-    expect(plan.steps).toEqual([update(unmarked), updateStatus(withStatus(unmarked, { readyToUse: false, error: { time: NOW_ISO, message } })), sidecarEvent(unmarked, "GroupSnapshotCreationFailed", message)]);
+    expect(plan.steps).toEqual([update(unmarked), ...errorSteps(unmarked, "GroupSnapshotCreationFailed", message)]);
   });
 
   it("an unknown outcome (timeout) keeps the mark, so deletion waits for a definite answer", () => {
@@ -217,7 +237,18 @@ describe("fanout content: deletion", () => {
     expect(plan.steps).toEqual([sidecarEvent(content, "GroupSnapshotDeleteError", "Failed to delete group snapshot")]);
     expect(plan.verdict).toMatchObject({
       kind: "requeue",
-      reason: `failed to delete group snapshot "${GROUP_CONTENT}", err: failed to delete group snapshot content ${GROUP_CONTENT}: "rpc error: code = Internal desc = busy"`,
+      reason: `failed to delete group snapshot "${GROUP_CONTENT}", err: rpc error: code = Internal desc = busy`,
+    });
+  });
+
+  it("no member snapshot ids to name → upstream's DeleteGroupSnapshot failure: Event and wrapped reason, no call", () => {
+    const content = deleting({ status: { volumeGroupSnapshotHandle: "group-h", readyToUse: true } });
+    const plan = planGroupContent({ content, nowMs: NOW });
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([sidecarEvent(content, "GroupSnapshotDeleteError", "Failed to delete group snapshot")]);
+    expect(plan.verdict).toMatchObject({
+      kind: "requeue",
+      reason: `failed to delete group snapshot "${GROUP_CONTENT}", err: cannot delete group snapshot content ${GROUP_CONTENT}. No snapshots found in the group snapshot`,
     });
   });
 
@@ -255,5 +286,116 @@ describe("fanout content: deletion", () => {
       status: { volumeGroupSnapshotHandle: "group-h", readyToUse: true },
     });
     expect(planGroupContent({ content, nowMs: NOW }).call).toEqual({ kind: "deleteGroup", driver: DRIVER, groupSnapshotId: "group-h", snapshotIds: ["snap-1"] });
+  });
+});
+
+describe("fanout content: failures the driver never saw (the gateway's own, or its Secret read)", () => {
+  const secretGone = { code: "FAILED_PRECONDITION", message: "Secret ns/s not found", origin: "secret" } as const;
+  const gatewayDown = { code: "NOT_FOUND", message: 'unknown driver "x"', origin: "gateway" } as const;
+  const credentials = `failed to get input parameters to create group snapshot for group snapshot content ${GROUP_CONTENT}: "cannot get credentials for group snapshot content \\"${GROUP_CONTENT}\\""`;
+
+  it("an unreadable Secret is upstream's input failure; a mark set by this very attempt is taken back, an older one stays", () => {
+    const content = newGroupContent({ className: "gold", finalizers: [BOUND], annotations: CREATING });
+    const message = `Failed to create group snapshot: ${credentials}`;
+    const unmarked = withMeta(content, { annotations: {} });
+    const fresh = afterGroupCreate(content, request, { ok: false, failure: secretGone }, NOW, { markedNow: true });
+    expect(fresh.steps).toEqual([
+      update(unmarked),
+      ...errorSteps(unmarked, "GroupSnapshotCreationFailed", message),
+    ]);
+    const older = afterGroupCreate(content, request, { ok: false, failure: secretGone }, NOW);
+    expect(older.steps).toEqual([...errorSteps(content, "GroupSnapshotCreationFailed", message)]);
+    const polled = newGroupContent({ className: "gold", finalizers: [BOUND], status: { volumeGroupSnapshotHandle: "group-h", readyToUse: false } });
+    expect(afterGroupCreate(polled, request, { ok: false, failure: secretGone }, NOW).steps[1]).toEqual(
+      sidecarEvent(polled, "GroupSnapshotContentCheckandUpdateFailed", `Failed to check and update group snapshot content: ${credentials}`),
+    );
+  });
+
+  it("the gateway's own failure keeps a mark even when this attempt set it (only the driver's answer is definite)", () => {
+    const content = newGroupContent({ className: "gold", finalizers: [BOUND], annotations: CREATING });
+    const plan = afterGroupCreate(content, request, { ok: false, failure: gatewayDown }, NOW, { markedNow: true });
+    const message = `Failed to create group snapshot: failed to take group snapshot of the volumes [vol-1 vol-2]: ${JSON.stringify('rpc error: code = NotFound desc = unknown driver "x"')}`;
+    expect(plan.steps).toEqual([...errorSteps(content, "GroupSnapshotCreationFailed", message)]);
+  });
+
+  const recorded = { volumeGroupSnapshotHandle: "group-h", readyToUse: true, volumeSnapshotInfoList: [{ volumeHandle: "vol-1", snapshotHandle: "snap-1" }] };
+  const deleteInput = (err: string) => `failed to get input parameters to delete group snapshot for group snapshot content ${GROUP_CONTENT}: ${JSON.stringify(err)}`;
+
+  it("DeleteVolumeGroupSnapshot's Secret unreadable → GroupSnapshotDeleteError \"Failed to get snapshot credentials\"", () => {
+    const content = newGroupContent({ finalizers: [BOUND], deletionTimestamp: NOW_ISO, annotations: { [ANNOTATIONS.groupBeingDeleted]: "yes" }, status: recorded });
+    const plan = afterGroupDelete(content, { ok: false, failure: secretGone }, NOW);
+    expect(plan.steps).toEqual([sidecarEvent(content, "GroupSnapshotDeleteError", "Failed to get snapshot credentials")]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: deleteInput(`cannot get credentials for group snapshot content "${GROUP_CONTENT}"`) });
+  });
+
+  it("unusable deletion-secret annotations on a deleting content: the same Event, upstream's wrapped reason, no call", () => {
+    const content = newGroupContent({
+      finalizers: [BOUND],
+      deletionTimestamp: NOW_ISO,
+      annotations: { [ANNOTATIONS.groupBeingDeleted]: "yes", [ANNOTATIONS.groupDeletionSecretName]: "", [ANNOTATIONS.groupDeletionSecretNamespace]: "ns" },
+      status: recorded,
+    });
+    const plan = planGroupContent({ content, nowMs: NOW });
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([sidecarEvent(content, "GroupSnapshotDeleteError", "Failed to get snapshot credentials")]);
+    expect(plan.verdict).toMatchObject({
+      kind: "requeue",
+      reason: deleteInput(`cannot retrieve secrets for group snapshot content "${GROUP_CONTENT}", err: secret name or namespace not specified`),
+    });
+  });
+
+  const handles = { volumeGroupSnapshotHandle: "group-h", volumeSnapshotHandles: ["snap-1", "snap-2"] };
+  const checkFailed = (content: VolumeGroupSnapshotContent, err: string): Step[] => {
+    const message = `Failed to check and update group snapshot content: ${err}`;
+    return [...errorSteps(content, "GroupSnapshotContentCheckandUpdateFailed", message)];
+  };
+
+  it.each([
+    [
+      "GetVolumeGroupSnapshot's Secret unreadable",
+      secretGone,
+      `failed to get credentials for group snapshot content ${GROUP_CONTENT}: error getting secret get in namespace kube-system: Secret ns/s not found`,
+    ],
+    ["the driver's failure", { code: "INTERNAL", message: "disk" } as const, `failed to list group snapshot for group snapshot content ${GROUP_CONTENT}: "rpc error: code = Internal desc = disk"`],
+  ])("pre-provisioned: %s → upstream's check-and-update text", (_, failure, err) => {
+    const content = newGroupContent({ groupSnapshotHandles: handles, className: "gold", finalizers: [BOUND] });
+    const plan = afterGroupGet(content, { ok: false, failure }, NOW, { name: "get", namespace: "kube-system" });
+    expect(plan.steps).toEqual(checkFailed(content, err));
+  });
+
+  it("pre-provisioned: a class whose get secret cannot be resolved → failed to get secret reference", () => {
+    const content = newGroupContent({ groupSnapshotHandles: handles, className: "gold", finalizers: [BOUND] });
+    const groupClass = newGroupClass("gold", { parameters: { "csi.storage.k8s.io/group-snapshotter-get-secret-name": "s" } });
+    const plan = planGroupContent({ content, groupClass, nowMs: NOW });
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual(
+      checkFailed(
+        content,
+        `failed to get secret reference for group snapshot content ${GROUP_CONTENT}: failed to get name and namespace template from params: either name and namespace for GroupSnapshotterGet secrets specified, Both must be specified`,
+      ),
+    );
+  });
+});
+
+describe("fanout content: a content whose class belongs to another driver (reference §3.2)", () => {
+  const foreign = newGroupClass("gold", { driver: "other.csi" });
+
+  it("gets the controller's finalizer, but no sidecar work: no create, no get, no delete", () => {
+    const fresh = newGroupContent({ className: "gold" });
+    const plan = planGroupContent({ content: fresh, groupClass: foreign, nowMs: NOW });
+    expect(plan.steps).toEqual([update(withMeta(fresh, { finalizers: [BOUND] }))]);
+    expect(plan.call).toBeUndefined();
+    const bound = newGroupContent({ className: "gold", finalizers: [BOUND] });
+    expect(planGroupContent({ content: bound, groupClass: foreign, nowMs: NOW })).toMatchObject({ steps: [], verdict: { kind: "nothing" } });
+    const deleting = newGroupContent({
+      className: "gold",
+      finalizers: [BOUND],
+      deletionTimestamp: NOW_ISO,
+      annotations: { [ANNOTATIONS.groupBeingDeleted]: "yes" },
+      status: { volumeGroupSnapshotHandle: "group-h", readyToUse: true, volumeSnapshotInfoList: [{ volumeHandle: "vol-1", snapshotHandle: "snap-1" }] },
+    });
+    const gone = planGroupContent({ content: deleting, groupClass: foreign, nowMs: NOW });
+    expect(gone.call).toBeUndefined();
+    expect(gone.steps).toEqual([]);
   });
 });

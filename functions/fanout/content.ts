@@ -64,7 +64,12 @@ function failContent(content: VolumeGroupSnapshotContent, steps: Step[], reason:
   if (content.status?.error?.message !== message) {
     const updated = clone(content);
     updated.status = { ...(updated.status ?? {}), readyToUse: false, error: { time: rfc3339Now(nowMs), message } };
-    out.push({ op: "updateStatus", resource: CONTENT, object: updated }, sidecarEvent(content, "Warning", reason, message));
+    // The Warning is also recorded should the status write fail (other than a conflict, which is
+    // only redelivered): upstream emits it whatever became of the patch.
+    out.push(
+      { op: "updateStatus", resource: CONTENT, object: updated, onFailure: { on: content, reason, message, component: sidecarComponent(content.spec.driver) } },
+      sidecarEvent(content, "Warning", reason, message),
+    );
   }
   return { steps: out, verdict: { kind: "requeue", afterMs: errorDelay(content, nowMs), reason: message } };
 }
@@ -113,20 +118,25 @@ export function planGroupContent(s: GroupContentState): GroupContentPlan {
   }
 
   const deleting = isDeleting(content);
+  // Upstream's sidecar for spec.driver takes a group content only when its class, if that exists,
+  // is of the same driver; the other driver's sidecar skips it for spec.driver. The controller's
+  // finalizer applies all the same.
+  const foreign = !!s.groupClass && s.groupClass.driver !== content.spec.driver;
+  if (deleting && foreign) return nothing("group content's class belongs to another driver");
   const creationUnknown = Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.groupBeingCreated);
   // A deleting content whose create outcome is unknown first gets a definite answer (by re-issuing
   // the idempotent create); only then may it be deleted, so a late success is never leaked.
   if (deleting && (shouldDeleteGroupContent(content) || !creationUnknown || !hasFinalizer(content, FINALIZERS.groupContentBound))) return planDeleting(s);
-  // Pre-bound: waits for its group snapshot to claim it.
-  if (!content.spec.volumeGroupSnapshotRef.uid) return nothing("group content is pre-bound and waits for its group snapshot");
-
-  // The controller's content finalizer; the sidecar's work continues on the same (cumulative) object.
+  // The controller's content finalizer, once bound (a pre-bound content waits for its group
+  // snapshot); the sidecar, which has no such gate, continues on the same (cumulative) object.
+  const bound = !!content.spec.volumeGroupSnapshotRef.uid;
   const steps: Step[] = [];
   let current = content;
-  if (!deleting && !hasFinalizer(content, FINALIZERS.groupContentBound)) {
+  if (bound && !deleting && !hasFinalizer(content, FINALIZERS.groupContentBound)) {
     current = withFinalizers(content, FINALIZERS.groupContentBound);
     steps.push({ op: "update", resource: CONTENT, object: current });
   }
+  if (foreign) return steps.length > 0 ? { steps, verdict: { kind: "done" } } : nothing("group content's class belongs to another driver");
 
   if (hasHandles && !current.status) return planCreate(s, current, steps);
   if (current.status?.readyToUse === true) {
@@ -149,12 +159,16 @@ function planDeleting(s: GroupContentState): GroupContentPlan {
       if (!secret.ok) {
         return {
           steps: [sidecarEvent(content, "Warning", REASONS.groupSnapshotDeleteError, GMSG.deleteCredentialsFailed)],
-          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: secret.error },
+          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: GMSG.deleteInputParameters(content.metadata.name!, secret.error) },
         };
       }
       const snapshotIds = memberSnapshotIds(content);
       if (snapshotIds.length === 0) {
-        return { steps: [], verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: GMSG.deleteNoSnapshots(content.metadata.name!) } };
+        // Upstream finds this inside its DeleteGroupSnapshot call, so it reads as that call's failure.
+        return {
+          steps: [sidecarEvent(content, "Warning", REASONS.groupSnapshotDeleteError, GMSG.deleteGroupSnapshotFailedEvent)],
+          verdict: { kind: "requeue", afterMs: errorDelay(content, s.nowMs), reason: GMSG.deleteGroupSnapshotFailed(content.metadata.name!, GMSG.deleteNoSnapshots(content.metadata.name!)) },
+        };
       }
       return {
         steps: [],
@@ -189,10 +203,11 @@ function planCreate(s: GroupContentState, content: VolumeGroupSnapshotContent, s
   if (!secret.ok) return inputError(secret.error);
   const params = stripReservedParameters(cls.parameters);
   if (!params.ok) return createFailed(MSG.removePrefixedParameters(params.error));
+  // Upstream checks these inside its CreateVolumeGroupSnapshot call, so they read as that call's failure.
   const uid = content.spec.volumeGroupSnapshotRef.uid;
-  if (!uid) return createFailed(GMSG.contentNotBound(name));
   const volumeHandles = content.spec.source.volumeHandles ?? [];
-  if (volumeHandles.length === 0) return createFailed(GMSG.noVolumeHandles(name));
+  if (!uid) return createFailed(GMSG.takeGroupSnapshotFailed(volumeHandles, GMSG.contentNotBound(name)));
+  if (volumeHandles.length === 0) return createFailed(GMSG.takeGroupSnapshotFailed(volumeHandles, GMSG.noVolumeHandles(name)));
 
   const out = [...steps];
   if (!Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.groupBeingCreated) && !content.status?.volumeGroupSnapshotHandle) {
@@ -217,7 +232,7 @@ function planGet(s: GroupContentState, content: VolumeGroupSnapshotContent, step
   if (className) {
     if (!s.groupClass) return checkFailed(GMSG.getClassFailedForContent(className, name, notFoundGroupClass(className)));
     const secret = resolveGroupSecretRef(SECRET_PARAMS.groupSnapshotterGet, s.groupClass.parameters, { groupContentName: name });
-    if (!secret.ok) return checkFailed(`failed to get credentials for group snapshot content ${name}: ${secret.error}`);
+    if (!secret.ok) return checkFailed(GMSG.getSecretReferenceFailed(name, secret.error));
     secretRef = secret.value;
   }
   return {
@@ -294,18 +309,35 @@ function statusAndPoll(content: VolumeGroupSnapshotContent, status: NonNullable<
   return { plan, content: current };
 }
 
+export interface AfterGroupCreateOptions {
+  /** This attempt set the being-created mark (it was absent when the content was read). */
+  markedNow?: boolean;
+}
+
 /** After CreateVolumeGroupSnapshot answered (or failed). */
-export function afterGroupCreate(content: VolumeGroupSnapshotContent, request: CreateGroupSnapshotRequest, result: CallResult<GroupSnapshotInfo>, nowMs: number): GroupContentPlan {
+export function afterGroupCreate(
+  content: VolumeGroupSnapshotContent,
+  request: CreateGroupSnapshotRequest,
+  result: CallResult<GroupSnapshotInfo>,
+  nowMs: number,
+  options: AfterGroupCreateOptions = {},
+): GroupContentPlan {
   const annotated = Object.hasOwn(content.metadata.annotations ?? {}, ANNOTATIONS.groupBeingCreated);
   const wasPoll = content.status !== undefined;
   if (!result.ok) {
     const steps: Step[] = [];
     let current = content;
-    if (annotated && isFinalFailure(result.failure)) {
+    // Upstream reads the Secret before it sets the mark, so an unreadable one is an input failure
+    // the driver never saw: a mark this attempt set is taken back; an older one keeps waiting.
+    const secretFailed = result.failure.origin === "secret";
+    if (annotated && (isFinalFailure(result.failure) || (secretFailed && options.markedNow))) {
       current = withoutAnnotation(content, ANNOTATIONS.groupBeingCreated);
       steps.push({ op: "update", resource: CONTENT, object: current });
     }
-    const err = GMSG.takeGroupSnapshotFailed(request.sourceVolumeIds, rpcErrorText(result.failure));
+    const name = content.metadata.name!;
+    const err = secretFailed
+      ? GMSG.contentInputParameters(name, GMSG.cannotGetCredentials(name))
+      : GMSG.takeGroupSnapshotFailed(request.sourceVolumeIds, rpcErrorText(result.failure));
     return wasPoll
       ? failContent(current, steps, REASONS.groupSnapshotContentCheckandUpdateFailed, GMSG.checkAndUpdateFailed(err), nowMs)
       : failContent(current, steps, REASONS.groupSnapshotCreationFailed, GMSG.createGroupSnapshotFailed(err), nowMs);
@@ -360,11 +392,17 @@ export function afterGroupDiscard(content: VolumeGroupSnapshotContent, message: 
   return failContent(current, steps, REASONS.groupSnapshotCreationFailed, GMSG.createGroupSnapshotFailed(message), nowMs);
 }
 
-/** After GetVolumeGroupSnapshot (pre-provisioned): handle from the spec, no info list (upstream). */
-export function afterGroupGet(content: VolumeGroupSnapshotContent, result: CallResult<GroupSnapshotInfo | undefined>, nowMs: number): GroupContentPlan {
+/**
+ * After GetVolumeGroupSnapshot (pre-provisioned): handle from the spec, no info list (upstream).
+ * secretRef: the class's get Secret the call named, for the wording when it could not be read.
+ */
+export function afterGroupGet(content: VolumeGroupSnapshotContent, result: CallResult<GroupSnapshotInfo | undefined>, nowMs: number, secretRef?: SecretRef): GroupContentPlan {
   const name = content.metadata.name!;
   const handle = content.spec.source.groupSnapshotHandles!.volumeGroupSnapshotHandle;
   const checkFailed = (err: string) => failContent(content, [], REASONS.groupSnapshotContentCheckandUpdateFailed, GMSG.checkAndUpdateFailed(err), nowMs);
+  if (!result.ok && result.failure.origin === "secret") {
+    return checkFailed(GMSG.getCredentialsFailed(name, MSG.secretReadFailed(secretRef?.name ?? "", secretRef?.namespace ?? "", result.failure.message)));
+  }
   if (!result.ok) return checkFailed(GMSG.getGroupSnapshotFailed(name, rpcErrorText(result.failure)));
   if (!result.value) return checkFailed(GMSG.groupSnapshotNotFound(handle));
   const status = mergeGroupContentStatus(content.status, {
@@ -380,12 +418,16 @@ export function afterGroupGet(content: VolumeGroupSnapshotContent, result: CallR
 export function afterGroupDelete(content: VolumeGroupSnapshotContent, result: CallResult<void>, nowMs: number): GroupContentPlan {
   const name = content.metadata.name!;
   if (!result.ok) {
+    // An unreadable Secret is, upstream, the credentials step before the call, with its own Event.
+    const secretFailed = result.failure.origin === "secret";
     return {
-      steps: [sidecarEvent(content, "Warning", REASONS.groupSnapshotDeleteError, GMSG.deleteGroupSnapshotFailedEvent)],
+      steps: [sidecarEvent(content, "Warning", REASONS.groupSnapshotDeleteError, secretFailed ? GMSG.deleteCredentialsFailed : GMSG.deleteGroupSnapshotFailedEvent)],
       verdict: {
         kind: "requeue",
         afterMs: backoffMs(content.metadata.deletionTimestamp, nowMs, ERROR_BACKOFF),
-        reason: GMSG.deleteGroupSnapshotFailed(name, rpcErrorText(result.failure)),
+        reason: secretFailed
+          ? GMSG.deleteInputParameters(name, GMSG.cannotGetCredentials(name))
+          : GMSG.deleteGroupSnapshotFailed(name, rpcErrorText(result.failure)),
       },
     };
   }

@@ -15,6 +15,7 @@ import { attempt, type CallResult } from "../../shared/gateway/failure.js";
 import type { GatewayClient } from "../../shared/gateway/types.js";
 import { formatLabelSelector, LabelSelectorError } from "../../shared/kube/label-selector.js";
 import { KubeApiError, type KubeClient, type ListOptions } from "../../shared/kube/types.js";
+import { ANNOTATIONS } from "../../shared/snapshot/constants.js";
 import { recordOperation } from "../../shared/snapshot/metrics.js";
 import { isDeleting } from "../../shared/snapshot/objects.js";
 import { goneOutcome, outcomeOf, runSteps, writtenKey, type Written } from "../../shared/snapshot/run-steps.js";
@@ -183,17 +184,21 @@ async function executeGroupSnapshot(ctx: ReconcileContext, g: VolumeGroupSnapsho
   return outcomeOf(plan, [...did, ...second.did]);
 }
 
-async function perform(gateway: GatewayClient, call: GroupCall, content: VolumeGroupSnapshotContent, clock: () => number): Promise<GroupContentPlan> {
+/** read: the content as this invocation first read it; content: as the plan's writes left it. */
+async function perform(gateway: GatewayClient, call: GroupCall, read: VolumeGroupSnapshotContent, content: VolumeGroupSnapshotContent, clock: () => number): Promise<GroupContentPlan> {
   const ref = (c: { groupSnapshotId: string; snapshotIds: string[]; secretRef?: { name: string; namespace: string } }) => ({
     groupSnapshotId: c.groupSnapshotId,
     snapshotIds: c.snapshotIds,
     ...(c.secretRef ? { secretRef: c.secretRef } : {}),
   });
   switch (call.kind) {
-    case "createGroup":
-      return afterGroupCreate(content, call.request, await attempt(() => gateway.createGroupSnapshot(call.driver, call.request)), clock());
+    case "createGroup": {
+      const result = await attempt(() => gateway.createGroupSnapshot(call.driver, call.request));
+      const marked = (c: VolumeGroupSnapshotContent) => Object.hasOwn(c.metadata.annotations ?? {}, ANNOTATIONS.groupBeingCreated);
+      return afterGroupCreate(content, call.request, result, clock(), { markedNow: !marked(read) && marked(content) });
+    }
     case "getGroup":
-      return afterGroupGet(content, await attempt(() => gateway.getGroupSnapshot(call.driver, ref(call))), clock());
+      return afterGroupGet(content, await attempt(() => gateway.getGroupSnapshot(call.driver, ref(call))), clock(), call.secretRef);
     case "deleteGroup":
       return afterGroupDelete(content, await attempt(() => gateway.deleteGroupSnapshot(call.driver, ref(call))), clock());
     case "discardGroup":
@@ -222,7 +227,7 @@ async function executeGroupContent(ctx: ReconcileContext, content: VolumeGroupSn
     if (!call) return outcomeOf(current, did);
     latest = (written.get(writtenKey("volumegroupsnapshotcontents", undefined, content.metadata.name)) as VolumeGroupSnapshotContent | undefined) ?? latest;
     did.push(`called ${call.kind} on ${call.driver}`);
-    current = await perform(ctx.gateway, call, latest, clock);
+    current = await perform(ctx.gateway, call, content, latest, clock);
   }
   return outcomeOf(current, did);
 }

@@ -12,6 +12,8 @@ export const GMSG = {
   getClassFailed: (err: string) => `failed to get group snapshot class with error ${err}`,
   setDefaultClassFailed: (err: string) => `Failed to set default group snapshot class with error ${err}`,
   noDefaultClass: "cannot find default group snapshot class",
+  defaultClassNonCsi: (ns: string | undefined, vgs: string | undefined) =>
+    `snapshotting non-CSI volumes is not supported, group snapshot:${ref(ns, vgs)}`,
 
   // validation and binding (§4.2)
   exactlyOneSource: "Exactly one of Selector and VolumeGroupSnapshotContentName should be specified",
@@ -26,6 +28,11 @@ export const GMSG = {
   bindFailed: (err: string) => `GroupSnapshot failed to bind VolumeGroupSnapshotContent, ${err}`,
   statusUpdateFailed: (err: string) => `GroupSnapshot status update failed, ${err}`,
   finalizerError: (err: string) => `Failed to check and update group snapshot: ${err}`,
+  emptyContentName: (ns: string | undefined, vgs: string | undefined) => `empty VolumeGroupSnapshotContentName for group snapshot ${ref(ns, vgs)}`,
+  expectsStatic: (ns: string | undefined, vgs: string | undefined, content: string) =>
+    `group snapshot ${ref(ns, vgs)} expects a pre-provisioned VolumeGroupSnapshotContent ${content} but gets a dynamically provisioned one`,
+  expectsDynamic: (ns: string | undefined, vgs: string | undefined, content: string) =>
+    `group snapshot ${ref(ns, vgs)} expects a dynamically provisioned VolumeGroupSnapshotContent ${content} but gets a pre-provisioned one`,
 
   // creating the group content (§4.2.1)
   contentCreationFailed: (err: string) => `failed to create group snapshot content with error ${err}`,
@@ -48,6 +55,8 @@ export const GMSG = {
 
   // members (§4.3)
   memberSecretNoClass: "getGroupSnapshotSecret: internal error: cannot find reference to volume group snapshot class",
+  memberSecretReference: (content: string, err: string) =>
+    `getGroupSnapshotSecret: failed to get secret reference for group snapshot content ${content}: ${err}`,
   memberWithoutUid: (name: string) => `createIndividualSnapshotForGroupSnapshot: created snapshot ${name} has an empty UID`,
 
   // deletion (§4.7)
@@ -58,12 +67,13 @@ export const GMSG = {
     `failed to delete snapshot API object ${ns ?? ""}/${vs} part of group snapshot ${ref(ns, vgs)}: ${err}`,
 
   // csi-snapshotter, group content (§4.5)
-  contentValidation: "Exactly one of VolumeHandles and GroupSnapshotHandles should be specified",
+  contentValidation: "Exactly one of GroupSnapshotHandles and VolumeHandles should be specified",
   contentNoClass: (content: string) => `failed to take group snapshot ${content} without a group snapshot class`,
   contentInputParameters: (content: string, err: string) =>
     `failed to get input parameters to create group snapshot for group snapshot content ${content}: ${goQuote(err)}`,
   secretNameOrNamespaceMissing: (content: string) =>
     `cannot retrieve secrets for group snapshot content ${goQuote(content)}, err: secret name or namespace not specified`,
+  cannotGetCredentials: (content: string) => `cannot get credentials for group snapshot content ${goQuote(content)}`,
   contentNotBound: (content: string) => `cannot create group snapshot. Group snapshot content ${content} not bound to a group snapshot`,
   noVolumeHandles: (content: string) => `cannot create group snapshot. PVCs to be snapshotted not found in group snapshot content ${content}`,
   takeGroupSnapshotFailed: (handles: readonly string[], err: string) =>
@@ -73,15 +83,19 @@ export const GMSG = {
   getNoSnapshots: (content: string) => `cannot list group snapshot ${content}. No snapshots found in the group snapshot content`,
   getClassFailedForContent: (cls: string, content: string, err: string) =>
     `failed to get group snapshot class ${cls} for group snapshot content ${content}: ${err}`,
-  getGroupSnapshotFailed: (content: string, err: string) => `failed to get group snapshot for content ${content}: ${goQuote(err)}`,
+  getSecretReferenceFailed: (content: string, err: string) => `failed to get secret reference for group snapshot content ${content}: ${err}`,
+  getCredentialsFailed: (content: string, err: string) => `failed to get credentials for group snapshot content ${content}: ${err}`,
+  getGroupSnapshotFailed: (content: string, err: string) => `failed to list group snapshot for group snapshot content ${content}: ${goQuote(err)}`,
   groupSnapshotNotFound: (id: string) => `can not find group snapshot for groupSnapshotID ${id}`,
   deleteNoSnapshots: (content: string) => `cannot delete group snapshot content ${content}. No snapshots found in the group snapshot`,
   deleteHandleMissing: (content: string) => `failed to delete group snapshot content ${content}: groupsnapshotHandle is missing`,
   deleteCredentialsFailed: "Failed to get snapshot credentials",
+  deleteInputParameters: (content: string, err: string) =>
+    `failed to get input parameters to delete group snapshot for group snapshot content ${content}: ${goQuote(err)}`,
   deleteGroupSnapshotFailedEvent: "Failed to delete group snapshot",
   clearStatusFailedEvent: "Failed to clear content status",
-  deleteGroupSnapshotFailed: (content: string, err: string) =>
-    `failed to delete group snapshot ${goQuote(content)}, err: failed to delete group snapshot content ${content}: ${goQuote(err)}`,
+  // Unlike DeleteSnapshot's, the group call's error is not wrapped again inside.
+  deleteGroupSnapshotFailed: (content: string, err: string) => `failed to delete group snapshot ${goQuote(content)}, err: ${err}`,
   // snapflow's own: a driver answer that does not account for every requested volume exactly once
   // is not a crash-consistent group; the group is discarded at the backend instead of recorded.
   incompleteGroup: (requested: readonly string[], answered: readonly string[]) =>

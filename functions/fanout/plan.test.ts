@@ -30,11 +30,24 @@ const withError = (g: VolumeGroupSnapshot, message: string, readyFalse: boolean)
   ...g,
   status: { ...g.status, error: { time: NOW_ISO, message }, ...(readyFalse ? { readyToUse: false } : {}) },
 });
-const statusStep = (object: VolumeGroupSnapshot): Step => ({
+// A failed status write is recorded on the group as it was, as an error status too (reference §4.2
+// unready sync: readyToUse false on the dynamic path with a content, untouched on the others).
+// An error status write also carries its Warning, recorded should the write itself fail (upstream
+// emits it whatever became of the write, reference §2.7 / §4.2).
+const errorSteps = (g: VolumeGroupSnapshot, reason: string, message: string, readyFalse: boolean): Step[] => [
+  { op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, readyFalse), onFailure: { on: g, reason, message } },
+  ev(g, "Warning", reason, message),
+];
+const statusStep = (object: VolumeGroupSnapshot, before: VolumeGroupSnapshot, setReadyFalse: boolean): Step => ({
   op: "updateStatus",
   resource: "volumegroupsnapshots",
   object,
-  onFailure: { on: object, reason: "GroupSnapshotStatusUpdateFailed", message: "GroupSnapshot status update failed, {err}" },
+  onFailure: {
+    on: before,
+    reason: "GroupSnapshotStatusUpdateFailed",
+    message: "GroupSnapshot status update failed, snapshot controller failed to update default/group-1 on API server: {err}",
+    errorStatus: { setReadyFalse },
+  },
 });
 
 describe("fanout: class resolution", () => {
@@ -57,7 +70,7 @@ describe("fanout: class resolution", () => {
     const g = newGroup();
     const plan = planGroupSnapshot(state({ group: g, classes, claims, volumes }));
     const message = `Failed to set default group snapshot class with error ${err}`;
-    expect(plan.steps).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, false) }, ev(g, "Warning", "SetDefaultGroupSnapshotClassFailed", message)]);
+    expect(plan.steps).toEqual([...errorSteps(g, "SetDefaultGroupSnapshotClassFailed", message, false)]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
 
@@ -65,7 +78,7 @@ describe("fanout: class resolution", () => {
     const g = newGroup({ className: "missing" });
     const plan = planGroupSnapshot(state({ group: g }));
     const message = 'failed to get group snapshot class with error volumegroupsnapshotclass.groupsnapshot.storage.k8s.io "missing" not found';
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, false) }, ev(g, "Warning", "GetGroupSnapshotClassFailed", message)]);
+    expect(writes(plan)).toEqual([...errorSteps(g, "GetGroupSnapshotClassFailed", message, false)]);
   });
 
   it("the same error again writes nothing and records no Event (upstream de-duplicates by message)", () => {
@@ -88,7 +101,7 @@ describe("fanout: validation", () => {
     const g = newGroup({ selector: { a: "b" }, content: "c", className: "gold" });
     const plan = planGroupSnapshot(state({ group: g, classes: [gold] }));
     const message = "Exactly one of Selector and VolumeGroupSnapshotContentName should be specified";
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) }, ev(g, "Warning", "GroupSnapshotValidationError", message)]);
+    expect(writes(plan)).toEqual([...errorSteps(g, "GroupSnapshotValidationError", message, true)]);
     expect(plan.verdict).toEqual({ kind: "invalid", message });
   });
 });
@@ -123,10 +136,19 @@ describe("fanout: creating the group content (selector membership at this moment
         resource: "volumegroupsnapshotcontents",
         object: content,
         alreadyExistsOk: true,
-        onFailure: { on: withFinalizer, reason: "CreateGroupSnapshotContentFailed", message: "Error creating volume group snapshot content object for group snapshot default/group-1: {err}." },
+        // The create's own Warning, then the caller's error status and Warning (reference §4.2 unready sync, §4.2.1).
+        onFailure: [
+          { on: withFinalizer, reason: "CreateGroupSnapshotContentFailed", message: "Error creating volume group snapshot content object for group snapshot default/group-1: {err}." },
+          {
+            on: withFinalizer,
+            reason: "GroupSnapshotContentCreationFailed",
+            message: "failed to create group snapshot content with error snapshot controller failed to update default/group-1 on API server: {err}",
+            errorStatus: { setReadyFalse: true },
+          },
+        ],
       },
       ev(withFinalizer, "Normal", "CreatingGroupSnapshot", "Waiting for a group snapshot default/group-1 to be created by the CSI driver."),
-      statusStep(bound),
+      statusStep(bound, withFinalizer, false),
     ]);
     expect(metrics(plan.steps)).toEqual(["start CreateGroupSnapshot", "start CreateGroupSnapshotAndReady"]);
   });
@@ -140,11 +162,9 @@ describe("fanout: creating the group content (selector membership at this moment
   ])("%s → GroupSnapshotContentCreationFailed, readyToUse false", (_, claims, message) => {
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], claims, volumes }));
     const withFinalizer = { ...g, metadata: { ...g.metadata, finalizers: [VGS_BOUND] } };
-    const failed = withError(withFinalizer, message, true);
     expect(writes(plan)).toEqual([
       { op: "update", resource: "volumegroupsnapshots", object: withFinalizer },
-      { op: "updateStatus", resource: "volumegroupsnapshots", object: failed },
-      ev(withFinalizer, "Warning", "GroupSnapshotContentCreationFailed", message),
+      ...errorSteps(withFinalizer, "GroupSnapshotContentCreationFailed", message, true),
     ]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
   });
@@ -203,7 +223,7 @@ describe("fanout: a dynamic group with its content", () => {
     expect(plan.members).toEqual({ content: ready });
     const readyGroup = { ...g, status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: true, creationTime: CREATED_ISO } };
     expect(plan.after!.filter((s) => s.op !== "metric")).toEqual([
-      statusStep(readyGroup),
+      statusStep(readyGroup, g, true),
       ev(g, "Normal", "GroupSnapshotCreated", "GroupSnapshot default/group-1 was successfully created by the CSI driver."),
       ev(g, "Normal", "GroupSnapshotReady", "GroupSnapshot default/group-1 is ready to use."),
     ]);
@@ -221,21 +241,36 @@ describe("fanout: a dynamic group with its content", () => {
     const fresh = newGroup({ className: "gold", finalizers: [VGS_BOUND] });
     const plan = planGroupSnapshot(state({ group: fresh, classes: [gold], contents: { [GROUP_CONTENT]: pending } }));
     expect(plan.members).toBeUndefined();
-    expect(writes(plan)).toEqual([statusStep({ ...fresh, status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: false } })]);
+    expect(writes(plan)).toEqual([statusStep({ ...fresh, status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: false } }, fresh, true)]);
   });
 
   it("mirrors the content's error (and clears it once the content has none)", () => {
     const failed = newGroupContent({ className: "gold", status: { readyToUse: false, error: { time: NOW_ISO, message: "Failed to create group snapshot: boom" } } });
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], contents: { [GROUP_CONTENT]: failed } }));
-    expect(writes(plan)).toEqual([statusStep({ ...g, status: { ...g.status, error: { time: NOW_ISO, message: "Failed to create group snapshot: boom" } } })]);
+    expect(writes(plan)).toEqual([statusStep({ ...g, status: { ...g.status, error: { time: NOW_ISO, message: "Failed to create group snapshot: boom" } } }, g, true)]);
   });
 
   it.each([
-    ["a pre-provisioned content under the dynamic name", newGroupContent({ groupSnapshotHandles: { volumeGroupSnapshotHandle: "h", volumeSnapshotHandles: ["s"] } }), "GroupSnapshotContentMismatch", `VolumeGroupSnapshotContent ${GROUP_CONTENT} is pre-provisioned while expecting a dynamically provisioned one`],
-    ["a content bound to another UID", newGroupContent({ groupUid: "other" }), "GroupSnapshotContentMisbound", `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`],
-  ])("%s", (_, content, reason, message) => {
+    [
+      "a pre-provisioned content under the dynamic name",
+      newGroupContent({ groupSnapshotHandles: { volumeGroupSnapshotHandle: "h", volumeSnapshotHandles: ["s"] } }),
+      "GroupSnapshotContentMismatch",
+      `VolumeGroupSnapshotContent ${GROUP_CONTENT} is pre-provisioned while expecting a dynamically provisioned one`,
+      `group snapshot default/group-1 expects a dynamically provisioned VolumeGroupSnapshotContent ${GROUP_CONTENT} but gets a pre-provisioned one`,
+    ],
+    [
+      "a content bound to another UID",
+      newGroupContent({ groupUid: "other" }),
+      "GroupSnapshotContentMisbound",
+      `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`,
+      `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`,
+    ],
+  ])("%s", (_, content, reason, message, finalizerErr) => {
     const plan = planGroupSnapshot(state({ group: g, classes: [gold], contents: { [GROUP_CONTENT]: content } }));
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) }, ev(g, "Warning", reason, message)]);
+    expect(writes(plan)).toEqual([
+      ...errorSteps(g, reason, message, true),
+      ev(withError(g, message, true), "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${finalizerErr}`),
+    ]);
     expect(plan.members).toBeUndefined();
   });
 
@@ -250,7 +285,7 @@ describe("fanout: a dynamic group with its content", () => {
     const done = newGroup({ className: "gold", finalizers: [VGS_BOUND], status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: true } });
     const plan = planGroupSnapshot(state({ group: done, classes: [gold] }));
     const message = "VolumeGroupSnapshotContent is missing";
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(done, message, true) }, ev(done, "Warning", "GroupSnapshotContentMissing", message)]);
+    expect(writes(plan)).toEqual([...errorSteps(done, "GroupSnapshotContentMissing", message, true)]);
   });
 
   it("a bound group gets the bound finalizer once its content is found, whatever the policy", () => {
@@ -273,21 +308,38 @@ describe("fanout: pre-provisioned groups", () => {
       op: "update",
       resource: "volumegroupsnapshotcontents",
       object: bound,
-      onFailure: { on: g, reason: "GroupSnapshotBindFailed", message: "GroupSnapshot failed to bind VolumeGroupSnapshotContent, {err}" },
+      // Also an error status, readyToUse false (reference §4.2 static bind failure).
+      onFailure: { on: g, reason: "GroupSnapshotBindFailed", message: "GroupSnapshot failed to bind VolumeGroupSnapshotContent, {err}", errorStatus: { setReadyFalse: true } },
     });
-    expect(writes(plan)[1]).toEqual(statusStep({ ...g, status: { boundVolumeGroupSnapshotContentName: "static-1", readyToUse: true, creationTime: CREATED_ISO } }));
+    expect(writes(plan)[1]).toEqual(statusStep({ ...g, status: { boundVolumeGroupSnapshotContentName: "static-1", readyToUse: true, creationTime: CREATED_ISO } }, g, false));
     expect(plan.members).toBeUndefined();
     expect(plan.steps.find((s) => s.op === "metric")).toMatchObject({ mark: { key: { snapshotType: "pre-provisioned" } } });
   });
 
   it.each([
-    ["missing", undefined, "GroupSnapshotContentMissing", "VolumeGroupSnapshotContent is missing"],
-    ["dynamic", newGroupContent({ name: "static-1" }), "GroupSnapshotContentMismatch", "VolumeGroupSnapshotContent is dynamically provisioned while expecting a pre-provisioned one"],
-    ["bound elsewhere", newGroupContent({ name: "static-1", groupName: "other", groupSnapshotHandles: handles }), "GroupSnapshotContentMisbound", "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot"],
-  ])("content %s", (_, content, reason, message) => {
+    ["missing", undefined, "GroupSnapshotContentMissing", "VolumeGroupSnapshotContent is missing", undefined],
+    [
+      "dynamic",
+      newGroupContent({ name: "static-1" }),
+      "GroupSnapshotContentMismatch",
+      "VolumeGroupSnapshotContent is dynamically provisioned while expecting a pre-provisioned one",
+      "group snapshot default/group-1 expects a pre-provisioned VolumeGroupSnapshotContent static-1 but gets a dynamically provisioned one",
+    ],
+    [
+      "bound elsewhere",
+      newGroupContent({ name: "static-1", groupName: "other", groupSnapshotHandles: handles }),
+      "GroupSnapshotContentMisbound",
+      "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot",
+      "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot",
+    ],
+  ])("content %s", (_, content, reason, message, finalizerErr) => {
     const g = newGroup({ content: "static-1" });
     const plan = planGroupSnapshot(state({ group: g, contents: { "static-1": content } }));
-    expect(writes(plan)).toEqual([{ op: "updateStatus", resource: "volumegroupsnapshots", object: withError(g, message, true) }, ev(g, "Warning", reason, message)]);
+    // A found content that is not this group's also fails the finalizer step (reference §4.2 step 5).
+    const finalizerEvent = finalizerErr
+      ? [ev(withError(g, message, true), "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${finalizerErr}`)]
+      : [];
+    expect(writes(plan)).toEqual([...errorSteps(g, reason, message, true), ...finalizerEvent]);
     expect(plan.verdict.kind).toBe("requeue");
   });
 });
@@ -391,5 +443,106 @@ describe("fanout: deleting a group", () => {
     expect(restoresFrom(newClaim({ phase: "Bound", dataSource: ds }), vs)).toBe(false);
     expect(restoresFrom(newClaim({ phase: "Pending", dataSource: { ...ds, name: "other" } }), vs)).toBe(false);
     expect(restoresFrom(newClaim({ phase: "Pending", namespace: "elsewhere", dataSource: ds }), vs)).toBe(false);
+  });
+});
+
+describe("fanout: default class from the selected volumes (reference §2.3 groups, §4.2 step 1)", () => {
+  it.each([
+    ["a later PVC not bound", [claimA, newClaim({ name: "claim-b", phase: "Pending" })], volumes, "the PVC claim-b is not yet bound to a PV, will not attempt to take a group snapshot"],
+    ["a later PV missing", [claimA, newClaim({ name: "claim-c", volumeName: "pv-c" })], volumes, 'failed to retrieve PV pv-c from the API server: "persistentvolumes \\"pv-c\\" not found"'],
+    [
+      "the first volume not CSI",
+      [claimA, claimB],
+      { "pv-a": newVolume({ name: "pv-a", claim: "claim-a", claimUid: "pvcuid-a", csi: false }), "pv-b": pvB },
+      "snapshotting non-CSI volumes is not supported, group snapshot:default/group-1",
+    ],
+  ])("%s → SetDefaultGroupSnapshotClassFailed before any class is written", (_, claims, vols, err) => {
+    const g = newGroup();
+    const plan = planGroupSnapshot(state({ group: g, classes: [gold], claims, volumes: vols }));
+    const message = `Failed to set default group snapshot class with error ${err}`;
+    expect(plan.steps).toEqual([...errorSteps(g, "SetDefaultGroupSnapshotClassFailed", message, false)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
+  });
+});
+
+describe("fanout: the members' secret cannot be resolved (reference §4.3)", () => {
+  it("the sync fails and is retried with upstream's getGroupSnapshotSecret error; no error status, no Event", () => {
+    const g = newGroup({ className: "gold", finalizers: [VGS_BOUND], status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: false } });
+    // Resolvable when the content was created (the group was known), not for the members (content name only).
+    const cls = newGroupClass("gold", { parameters: { "csi.storage.k8s.io/group-snapshotter-secret-name": "${volumegroupsnapshot.name}", "csi.storage.k8s.io/group-snapshotter-secret-namespace": "vault" } });
+    const content = newGroupContent({
+      className: "gold",
+      finalizers: [FINALIZERS.groupContentBound],
+      status: { volumeGroupSnapshotHandle: "group-h", readyToUse: true, creationTime: CREATED_ISO, volumeSnapshotInfoList: [{ volumeHandle: "vol-a", snapshotHandle: "snap-a" }] },
+    });
+    const plan = planGroupSnapshot(state({ group: g, classes: [cls], contents: { [GROUP_CONTENT]: content } }));
+    expect(writes(plan)).toEqual([]);
+    expect(plan.members).toBeUndefined();
+    expect(plan.after).toBeUndefined();
+    expect(plan.verdict).toMatchObject({
+      kind: "requeue",
+      reason: `getGroupSnapshotSecret: failed to get secret reference for group snapshot content ${GROUP_CONTENT}: error resolving value "\${volumegroupsnapshot.name}": invalid tokens: ["volumegroupsnapshot.name"]`,
+    });
+  });
+});
+
+describe("fanout: a content that is not this group's fails the finalizer step too (reference §4.2 step 5)", () => {
+  const handles = { volumeGroupSnapshotHandle: "group-h", volumeSnapshotHandles: ["snap-a"] };
+  it.each([
+    [
+      "static group, dynamic content",
+      newGroup({ content: "static-1" }),
+      { "static-1": newGroupContent({ name: "static-1" }) },
+      "GroupSnapshotContentMismatch",
+      "VolumeGroupSnapshotContent is dynamically provisioned while expecting a pre-provisioned one",
+      "group snapshot default/group-1 expects a pre-provisioned VolumeGroupSnapshotContent static-1 but gets a dynamically provisioned one",
+    ],
+    [
+      "static group, content bound elsewhere",
+      newGroup({ content: "static-1" }),
+      { "static-1": newGroupContent({ name: "static-1", groupName: "other", groupSnapshotHandles: handles }) },
+      "GroupSnapshotContentMisbound",
+      "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot",
+      "VolumeGroupSnapshotContent [static-1] is bound to a different group snapshot",
+    ],
+    [
+      "dynamic group, pre-provisioned content under its name",
+      newGroup({ className: "gold" }),
+      { [GROUP_CONTENT]: newGroupContent({ groupSnapshotHandles: handles }) },
+      "GroupSnapshotContentMismatch",
+      `VolumeGroupSnapshotContent ${GROUP_CONTENT} is pre-provisioned while expecting a dynamically provisioned one`,
+      `group snapshot default/group-1 expects a dynamically provisioned VolumeGroupSnapshotContent ${GROUP_CONTENT} but gets a pre-provisioned one`,
+    ],
+    [
+      "dynamic group, content bound to another UID",
+      newGroup({ className: "gold" }),
+      { [GROUP_CONTENT]: newGroupContent({ groupUid: "other" }) },
+      "GroupSnapshotContentMisbound",
+      `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`,
+      `VolumeGroupSnapshotContent [${GROUP_CONTENT}] is bound to a different group snapshot`,
+    ],
+  ])("%s → the check's error status and Warning, then GroupSnapshotFinalizerError, retried", (_, g, contents, reason, message, err) => {
+    const plan = planGroupSnapshot(state({ group: g, classes: [gold], contents }));
+    expect(writes(plan)).toEqual([
+      ...errorSteps(g, reason, message, true),
+      ev(withError(g, message, true), "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${err}`),
+    ]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: err });
+  });
+
+  it("an empty content name → GroupSnapshotFinalizerError only", () => {
+    const g = newGroup({ content: "" });
+    const plan = planGroupSnapshot(state({ group: g }));
+    const err = "empty VolumeGroupSnapshotContentName for group snapshot default/group-1";
+    expect(writes(plan)).toEqual([ev(g, "Warning", "GroupSnapshotFinalizerError", `Failed to check and update group snapshot: ${err}`)]);
+  });
+});
+
+describe("fanout: the status written once the content is created (reference §4.2 unready sync, §4.2.2)", () => {
+  it("is upstream's status from the new content: bound, not ready, and an earlier error cleared", () => {
+    const earlier = "failed to create group snapshot content with error the PVC claim-b is not yet bound";
+    const g = newGroup({ className: "gold", finalizers: [VGS_BOUND], status: { readyToUse: false, error: { time: "2026-03-01T11:59:00Z", message: earlier } } });
+    const plan = planGroupSnapshot(state({ group: g, classes: [gold], claims: [claimA, claimB], volumes }));
+    expect(writes(plan).at(-1)).toEqual(statusStep({ ...g, status: { boundVolumeGroupSnapshotContentName: GROUP_CONTENT, readyToUse: false } }, g, false));
   });
 });

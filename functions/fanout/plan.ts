@@ -21,7 +21,7 @@ import { resolveGroupSecretRef } from "../../shared/snapshot/params.js";
 import { fail, ok, type Result } from "../../shared/snapshot/result.js";
 import { pickDefaultClass, pvBoundToClaim } from "../../shared/snapshot/source.js";
 import { rfc3339Now } from "../../shared/snapshot/status.js";
-import { backoffMs, ERROR_BACKOFF, nothing, type OperationKey, type Plan, type Step } from "../../shared/snapshot/steps.js";
+import { backoffMs, ERROR_BACKOFF, nothing, type FailureEvent, type OperationKey, type Plan, type Step } from "../../shared/snapshot/steps.js";
 import { GMSG, notFoundGroupClass } from "./messages.js";
 
 /** Everything a VolumeGroupSnapshot sync may look at, as read from the API just now. */
@@ -150,9 +150,21 @@ class Planner {
     const updated = clone(this.current);
     updated.status = { ...(updated.status ?? {}), error: { time: rfc3339Now(this.s.nowMs), message } };
     if (setReadyFalse) updated.status.readyToUse = false;
-    this.steps.push({ op: "updateStatus", resource: GROUP, object: updated });
+    // Event after the write: a conflict is retried and must not leave a stray Warning behind; any
+    // other failure of the write still records it (upstream emits it whatever became of the write).
+    this.steps.push({ op: "updateStatus", resource: GROUP, object: updated, onFailure: { on: this.current, reason, message } });
     this.event("Warning", reason, message);
     this.current = updated;
+  }
+
+  /**
+   * A content that is not this group's, found while deciding its finalizer: the check's own error
+   * status and Warning, then the finalizer step's GroupSnapshotFinalizerError, then retry.
+   */
+  finalizerCheckFailed(reason: string, message: string, err: string): GroupPlan {
+    this.errorStatus(reason, message, true);
+    this.event("Warning", REASONS.groupSnapshotFinalizerError, GMSG.finalizerError(err));
+    return { steps: this.steps, verdict: { kind: "requeue", afterMs: this.errorDelay(), reason: err } };
   }
 
   failWith(reason: string, message: string, setReadyFalse: boolean): GroupPlan {
@@ -185,14 +197,15 @@ function selectedVolumes(s: GroupState): Result<{ pvc: PersistentVolumeClaim; pv
   return ok(out);
 }
 
-/** The driver of the first selected volume (upstream picks the default group class by it). */
+/**
+ * The driver of the first selected volume (upstream picks the default group class by it). Every
+ * selected claim passes upstream's checks first, so a group with one unusable claim gets no class.
+ */
 function selectorDriver(s: GroupState): Result<string> {
-  if (s.selectorError !== undefined) return fail(s.selectorError);
-  const first = s.claims?.[0];
-  const volumes = selectedVolumes({ ...s, claims: first ? [first] : [] });
+  const volumes = selectedVolumes(s);
   if (!volumes.ok) return volumes;
   const pv = volumes.value[0]!.pv;
-  if (!pv.spec.csi) return fail(GMSG.nonCsiVolume(s.group.metadata.namespace, s.group.metadata.name, pv.metadata.name!));
+  if (!pv.spec.csi) return fail(GMSG.defaultClassNonCsi(s.group.metadata.namespace, s.group.metadata.name));
   return ok(pv.spec.csi.driver);
 }
 
@@ -225,20 +238,29 @@ export function planGroupSnapshot(s: GroupState): GroupPlan {
   }
 
   // 3. The content this group should have, checked both ways.
+  // Upstream makes these checks while deciding the finalizer, so a failure also fails that step.
   const contentName = isStatic ? g.spec.source.volumeGroupSnapshotContentName! : groupContentNameFor(g.metadata.uid!);
+  if (isStatic && contentName === "") {
+    const message = GMSG.emptyContentName(g.metadata.namespace, g.metadata.name);
+    p.event("Warning", REASONS.groupSnapshotFinalizerError, GMSG.finalizerError(message));
+    return { steps: p.steps, verdict: { kind: "invalid", message } };
+  }
   const content = s.contents[contentName];
   if (content) {
     const ref = content.spec.volumeGroupSnapshotRef;
+    const misbound = GMSG.contentBoundToOther(contentName);
     if (isStatic) {
-      if (!content.spec.source.groupSnapshotHandles) return p.failWith(REASONS.groupSnapshotContentMismatch, GMSG.dynamicWhileExpectingStatic, true);
+      if (!content.spec.source.groupSnapshotHandles) {
+        return p.finalizerCheckFailed(REASONS.groupSnapshotContentMismatch, GMSG.dynamicWhileExpectingStatic, GMSG.expectsStatic(g.metadata.namespace, g.metadata.name, contentName));
+      }
       if (ref.name !== g.metadata.name || ref.namespace !== g.metadata.namespace || (!!ref.uid && ref.uid !== g.metadata.uid)) {
-        return p.failWith(REASONS.groupSnapshotContentMisbound, GMSG.contentBoundToOther(contentName), true);
+        return p.finalizerCheckFailed(REASONS.groupSnapshotContentMisbound, misbound, misbound);
       }
     } else {
       if (content.spec.source.groupSnapshotHandles) {
-        return p.failWith(REASONS.groupSnapshotContentMismatch, GMSG.staticWhileExpectingDynamic(contentName), true);
+        return p.finalizerCheckFailed(REASONS.groupSnapshotContentMismatch, GMSG.staticWhileExpectingDynamic(contentName), GMSG.expectsDynamic(g.metadata.namespace, g.metadata.name, contentName));
       }
-      if (!groupContentPointsTo(content, g)) return p.failWith(REASONS.groupSnapshotContentMisbound, GMSG.contentBoundToOther(contentName), true);
+      if (!groupContentPointsTo(content, g)) return p.finalizerCheckFailed(REASONS.groupSnapshotContentMisbound, misbound, misbound);
     }
   }
 
@@ -300,10 +322,10 @@ function planUnready(p: Planner, u: UnreadyInputs): GroupPlan {
         op: "update",
         resource: GROUP_CONTENT,
         object: content,
-        onFailure: { on: p.current, reason: REASONS.groupSnapshotBindFailed, message: GMSG.bindFailed("{err}") },
+        onFailure: { on: p.current, reason: REASONS.groupSnapshotBindFailed, message: GMSG.bindFailed("{err}"), errorStatus: { setReadyFalse: true } },
       });
     }
-    return statusFromContent(p, content, key);
+    return statusFromContent(p, content, key, false);
   }
 
   if (u.content) {
@@ -311,14 +333,15 @@ function planUnready(p: Planner, u: UnreadyInputs): GroupPlan {
     // repairing members after that).
     const content = u.content;
     const hasMembers = !!content.status?.volumeGroupSnapshotHandle && (content.status?.volumeSnapshotInfoList?.length ?? 0) > 0;
-    if (!hasMembers) return statusFromContent(p, content, key);
+    if (!hasMembers) return statusFromContent(p, content, key, true);
     const secret = memberSecret(p.current, u.cls, content);
-    if (!secret.ok) return p.failWith(REASONS.groupSnapshotStatusUpdateFailed, GMSG.statusUpdateFailed(secret.error), true);
+    // Upstream's member fan-out returns this error as is: no status, no Event, just the retry.
+    if (!secret.ok) return { steps: p.steps, verdict: { kind: "requeue", afterMs: p.errorDelay(), reason: secret.error } };
     return {
       steps: p.steps,
       verdict: { kind: "done" },
       members: { content, ...(secret.value ? { secret: secret.value } : {}) },
-      after: statusSteps(g, p.current, content, key),
+      after: statusSteps(g, p.current, content, key, true),
     };
   }
   return planCreateContent(p, u.cls, u.contentName);
@@ -327,7 +350,9 @@ function planUnready(p: Planner, u: UnreadyInputs): GroupPlan {
 /** The secret member contents carry for deletion (the group class's group-snapshotter secret). */
 function memberSecret(g: VolumeGroupSnapshot, cls: VolumeGroupSnapshotClass | undefined, content: VolumeGroupSnapshotContent): Result<{ name: string; namespace: string } | undefined> {
   if (g.spec.volumeGroupSnapshotClassName === undefined || !cls) return fail(GMSG.memberSecretNoClass);
-  return resolveGroupSecretRef(SECRET_PARAMS.groupSnapshotter, cls.parameters, { groupContentName: content.metadata.name! });
+  const name = content.metadata.name!;
+  const secret = resolveGroupSecretRef(SECRET_PARAMS.groupSnapshotter, cls.parameters, { groupContentName: name });
+  return secret.ok ? secret : fail(GMSG.memberSecretReference(name, secret.error));
 }
 
 /** Upstream's createGroupSnapshotContent: every selected volume checked, then the content. */
@@ -392,24 +417,56 @@ function planCreateContent(p: Planner, cls: VolumeGroupSnapshotClass | undefined
     resource: GROUP_CONTENT,
     object: content,
     alreadyExistsOk: true,
-    onFailure: { on: p.current, reason: REASONS.createGroupSnapshotContentFailed, message: GMSG.createContentFailedEvent(ns, name, "{err}") },
+    // The create's own Warning, then its caller's error status and Warning (upstream's two reports).
+    onFailure: [
+      { on: p.current, reason: REASONS.createGroupSnapshotContentFailed, message: GMSG.createContentFailedEvent(ns, name, "{err}") },
+      {
+        on: p.current,
+        reason: REASONS.groupSnapshotContentCreationFailed,
+        message: GMSG.contentCreationFailed(MSG.controllerUpdateError(`${ns}/${name}`, "{err}")),
+        errorStatus: { setReadyFalse: true },
+      },
+    ],
   });
   p.event("Normal", REASONS.creatingGroupSnapshot, GMSG.creatingGroupSnapshot(ns, name));
+  // Upstream's status update from the content just created (no status yet): bound, not ready, and
+  // an error left by an earlier attempt cleared.
+  const change = groupStatusFromContent(p.current, content);
   const updated = clone(p.current);
-  updated.status = { ...(updated.status ?? {}), boundVolumeGroupSnapshotContentName: contentName, readyToUse: false };
-  if (JSON.stringify(updated.status) !== JSON.stringify(p.current.status)) {
+  updated.status = change.status;
+  if (change.changed) {
     p.steps.push({
       op: "updateStatus",
       resource: GROUP,
       object: updated,
-      onFailure: { on: updated, reason: REASONS.groupSnapshotStatusUpdateFailed, message: GMSG.statusUpdateFailed("{err}") },
+      onFailure: statusUpdateFailure(p.current, false),
     });
   }
   return { steps: p.steps, verdict: { kind: "done" } };
 }
 
+/**
+ * A failed status write, recorded on the group as it was (the status it carried never landed) as
+ * upstream's error status; readyToUse false only where upstream's caller asks for it.
+ */
+function statusUpdateFailure(before: VolumeGroupSnapshot, setReadyFalse: boolean): FailureEvent {
+  const key = `${before.metadata.namespace}/${before.metadata.name}`;
+  return {
+    on: before,
+    reason: REASONS.groupSnapshotStatusUpdateFailed,
+    message: GMSG.statusUpdateFailed(MSG.controllerUpdateError(key, "{err}")),
+    errorStatus: { setReadyFalse },
+  };
+}
+
 /** Upstream's VGS status update from its content, with GroupSnapshotCreated/GroupSnapshotReady. */
-function statusSteps(g: VolumeGroupSnapshot, current: VolumeGroupSnapshot, content: VolumeGroupSnapshotContent, key: (op: OperationKey["operation"]) => OperationKey): Step[] {
+function statusSteps(
+  g: VolumeGroupSnapshot,
+  current: VolumeGroupSnapshot,
+  content: VolumeGroupSnapshotContent,
+  key: (op: OperationKey["operation"]) => OperationKey,
+  failReadyFalse: boolean,
+): Step[] {
   const change = groupStatusFromContent(current, content);
   if (!change.changed) return [];
   const updated = clone(current);
@@ -419,7 +476,7 @@ function statusSteps(g: VolumeGroupSnapshot, current: VolumeGroupSnapshot, conte
       op: "updateStatus",
       resource: GROUP,
       object: updated,
-      onFailure: { on: updated, reason: REASONS.groupSnapshotStatusUpdateFailed, message: GMSG.statusUpdateFailed("{err}") },
+      onFailure: statusUpdateFailure(current, failReadyFalse),
     },
   ];
   // Events and metrics once the status is stored, so a retried conflict never reports twice.
@@ -434,8 +491,9 @@ function statusSteps(g: VolumeGroupSnapshot, current: VolumeGroupSnapshot, conte
   return steps;
 }
 
-function statusFromContent(p: Planner, content: VolumeGroupSnapshotContent, key: (op: OperationKey["operation"]) => OperationKey): GroupPlan {
-  p.steps.push(...statusSteps(p.g, p.current, content, key));
+/** failReadyFalse: upstream's dynamic caller (bindandUpdateVolumeGroupSnapshot) sets it, the static one does not. */
+function statusFromContent(p: Planner, content: VolumeGroupSnapshotContent, key: (op: OperationKey["operation"]) => OperationKey, failReadyFalse: boolean): GroupPlan {
+  p.steps.push(...statusSteps(p.g, p.current, content, key, failReadyFalse));
   return { steps: p.steps, verdict: { kind: "done" } };
 }
 

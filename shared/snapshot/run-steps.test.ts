@@ -110,3 +110,46 @@ describe("runSteps: failure reports", () => {
     expect(recorded).toEqual([]);
   });
 });
+
+describe("runSteps: failure reports on a VolumeGroupSnapshot (reference §4.2 unready sync, §4.2.1)", () => {
+  it("an error status lands on the group through its own status subresource, over the version the plan's earlier write returned", async () => {
+    const group = {
+      apiVersion: "groupsnapshot.storage.k8s.io/v1",
+      kind: "VolumeGroupSnapshot",
+      metadata: { name: "group-1", namespace: "default", uid: "g1", resourceVersion: "1" },
+      spec: { source: { selector: { matchLabels: { a: "b" } } } },
+    } as KubeObject;
+    const message = "failed to create group snapshot content with error snapshot controller failed to update default/group-1 on API server: {err}";
+    const statusWrites: { plural: string; object: KubeObject }[] = [];
+    const recorded: string[] = [];
+    let rv = 10;
+    const kube = {
+      update: async <T extends KubeObject>(_t: unknown, object: T) => ({ ...object, metadata: { ...object.metadata, resourceVersion: String(++rv) } }),
+      create: async () => {
+        throw serverError;
+      },
+      updateStatus: async <T extends KubeObject>(t: { plural: string }, object: T) => {
+        statusWrites.push({ plural: t.plural, object });
+        return object;
+      },
+    } as unknown as KubeClient;
+    const recorder: EventRecorder = { record: async (_o, e) => void recorded.push(`${e.reason} ${e.message}`) };
+    const steps: Step[] = [
+      { op: "update", resource: "volumegroupsnapshots", object: group },
+      {
+        op: "create",
+        resource: "volumegroupsnapshotcontents",
+        object: { apiVersion: "groupsnapshot.storage.k8s.io/v1", kind: "VolumeGroupSnapshotContent", metadata: { name: "groupsnapcontent-g1" } } as KubeObject,
+        alreadyExistsOk: true,
+        onFailure: { on: group, reason: "GroupSnapshotContentCreationFailed", message, errorStatus: { setReadyFalse: true } },
+      },
+    ];
+    await expect(runSteps({ kube, recorder, log: quiet }, steps)).rejects.toBe(serverError);
+    const final = message.replace("{err}", "etcd is sad");
+    expect(recorded).toEqual([`GroupSnapshotContentCreationFailed ${final}`]);
+    expect(statusWrites).toHaveLength(1);
+    expect(statusWrites[0]!.plural).toBe("volumegroupsnapshots");
+    expect(statusWrites[0]!.object.metadata.resourceVersion).toBe("11");
+    expect((statusWrites[0]!.object as { status?: unknown }).status).toEqual({ readyToUse: false, error: { time: expect.any(String), message: final } });
+  });
+});

@@ -3,7 +3,7 @@
 // them cumulatively from the version it read), so a write by anyone else in between is a 409.
 import type { KubeObject } from "../api/meta.js";
 import { RESOURCES, type ResourceName } from "../api/resources.js";
-import type { VolumeSnapshot } from "../api/snapshot.js";
+import type { VolumeGroupSnapshot, VolumeSnapshot } from "../api/snapshot.js";
 import type { EventRecorder, Logger, Outcome } from "../function/types.js";
 import { KubeApiError, type KubeClient } from "../kube/types.js";
 import { applyMetricMark } from "./metrics.js";
@@ -40,12 +40,14 @@ async function reportFailure(ctx: StepContext, report: FailureReport | undefined
   for (const failure of Array.isArray(report) ? (report as readonly FailureEvent[]) : [report as FailureEvent]) {
     const message = failure.message.replace("{err}", errorText(err));
     if (failure.errorStatus) {
-      const target = withLatestVersion("volumesnapshots", failure.on, written) as VolumeSnapshot;
+      // The group controller writes its error statuses the same way, onto the VolumeGroupSnapshot.
+      const resource: ResourceName = failure.on.kind === "VolumeGroupSnapshot" ? "volumegroupsnapshots" : "volumesnapshots";
+      const target = withLatestVersion(resource, failure.on, written) as VolumeSnapshot | VolumeGroupSnapshot;
       const updated = snapshotWithError(target, message, failure.errorStatus.setReadyFalse, Date.now());
       if (!updated) continue;
       try {
-        const result = await ctx.kube.updateStatus(RESOURCES.volumesnapshots, updated);
-        written.set(writtenKey("volumesnapshots", result.metadata.namespace, result.metadata.name), result);
+        const result = await ctx.kube.updateStatus(RESOURCES[resource], updated);
+        written.set(writtenKey(resource, result.metadata.namespace, result.metadata.name), result);
       } catch (statusErr) {
         // Upstream records the Event whatever became of the status write; the original error is
         // what the caller sees and retries on.

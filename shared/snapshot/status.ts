@@ -1,7 +1,7 @@
 // Status arithmetic shared by the snapshot functions: VolumeSnapshot status mirrored from its
 // content (upstream's updateSnapshotStatus), content status merged from a CSI answer, and the
 // de-duplicated error status writers. All pure; `now` is passed in.
-import type { SnapshotError, VolumeSnapshot, VolumeSnapshotContent } from "../api/snapshot.js";
+import type { SnapshotError, VolumeGroupSnapshot, VolumeSnapshot, VolumeSnapshotContent } from "../api/snapshot.js";
 import { clone } from "./objects.js";
 import { formatBinarySI, quantityToBytes } from "./quantity.js";
 
@@ -85,7 +85,7 @@ function quantityIsZero(q: string): boolean {
  * A copy of the snapshot with `status.error` set (and readyToUse false when asked), or undefined
  * when the same message is already recorded — upstream then writes nothing and emits no Event.
  */
-export function snapshotWithError(vs: VolumeSnapshot, message: string, setReadyFalse: boolean, nowMs: number): VolumeSnapshot | undefined {
+export function snapshotWithError<T extends VolumeSnapshot | VolumeGroupSnapshot>(vs: T, message: string, setReadyFalse: boolean, nowMs: number): T | undefined {
   if (vs.status?.error?.message === message) return undefined;
   const copy = clone(vs);
   const status = copy.status ?? {};

@@ -10,9 +10,9 @@ export interface FailureEvent {
   message: string;
   component?: string;
   /**
-   * `on` is a VolumeSnapshot and the message also becomes its status.error (readyToUse false when
-   * asked), as upstream's updateSnapshotErrorStatusWithEvent: same message already there → no write
-   * and no Event.
+   * `on` is a VolumeSnapshot (or VolumeGroupSnapshot) and the message also becomes its status.error
+   * (readyToUse false when asked), as upstream's update(Group)SnapshotErrorStatusWithEvent: same
+   * message already there → no write and no Event.
    */
   errorStatus?: { setReadyFalse: boolean };
 }
