@@ -16,10 +16,24 @@ export const RESIZE_STATUS = {
   controllerInProgress: "ControllerResizeInProgress",
   controllerInfeasible: "ControllerResizeInfeasible",
   nodePending: "NodeResizePending",
+  nodeInProgress: "NodeResizeInProgress",
+  nodeInfeasible: "NodeResizeInfeasible",
 } as const;
 
+/** external-resizer's --retry-interval-max default: the slow retry of an infeasible resize. */
+export const RETRY_INTERVAL_MAX_MS = 5 * 60_000;
+
+/**
+ * external-resizer (AnnotateFsResize, on by default) marks a PV whose node step is pending with the
+ * claim's capacity from before the resize.
+ */
+export const ANN_PRE_RESIZE_CAPACITY = "volume.alpha.kubernetes.io/pre-resize-capacity";
+
 export const ANN_NODE_EXPANSION_NOT_REQUIRED = "volume.kubernetes.io/node-expansion-not-required";
-/** kube-controller-manager's expand controller names the external resizer on the claim. */
+/**
+ * Names the resizer of a claim. kube-controller-manager writes it only for in-tree and CSI-migrated
+ * volumes, and external-resizer reads it only for migrated drivers: a CSI claim never needs it.
+ */
 export const ANN_STORAGE_RESIZER = "volume.kubernetes.io/storage-resizer";
 /** source.component of kube-controller-manager's expand controller Events. */
 export const EXPAND_CONTROLLER_COMPONENT = "volume_expand";
@@ -37,7 +51,10 @@ export function resizerComponent(driver: string): string {
 }
 
 export const MSG = {
-  externalExpanding: "Ignoring the PVC: didn't find a plugin capable of expanding the volume; waiting for an external controller to process this PVC.",
+  /** kube-controller-manager's expand controller, for a PV no in-tree plugin can expand. */
+  externalExpanding: "waiting for an external controller to expand this PVC",
+  slowRetry: (ns: string | undefined, name: string | undefined) =>
+    `skipping volume expansion for pvc ${ns ?? ""}/${name ?? ""}, because expansion previously failed with infeasible error`,
   resizing: (pv: string) => `External resizer is resizing volume ${pv}`,
   succeeded: "Resize volume succeeded",
   fsResizeRequired: "Require file system resize of volume on node",

@@ -57,6 +57,7 @@ describe("expand: starting a resize", () => {
     const marked = newClaim();
     marked.status = { ...marked.status, allocatedResourceStatuses: { storage: "ControllerResizeInProgress" }, conditions: [resizing], allocatedResources: { storage: "2Gi" } };
     expect(plan.steps).toEqual([
+      { op: "event", on: claim, type: "Warning", reason: "ExternalExpanding", message: "waiting for an external controller to expand this PVC", component: "volume_expand" },
       { op: "updateStatus", resource: "persistentvolumeclaims", object: marked },
       event(claim, "Normal", "Resizing", "External resizer is resizing volume pvc-uid-1"),
     ]);
@@ -73,21 +74,21 @@ describe("expand: starting a resize", () => {
     expect(plan.claim).toEqual(marked);
   });
 
-  it("names the resizer on a claim that lacks it, as kube-controller-manager's expand controller does", () => {
+  it("leaves volume.kubernetes.io/storage-resizer alone on a CSI claim and records kube-controller-manager's ExternalExpanding Warning once per new size", () => {
+    // kube-controller-manager's expand controller names a resizer only for in-tree and migrated
+    // volumes; for a CSI PV no in-tree plugin matches, so it records a Warning and writes nothing.
     const claim = newClaim();
     claim.metadata.annotations = {};
     const plan = planExpand(state({ claim }));
-    expect(plan.steps.slice(0, 2)).toEqual([
-      { op: "update", resource: "persistentvolumeclaims", object: { ...claim, metadata: { ...claim.metadata, annotations: { [ANN_STORAGE_RESIZER]: DRIVER } } } },
-      {
-        op: "event",
-        on: claim,
-        type: "Normal",
-        reason: "ExternalExpanding",
-        message: "Ignoring the PVC: didn't find a plugin capable of expanding the volume; waiting for an external controller to process this PVC.",
-        component: "volume_expand",
-      },
-    ]);
+    expect(plan.steps.filter((s) => s.op === "update")).toEqual([]);
+    expect(plan.steps[0]).toEqual({
+      op: "event",
+      on: claim,
+      type: "Warning",
+      reason: "ExternalExpanding",
+      message: "waiting for an external controller to expand this PVC",
+      component: "volume_expand",
+    });
     expect(plan.call).toBeDefined();
   });
 
@@ -100,6 +101,7 @@ describe("expand: starting a resize", () => {
     });
     const plan = planExpand(state({ claim, volume: newVolume({ capacity: "2Gi" }) }));
     expect(plan.steps[0]).toEqual({ op: "update", resource: "persistentvolumeclaims", object: { ...claim, metadata: { ...claim.metadata, annotations: { [ANN_STORAGE_RESIZER]: DRIVER } } } });
+    expect(plan.steps.some((s) => s.op === "event" && s.reason === "ExternalExpanding")).toBe(false);
     // Status already says exactly this (the old transition time is kept): no status write.
     expect(plan.steps.filter((s) => s.op === "updateStatus")).toEqual([]);
     expect(plan.call?.newSize).toBe("2Gi");
@@ -107,6 +109,13 @@ describe("expand: starting a resize", () => {
 
   it.each<[string, Partial<ExpandState>, string]>([
     ["request not above capacity", { claim: newClaim({ request: "1Gi" }) }, "no resize requested"],
+    // Upstream's pvcNeedResize looks at request and capacity only: a resize left in progress whose
+    // request came back down to the capacity is not resumed.
+    [
+      "request back at capacity with a controller resize in progress",
+      { claim: newClaim({ request: "1Gi", status: { allocatedResources: { storage: "5Gi" }, allocatedResourceStatuses: { storage: "ControllerResizeInProgress" } } }) },
+      "no resize requested",
+    ],
     ["claim not bound", { claim: newClaim({ phase: "Pending" }) }, "no resize requested"],
     ["PV not a CSI volume", { volume: { ...newVolume(), spec: { ...newVolume().spec, csi: undefined } } }, "PV is not a CSI volume"],
     ["driver not served by this gateway", { capabilities: undefined }, `driver ${DRIVER} is not a driver this gateway serves`],
@@ -141,6 +150,94 @@ describe("expand: starting a resize", () => {
   it("the PV missing → retried", () => {
     const plan = planExpand(state({ volume: undefined }));
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: 'PV "pvc-uid-1" bound to pvc "default/claim-1" not found' });
+  });
+});
+
+// Upstream's expand-and-recover table: which size ControllerExpandVolume is asked for, given the
+// claim's resize status, allocatedResources and the PV's size; "wait" = no call, nothing written.
+describe("expand: the size a resize asks for (RecoverVolumeExpansionFailure)", () => {
+  const error: PersistentVolumeClaimCondition = { type: "ControllerResizeError", status: "True", lastTransitionTime: T0, message: "failed to expand pvc with rpc error: code = Internal desc = boom" };
+  const pending: PersistentVolumeClaimCondition = { type: "FileSystemResizePending", status: "True", lastTransitionTime: T0 };
+  type Row = [string, { request: string; capacity?: string; pv: string; status?: string; allocated?: string; conditions?: PersistentVolumeClaimCondition[] }, string | "wait"];
+  it.each<Row>([
+    ["first resize", { request: "2Gi", pv: "1Gi" }, "2Gi"],
+    ["PV smaller, node resize pending at an older size the PV already has", { request: "3Gi", pv: "2Gi", status: "NodeResizePending", allocated: "2Gi" }, "wait"],
+    ["PV smaller, node resize in progress at an older size the PV already has", { request: "3Gi", pv: "2Gi", status: "NodeResizeInProgress", allocated: "2Gi" }, "wait"],
+    ["PV smaller, node resize pending at a size the PV lacks", { request: "3Gi", pv: "1Gi", status: "NodeResizePending", allocated: "2Gi" }, "2Gi"],
+    ["PV smaller, node resize infeasible", { request: "3Gi", pv: "1Gi", status: "NodeResizeInfeasible", allocated: "2Gi" }, "2Gi"],
+    ["PV smaller, controller resize in progress (outcome unknown)", { request: "2Gi", pv: "1Gi", status: "ControllerResizeInProgress", allocated: "3Gi" }, "3Gi"],
+    ["PV smaller, controller resize in progress after a final error", { request: "2Gi", pv: "1Gi", status: "ControllerResizeInProgress", allocated: "3Gi", conditions: [error] }, "2Gi"],
+    ["PV smaller, controller resize infeasible: the new request", { request: "2Gi", pv: "1Gi", status: "ControllerResizeInfeasible", allocated: "100Gi" }, "2Gi"],
+    ["PV already grown, node resize pending", { request: "2Gi", pv: "2Gi", status: "NodeResizePending", allocated: "2Gi" }, "wait"],
+    ["PV already grown, node resize infeasible", { request: "2Gi", pv: "3Gi", status: "NodeResizeInfeasible", allocated: "3Gi" }, "3Gi"],
+    ["PV already grown, controller resize in progress", { request: "2Gi", pv: "3Gi", status: "ControllerResizeInProgress", allocated: "3Gi" }, "3Gi"],
+    ["PV already grown, no status but an allocated size", { request: "2Gi", pv: "3Gi", allocated: "3Gi" }, "3Gi"],
+    ["PV already grown, file system resize pending, nothing allocated", { request: "2Gi", pv: "2Gi", conditions: [pending] }, "wait"],
+    ["PV already grown, nothing recorded", { request: "2Gi", pv: "2Gi" }, "2Gi"],
+  ])("%s → %s", (_, o, want) => {
+    const claim = newClaim({
+      request: o.request,
+      capacity: o.capacity ?? "1Gi",
+      status: {
+        ...(o.status ? { allocatedResourceStatuses: { storage: o.status } } : {}),
+        ...(o.allocated ? { allocatedResources: { storage: o.allocated } } : {}),
+        ...(o.conditions ? { conditions: o.conditions } : {}),
+      },
+    });
+    const plan = planExpand(state({ claim, volume: newVolume({ capacity: o.pv }) }));
+    if (want === "wait") {
+      expect(plan.steps).toEqual([]);
+      expect(plan.call).toBeUndefined();
+      expect(plan.verdict.kind).toBe("nothing");
+    } else {
+      expect(plan.call?.newSize).toBe(want);
+      expect(plan.call?.request.requiredBytes).toBe(Number(want.replace("Gi", "")) * GiB);
+    }
+  });
+
+  it("retrying at the size already allocated keeps the resize status and the error condition (no status write)", () => {
+    const claim = newClaim({
+      status: { allocatedResources: { storage: "2Gi" }, allocatedResourceStatuses: { storage: "ControllerResizeInProgress" }, conditions: [{ ...resizing, lastTransitionTime: T0 }, error] },
+    });
+    const plan = planExpand(state({ claim }));
+    expect(plan.steps).toEqual([event(claim, "Normal", "Resizing", "External resizer is resizing volume pvc-uid-1")]);
+    expect(plan.call?.newSize).toBe("2Gi");
+  });
+
+  it("a node-infeasible resize retried at its allocated size keeps NodeResizeInfeasible", () => {
+    const claim = newClaim({ request: "3Gi", status: { allocatedResources: { storage: "2Gi" }, allocatedResourceStatuses: { storage: "NodeResizeInfeasible" } } });
+    const plan = planExpand(state({ claim }));
+    const status = plan.steps.find((s) => s.op === "updateStatus");
+    expect(status?.op === "updateStatus" && (status.object as PersistentVolumeClaim).status?.allocatedResourceStatuses).toEqual({ storage: "NodeResizeInfeasible" });
+    expect(plan.call?.newSize).toBe("2Gi");
+  });
+
+  describe("an infeasible resize is retried slowly (retry-interval-max, 5 min) while the request is unchanged", () => {
+    const infeasible = (at: string, request = "100Gi") =>
+      newClaim({
+        request,
+        status: {
+          allocatedResources: { storage: "100Gi" },
+          allocatedResourceStatuses: { storage: "ControllerResizeInfeasible" },
+          conditions: [{ ...resizing, lastTransitionTime: at }, { ...error, lastTransitionTime: at, message: "failed to expand pvc with rpc error: code = OutOfRange desc = too big" }],
+        },
+      });
+    it.each<[string, PersistentVolumeClaim, { wait?: number; size?: string }]>([
+      ["failed 10 s ago, same request → wait out the rest", infeasible(T0), { wait: 290_000 }],
+      ["failed 6 min ago → try again", infeasible(new Date(NOW - 360_000).toISOString()), { size: "100Gi" }],
+      ["request changed → try the new size now", infeasible(T0, "50Gi"), { size: "50Gi" }],
+    ])("%s", (_, claim, want) => {
+      const plan = planExpand(state({ claim }));
+      if (want.wait !== undefined) {
+        expect(plan.steps).toEqual([]);
+        expect(plan.call).toBeUndefined();
+        expect(plan.verdict).toEqual({
+          kind: "requeue",
+          afterMs: want.wait,
+          reason: "skipping volume expansion for pvc default/claim-1, because expansion previously failed with infeasible error",
+        });
+      } else expect(plan.call?.newSize).toBe(want.size);
+    });
   });
 });
 
@@ -202,6 +299,38 @@ describe("expand: after ControllerExpandVolume", () => {
     const plan = afterExpand(claim, newVolume(), call, { ok: false, failure: { code: "UNAVAILABLE", message: "down" } }, NOW);
     expect(plan.steps).toEqual([event(claim, "Warning", "VolumeResizeFailed", `resize volume "pvc-uid-1" by resizer "${DRIVER}" failed: rpc error: code = Unavailable desc = down`)]);
     expect(plan.verdict.kind).toBe("requeue");
+  });
+
+  it.each<[string, string, string | undefined]>([
+    ["NOT_FOUND is infeasible", "NOT_FOUND", "ControllerResizeInfeasible"],
+    ["INVALID_ARGUMENT is infeasible", "INVALID_ARGUMENT", "ControllerResizeInfeasible"],
+    ["INTERNAL is final but feasible: status stays in progress", "INTERNAL", "ControllerResizeInProgress"],
+  ])("%s", (_, code, status) => {
+    const plan = afterExpand(claim, newVolume(), call, { ok: false, failure: { code: code as "INTERNAL", message: "x" } }, NOW);
+    const write = plan.steps.find((s) => s.op === "updateStatus");
+    expect(write?.op === "updateStatus" && (write.object as PersistentVolumeClaim).status?.allocatedResourceStatuses).toEqual({ storage: status });
+  });
+
+  it("retries back off from when the resize began, not from the claim's age", () => {
+    // The claim was created long ago; the resize (its Resizing condition) began 10 s ago: the
+    // first retries are quick, as upstream's per-claim exponential back-off starting at 1 s.
+    const old = { ...claim, metadata: { ...claim.metadata, creationTimestamp: "2020-01-01T00:00:00Z" } };
+    const plan = afterExpand(old, newVolume(), call, { ok: false, failure: { code: "UNAVAILABLE", message: "down" } }, NOW);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", afterMs: 1_000 });
+  });
+
+  it("node expansion required: the PV records the claim's capacity before the resize (AnnotateFsResize)", () => {
+    const plan = afterExpand(claim, newVolume(), call, { ok: true, value: { capacityBytes: 2 * GiB, nodeExpansionRequired: true } }, NOW);
+    const pv = newVolume();
+    pv.spec.capacity = { storage: "2Gi" };
+    pv.metadata.annotations = { "volume.alpha.kubernetes.io/pre-resize-capacity": "1Gi" };
+    expect(plan.steps[0]).toEqual({ op: "update", resource: "persistentvolumes", object: pv });
+  });
+
+  it("node expansion not required: no pre-resize annotation on the PV", () => {
+    const plan = afterExpand(claim, newVolume(), call, { ok: true, value: { capacityBytes: 2 * GiB, nodeExpansionRequired: false } }, NOW);
+    const write = plan.steps[0];
+    expect(write?.op === "update" && (write.object as PersistentVolume).metadata.annotations).toBeUndefined();
   });
 });
 

@@ -9,7 +9,7 @@ import { backoffMs, ERROR_BACKOFF, nothing, type Plan, type Step } from "../../s
 import { isFinalFailure, rpcErrorText, volumeCapabilityOfPv, type CallResult } from "../../shared/volume/csi.js";
 import {
   ANN_NODE_EXPANSION_NOT_REQUIRED,
-  ANN_STORAGE_RESIZER,
+  ANN_PRE_RESIZE_CAPACITY,
   CONDITIONS,
   EXPAND_CONTROLLER_COMPONENT,
   MSG,
@@ -17,6 +17,7 @@ import {
   RESIZE_CONDITIONS,
   RESIZE_STATUS,
   resizerComponent,
+  RETRY_INTERVAL_MAX_MS,
 } from "./constants.js";
 
 export interface ExpandState {
@@ -101,11 +102,67 @@ function event(claim: PersistentVolumeClaim, driver: string, type: "Normal" | "W
   return { op: "event", on: claim, type, reason, message, component: resizerComponent(driver) };
 }
 
-/** A bound claim whose request exceeds its capacity, or a resize left in progress. */
+/**
+ * A bound claim whose request exceeds its capacity (upstream's pvcNeedResize). A resize left in
+ * progress is not a reason of its own: once the request is back at the capacity, upstream lets it be.
+ */
 export function resizeWanted(claim: PersistentVolumeClaim): boolean {
   if (isDeleting(claim) || claim.status?.phase !== "Bound" || !claim.spec.volumeName) return false;
-  const inProgress = claim.status.allocatedResourceStatuses?.storage === RESIZE_STATUS.controllerInProgress;
-  return inProgress || bytes(claim.spec.resources?.requests?.storage) > bytes(claim.status.capacity?.storage);
+  return bytes(claim.spec.resources?.requests?.storage) > bytes(claim.status.capacity?.storage);
+}
+
+function condition(claim: PersistentVolumeClaim, type: string): PersistentVolumeClaimCondition | undefined {
+  return claim.status?.conditions?.find((c) => c.type === type && c.status === "True");
+}
+
+/** When the resize now under way began (its Resizing condition), for back-off; else the claim's creation. */
+function resizeStart(claim: PersistentVolumeClaim): string | undefined {
+  return condition(claim, CONDITIONS.resizing)?.lastTransitionTime ?? claim.metadata.creationTimestamp;
+}
+
+type Target = { kind: "expand"; size: string } | { kind: "wait"; why: string };
+
+/**
+ * Upstream's expand-and-recover choice of size. A resize whose outcome is unknown finishes at the
+ * size it started with; one that failed for good, or was infeasible, may take the (possibly
+ * smaller) new request; a node step under way is left to the node. "A final error was seen" is kept
+ * by upstream in memory; here the claim's ControllerResizeError condition, written on that error,
+ * is the record.
+ */
+function resizeTarget(claim: PersistentVolumeClaim, pv: PersistentVolume): Target {
+  const request = claim.spec.resources!.requests!.storage!;
+  const allocated = claim.status?.allocatedResources?.storage;
+  const status = claim.status?.allocatedResourceStatuses?.storage ?? "";
+  const pvSize = bytes(pv.spec.capacity?.storage);
+  const nodeBusy = { kind: "wait", why: "file system resize is pending on the node" } as const;
+  if (pvSize < bytes(request)) {
+    switch (status) {
+      case RESIZE_STATUS.nodeInfeasible:
+        return { kind: "expand", size: allocated ?? request };
+      case RESIZE_STATUS.nodePending:
+      case RESIZE_STATUS.nodeInProgress: {
+        const size = allocated ?? request;
+        return pvSize >= bytes(size) ? nodeBusy : { kind: "expand", size };
+      }
+      case RESIZE_STATUS.controllerInProgress:
+        return { kind: "expand", size: condition(claim, CONDITIONS.controllerResizeError) || !allocated ? request : allocated };
+      default:
+        return { kind: "expand", size: request };
+    }
+  }
+  switch (status) {
+    case RESIZE_STATUS.nodePending:
+    case RESIZE_STATUS.nodeInProgress:
+      return nodeBusy;
+    case RESIZE_STATUS.nodeInfeasible:
+    case RESIZE_STATUS.controllerInProgress:
+    case RESIZE_STATUS.controllerInfeasible:
+      return { kind: "expand", size: allocated ?? request };
+    default:
+      if (status === "" && allocated) return { kind: "expand", size: allocated };
+      if (condition(claim, CONDITIONS.fileSystemResizePending)) return { kind: "wait", why: "file system resize is pending on the node" };
+      return { kind: "expand", size: request };
+  }
 }
 
 export function planExpand(s: ExpandState): ExpandPlan {
@@ -140,32 +197,38 @@ export function planExpand(s: ExpandState): ExpandPlan {
     return { steps: [event(claim, driver, "Warning", REASONS.resizeFailed, message)], verdict: { kind: "nothing", why: message } };
   }
 
-  const request = claim.spec.resources!.requests!.storage!;
-  const pvSize = bytes(pv.spec.capacity?.storage);
-  const pending = claim.status?.conditions?.some((c) => c.type === CONDITIONS.fileSystemResizePending && c.status === "True");
-  if (pending && pvSize >= bytes(request)) return nothing("file system resize is pending on the node");
-
-  // A resize left in progress finishes at the size it started with before a new one begins.
+  const target = resizeTarget(claim, pv);
+  if (target.kind === "wait") return nothing(target.why);
+  const newSize = target.size;
   const allocated = claim.status?.allocatedResources?.storage;
-  const inProgress = claim.status?.allocatedResourceStatuses?.storage === RESIZE_STATUS.controllerInProgress;
-  const newSize = inProgress && allocated ? allocated : request;
+  // Asking again for the size already recorded changes no status: the resize status and error
+  // conditions stay as they are (upstream's updateStatus=false).
+  const sameSize = allocated !== undefined && bytes(allocated) === bytes(newSize);
+  if (sameSize && claim.status?.allocatedResourceStatuses?.storage === RESIZE_STATUS.controllerInfeasible) {
+    // Upstream's slow set: the same infeasible size is tried again only after retry-interval-max,
+    // counted here from the failure recorded on the claim.
+    const failedAt = Date.parse(condition(claim, CONDITIONS.controllerResizeError)?.lastTransitionTime ?? "");
+    const remaining = Number.isFinite(failedAt) ? failedAt + RETRY_INTERVAL_MAX_MS - s.nowMs : 0;
+    if (remaining > 0) return { steps: [], verdict: { kind: "requeue", afterMs: remaining, reason: MSG.slowRetry(claim.metadata.namespace, claim.metadata.name) } };
+  }
 
   const steps: Step[] = [];
   let current = claim;
-  // kube-controller-manager's part: name the resizer on the claim; ours: drop a stale node mark.
-  const ann = current.metadata.annotations ?? {};
-  const naming = ann[ANN_STORAGE_RESIZER] !== driver;
-  if (naming || Object.hasOwn(ann, ANN_NODE_EXPANSION_NOT_REQUIRED)) {
+  if (!sameSize) {
+    // kube-controller-manager's expand controller, which finds no in-tree plugin for a CSI PV.
+    steps.push({ op: "event", on: claim, type: "Warning", reason: REASONS.externalExpanding, message: MSG.externalExpanding, component: EXPAND_CONTROLLER_COMPONENT });
+  }
+  if (Object.hasOwn(current.metadata.annotations ?? {}, ANN_NODE_EXPANSION_NOT_REQUIRED)) {
     current = clone(current);
-    const next: Record<string, string> = { ...current.metadata.annotations, [ANN_STORAGE_RESIZER]: driver };
+    const next: Record<string, string> = { ...current.metadata.annotations };
     delete next[ANN_NODE_EXPANSION_NOT_REQUIRED];
     current.metadata.annotations = next;
     steps.push({ op: "update", resource: CLAIMS, object: current });
-    if (naming) steps.push({ op: "event", on: claim, type: "Normal", reason: REASONS.externalExpanding, message: MSG.externalExpanding, component: EXPAND_CONTROLLER_COMPONENT });
   }
-  const marked = withStorageStatus(current, RESIZE_STATUS.controllerInProgress);
-  marked.status!.conditions = mergeResizeConditions(current.status?.conditions, [{ type: CONDITIONS.resizing, status: "True", lastTransitionTime: timeOf(s.nowMs) }], false);
-  marked.status!.allocatedResources = { ...(marked.status!.allocatedResources ?? {}), storage: newSize };
+  const marked = sameSize ? clone(current) : withStorageStatus(current, RESIZE_STATUS.controllerInProgress);
+  marked.status = { ...marked.status };
+  marked.status.conditions = mergeResizeConditions(current.status?.conditions, [{ type: CONDITIONS.resizing, status: "True", lastTransitionTime: timeOf(s.nowMs) }], sameSize);
+  marked.status.allocatedResources = { ...(marked.status.allocatedResources ?? {}), storage: newSize };
   if (changed(marked.status, current.status)) {
     steps.push({ op: "updateStatus", resource: CLAIMS, object: marked });
     current = marked;
@@ -195,7 +258,7 @@ export function afterExpand(claim: PersistentVolumeClaim, pv: PersistentVolume, 
     const err = rpcErrorText(result.failure);
     const steps: Step[] = [];
     if (isFinalFailure(result.failure)) {
-      const infeasible = result.failure.code === "INVALID_ARGUMENT" || result.failure.code === "OUT_OF_RANGE";
+      const infeasible = result.failure.code === "INVALID_ARGUMENT" || result.failure.code === "OUT_OF_RANGE" || result.failure.code === "NOT_FOUND";
       const failed = infeasible ? withStorageStatus(claim, RESIZE_STATUS.controllerInfeasible) : clone(claim);
       failed.status = { ...failed.status };
       failed.status.conditions = mergeResizeConditions(
@@ -207,17 +270,18 @@ export function afterExpand(claim: PersistentVolumeClaim, pv: PersistentVolume, 
     }
     const message = MSG.failed(pvName, driver, err);
     steps.push(event(claim, driver, "Warning", REASONS.resizeFailed, message));
-    return { steps, verdict: { kind: "requeue", afterMs: backoffMs(claim.metadata.creationTimestamp, nowMs, ERROR_BACKOFF), reason: message } };
+    return { steps, verdict: { kind: "requeue", afterMs: backoffMs(resizeStart(claim), nowMs, ERROR_BACKOFF), reason: message } };
   }
 
   const requested = Number(parseQuantity(call.newSize));
   const size = formatBinarySI(result.value.capacityBytes > 0 ? result.value.capacityBytes : requested);
   const steps: Step[] = [];
-  if (pv.spec.capacity?.storage !== size) {
-    const grown = clone(pv);
-    grown.spec.capacity = { ...grown.spec.capacity, storage: size };
-    steps.push({ op: "update", resource: "persistentvolumes", object: grown });
+  const grown = clone(pv);
+  grown.spec.capacity = { ...grown.spec.capacity, storage: size };
+  if (result.value.nodeExpansionRequired && !Object.hasOwn(pv.metadata.annotations ?? {}, ANN_PRE_RESIZE_CAPACITY)) {
+    grown.metadata.annotations = { ...grown.metadata.annotations, [ANN_PRE_RESIZE_CAPACITY]: claim.status?.capacity?.storage ?? "0" };
   }
+  if (changed(grown, pv)) steps.push({ op: "update", resource: "persistentvolumes", object: grown });
 
   if (result.value.nodeExpansionRequired) {
     const pending = withStorageStatus(claim, RESIZE_STATUS.nodePending);
