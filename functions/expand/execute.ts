@@ -6,7 +6,7 @@ import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
 import { GatewayError, type DriverCapabilities, type GatewayClient } from "../../shared/gateway/types.js";
 import { outcomeOf, runSteps, writtenKey } from "../../shared/snapshot/run-steps.js";
 import { attempt } from "../../shared/volume/csi.js";
-import { afterExpand, planExpand, resizeWanted, type ExpandState } from "./plan.js";
+import { afterExpand, mayHoldPreResizeMark, planExpand, resizeWanted, type ExpandState } from "./plan.js";
 
 async function capabilitiesOf(gateway: GatewayClient, driver: string): Promise<DriverCapabilities | undefined> {
   try {
@@ -22,7 +22,7 @@ export async function executeExpand(ctx: ReconcileContext, clock: () => number =
   if (!claim) return { kind: "nothing", why: "claim is gone" };
   let wanted = false;
   try {
-    wanted = resizeWanted(claim);
+    wanted = resizeWanted(claim) || mayHoldPreResizeMark(claim);
   } catch {
     wanted = true; // a malformed quantity: the plan reports it
   }
@@ -43,7 +43,8 @@ export async function executeExpand(ctx: ReconcileContext, clock: () => number =
   const call = plan.call;
   const result = await attempt(() => ctx.gateway.expandVolume(call.driver, call.request));
   const latest = (first.written.get(writtenKey("persistentvolumeclaims", claim.metadata.namespace, claim.metadata.name)) as PersistentVolumeClaim | undefined) ?? plan.claim ?? claim;
-  const follow = afterExpand(latest, volume, call, result, clock());
+  const latestVolume = (first.written.get(writtenKey("persistentvolumes", undefined, volume.metadata.name)) as PersistentVolume | undefined) ?? plan.volume ?? volume;
+  const follow = afterExpand(latest, latestVolume, call, result, clock());
   const second = await runSteps(ctx, follow.steps, first.written);
   return outcomeOf(follow, [...first.did, `called expandVolume on ${call.driver}`, ...second.did]);
 }

@@ -21,6 +21,11 @@ describe("expand targets", () => {
     expect(expandTargets(event("1Gi", "1Gi"))).toEqual([]);
     expect(expandTargets(event("2Gi", "1Gi", "deleted"))).toEqual([]);
   });
+  it("a claim whose resize finished: itself (its PV's pre-resize mark may be due for removal)", () => {
+    const e = event("2Gi", "2Gi");
+    (e.data as PersistentVolumeClaim).status!.allocatedResources = { storage: "2Gi" };
+    expect(expandTargets(e)).toHaveLength(1);
+  });
   it("a malformed quantity is looked at (reconcile reports it)", () => {
     expect(expandTargets(event("lots", "1Gi"))).toHaveLength(1);
   });

@@ -3,18 +3,19 @@
 import type { PersistentVolumeClaim } from "../../shared/api/core.js";
 import type { ObjectEvent, ObjectKey, SnapflowFunction } from "../../shared/function/types.js";
 import { executeExpand } from "./execute.js";
-import { resizeWanted } from "./plan.js";
+import { mayHoldPreResizeMark, resizeWanted } from "./plan.js";
 
 /**
- * A claim event is news only when the claim it carries wants a resize (every change brings its own
- * event): the many claim events of provisioning and binding then cost expand no re-read.
+ * A claim event is news only when the claim it carries wants a resize, or has finished one (its PV
+ * may keep a pre-resize mark to remove): the many claim events of provisioning and binding then
+ * cost expand no re-read.
  */
 export function expandTargets(event: ObjectEvent): ObjectKey[] {
   if (event.verb === "deleted") return [];
   const self: ObjectKey = { resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid };
   const claim = event.data as PersistentVolumeClaim;
   try {
-    return !claim.spec || resizeWanted(claim) ? [self] : [];
+    return !claim.spec || resizeWanted(claim) || mayHoldPreResizeMark(claim) ? [self] : [];
   } catch {
     return [self]; // a malformed quantity: reconcile reports it
   }

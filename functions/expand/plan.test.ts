@@ -5,7 +5,7 @@ import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCond
 import type { DriverCapabilities } from "../../shared/gateway/types.js";
 import type { Step } from "../../shared/snapshot/steps.js";
 import { ANN_NODE_EXPANSION_NOT_REQUIRED, ANN_STORAGE_RESIZER, MSG } from "./constants.js";
-import { afterExpand, mergeResizeConditions, planExpand, type ExpandCall, type ExpandState } from "./plan.js";
+import { afterExpand, mergeResizeConditions, mayHoldPreResizeMark, planExpand, type ExpandCall, type ExpandState } from "./plan.js";
 
 const DRIVER = "hostpath.snapflow.dev";
 const COMPONENT = `external-resizer ${DRIVER}`;
@@ -331,6 +331,49 @@ describe("expand: after ControllerExpandVolume", () => {
     const plan = afterExpand(claim, newVolume(), call, { ok: true, value: { capacityBytes: 2 * GiB, nodeExpansionRequired: false } }, NOW);
     const write = plan.steps[0];
     expect(write?.op === "update" && (write.object as PersistentVolume).metadata.annotations).toBeUndefined();
+  });
+});
+
+// Upstream's syncPVC, before it looks for a resize: once the claim's capacity has caught up with
+// the PV (the node step is done), the PV's pre-resize-capacity mark is removed.
+describe("expand: the pre-resize-capacity mark after the node step", () => {
+  const PRE = "volume.alpha.kubernetes.io/pre-resize-capacity";
+  const marked = (capacity: string) => {
+    const pv = newVolume({ capacity });
+    pv.metadata.annotations = { [PRE]: "1Gi", other: "x" };
+    return pv;
+  };
+  const done = newClaim({ request: "2Gi", capacity: "2Gi", status: { allocatedResources: { storage: "2Gi" } } });
+  const cleaned = (capacity: string) => {
+    const pv = marked(capacity);
+    pv.metadata.annotations = { other: "x" };
+    return { op: "update", resource: "persistentvolumes", object: pv };
+  };
+
+  it.each<[string, PersistentVolumeClaim, PersistentVolume, Step[]]>([
+    ["claim caught up with the PV → mark removed", done, marked("2Gi"), [cleaned("2Gi") as Step]],
+    ["claim still behind the PV (node step pending) → kept", newClaim({ request: "2Gi", capacity: "1Gi", status: { allocatedResources: { storage: "2Gi" }, allocatedResourceStatuses: { storage: "NodeResizePending" } } }), marked("2Gi"), []],
+    ["no mark → nothing", done, newVolume({ capacity: "2Gi" }), []],
+  ])("%s", (_, claim, volume, steps) => {
+    const plan = planExpand(state({ claim, volume }));
+    expect(plan.steps).toEqual(steps);
+    expect(plan.call).toBeUndefined();
+    expect(plan.verdict.kind).toBe(steps.length > 0 ? "done" : "nothing");
+  });
+
+  it("a new resize after a finished one removes the old mark first", () => {
+    const claim = newClaim({ request: "3Gi", capacity: "2Gi", status: { allocatedResources: { storage: "2Gi" } } });
+    const plan = planExpand(state({ claim, volume: marked("2Gi") }));
+    expect(plan.steps[0]).toEqual(cleaned("2Gi"));
+    expect(plan.call?.newSize).toBe("3Gi");
+  });
+
+  it.each<[string, PersistentVolumeClaim, boolean]>([
+    ["a finished resize may have left the mark", done, true],
+    ["a never-resized claim has none", newClaim({ request: "1Gi" }), false],
+    ["a resize still pending on the node keeps it", newClaim({ status: { allocatedResources: { storage: "2Gi" }, allocatedResourceStatuses: { storage: "NodeResizePending" } } }), false],
+  ])("%s", (_, claim, want) => {
+    expect(mayHoldPreResizeMark(claim)).toBe(want);
   });
 });
 

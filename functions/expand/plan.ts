@@ -40,6 +40,8 @@ export interface ExpandCall {
 
 export interface ExpandPlan extends Plan {
   call?: ExpandCall;
+  /** The PV as it will be after the plan's writes. */
+  volume?: PersistentVolume;
   /** The claim as it will be after the plan's writes (the after-call plan builds on it). */
   claim?: PersistentVolumeClaim;
 }
@@ -111,6 +113,26 @@ export function resizeWanted(claim: PersistentVolumeClaim): boolean {
   return bytes(claim.spec.resources?.requests?.storage) > bytes(claim.status.capacity?.storage);
 }
 
+/**
+ * A claim whose last resize is finished (an allocated size, no resize status): its PV may still
+ * carry the pre-resize-capacity mark, which comes off once the claim has caught up with the PV.
+ */
+export function mayHoldPreResizeMark(claim: PersistentVolumeClaim): boolean {
+  if (isDeleting(claim) || claim.status?.phase !== "Bound" || !claim.spec.volumeName) return false;
+  return claim.status.allocatedResources?.storage !== undefined && claim.status.allocatedResourceStatuses?.storage === undefined;
+}
+
+/** Upstream's syncPVC first step: the node step is complete, so the PV's pre-resize mark goes. */
+function preResizeCleanup(claim: PersistentVolumeClaim, pv: PersistentVolume): PersistentVolume | undefined {
+  if (!Object.hasOwn(pv.metadata.annotations ?? {}, ANN_PRE_RESIZE_CAPACITY)) return undefined;
+  if (bytes(claim.status?.capacity?.storage) < bytes(pv.spec.capacity?.storage)) return undefined;
+  const next = clone(pv);
+  const annotations: Record<string, string> = { ...next.metadata.annotations };
+  delete annotations[ANN_PRE_RESIZE_CAPACITY];
+  next.metadata.annotations = annotations;
+  return next;
+}
+
 function condition(claim: PersistentVolumeClaim, type: string): PersistentVolumeClaimCondition | undefined {
   return claim.status?.conditions?.find((c) => c.type === type && c.status === "True");
 }
@@ -174,13 +196,16 @@ export function planExpand(s: ExpandState): ExpandPlan {
     if (err instanceof QuantityError) return { steps: [], verdict: { kind: "invalid", message: err.message } };
     throw err;
   }
-  if (!wanted) return nothing("no resize requested");
+  if (!wanted && !mayHoldPreResizeMark(claim)) return nothing("no resize requested");
   const pvName = claim.spec.volumeName!;
   const pv = s.volume;
   if (!pv) {
     const message = MSG.pvNotFound(pvName, claim.metadata.namespace, claim.metadata.name);
     return { steps: [], verdict: { kind: "requeue", afterMs: backoffMs(claim.metadata.creationTimestamp, s.nowMs, ERROR_BACKOFF), reason: message } };
   }
+  const cleaned = preResizeCleanup(claim, pv);
+  const cleanup: Step[] = cleaned ? [{ op: "update", resource: "persistentvolumes", object: cleaned }] : [];
+  if (!wanted) return cleanup.length > 0 ? { steps: cleanup, verdict: { kind: "done" }, volume: cleaned! } : nothing("no resize requested");
   const csi = pv.spec.csi;
   if (!csi) return nothing("PV is not a CSI volume");
   if (!s.capabilities) return nothing(`driver ${csi.driver} is not a driver this gateway serves`);
@@ -212,7 +237,7 @@ export function planExpand(s: ExpandState): ExpandPlan {
     if (remaining > 0) return { steps: [], verdict: { kind: "requeue", afterMs: remaining, reason: MSG.slowRetry(claim.metadata.namespace, claim.metadata.name) } };
   }
 
-  const steps: Step[] = [];
+  const steps: Step[] = [...cleanup];
   let current = claim;
   if (!sameSize) {
     // kube-controller-manager's expand controller, which finds no in-tree plugin for a CSI PV.
@@ -247,7 +272,7 @@ export function planExpand(s: ExpandState): ExpandPlan {
     ...(capability ? { capability } : {}),
     ...(csi.controllerExpandSecretRef ? { secretRef: csi.controllerExpandSecretRef } : {}),
   };
-  return { steps, verdict: { kind: "done" }, claim: current, call: { driver, request: expand, newSize } };
+  return { steps, verdict: { kind: "done" }, claim: current, volume: cleaned ?? pv, call: { driver, request: expand, newSize } };
 }
 
 /** After ControllerExpandVolume: the new size on PV and claim (or the node step pending), or the failure. */
