@@ -60,6 +60,7 @@ export const MSG = {
   fsResizeRequired: "Require file system resize of volume on node",
   fsResizePendingCondition: "Waiting for user to (re-)start a pod to finish file system resize of volume on node.",
   failed: (pv: string, driver: string, err: string) => `resize volume ${JSON.stringify(pv)} by resizer ${JSON.stringify(driver)} failed: ${err}`,
+  noCapability: (pv: string, err: string) => `failed to get capabilities of volume ${pv} with ${err}`,
   failedCondition: (err: string) => `failed to expand pvc with ${err}`,
   /** kube-apiserver's PersistentVolumeClaimResize admission text. */
   notAllowed: "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize",

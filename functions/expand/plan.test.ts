@@ -147,6 +147,19 @@ describe("expand: starting a resize", () => {
     expect(plan.call).toBeUndefined();
   });
 
+  it("access modes CSI cannot express: the resize is marked, then fails (not final) and is retried", () => {
+    // external-resizer's Resize fails before any RPC ("failed to get capabilities of volume ...").
+    const claim = newClaim();
+    const volume = newVolume();
+    volume.spec.accessModes = ["ReadOnlyMany", "ReadWriteOnce"];
+    const plan = planExpand(state({ claim, volume }));
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps.map((s) => s.op)).toEqual(["event", "updateStatus", "event", "event"]);
+    const message = `resize volume "pvc-uid-1" by resizer "${DRIVER}" failed: failed to get capabilities of volume pvc-uid-1 with CSI does not support ReadOnlyMany and ReadWriteOnce on the same PersistentVolume`;
+    expect(plan.steps.at(-1)).toEqual(event(claim, "Warning", "VolumeResizeFailed", message));
+    expect(plan.verdict).toEqual({ kind: "requeue", afterMs: 1_000, reason: message });
+  });
+
   it("the PV missing → retried", () => {
     const plan = planExpand(state({ volume: undefined }));
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: 'PV "pvc-uid-1" bound to pvc "default/claim-1" not found' });

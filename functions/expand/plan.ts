@@ -6,7 +6,7 @@ import type { DriverCapabilities, ExpandVolumeRequest, ExpandVolumeResult } from
 import { clone, isDeleting } from "../../shared/snapshot/objects.js";
 import { formatBinarySI, parseQuantity, QuantityError } from "../../shared/snapshot/quantity.js";
 import { backoffMs, ERROR_BACKOFF, nothing, type Plan, type Step } from "../../shared/snapshot/steps.js";
-import { isFinalFailure, rpcErrorText, volumeCapabilityOfPv, type CallResult } from "../../shared/volume/csi.js";
+import { isFinalFailure, pvVolumeCapability, rpcErrorText, type CallResult } from "../../shared/volume/csi.js";
 import {
   ANN_NODE_EXPANSION_NOT_REQUIRED,
   ANN_PRE_RESIZE_CAPACITY,
@@ -260,16 +260,22 @@ export function planExpand(s: ExpandState): ExpandPlan {
   }
   steps.push(event(claim, driver, "Normal", REASONS.resizing, MSG.resizing(pvName)));
 
-  const capability = volumeCapabilityOfPv(pv.spec.accessModes ?? [], {
+  const capability = pvVolumeCapability(pv.spec.accessModes ?? [], {
     volumeMode: pv.spec.volumeMode,
     fsType: csi.fsType,
     mountFlags: pv.spec.mountOptions,
     singleNodeMultiWriter: s.capabilities.controller.includes("SINGLE_NODE_MULTI_WRITER"),
   });
+  if (!capability.ok) {
+    // Upstream's Resize fails before any RPC; not a gRPC error, so not final: Event and retry only.
+    const message = MSG.failed(pvName, driver, MSG.noCapability(pvName, capability.error));
+    steps.push(event(claim, driver, "Warning", REASONS.resizeFailed, message));
+    return { steps, verdict: { kind: "requeue", afterMs: backoffMs(resizeStart(current), s.nowMs, ERROR_BACKOFF), reason: message }, claim: current };
+  }
   const expand: ExpandVolumeRequest = {
     volumeId: csi.volumeHandle,
     requiredBytes: Number(bytes(newSize)),
-    ...(capability ? { capability } : {}),
+    capability: capability.value,
     ...(csi.controllerExpandSecretRef ? { secretRef: csi.controllerExpandSecretRef } : {}),
   };
   return { steps, verdict: { kind: "done" }, claim: current, volume: cleaned ?? pv, call: { driver, request: expand, newSize } };

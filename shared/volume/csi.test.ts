@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../gateway/types.js";
-import { attempt, csiAccessMode, isFinalFailure, rpcErrorText, volumeCapabilities, volumeCapabilityOfPv } from "./csi.js";
+import { attempt, csiAccessMode, isFinalFailure, pvVolumeCapability, rpcErrorText, volumeCapabilities, volumeCapabilityOfPv } from "./csi.js";
 
 describe("CSI access modes and capabilities", () => {
   it.each<[string, boolean, string | undefined]>([
@@ -30,6 +30,30 @@ describe("CSI access modes and capabilities", () => {
   it("a PV's capability uses its widest mode", () => {
     expect(volumeCapabilityOfPv(["ReadWriteOnce", "ReadWriteMany"], { singleNodeMultiWriter: false })).toEqual({ accessMode: "MULTI_NODE_MULTI_WRITER", volumeMode: "Filesystem" });
     expect(volumeCapabilityOfPv([], { singleNodeMultiWriter: false })).toBeUndefined();
+  });
+});
+
+// csi-lib-utils accessmodes.ToCSIAccessMode, as external-resizer builds ControllerExpandVolume's
+// capability from a PV: combinations CSI cannot express are errors, not a guess.
+describe("a PV's single capability (external-resizer)", () => {
+  it.each<[string[], boolean, string]>([
+    [["ReadWriteOncePod"], false, "SINGLE_NODE_WRITER"],
+    [["ReadWriteOncePod"], true, "SINGLE_NODE_SINGLE_WRITER"],
+    [["ReadWriteMany", "ReadOnlyMany", "ReadWriteOnce"], false, "MULTI_NODE_MULTI_WRITER"],
+    [["ReadOnlyMany", "ReadOnlyMany"], false, "MULTI_NODE_READER_ONLY"],
+    [["ReadWriteOnce"], false, "SINGLE_NODE_WRITER"],
+    [["ReadWriteOnce"], true, "SINGLE_NODE_MULTI_WRITER"],
+  ])("%j (SINGLE_NODE_MULTI_WRITER %s) → %s", (modes, snmw, accessMode) => {
+    expect(pvVolumeCapability(modes, { singleNodeMultiWriter: snmw })).toEqual({ ok: true, value: { accessMode, volumeMode: "Filesystem" } });
+  });
+
+  it.each<[string[], string]>([
+    [["ReadWriteOncePod", "ReadWriteMany"], "Kubernetes does not support use of ReadWriteOncePod with other access modes on the same PersistentVolume"],
+    [["ReadOnlyMany", "ReadWriteOnce"], "CSI does not support ReadOnlyMany and ReadWriteOnce on the same PersistentVolume"],
+    [[], "unsupported AccessMode combination: []"],
+    [["Sometimes", "Never"], "unsupported AccessMode combination: [Sometimes Never]"],
+  ])("%j → error", (modes, error) => {
+    expect(pvVolumeCapability(modes, { singleNodeMultiWriter: false })).toEqual({ ok: false, error });
   });
 });
 

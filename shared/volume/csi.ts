@@ -51,13 +51,25 @@ function capability(accessMode: string, o: CapabilityOptions): VolumeCapability 
 }
 
 /**
- * The single capability the resizer sends for a PV: its widest access mode (a PV listing several
- * modes is used in the most permissive one).
+ * The single capability external-resizer sends for a PV (csi-lib-utils accessmodes.ToCSIAccessMode):
+ * ReadWriteOncePod must stand alone, ReadWriteMany wins over the rest, ReadOnlyMany with
+ * ReadWriteOnce has no CSI equivalent. Errors carry upstream's texts (a Go slice prints as [a b]).
  */
-export function volumeCapabilityOfPv(accessModes: readonly string[], o: CapabilityOptions): VolumeCapability | undefined {
-  const order = ["ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod", "ReadWriteOnce"];
-  const widest = order.find((m) => accessModes.includes(m));
-  const accessMode = widest ? csiAccessMode(widest, o.singleNodeMultiWriter) : undefined;
-  return accessMode ? capability(accessMode, o) : undefined;
+export function pvVolumeCapability(accessModes: readonly string[], o: CapabilityOptions): { ok: true; value: VolumeCapability } | { ok: false; error: string } {
+  const modes = new Set(accessModes);
+  const ok = (mode: string) => ({ ok: true as const, value: capability(csiAccessMode(mode, o.singleNodeMultiWriter)!, o) });
+  if (modes.has("ReadWriteOncePod")) {
+    return modes.size > 1 ? { ok: false, error: "Kubernetes does not support use of ReadWriteOncePod with other access modes on the same PersistentVolume" } : ok("ReadWriteOncePod");
+  }
+  if (modes.has("ReadWriteMany")) return ok("ReadWriteMany");
+  if (modes.has("ReadOnlyMany") && modes.has("ReadWriteOnce")) return { ok: false, error: "CSI does not support ReadOnlyMany and ReadWriteOnce on the same PersistentVolume" };
+  if (modes.has("ReadOnlyMany")) return ok("ReadOnlyMany");
+  if (modes.has("ReadWriteOnce")) return ok("ReadWriteOnce");
+  return { ok: false, error: `unsupported AccessMode combination: [${accessModes.join(" ")}]` };
 }
 
+/** pvVolumeCapability without its error (undefined when the modes have no CSI capability). */
+export function volumeCapabilityOfPv(accessModes: readonly string[], o: CapabilityOptions): VolumeCapability | undefined {
+  const c = pvVolumeCapability(accessModes, o);
+  return c.ok ? c.value : undefined;
+}
