@@ -124,6 +124,13 @@ describe("expand: starting a resize", () => {
     expect(planExpand(state(partial))).toEqual({ steps: [], verdict: { kind: "nothing", why } });
   });
 
+  it("a claim being deleted (still held by pvc-protection) is resized too: upstream's pvcNeedResize ignores deletion", () => {
+    const claim = newClaim();
+    claim.metadata.deletionTimestamp = T0;
+    claim.metadata.finalizers = ["kubernetes.io/pvc-protection"];
+    expect(planExpand(state({ claim })).call?.newSize).toBe("2Gi");
+  });
+
   it("a file system resize pending on the node is the node's to finish", () => {
     const claim = newClaim({ status: { conditions: [{ type: "FileSystemResizePending", status: "True" }], allocatedResourceStatuses: { storage: "NodeResizePending" } } });
     expect(planExpand(state({ claim, volume: newVolume({ capacity: "2Gi" }) })).verdict).toEqual({ kind: "nothing", why: "file system resize is pending on the node" });
@@ -275,6 +282,12 @@ describe("expand: after ControllerExpandVolume", () => {
       event(claim, "Normal", "VolumeResizeSuccessful", "Resize volume succeeded"),
     ]);
     expect(plan.verdict).toEqual({ kind: "done" });
+  });
+
+  it("done on the controller: a node-expansion-not-required annotation already there, whatever its value, is left as it is", () => {
+    const annotated = { ...claim, metadata: { ...claim.metadata, annotations: { ...claim.metadata.annotations, [ANN_NODE_EXPANSION_NOT_REQUIRED]: "" } } };
+    const plan = afterExpand(annotated, newVolume(), call, { ok: true, value: { capacityBytes: 2 * GiB, nodeExpansionRequired: false } }, NOW);
+    expect(plan.steps.filter((s) => s.op === "update" && s.resource === "persistentvolumeclaims")).toEqual([]);
   });
 
   it("node expansion required: FileSystemResizePending and NodeResizePending, capacity unchanged", () => {

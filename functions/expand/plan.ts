@@ -3,7 +3,7 @@
 // record the new size on the PV and the claim, or the failure. Pure: state in, steps out.
 import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCondition, StorageClass } from "../../shared/api/core.js";
 import type { DriverCapabilities, ExpandVolumeRequest, ExpandVolumeResult } from "../../shared/gateway/types.js";
-import { clone, isDeleting } from "../../shared/snapshot/objects.js";
+import { clone } from "../../shared/snapshot/objects.js";
 import { formatBinarySI, parseQuantity, QuantityError } from "../../shared/snapshot/quantity.js";
 import { backoffMs, ERROR_BACKOFF, nothing, type Plan, type Step } from "../../shared/snapshot/steps.js";
 import { isFinalFailure, pvVolumeCapability, rpcErrorText, type CallResult } from "../../shared/volume/csi.js";
@@ -109,7 +109,8 @@ function event(claim: PersistentVolumeClaim, driver: string, type: "Normal" | "W
  * progress is not a reason of its own: once the request is back at the capacity, upstream lets it be.
  */
 export function resizeWanted(claim: PersistentVolumeClaim): boolean {
-  if (isDeleting(claim) || claim.status?.phase !== "Bound" || !claim.spec.volumeName) return false;
+  // Deletion is no reason to stop: a claim held by pvc-protection is still in use.
+  if (claim.status?.phase !== "Bound" || !claim.spec.volumeName) return false;
   return bytes(claim.spec.resources?.requests?.storage) > bytes(claim.status.capacity?.storage);
 }
 
@@ -118,7 +119,7 @@ export function resizeWanted(claim: PersistentVolumeClaim): boolean {
  * carry the pre-resize-capacity mark, which comes off once the claim has caught up with the PV.
  */
 export function mayHoldPreResizeMark(claim: PersistentVolumeClaim): boolean {
-  if (isDeleting(claim) || claim.status?.phase !== "Bound" || !claim.spec.volumeName) return false;
+  if (claim.status?.phase !== "Bound" || !claim.spec.volumeName) return false;
   return claim.status.allocatedResources?.storage !== undefined && claim.status.allocatedResourceStatuses?.storage === undefined;
 }
 
@@ -328,7 +329,7 @@ export function afterExpand(claim: PersistentVolumeClaim, pv: PersistentVolume, 
 
   // Done on the controller and nothing for the node: the claim reports the new size.
   let current = claim;
-  if (current.metadata.annotations?.[ANN_NODE_EXPANSION_NOT_REQUIRED] !== "true") {
+  if (!Object.hasOwn(current.metadata.annotations ?? {}, ANN_NODE_EXPANSION_NOT_REQUIRED)) {
     current = clone(current);
     current.metadata.annotations = { ...current.metadata.annotations, [ANN_NODE_EXPANSION_NOT_REQUIRED]: "true" };
     steps.push({ op: "update", resource: CLAIMS, object: current });
