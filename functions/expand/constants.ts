@@ -29,6 +29,7 @@ export const RETRY_INTERVAL_MAX_MS = 5 * 60_000;
  */
 export const ANN_PRE_RESIZE_CAPACITY = "volume.alpha.kubernetes.io/pre-resize-capacity";
 
+export const ANN_BETA_STORAGE_CLASS = "volume.beta.kubernetes.io/storage-class";
 export const ANN_NODE_EXPANSION_NOT_REQUIRED = "volume.kubernetes.io/node-expansion-not-required";
 /**
  * Names the resizer of a claim. kube-controller-manager writes it only for in-tree and CSI-migrated

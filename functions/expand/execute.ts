@@ -6,7 +6,7 @@ import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
 import { GatewayError, type DriverCapabilities, type GatewayClient } from "../../shared/gateway/types.js";
 import { outcomeOf, runSteps, writtenKey } from "../../shared/snapshot/run-steps.js";
 import { attempt } from "../../shared/volume/csi.js";
-import { afterExpand, mayHoldPreResizeMark, planExpand, resizeWanted, type ExpandState } from "./plan.js";
+import { afterExpand, claimClassName, mayHoldPreResizeMark, planExpand, resizeWanted, type ExpandState } from "./plan.js";
 
 async function capabilitiesOf(gateway: GatewayClient, driver: string): Promise<DriverCapabilities | undefined> {
   try {
@@ -31,7 +31,7 @@ export async function executeExpand(ctx: ReconcileContext, clock: () => number =
   const state: ExpandState = { claim, nowMs: clock() };
   const volume = await ctx.kube.get<PersistentVolume>(RESOURCES.persistentvolumes, claim.spec.volumeName!);
   if (volume) state.volume = volume;
-  const className = claim.spec.storageClassName || volume?.spec.storageClassName;
+  const className = claimClassName(claim);
   const storageClass = className ? await ctx.kube.get<StorageClass>(RESOURCES.storageclasses, className) : undefined;
   if (storageClass) state.storageClass = storageClass;
   const capabilities = volume?.spec.csi ? await capabilitiesOf(ctx.gateway, volume.spec.csi.driver) : undefined;

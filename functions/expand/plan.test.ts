@@ -5,7 +5,7 @@ import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCond
 import type { DriverCapabilities } from "../../shared/gateway/types.js";
 import type { Step } from "../../shared/snapshot/steps.js";
 import { ANN_NODE_EXPANSION_NOT_REQUIRED, ANN_STORAGE_RESIZER, MSG } from "./constants.js";
-import { afterExpand, mergeResizeConditions, mayHoldPreResizeMark, planExpand, type ExpandCall, type ExpandState } from "./plan.js";
+import { afterExpand, claimClassName, mergeResizeConditions, mayHoldPreResizeMark, planExpand, type ExpandCall, type ExpandState } from "./plan.js";
 
 const DRIVER = "hostpath.snapflow.dev";
 const COMPONENT = `external-resizer ${DRIVER}`;
@@ -146,6 +146,30 @@ describe("expand: starting a resize", () => {
     expect(plan.steps).toEqual([event(claim, "Warning", "VolumeResizeFailed", MSG.notAllowed)]);
     expect(plan.call).toBeUndefined();
     expect(plan.verdict.kind).toBe("nothing");
+  });
+
+  // kube-apiserver's PersistentVolumeClaimResize admission reads the claim's own class
+  // (GetPersistentVolumeClaimClass: the beta annotation, else spec.storageClassName), never the PV's.
+  it.each<[string, (c: PersistentVolumeClaim) => void, boolean]>([
+    ["claim without a class (the PV's class does not count) → refused", (c) => { c.spec.storageClassName = ""; }, false],
+    ["claim naming another class → refused", (c) => { c.spec.storageClassName = "other"; }, false],
+    ["class named by the beta annotation → allowed", (c) => { delete c.spec.storageClassName; c.metadata.annotations = { ...c.metadata.annotations, "volume.beta.kubernetes.io/storage-class": "standard" }; }, true],
+  ])("%s", (_, edit, allowed) => {
+    const claim = newClaim();
+    edit(claim);
+    const plan = planExpand(state({ claim }));
+    expect(plan.call !== undefined).toBe(allowed);
+    if (!allowed) expect(plan.steps).toEqual([event(claim, "Warning", "VolumeResizeFailed", MSG.notAllowed)]);
+  });
+
+  it.each<[string, (c: PersistentVolumeClaim) => void, string | undefined]>([
+    ["spec", () => undefined, "standard"],
+    ["beta annotation first", (c) => { c.metadata.annotations = { "volume.beta.kubernetes.io/storage-class": "old" }; }, "old"],
+    ["none", (c) => { c.spec.storageClassName = ""; }, undefined],
+  ])("the claim's class: %s", (_, edit, name) => {
+    const claim = newClaim();
+    edit(claim);
+    expect(claimClassName(claim)).toBe(name);
   });
 
   it("a driver without EXPAND_VOLUME → VolumeResizeFailed, no call", () => {

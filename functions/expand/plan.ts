@@ -9,6 +9,7 @@ import { backoffMs, ERROR_BACKOFF, nothing, type Plan, type Step } from "../../s
 import { isFinalFailure, pvVolumeCapability, rpcErrorText, type CallResult } from "../../shared/volume/csi.js";
 import {
   ANN_NODE_EXPANSION_NOT_REQUIRED,
+  ANN_BETA_STORAGE_CLASS,
   ANN_PRE_RESIZE_CAPACITY,
   CONDITIONS,
   EXPAND_CONTROLLER_COMPONENT,
@@ -102,6 +103,13 @@ function changed(a: unknown, b: unknown): boolean {
 
 function event(claim: PersistentVolumeClaim, driver: string, type: "Normal" | "Warning", reason: string, message: string): Step {
   return { op: "event", on: claim, type, reason, message, component: resizerComponent(driver) };
+}
+
+/** The claim's class as kube-apiserver's resize admission reads it (GetPersistentVolumeClaimClass). */
+export function claimClassName(claim: PersistentVolumeClaim): string | undefined {
+  const beta = claim.metadata.annotations?.[ANN_BETA_STORAGE_CLASS];
+  if (beta !== undefined) return beta || undefined;
+  return claim.spec.storageClassName || undefined;
 }
 
 /**
@@ -215,7 +223,8 @@ export function planExpand(s: ExpandState): ExpandPlan {
   const driver = csi.driver;
 
   // What kube-apiserver's admission would refuse: expansion needs a class that allows it.
-  if (s.storageClass?.allowVolumeExpansion !== true) {
+  const className = claimClassName(claim);
+  if (!className || s.storageClass?.metadata.name !== className || s.storageClass?.allowVolumeExpansion !== true) {
     return { steps: [event(claim, driver, "Warning", REASONS.resizeFailed, MSG.notAllowed)], verdict: { kind: "nothing", why: MSG.notAllowed } };
   }
   if (!s.capabilities.controller.includes("EXPAND_VOLUME")) {
