@@ -109,11 +109,20 @@ describe("expand: starting a resize", () => {
 
   it.each<[string, Partial<ExpandState>, string]>([
     ["request not above capacity", { claim: newClaim({ request: "1Gi" }) }, "no resize requested"],
-    // Upstream's pvcNeedResize looks at request and capacity only: a resize left in progress whose
-    // request came back down to the capacity is not resumed.
+    // Upstream's pvcNeedResize looks at request and capacity only: once a controller resize failed
+    // for good, a request brought back to the capacity ends it (recovery from a failed expansion).
     [
-      "request back at capacity with a controller resize in progress",
-      { claim: newClaim({ request: "1Gi", status: { allocatedResources: { storage: "5Gi" }, allocatedResourceStatuses: { storage: "ControllerResizeInProgress" } } }) },
+      "request back at capacity after a final controller failure",
+      {
+        claim: newClaim({
+          request: "1Gi",
+          status: {
+            allocatedResources: { storage: "5Gi" },
+            allocatedResourceStatuses: { storage: "ControllerResizeInProgress" },
+            conditions: [{ type: "ControllerResizeError", status: "True", message: "failed to expand pvc with rpc error: code = Internal desc = x" }],
+          },
+        }),
+      },
       "no resize requested",
     ],
     ["claim not bound", { claim: newClaim({ phase: "Pending" }) }, "no resize requested"],
@@ -122,6 +131,20 @@ describe("expand: starting a resize", () => {
     ["PV bound to another claim", { volume: newVolume({ claimUid: "other" }) }, "persistent volume is not bound to PVC being updated"],
   ])("%s → nothing", (_, partial, why) => {
     expect(planExpand(state(partial))).toEqual({ steps: [], verdict: { kind: "nothing", why } });
+  });
+
+  it("capacity already at the request while the controller resize is still marked in progress: the bookkeeping is finished", () => {
+    // The PV was grown but the claim's status write lost a race with the binder, which copies a
+    // bound PV's capacity onto its claim: upstream's case "expanded, but failed to record our work"
+    // (expandAndRecover), reached here without upstream's in-memory retry.
+    const claim = newClaim({
+      request: "2Gi",
+      capacity: "2Gi",
+      status: { allocatedResources: { storage: "2Gi" }, allocatedResourceStatuses: { storage: "ControllerResizeInProgress" }, conditions: [{ ...resizing, lastTransitionTime: T0 }] },
+    });
+    const plan = planExpand(state({ claim, volume: newVolume({ capacity: "2Gi" }) }));
+    expect(plan.call?.newSize).toBe("2Gi");
+    expect(plan.steps.filter((s) => s.op === "updateStatus")).toEqual([]);
   });
 
   it("a claim being deleted (still held by pvc-protection) is resized too: upstream's pvcNeedResize ignores deletion", () => {

@@ -113,13 +113,18 @@ export function claimClassName(claim: PersistentVolumeClaim): string | undefined
 }
 
 /**
- * A bound claim whose request exceeds its capacity (upstream's pvcNeedResize). A resize left in
- * progress is not a reason of its own: once the request is back at the capacity, upstream lets it be.
+ * A bound claim whose request exceeds its capacity (upstream's pvcNeedResize), or whose controller
+ * resize is still marked in progress with no final failure: its outcome is unknown or the claim's
+ * last write was lost (the binder copies a bound PV's capacity onto the claim, which can win the
+ * race with the resizer's status write), and upstream's in-memory retry has no stateless
+ * equivalent but looking again. After a final failure, a request brought back to the capacity ends
+ * the resize, as upstream.
  */
 export function resizeWanted(claim: PersistentVolumeClaim): boolean {
   // Deletion is no reason to stop: a claim held by pvc-protection is still in use.
   if (claim.status?.phase !== "Bound" || !claim.spec.volumeName) return false;
-  return bytes(claim.spec.resources?.requests?.storage) > bytes(claim.status.capacity?.storage);
+  if (bytes(claim.spec.resources?.requests?.storage) > bytes(claim.status.capacity?.storage)) return true;
+  return claim.status.allocatedResourceStatuses?.storage === RESIZE_STATUS.controllerInProgress && !condition(claim, CONDITIONS.controllerResizeError);
 }
 
 /**
