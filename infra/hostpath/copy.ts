@@ -38,7 +38,7 @@
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { fsyncPath } from "./fsync.js";
+import { fsyncPath, syncFilesystem } from "./fsync.js";
 
 export interface CopyStats {
   files: number;
@@ -54,6 +54,12 @@ export interface CopyOptions {
   concurrency?: number;
   /** `src`'s entries (listEntries()), when the caller has just read them to look at the tree. */
   entries?: fs.Dirent[];
+  /**
+   * With `durable`: one syncfs of `dst`'s filesystem instead of an fsync per file and directory. For
+   * a filesystem with reflinks, where the files are clones and only metadata is left to write (what
+   * the clone engine, clone.ts, does after `cp`); elsewhere it would also wait for everyone else's data.
+   */
+  syncFilesystem?: boolean;
 }
 
 /**
@@ -96,7 +102,8 @@ export async function copyTree(src: string, dst: string, options: CopyOptions): 
     fs.closeSync(rootFd);
   }
   await done;
-  if (options.durable) {
+  if (options.durable && options.syncFilesystem) await syncFilesystem(dst);
+  else if (options.durable) {
     const syncLimit = new Limiter(SYNC_CONCURRENCY);
     await settleAll(walk.written.map((p) => syncLimit.run(() => fsyncPath(p))));
   }
