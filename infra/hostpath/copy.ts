@@ -94,6 +94,8 @@ export async function copyTree(src: string, dst: string, options: CopyOptions): 
   const rootFd = openNoFollow(src, fs.constants.O_DIRECTORY);
   let done: Promise<void>;
   try {
+    // Without /proc every lookup below would fail with a puzzling ENOENT.
+    if (!fs.existsSync(procPath(rootFd))) throw new Error("hostpath copies need /proc mounted (they read through /proc/self/fd)");
     const info = fs.fstatSync(rootFd);
     await fsp.mkdir(dst, { mode: 0o700 });
     stats.directories++;
