@@ -147,7 +147,8 @@ async function walkDirectory(dir: OpenDirectory, walk: Walk, listed?: fs.Dirent[
     const entries = listed ?? fs.readdirSync(procPath(dir.fd), { withFileTypes: true });
     for (const entry of entries) {
       if (walk.failure) break;
-      // Sockets, FIFOs and devices are not data, and are never opened: opening one can block or act.
+      // Sockets, FIFOs and devices are not data (one that took an entry's place since the listing is
+      // skipped once its O_PATH fd shows what it is: copyEntry()).
       if (!entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink()) {
         walk.stats.skipped++;
         continue;
