@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fsSync from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
@@ -212,6 +213,17 @@ describe("copyTree while the volume changes under it", () => {
         fsSync.writeFileSync(path.join(volume, "x", "inner"), "two");
       },
       expected: { x: "dir", "x/inner": "file:two" },
+    },
+    {
+      // Opening a FIFO to read blocks until a writer comes: the O_PATH open only looks at it.
+      name: "a file replaced by a FIFO is skipped, without waiting for a writer",
+      given: { p: "file:data", q: "file:kept" },
+      at: "p",
+      swap: (volume) => {
+        fsSync.unlinkSync(path.join(volume, "p"));
+        execFileSync("mkfifo", [path.join(volume, "p")]);
+      },
+      expected: { q: "file:kept" },
     },
   ];
 
