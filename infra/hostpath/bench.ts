@@ -35,14 +35,18 @@ export interface SnapshotBenchResult {
   bytes: number;
   rounds: number;
   durable: boolean;
-  /** What the driver copied with: "cp-reflink" (whole-tree clone) or "copy" (per-file, parallel). */
+  /**
+   * What CreateSnapshot copied with. Always "copy" (per-file, parallel): a live volume never goes
+   * through the "cp-reflink" engine (core.ts stageInto). Where `reflink`, its files are reflinked and
+   * the copy is made durable by one syncfs, as cp-reflink's is.
+   */
   engine: "cp-reflink" | "copy";
   reflink: boolean;
   filesystem: string;
   snapshotMs: number[];
   /**
    * CPU (user + system) per CreateSnapshot: all threads of this process, gRPC client and server
-   * included; not the `cp` processes of the cp-reflink engine.
+   * included (and not the `sync -f` process where `reflink`).
    */
   snapshotCpuMs: number[];
   cpMs: number[];
@@ -138,7 +142,7 @@ export async function measureSnapshotVsCp(options: SnapshotBenchOptions = {}): P
       bytes: totalBytes,
       rounds,
       durable,
-      engine: driver.copyEngine,
+      engine: "copy",
       reflink: await supportsReflink(root),
       filesystem: await filesystemOf(root),
       snapshotMs: snapshotMs.map(round1),

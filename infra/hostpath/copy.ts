@@ -9,17 +9,36 @@
 // The fsyncs run after all data is copied, many at once, so the kernel writes back in large batches
 // instead of each copy lane stalling on its own file.
 //
-// Calls that only read or touch one inode (lstat, readdir, readlink, chmod, utimes) are synchronous:
-// they do not wait for the disk, and a thread-pool round trip costs 5-10 times their own CPU. What
-// waits for the disk (copying file data, fsync) or adds a directory entry (mkdir, symlink: they take
-// the parent directory's lock and allocate an inode, 50-300 µs of kernel CPU for a directory on
-// ext4, and can stall for milliseconds behind other entries changing or the filesystem journal)
-// stays asynchronous, off the event loop. So every directory, file and symlink of a walk awaits at
-// least once, and a large tree never holds the loop for long.
+// Walking a tree that changes. The source of a snapshot or a clone is a live volume: its application
+// may replace any entry at any moment, e.g. a file or a directory by a symlink to something outside
+// the volume. A walk that looks an entry up by path again after listing it (lstat, then copyFile or
+// readdir of the path) would follow such a symlink, and copy whatever the driver can read out there
+// into the snapshot, to be handed back on restore. So no path below `src` is ever resolved: each
+// directory is held by an O_PATH fd and read through /proc/self/fd/<fd> (which reaches that exact
+// inode, wherever its name now points), each entry is opened by name in it with O_NOFOLLOW, and what
+// the opened inode is (fstat) decides how it is copied: a symlink as a link, a file from its fd, a
+// directory by descending into its fd. An entry that changed type since the listing is copied as what
+// it now is, like any other change racing a copy of a live tree: failing instead would make snapshots
+// of applications that swap symlinks or directories routinely fail at random, and protect nothing.
+//
+// Open fds: the walk is one depth-first pass that starts copies and moves on, so it holds open only
+// the directories on its current path (at most one per level: fewer than PATH_MAX/2 = 2048, as every
+// level adds at least 2 bytes to a destination path the kernel caps at PATH_MAX), plus per copy in
+// flight its source's O_PATH fd and the 2 fds copyFile opens (at most `concurrency` copies), plus one
+// for a readdir: at most depth + 3 * concurrency + 1 (49 + depth by default). The fsyncs come after
+// the walk has closed all of those, 64 at most.
+//
+// Calls that only read or touch one inode (an O_PATH open, fstat, readdir, readlink, chmod, utimes)
+// are synchronous: they do not wait for the disk, and a thread-pool round trip costs 5-10 times their
+// own CPU. What waits for the disk (copying file data, fsync) or adds a directory entry (mkdir,
+// symlink: they take the parent directory's lock and allocate an inode, 50-300 µs of kernel CPU for a
+// directory on ext4, and can stall for milliseconds behind other entries changing or the filesystem
+// journal) stays asynchronous, off the event loop, and takes one of the `concurrency` slots the walk
+// waits for before it opens an entry. So a large tree never holds the loop for long.
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { fsyncPath } from "./fsync.js";
+import { fsyncPath, syncFilesystem } from "./fsync.js";
 
 export interface CopyStats {
   files: number;
@@ -31,13 +50,29 @@ export interface CopyStats {
 
 export interface CopyOptions {
   durable: boolean;
-  /** Files copied at once; a few in flight hide per-file latency. */
+  /** Entries (files, symlinks, directories being made) copied at once; a few in flight hide per-file latency. */
   concurrency?: number;
   /** `src`'s entries (listEntries()), when the caller has just read them to look at the tree. */
   entries?: fs.Dirent[];
+  /**
+   * With `durable`: one syncfs of `dst`'s filesystem instead of an fsync per file and directory. For
+   * a filesystem with reflinks, where the files are clones and only metadata is left to write (what
+   * the clone engine, clone.ts, does after `cp`); elsewhere it would also wait for everyone else's data.
+   */
+  syncFilesystem?: boolean;
 }
 
+/**
+ * Test-only seam: called with each entry's source path after its directory was listed and before the
+ * entry is opened, so a test can change the entry at exactly that moment. Never set outside tests.
+ */
+export const copyTestHooks: { beforeOpen?: (source: string) => void } = {};
+
 const DEFAULT_CONCURRENCY = 16;
+/** Linux's O_PATH (the same on every architecture Node runs on); node:fs does not export it. */
+const O_PATH = 0o10000000;
+/** Linux's PATH_MAX: no destination path may reach it. */
+const PATH_MAX = 4096;
 const SYNC_CONCURRENCY = 64;
 const uid = typeof process.getuid === "function" ? process.getuid() : -1;
 const gid = typeof process.getgid === "function" ? process.getgid() : -1;
@@ -48,12 +83,29 @@ function needsChown(info: { uid: number; gid: number }): boolean {
   return isRoot && (info.uid !== uid || info.gid !== gid);
 }
 
-/** Copies the tree under `src` into `dst`, which must not exist yet. */
+/**
+ * Copies the tree under `src` into `dst`, which must not exist yet. No symlink below `src` is ever
+ * followed, however the tree changes while it is copied (see "Walking a tree that changes" above).
+ * Linux only (O_PATH, /proc/self/fd).
+ */
 export async function copyTree(src: string, dst: string, options: CopyOptions): Promise<CopyStats> {
   const stats: CopyStats = { files: 0, directories: 0, symlinks: 0, bytes: 0, skipped: 0 };
   const walk: Walk = { written: [], stats, limit: new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY) };
-  await copyDirectory(src, dst, walk, options.entries);
-  if (options.durable) {
+  const rootFd = openNoFollow(src, fs.constants.O_DIRECTORY);
+  let done: Promise<void>;
+  try {
+    // Without /proc every lookup below would fail with a puzzling ENOENT.
+    if (!fs.existsSync(procPath(rootFd))) throw new Error("hostpath copies need /proc mounted (they read through /proc/self/fd)");
+    const info = fs.fstatSync(rootFd);
+    await fsp.mkdir(dst, { mode: 0o700 });
+    stats.directories++;
+    done = (await walkDirectory({ fd: rootFd, src, dst, info, made: Promise.resolve() }, walk, options.entries)).done;
+  } finally {
+    fs.closeSync(rootFd);
+  }
+  await done;
+  if (options.durable && options.syncFilesystem) await syncFilesystem(dst);
+  else if (options.durable) {
     const syncLimit = new Limiter(SYNC_CONCURRENCY);
     await settleAll(walk.written.map((p) => syncLimit.run(() => fsyncPath(p))));
   }
@@ -64,33 +116,111 @@ interface Walk {
   /** Every file and directory written, to be fsynced once all are copied. */
   written: string[];
   stats: CopyStats;
-  /** Bounds the file and symlink copies in flight. */
+  /** Bounds the entries opened and being copied (files, symlinks, directories being made). */
   limit: Limiter;
+  /** The first failure: the walk opens nothing more once it is set. */
+  failure?: { reason: unknown };
 }
 
-/** Copies one directory level; every file and directory it writes is appended to `walk.written`. */
-async function copyDirectory(src: string, dst: string, walk: Walk, listed?: fs.Dirent[]): Promise<void> {
-  const { stats } = walk;
-  const info = fs.lstatSync(src);
-  await fsp.mkdir(dst, { mode: 0o700 });
-  stats.directories++;
-  const entries = listed ?? listEntries(src);
-  // An empty directory (the common volume) needs no settling round.
-  if (entries.length > 0) {
-    const work: Promise<void>[] = [];
+/** A source directory the walk holds open, and where it is copied to. */
+interface OpenDirectory {
+  /** O_PATH fd: what the directory's entries are looked up in, whatever its name now points to. */
+  fd: number;
+  /** Its path when it was listed: for messages and the test seam only, never opened. */
+  src: string;
+  dst: string;
+  /** Taken from the fd when the directory was opened. */
+  info: fs.Stats;
+  /** Settles once `dst` exists (mkdir is still in flight while the walk descends). */
+  made: Promise<void>;
+}
+
+/**
+ * Opens every entry of `dir` and starts its copy, descending into subdirectories; returns once all
+ * are started (the walk is depth-first and alone, so only the directories on its current path are
+ * held open). What it returns settles once every entry below `dir` is copied and `dir.dst` has its
+ * metadata, and rejects with the first failure. A failure also stops the walk.
+ */
+async function walkDirectory(dir: OpenDirectory, walk: Walk, listed?: fs.Dirent[]): Promise<{ done: Promise<void> }> {
+  const work: Promise<void>[] = [dir.made];
+  try {
+    const entries = listed ?? fs.readdirSync(procPath(dir.fd), { withFileTypes: true });
     for (const entry of entries) {
-      const from = path.join(src, entry.name);
-      const to = path.join(dst, entry.name);
-      if (entry.isDirectory()) work.push(copyDirectory(from, to, walk));
-      else if (entry.isFile()) work.push(walk.limit.run(() => copyFile(from, to, walk)));
-      else if (entry.isSymbolicLink()) work.push(walk.limit.run(() => copySymlink(from, to, walk.stats)));
-      else stats.skipped++;
+      if (walk.failure) break;
+      // Sockets, FIFOs and devices are not data (one that took an entry's place since the listing is
+      // skipped once its O_PATH fd shows what it is: copyEntry()).
+      if (!entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink()) {
+        walk.stats.skipped++;
+        continue;
+      }
+      const release = await walk.limit.acquire();
+      if (walk.failure) {
+        release();
+        break;
+      }
+      const started = await copyEntry(dir, entry.name, walk, release);
+      if (started) work.push(started.done);
     }
-    await settleAll(work);
+  } catch (err) {
+    walk.failure ??= { reason: err };
+    work.push(Promise.reject(err));
   }
-  // Metadata last: adding entries would bump mtime, and a restrictive mode could lock us out.
-  copyDirectoryMetadata(info, dst);
-  walk.written.push(dst);
+  const done = settleAll(work).then(() => {
+    copyDirectoryMetadata(dir.info, dir.dst);
+    walk.written.push(dir.dst);
+  });
+  return { done: track(done, walk) };
+}
+
+/**
+ * Opens `name` in `dir` without following it and starts copying it as what the opened inode is; owns
+ * the limiter slot (`release`) from here on. Resolves once the copy is started (for a directory: once
+ * its whole subtree is started) with the copy in flight, or with nothing if the entry is skipped.
+ */
+async function copyEntry(dir: OpenDirectory, name: string, walk: Walk, release: () => void): Promise<{ done: Promise<void> } | undefined> {
+  let fd: number | undefined;
+  let handedOver = false;
+  try {
+    const src = path.join(dir.src, name);
+    const to = path.join(dir.dst, name);
+    copyTestHooks.beforeOpen?.(src);
+    // The kernel would refuse `to` anyway; refusing first bounds how deep the walk holds directories open.
+    if (Buffer.byteLength(to) >= PATH_MAX) throw Object.assign(new Error(`ENAMETOOLONG: the copy of ${src} would be too deep`), { code: "ENAMETOOLONG" });
+    fd = openNoFollow(`${procPath(dir.fd)}/${name}`, 0);
+    const info = fs.fstatSync(fd);
+    if (info.isFile()) {
+      const fileFd = fd;
+      fd = undefined;
+      handedOver = true;
+      const done = copyFile(fileFd, to, dir.made, walk).finally(() => {
+        fs.closeSync(fileFd);
+        release();
+      });
+      return { done: track(done, walk) };
+    }
+    if (info.isSymbolicLink()) {
+      // The link's text is all that is read of it. It is read by name: if the name changed again since
+      // the open, what is read is still only some link's text (or EINVAL, failing the copy), never a target.
+      const target = fs.readlinkSync(`${procPath(dir.fd)}/${name}`);
+      handedOver = true;
+      return { done: track(copySymlink(target, info, to, dir.made, walk.stats).finally(release), walk) };
+    }
+    if (info.isDirectory()) {
+      const made = track(
+        dir.made.then(() => fsp.mkdir(to, { mode: 0o700 })).finally(release),
+        walk,
+      ).then(() => undefined);
+      handedOver = true;
+      walk.stats.directories++;
+      // `fd` stays open until the subtree is started, and is closed below.
+      return await walkDirectory({ fd, src, dst: to, info, made }, walk);
+    }
+    walk.stats.skipped++;
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+    if (!handedOver) release();
+  }
 }
 
 function copyDirectoryMetadata(info: fs.Stats, dst: string): void {
@@ -120,9 +250,20 @@ export async function copyEmptyDirectory(src: string, dst: string, options: Copy
   }
 }
 
-async function copyFile(from: string, to: string, { written, stats }: Walk): Promise<void> {
-  await fsp.copyFile(from, to, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL);
-  const info = fs.lstatSync(from);
+/** Records `work`'s failure as the walk's first (if it is), so the walk stops opening entries. */
+function track<T>(work: Promise<T>, walk: Walk): Promise<T> {
+  work.catch((reason: unknown) => {
+    walk.failure ??= { reason };
+  });
+  return work;
+}
+
+async function copyFile(fd: number, to: string, made: Promise<void>, { written, stats }: Walk): Promise<void> {
+  await made;
+  // Through /proc the kernel reopens exactly the inode `fd` holds, and copyFile keeps its fast paths
+  // (FICLONE, copy_file_range) on it.
+  await fsp.copyFile(procPath(fd), to, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL);
+  const info = fs.fstatSync(fd);
   if (needsChown(info)) fs.lchownSync(to, info.uid, info.gid);
   fs.utimesSync(to, info.atime, info.mtime);
   written.push(to);
@@ -130,13 +271,26 @@ async function copyFile(from: string, to: string, { written, stats }: Walk): Pro
   stats.bytes += info.size;
 }
 
-async function copySymlink(from: string, to: string, stats: CopyStats): Promise<void> {
-  const target = fs.readlinkSync(from);
+async function copySymlink(target: string, info: fs.Stats, to: string, made: Promise<void>, stats: CopyStats): Promise<void> {
+  await made;
   await fsp.symlink(target, to);
-  const info = fs.lstatSync(from);
   if (needsChown(info)) fs.lchownSync(to, info.uid, info.gid);
   fs.lutimesSync(to, info.atime, info.mtime);
   stats.symlinks++;
+}
+
+/**
+ * An O_PATH fd on `p`, which is not followed if it is a symlink (the fd then holds the link itself).
+ * O_PATH opens nothing: no device acts, no FIFO blocks, and no read permission is needed to look.
+ */
+function openNoFollow(p: string, flags: number): number {
+  if (process.platform !== "linux") throw new Error("hostpath copies need Linux (O_PATH and /proc/self/fd)");
+  return fs.openSync(p, O_PATH | fs.constants.O_NOFOLLOW | flags);
+}
+
+/** Opening or looking up below this path reaches exactly the inode `fd` holds, wherever it now is. */
+function procPath(fd: number): string {
+  return `/proc/self/fd/${fd}`;
 }
 
 /** Like Promise.all, but waits for every task before rethrowing the first failure (no work left running). */
@@ -168,15 +322,23 @@ class Limiter {
   constructor(private readonly max: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    // A finishing task hands its slot straight to the next waiter, so `active` never exceeds max.
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
+    const release = await this.acquire();
     try {
       return await task();
     } finally {
+      release();
+    }
+  }
+
+  /** Waits for a slot; the function returned gives it back (call it exactly once). */
+  async acquire(): Promise<() => void> {
+    // A finishing task hands its slot straight to the next waiter, so `active` never exceeds max.
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    return () => {
       const next = this.waiting.shift();
       if (next) next();
       else this.active--;
-    }
+    };
   }
 }

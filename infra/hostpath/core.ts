@@ -16,7 +16,10 @@ export interface DriverCore {
   locks: KeyedLocks;
   /** fsync copied data before a snapshot/volume is recorded (survives power loss, not just a crash). */
   durable: boolean;
-  /** The data dir's filesystem clones trees with `cp --reflink=always` (clone.ts); else copy.ts. */
+  /**
+   * The data dir's filesystem clones trees with `cp --reflink=always` (clone.ts): used for restores;
+   * live volumes are always copied by copy.ts, made durable by one syncfs where this is on.
+   */
   cloneEngine: boolean;
 }
 
@@ -61,6 +64,15 @@ export function snapshotMessage(record: SnapshotRecord): Outgoing<Snapshot> {
 }
 
 /**
+ * A directory to copy. `live`: an application may be writing into it while it is copied (a volume,
+ * through its hostPath). A snapshot's directory is not live: nothing writes into it once recorded.
+ */
+export interface StageSource {
+  dir: string;
+  live: boolean;
+}
+
+/**
  * Copies `from` in staging/, then renames it to `to`. A crash at any point leaves only staging debris
  * or an unrecorded directory, both swept at the next start.
  *
@@ -68,21 +80,27 @@ export function snapshotMessage(record: SnapshotRecord): Outgoing<Snapshot> {
  * complete once it has its metadata, and a crash before it is recorded leaves an unrecorded
  * directory, swept like any other. That saves a rename per call, and the `cp` processes of the clone
  * engine.
+ *
+ * A live source never goes through the clone engine's `cp -a`: cp checks a directory's type and then
+ * opens it, and each entry below it, by path again, so a directory the application swaps for a
+ * symlink in between is followed and whatever it points to is cloned into the copy (clone.test.ts).
+ * copyTree() never follows a symlink. Where the clone engine is on (the filesystem has reflinks),
+ * copyTree's files are reflinked too, and one syncfs makes the copy durable, as it does for `cp`.
  */
-export async function stageInto(core: DriverCore, from: string | undefined, to: string): Promise<void> {
+export async function stageInto(core: DriverCore, from: StageSource | undefined, to: string): Promise<void> {
   if (!from) {
     await fs.mkdir(to, { mode: 0o777 });
     return;
   }
-  const entries = listEntries(from);
+  const entries = listEntries(from.dir);
   if (entries.length === 0) {
-    await copyEmptyDirectory(from, to, { durable: core.durable });
+    await copyEmptyDirectory(from.dir, to, { durable: core.durable });
     return;
   }
   const staging = core.layout.stagingPath();
   try {
-    if (core.cloneEngine) await cloneOrCopy(core, from, staging);
-    else await copyTree(from, staging, { durable: core.durable, entries });
+    if (core.cloneEngine && !from.live) await cloneOrCopy(core, from.dir, staging);
+    else await copyTree(from.dir, staging, { durable: core.durable, entries, syncFilesystem: core.cloneEngine });
     await fs.rename(staging, to);
   } catch (err) {
     await fs.rm(staging, { recursive: true, force: true });

@@ -80,7 +80,10 @@ export class HostpathDriver {
     return this.core.layout.root;
   }
 
-  /** How snapshots, restores and clones copy data on this data dir. */
+  /**
+   * How restores copy data on this data dir. Snapshots and clones read live volumes, so they are
+   * always per-file copies (reflinked, and synced with one syncfs, where this says "cp-reflink").
+   */
   get copyEngine(): "cp-reflink" | "copy" {
     return this.core.cloneEngine ? "cp-reflink" : "copy";
   }

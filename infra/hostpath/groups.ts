@@ -78,7 +78,7 @@ export async function createGroupSnapshot(
 
     const dirs = members.map((m) => core.layout.snapshotDir(m.id));
     const copies = await Promise.allSettled(
-      members.map((member, i) => stageInto(core, core.layout.volumeDir(member.sourceVolumeId), dirs[i]!)),
+      members.map((member, i) => stageInto(core, { dir: core.layout.volumeDir(member.sourceVolumeId), live: true }, dirs[i]!)),
     );
     try {
       const failed = copies.find((c): c is PromiseRejectedResult => c.status === "rejected");

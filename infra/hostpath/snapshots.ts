@@ -51,7 +51,7 @@ export async function createSnapshot(core: DriverCore, req: CreateSnapshotReques
       parameters: req.parameters,
     };
     const dir = core.layout.snapshotDir(record.id);
-    await stageInto(core, core.layout.volumeDir(volume.id), dir);
+    await stageInto(core, { dir: core.layout.volumeDir(volume.id), live: true }, dir);
     try {
       await syncParents(core, "snapshots");
       await core.store.commit([{ put: "snapshots", record }]);

@@ -13,7 +13,7 @@ import type {
   ValidateVolumeCapabilitiesRequest,
   ValidateVolumeCapabilitiesResponse,
 } from "../../shared/csi/load.js";
-import { lockKey, stageInto, syncParents, volumeContext, volumeMessage, type DriverCore } from "./core.js";
+import { lockKey, stageInto, syncParents, volumeContext, volumeMessage, type DriverCore, type StageSource } from "./core.js";
 import { alreadyExists, invalidArgument, notFound, outOfRange } from "./errors.js";
 import { checkId, checkName, isIssuedId, newId } from "./ids.js";
 import type { ContentSource, VolumeRecord } from "./state.js";
@@ -86,17 +86,17 @@ function parseSource(req: CreateVolumeRequest): ContentSource | undefined {
   throw invalidArgument("volume_content_source must name a snapshot or a volume");
 }
 
-function findSource(core: DriverCore, source: ContentSource | undefined): { sourceBytes?: number; sourceDir?: string } {
+function findSource(core: DriverCore, source: ContentSource | undefined): { sourceBytes?: number; sourceDir?: StageSource } {
   if (!source) return {};
   const { snapshots, volumes } = core.store.state;
   if ("snapshotId" in source) {
     const snapshot = isIssuedId("snapshot", source.snapshotId) ? snapshots[source.snapshotId] : undefined;
     if (!snapshot) throw notFound(`source snapshot ${source.snapshotId} does not exist`);
-    return { sourceBytes: snapshot.sizeBytes, sourceDir: core.layout.snapshotDir(snapshot.id) };
+    return { sourceBytes: snapshot.sizeBytes, sourceDir: { dir: core.layout.snapshotDir(snapshot.id), live: false } };
   }
   const volume = isIssuedId("volume", source.volumeId) ? volumes[source.volumeId] : undefined;
   if (!volume) throw notFound(`source volume ${source.volumeId} does not exist`);
-  return { sourceBytes: volume.capacityBytes, sourceDir: core.layout.volumeDir(volume.id) };
+  return { sourceBytes: volume.capacityBytes, sourceDir: { dir: core.layout.volumeDir(volume.id), live: true } };
 }
 
 /** Exactly the requested size; with a source, never smaller than the source (spec: OUT_OF_RANGE). */
