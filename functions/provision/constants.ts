@@ -102,8 +102,6 @@ export const MSG = {
   sourceBeingDeleted: (name: string) => `the PVC DataSource ${name} is currently being deleted`,
   sourceClassEmpty: (name: string) => `the source PVC (${name}) storageclass cannot be empty`,
   targetClassEmpty: (name: string) => `the requested PVC (${name}) storageclass cannot be empty`,
-  differentClass: (source: string, target: string) =>
-    `the source PVC and destination PVCs must be in the same storage class for cloning.  Source is in ${source}, but new PVC is in ${target}`,
   cloneTooSmall: (requested: bigint, source: bigint) =>
     `error, new PVC request must be greater than or equal in size to the specified PVC data source, requested ${requested} but source is ${source}`,
   sourceVolumeNameEmpty: (name: string) => `volume name is empty in source PVC ${name}`,

@@ -392,12 +392,17 @@ describe("provision: clone of a PVC", () => {
     expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } } });
   });
 
+  it("a source in another StorageClass of the same driver is cloned: only the driver must match", () => {
+    const plan = planClaim(state({ claim, ...boundSource({ className: "gold" }) }));
+    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } }, pv: { spec: { storageClassName: "standard" } } });
+  });
+
   const handleError = (err: string) => `error getting handle for DataSource Type PersistentVolumeClaim by Name src: ${err}`;
   it.each<[string, Partial<ClaimState>, string, ClaimOptions?]>([
     ["source missing", { sourceClaim: undefined, sourceVolume: undefined }, 'error getting PVC src (namespace "default") from api server: persistentvolumeclaim "src" not found'],
     ["source not bound", boundSource({ phase: "Pending" }), "the PVC DataSource src must have a status of Bound.  Got {Phase:Pending}"],
     ["source being deleted", boundSource({ deleting: true }), "the PVC DataSource src is currently being deleted"],
-    ["another StorageClass", boundSource({ className: "gold" }), "the source PVC and destination PVCs must be in the same storage class for cloning.  Source is in gold, but new PVC is in standard"],
     ["request below the source", boundSource({ storage: "2Gi" }), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
     ["request below the source's capacity (grown past its request)", grownSource(), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
     ["source volume of another driver", boundSource({ driver: "other.csi" }), "claim in dataSource not bound or invalid"],

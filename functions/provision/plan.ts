@@ -256,7 +256,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
 
   const request: CreateVolumeRequest = { name: pvName, requiredBytes: Number(wanted), capabilities: capabilities.value };
   if (source) {
-    const picked = contentSource(s, source, className, cls);
+    const picked = contentSource(s, source, cls);
     if (!picked.ok) return p.fail(MSG.dataSourceHandle(source.kind, source.name, picked.error), picked.notReady);
     request.source = picked.source;
     // Protect the source before the driver starts reading it; released once no restore/clone is pending.
@@ -320,7 +320,7 @@ type Picked =
   | { ok: true; source: { snapshotId: string } | { volumeId: string }; protect?: Protection }
   | { ok: false; error: string; notReady?: boolean };
 
-function contentSource(s: ClaimState, source: DataSource, className: string, cls: StorageClass): Picked {
+function contentSource(s: ClaimState, source: DataSource, cls: StorageClass): Picked {
   if (isSnapshotSource(source)) {
     const checked = checkSnapshotSource({ claim: s.claim, cls, name: source.name, snapshot: s.snapshot, content: s.content }, FINALIZER.snapshotSource);
     if (!checked.ok) return { ok: false, ...checked.refusal };
@@ -331,7 +331,7 @@ function contentSource(s: ClaimState, source: DataSource, className: string, cls
       ...(hasFinalizer(vs, FINALIZER.snapshotSource) ? {} : { protect: { resource: "volumesnapshots", object: withFinalizers(vs, FINALIZER.snapshotSource), finalizer: FINALIZER.snapshotSource } }),
     };
   }
-  const checked = checkCloneSource({ claim: s.claim, className, cls, name: source.name, source: s.sourceClaim, sourceVolume: s.sourceVolume });
+  const checked = checkCloneSource({ claim: s.claim, cls, name: source.name, source: s.sourceClaim, sourceVolume: s.sourceVolume });
   if (!checked.ok) return { ok: false, error: checked.error };
   const src = s.sourceClaim!;
   return {

@@ -115,15 +115,13 @@ export function checkSnapshotSource(i: RestoreInputs, protectionFinalizer: strin
 
 export interface CloneInputs {
   claim: PersistentVolumeClaim;
-  /** The claim's class name (resolved, possibly the default class's). */
-  className: string;
   cls: StorageClass;
   name: string;
   source?: PersistentVolumeClaim;
   sourceVolume?: PersistentVolume;
 }
 
-/** Upstream's getPVCSource (plus the same-class rule): the volume to clone, or why not. */
+/** Upstream's getPVCSource: the volume to clone, or why not. */
 export function checkCloneSource(i: CloneInputs): Result<string> {
   const src = i.source;
   if (!src) return fail(MSG.sourceClaimGet(i.name, i.claim.metadata.namespace, MSG.sourceClaimNotFound(i.name)));
@@ -133,7 +131,8 @@ export function checkCloneSource(i: CloneInputs): Result<string> {
   // would have written it into the claim, which a dev cluster without that plugin does not).
   const sourceClass = src.metadata.annotations?.[ANN.betaStorageClass] ?? src.spec.storageClassName ?? i.sourceVolume?.spec.storageClassName;
   if (sourceClass === undefined) return fail(MSG.sourceClassEmpty(src.metadata.name ?? i.name));
-  if (sourceClass !== i.className) return fail(MSG.differentClass(sourceClass, i.className));
+  // No same-class rule: external-provisioner dropped it in v3.2 (PR #699); only the source
+  // volume's driver must be the class's provisioner, checked on the PV below.
   // Upstream compares with the source's request; a source the driver made (or grew) larger than
   // its request is larger still, and a clone cannot be smaller than what it copies.
   const wanted = requestedBytes(i.claim);
