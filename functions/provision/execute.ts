@@ -145,8 +145,8 @@ async function runWithCall(
 
 async function reconcileClaim(ctx: ReconcileContext, claim: PersistentVolumeClaim, clock: () => number): Promise<Outcome> {
   const done: string[] = [];
-  // A claim other claims clone from: release the protection once no clone is pending.
-  if (claim.metadata.finalizers?.includes(FINALIZER.cloneSource)) {
+  // A deleted claim other claims clone from: release the protection once no clone is pending.
+  if (claim.metadata.finalizers?.includes(FINALIZER.cloneSource) && claim.metadata.deletionTimestamp) {
     const release = planCloneRelease(claim, await claimsUntil(ctx.kube, claim.metadata.namespace, cloningFrom(claim)));
     const ran = await runSteps(ctx, release.steps);
     done.push(...ran.did);

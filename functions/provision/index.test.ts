@@ -11,9 +11,9 @@ function event(resource: "persistentvolumeclaims" | "persistentvolumes", data: K
   return { id: "e", type: `dev.snapflow.k8s.${resource}.${verb}`, cluster: "c", resource, verb, uid: uid!, name: name!, resourceVersion: "1", data, ...(namespace ? { namespace } : {}) };
 }
 
-function claim(o: { phase?: "Pending" | "Bound"; volumeName?: string; source?: "snapshot" | "claim"; finalizers?: string[] } = {}): PersistentVolumeClaim {
+function claim(o: { phase?: "Pending" | "Bound"; volumeName?: string; source?: "snapshot" | "claim"; finalizers?: string[]; deleting?: boolean } = {}): PersistentVolumeClaim {
   return {
-    metadata: { name: "c1", namespace: "ns", uid: "u1", ...(o.finalizers ? { finalizers: o.finalizers } : {}) },
+    metadata: { name: "c1", namespace: "ns", uid: "u1", ...(o.finalizers ? { finalizers: o.finalizers } : {}), ...(o.deleting ? { deletionTimestamp: "2026-03-01T12:00:00Z" } : {}) },
     spec: {
       ...(o.volumeName ? { volumeName: o.volumeName } : {}),
       ...(o.source === "snapshot" ? { dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "snap" } } : {}),
@@ -32,7 +32,8 @@ describe("provision targets", () => {
     ["a bound claim: nothing", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv" })), []],
     ["a bound restore: its snapshot", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", source: "snapshot" })), [{ resource: "volumesnapshots", namespace: "ns", name: "snap" }]],
     ["a deleted clone: its source claim", event("persistentvolumeclaims", claim({ source: "claim" }), "deleted"), [{ resource: "persistentvolumeclaims", namespace: "ns", name: "src" }]],
-    ["a bound clone source with the protection: itself", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", finalizers: [FINALIZER.cloneSource] })), [self]],
+    ["a live bound clone source with the protection: nothing (released only once it is deleted)", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", finalizers: [FINALIZER.cloneSource] })), []],
+    ["a deleting clone source with the protection: itself", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", finalizers: [FINALIZER.cloneSource], deleting: true })), [self]],
   ])("%s", (_, e, keys) => {
     expect(provisionTargets(e)).toEqual(keys);
   });

@@ -477,12 +477,25 @@ describe("provision: source protection release", () => {
     expect(planSnapshotRelease(newSnapshot(), []).steps).toEqual([]);
   });
 
-  it("keeps the source claim protected while a clone is pending, releases it after", () => {
-    const src = newClaim({ name: "src", phase: "Bound", volumeName: "pv-src", finalizers: [FINALIZER.cloneSource] });
-    expect(planCloneRelease(src, [src, cloning("c", "Pending")]).verdict).toEqual({ kind: "nothing", why: "claim c is in 'Pending' state, cloning in progress" });
-    expect(planCloneRelease(src, [src, cloning("c", "Bound")]).steps).toEqual([
-      { op: "update", resource: "persistentvolumeclaims", object: { ...src, metadata: { ...src.metadata, finalizers: [] } } },
-    ]);
+  // Upstream's CloningProtectionController only looks at source claims being deleted: the
+  // protection stays on a live source after its clones are done.
+  const live = newClaim({ name: "src", phase: "Bound", volumeName: "pv-src", finalizers: [FINALIZER.cloneSource] });
+  const deleting = newClaim({ name: "src", phase: "Bound", volumeName: "pv-src", finalizers: [FINALIZER.cloneSource], deleting: true });
+  it.each<[string, PersistentVolumeClaim, PersistentVolumeClaim[], Step[], string?]>([
+    ["a live source, clone pending: kept", live, [cloning("c", "Pending")], [], "claim is not being deleted: the clone protection stays until it is"],
+    ["a live source, clone done: kept", live, [cloning("c", "Bound")], [], "claim is not being deleted: the clone protection stays until it is"],
+    ["a live source, no clone at all: kept", live, [], [], "claim is not being deleted: the clone protection stays until it is"],
+    ["a deleting source, clone pending: kept", deleting, [deleting, cloning("c", "Pending")], [], "claim c is in 'Pending' state, cloning in progress"],
+    [
+      "a deleting source, clone done: released",
+      deleting,
+      [deleting, cloning("c", "Bound")],
+      [{ op: "update", resource: "persistentvolumeclaims", object: { ...deleting, metadata: { ...deleting.metadata, finalizers: [] } } }],
+    ],
+  ])("clone protection: %s", (_, src, claims, steps, why) => {
+    const plan = planCloneRelease(src, claims);
+    expect(plan.steps).toEqual(steps);
+    expect(plan.verdict).toEqual(why ? { kind: "nothing", why } : { kind: "done" });
   });
 });
 

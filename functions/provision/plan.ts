@@ -385,6 +385,8 @@ export function restoringFrom(snapshot: VolumeSnapshot): (claim: PersistentVolum
   };
 }
 
+export const CLONE_PROTECTION_STAYS = "claim is not being deleted: the clone protection stays until it is";
+
 /** A claim still waiting to be cloned from this claim. */
 export function cloningFrom(source: PersistentVolumeClaim): (claim: PersistentVolumeClaim) => boolean {
   return (c) => {
@@ -401,9 +403,14 @@ export function planSnapshotRelease(snapshot: VolumeSnapshot, claims: readonly P
   return { steps: [{ op: "update", resource: "volumesnapshots", object: withoutFinalizers(snapshot, FINALIZER.snapshotSource) }], verdict: { kind: "done" } };
 }
 
-/** Source claim side: drop the clone protection once no pending claim clones it (upstream's CloningProtectionController). */
+/**
+ * Source claim side (upstream's CloningProtectionController): once the source is being deleted,
+ * drop the clone protection when no pending claim clones it. A live source keeps it: upstream
+ * looks at no source claim without a deletionTimestamp.
+ */
 export function planCloneRelease(source: PersistentVolumeClaim, claims: readonly PersistentVolumeClaim[]): Plan {
   if (!hasFinalizer(source, FINALIZER.cloneSource)) return nothing("claim carries no clone protection");
+  if (!isDeleting(source)) return nothing(CLONE_PROTECTION_STAYS);
   const waiting = claims.find(cloningFrom(source));
   if (waiting) return nothing(`claim ${waiting.metadata.name} is in 'Pending' state, cloning in progress`);
   return { steps: [{ op: "update", resource: CLAIMS, object: withoutFinalizers(source, FINALIZER.cloneSource) }], verdict: { kind: "done" } };
