@@ -110,6 +110,7 @@ export const MSG = {
   modeFsToBlock: "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Filesystem, but new PVC requested Block",
 
   // after CreateVolume
+  infeasible: (err: string) => `Volume provisioning failed with infeasible error. Retries will be delayed. ${err}`,
   capacityTooSmall: (got: number, wanted: number) => `created volume capacity ${got} less than requested capacity ${wanted}`,
   contentSourceMissing: "volume content source missing",
   pvCreateFailed: (ns: string | undefined, name: string | undefined, pv: string) =>

@@ -5,6 +5,7 @@ import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../.
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { DriverCapabilities, VolumeInfo } from "../../shared/gateway/types.js";
 import type { Step } from "../../shared/snapshot/steps.js";
+import type { CallResult } from "../../shared/volume/csi.js";
 import { ANN, FINALIZER, MSG, PV_CONTROLLER_COMPONENT } from "./constants.js";
 import {
   afterCreateVolume,
@@ -451,6 +452,19 @@ describe("provision: after CreateVolume", () => {
     const plan = afterCreateVolume(claim, call, { ok: false, failure: { code: "RESOURCE_EXHAUSTED", message: "disk full" } }, NOW);
     expect(plan.steps).toEqual([failed(claim, "rpc error: code = ResourceExhausted desc = disk full")]);
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: "rpc error: code = ResourceExhausted desc = disk full" });
+  });
+
+  // The provisioner library marks an InvalidArgument answer infeasible: its own Event text, and
+  // no new attempt before the maximum retry interval (5 min) has passed.
+  it.each<[string, CallResult<VolumeInfo>, string, number]>([
+    ["INVALID_ARGUMENT: infeasible, retried after 5 min", { ok: false, failure: { code: "INVALID_ARGUMENT", message: "bad size" } }, "Volume provisioning failed with infeasible error. Retries will be delayed. rpc error: code = InvalidArgument desc = bad size", 300_000],
+    ["OUT_OF_RANGE: an ordinary failure", { ok: false, failure: { code: "OUT_OF_RANGE", message: "too big" } }, "rpc error: code = OutOfRange desc = too big", 5_000],
+    ["INVALID_ARGUMENT that never reached the driver: an ordinary failure", { ok: false, failure: { code: "INVALID_ARGUMENT", message: "gateway refused", origin: "gateway" } }, "rpc error: code = InvalidArgument desc = gateway refused", 5_000],
+  ])("a failed call, %s", (_, result, message, afterMs) => {
+    const plan = afterCreateVolume(claim, call, result, NOW);
+    expect(plan.steps).toEqual([failed(claim, message)]);
+    expect(plan.verdict).toEqual({ kind: "requeue", afterMs, reason: message });
+    expect(plan.call).toBeUndefined();
   });
 
   it.each<[string, VolumeInfo, CreateVolumeCall, string]>([

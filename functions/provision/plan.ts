@@ -348,7 +348,16 @@ export function afterCreateVolume(claim: PersistentVolumeClaim, call: CreateVolu
     steps: [...steps, ev(claim, "Warning", REASONS.provisioningFailed, message, component)],
     verdict: { kind: "requeue", afterMs: backoffMs(claim.metadata.creationTimestamp, nowMs, ERROR_BACKOFF), reason: message },
   });
-  if (!result.ok) return retry([], rpcErrorText(result.failure));
+  if (!result.ok) {
+    const text = rpcErrorText(result.failure);
+    // The provisioner library's "infeasible" case: only a driver's InvalidArgument, which no quick
+    // retry will change; it waits the maximum retry interval before the next attempt.
+    if (result.failure.code === "INVALID_ARGUMENT" && result.failure.origin === undefined) {
+      const message = MSG.infeasible(text);
+      return { steps: [ev(claim, "Warning", REASONS.provisioningFailed, message, component)], verdict: { kind: "requeue", afterMs: ERROR_BACKOFF.capMs, reason: message } };
+    }
+    return retry([], text);
+  }
   const volume = result.value;
   const cleanup: DeleteVolumeCall = { kind: "deleteVolume", driver: call.driver, volumeId: volume.volumeId, ...(call.request.secretRef ? { secretRef: call.request.secretRef } : {}) };
   const capacity = volume.capacityBytes > 0 ? volume.capacityBytes : call.requiredBytes;
