@@ -84,7 +84,8 @@ export async function loadClaimState(kube: KubeClient, gateway: GatewayClient, c
 
 async function loadSource(kube: KubeClient, claim: PersistentVolumeClaim, state: ClaimState): Promise<void> {
   const source = dataSourceOf(claim);
-  if (!source?.name || source.crossNamespace) return;
+  // Sources the plan refuses before looking at them are not read.
+  if (!source?.name || source.namespaceSpecified) return;
   if (isSnapshotSource(source)) {
     const snapshot = await kube.get<VolumeSnapshot>(RESOURCES.volumesnapshots, source.name, source.namespace);
     if (snapshot) state.snapshot = snapshot;

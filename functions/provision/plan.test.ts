@@ -230,11 +230,28 @@ describe("provision: blank volumes", () => {
     expect(planClaim(state({ claim: selected, classes: [cls] })).call).toBeDefined();
   });
 
-  it("another data source kind is left to its populator", () => {
+  it("another data source kind is left to its populator, after the library's Provisioning Event", () => {
     const claim = newClaim({ annotated: true, dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b" } });
     const plan = planClaim(state({ claim }));
-    expect(plan.steps).toEqual([event(claim, "Normal", "Provisioning", "Assuming an external populator will provision the volume")]);
+    expect(plan.steps).toEqual([provisioningEvent(claim), event(claim, "Normal", "Provisioning", "Assuming an external populator will provision the volume")]);
+    expect(plan.verdict).toEqual({ kind: "nothing", why: "data source (Backup) is not handled by the provisioner, assuming an external populator will provision it" });
     expect(plan.call).toBeUndefined();
+  });
+
+  // The data source is normalised first (dataSourceRef's namespace), then its name, then its kind
+  // and group — so these refusals come before the populator hand-off and before any capability.
+  it.each<[string, ClaimOptions, string]>([
+    ["dataSourceRef naming the claim's own namespace", { dataSourceRef: { ...SNAP_SOURCE, namespace: "default" } }, "dataSourceRef namespace specified but the CrossNamespaceVolumeDataSource feature is disabled"],
+    ["a populator source in another namespace", { dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b", namespace: "other" } }, "dataSourceRef namespace specified but the CrossNamespaceVolumeDataSource feature is disabled"],
+    ["a populator source without a name", { dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "" } }, "the PVC source not found for PVC claim-1"],
+    ["a VolumeSnapshot source without apiGroup", { dataSource: { kind: "VolumeSnapshot", name: "snap-1" } }, "the PVC source does not belong to the right APIGroup. Expected snapshot.storage.k8s.io, Got "],
+  ])("%s → ProvisioningFailed, no CreateVolume", (_, claimOptions, message) => {
+    const claim = newClaim({ annotated: true, ...claimOptions });
+    const plan = planClaim(state({ claim, snapshot: newSnapshot(), content: newContent() }));
+    expect(plan.steps).toEqual([provisioningEvent(claim), failed(claim, message)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
+    expect(plan.call).toBeUndefined();
+    expect(plan.protect).toBeUndefined();
   });
 
   it("ReadWriteOncePod with SINGLE_NODE_MULTI_WRITER asks for SINGLE_NODE_SINGLE_WRITER; Block carries no fsType", () => {

@@ -19,6 +19,7 @@ import {
   provisionerIdentity,
   PV_CONTROLLER_COMPONENT,
   REASONS,
+  SNAPSHOT_GROUP,
   SNAPSHOT_KIND,
   volumeNameFor,
 } from "./constants.js";
@@ -218,19 +219,22 @@ export function planClaim(s: ClaimState): ProvisionPlan {
     return p.plan({ kind: "nothing", why: done ? `PV ${pvName} exists; the binder binds it` : `PV ${pvName} belongs to another claim` });
   }
 
-  const source = dataSourceOf(claim);
-  if (source && source.kind !== SNAPSHOT_KIND && !isClaimSource(source)) {
-    p.event("Normal", REASONS.provisioning, MSG.populator);
-    return p.plan({ kind: "nothing", why: `data source ${source.kind} is not handled by the provisioner, assuming an external populator will provision it` });
-  }
+  // The provisioner library announces the attempt before the provisioner looks at the claim.
   p.event("Normal", REASONS.provisioning, MSG.provisioning(claim.metadata.namespace, claim.metadata.name));
 
-  const caps = new Set(s.capabilities.controller);
+  // Upstream's order: normalise the source (dataSourceRef's namespace), its name, then its kind.
+  const source = dataSourceOf(claim);
   if (source) {
+    if (source.namespaceSpecified) return p.fail(MSG.crossNamespace);
     if (source.name === "") return p.fail(MSG.sourceNameMissing(claim.metadata.name ?? ""));
-    if (source.kind === SNAPSHOT_KIND && !isSnapshotSource(source)) return p.fail(MSG.wrongApiGroup(source.apiGroup));
-    if (source.crossNamespace) return p.fail(MSG.crossNamespace);
+    if (source.kind === SNAPSHOT_KIND && source.apiGroup !== SNAPSHOT_GROUP) return p.fail(MSG.wrongApiGroup(source.apiGroup));
+    if (source.kind !== SNAPSHOT_KIND && !isClaimSource(source)) {
+      p.event("Normal", REASONS.provisioning, MSG.populator);
+      return p.plan({ kind: "nothing", why: `data source (${source.kind}) is not handled by the provisioner, assuming an external populator will provision it` });
+    }
   }
+
+  const caps = new Set(s.capabilities.controller);
   if (!caps.has("CREATE_DELETE_VOLUME")) return p.fail(MSG.noDynamicProvisioning);
   if (isSnapshotSource(source) && !caps.has("CREATE_DELETE_SNAPSHOT")) return p.fail(MSG.noRestore);
   if (isClaimSource(source) && !caps.has("CLONE_VOLUME")) return p.fail(MSG.noClone);

@@ -12,23 +12,32 @@ export interface DataSource {
   apiGroup: string;
   name: string;
   namespace: string;
-  /** Set when dataSourceRef names another namespace (refused: no cross-namespace sources). */
+  /** Set when dataSourceRef names another namespace. */
   crossNamespace: boolean;
+  /**
+   * Set when dataSourceRef names any namespace, even the claim's own: upstream refuses that
+   * whenever its CrossNamespaceVolumeDataSource feature is off (snapflow has no such feature).
+   */
+  namespaceSpecified: boolean;
 }
 
 /** dataSource wins over dataSourceRef, as upstream's provisioner reads them. */
 export function dataSourceOf(claim: PersistentVolumeClaim): DataSource | undefined {
   const ns = claim.metadata.namespace ?? "";
   const ds = claim.spec.dataSource;
-  if (ds) return { kind: ds.kind, apiGroup: ds.apiGroup ?? "", name: ds.name ?? "", namespace: ns, crossNamespace: false };
+  if (ds) return { kind: ds.kind, apiGroup: ds.apiGroup ?? "", name: ds.name ?? "", namespace: ns, crossNamespace: false, namespaceSpecified: false };
   const ref = claim.spec.dataSourceRef;
   if (ref) {
     const refNs = ref.namespace || ns;
-    return { kind: ref.kind, apiGroup: ref.apiGroup ?? "", name: ref.name ?? "", namespace: refNs, crossNamespace: refNs !== ns };
+    return { kind: ref.kind, apiGroup: ref.apiGroup ?? "", name: ref.name ?? "", namespace: refNs, crossNamespace: refNs !== ns, namespaceSpecified: !!ref.namespace };
   }
   return undefined;
 }
 
+/**
+ * A source that names a VolumeSnapshot, as upstream's snapshot-protection sweep counts them (the
+ * group may be left out). Restore itself insists on the group: see planClaim.
+ */
 export function isSnapshotSource(ds: DataSource | undefined): boolean {
   return ds?.kind === SNAPSHOT_KIND && (ds.apiGroup === "" || ds.apiGroup === SNAPSHOT_GROUP);
 }
