@@ -410,6 +410,12 @@ describe("provision: clone of a PVC", () => {
     expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } } });
   });
 
+  it("the size rule compares with the source's request only: a source whose capacity exceeds it is the driver's to judge", () => {
+    const plan = planClaim(state({ claim, ...grownSource() }));
+    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.call).toMatchObject({ request: { requiredBytes: GiB, source: { volumeId: "vol-src" } }, requiredBytes: GiB });
+  });
+
   it("a source in another StorageClass of the same driver is cloned: only the driver must match", () => {
     const plan = planClaim(state({ claim, ...boundSource({ className: "gold" }) }));
     expect(plan.steps).toEqual([provisioningEvent(claim)]);
@@ -422,7 +428,6 @@ describe("provision: clone of a PVC", () => {
     ["source not bound", boundSource({ phase: "Pending" }), "the PVC DataSource src must have a status of Bound.  Got {Phase:Pending}"],
     ["source being deleted", boundSource({ deleting: true }), "the PVC DataSource src is currently being deleted"],
     ["request below the source", boundSource({ storage: "2Gi" }), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
-    ["request below the source's capacity (grown past its request)", grownSource(), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
     ["source volume of another driver", boundSource({ driver: "other.csi" }), "claim in dataSource not bound or invalid"],
     ["source volume released", boundSource({ pvPhase: "Released" }), "claim in dataSource not bound or invalid"],
     ["Block source, Filesystem clone", boundSource({ mode: "Block" }), "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Block, but new PVC requested Filesystem"],

@@ -142,11 +142,10 @@ export function checkCloneSource(i: CloneInputs): Result<string> {
   if (sourceClass === undefined) return fail(MSG.sourceClassEmpty(src.metadata.name ?? i.name));
   // No same-class rule: external-provisioner dropped it in v3.2 (PR #699); only the source
   // volume's driver must be the class's provisioner, checked on the PV below.
-  // Upstream compares with the source's request; a source the driver made (or grew) larger than
-  // its request is larger still, and a clone cannot be smaller than what it copies.
+  // Upstream compares with the source's request only: a source the driver made larger than its
+  // request reaches the driver, which refuses a smaller clone itself.
   const wanted = requestedBytes(i.claim);
-  const capacity = src.status?.capacity?.storage;
-  const have = [requestedBytes(src), capacity === undefined ? 0n : parseQuantity(capacity)].reduce((a, b) => (a > b ? a : b));
+  const have = requestedBytes(src);
   if (wanted < have) return fail(MSG.cloneTooSmall(wanted, have));
   if (!src.spec.volumeName) return fail(MSG.sourceVolumeNameEmpty(src.metadata.name ?? i.name));
   const pv = i.sourceVolume;
