@@ -19,6 +19,8 @@ export const ANN = {
 export const FINALIZER = {
   snapshotSource: "provisioner.storage.kubernetes.io/volumesnapshot-as-source-protection",
   cloneSource: "provisioner.storage.kubernetes.io/cloning-protection",
+  /** The provisioner library's PV finalizer: the volume is deleted before the PV object goes. */
+  volume: "external-provisioner.volume.kubernetes.io/finalizer",
 } as const;
 
 /** Volume attribute every provisioned PV carries (upstream: the provisioner instance's identity). */

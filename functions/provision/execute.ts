@@ -122,6 +122,25 @@ async function protect(kube: KubeClient, p: Protection): Promise<string> {
   }
 }
 
+/**
+ * Takes a finalizer off the current version of an object a step just changed (upstream re-reads the
+ * PV after deleting it). Gone, another object by that name, or no such finalizer: nothing to do.
+ */
+async function dropFinalizer(kube: KubeClient, drop: NonNullable<ProvisionPlan["dropFinalizer"]>): Promise<string | undefined> {
+  const type = RESOURCES.persistentvolumes;
+  for (let attempt = 0; ; attempt++) {
+    const fresh = await kube.get<PersistentVolume>(type, drop.name);
+    if (!fresh || (drop.uid && fresh.metadata.uid !== drop.uid) || !fresh.metadata.finalizers?.includes(drop.finalizer)) return undefined;
+    try {
+      await kube.update(type, { ...fresh, metadata: { ...fresh.metadata, finalizers: fresh.metadata.finalizers.filter((f) => f !== drop.finalizer) } });
+      return `removed finalizer ${drop.finalizer} from persistentvolumes ${drop.name}`;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.isNotFound) return undefined;
+      if (!(err instanceof KubeApiError && err.isConflict) || attempt >= 4) throw err;
+    }
+  }
+}
+
 /** Runs a plan that may end in a gateway call, then the plan made from the call's answer. */
 async function runWithCall(
   ctx: ReconcileContext,
@@ -135,6 +154,10 @@ async function runWithCall(
   const next = await follow(first.written);
   const second = await runSteps(ctx, next.plan.steps, first.written);
   const did = [...done, ...first.did, next.did, ...second.did];
+  if (next.plan.dropFinalizer) {
+    const dropped = await dropFinalizer(ctx.kube, next.plan.dropFinalizer);
+    if (dropped) did.push(dropped);
+  }
   if (next.plan.call?.kind === "deleteVolume") {
     // Cleanup of a volume the driver made wrongly: best effort now, the retry repeats it if needed.
     const cleanup = next.plan.call;

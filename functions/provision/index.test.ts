@@ -38,15 +38,23 @@ describe("provision targets", () => {
     expect(provisionTargets(e)).toEqual(keys);
   });
 
-  const pv = (phase: "Bound" | "Released", policy: "Delete" | "Retain"): PersistentVolume => ({
-    metadata: { name: "pv1", uid: "p1", annotations: { "pv.kubernetes.io/provisioned-by": "d" } },
+  const F = "external-provisioner.volume.kubernetes.io/finalizer";
+  const pv = (phase: "Bound" | "Released", policy: "Delete" | "Retain", finalizers?: string[], deleting = false): PersistentVolume => ({
+    metadata: { name: "pv1", uid: "p1", annotations: { "pv.kubernetes.io/provisioned-by": "d" }, ...(finalizers ? { finalizers } : {}), ...(deleting ? { deletionTimestamp: "2026-03-01T12:00:00Z" } : {}) },
     spec: { persistentVolumeReclaimPolicy: policy, csi: { driver: "d", volumeHandle: "h" } },
     status: { phase },
   });
-  it("a PV only when released with Delete", () => {
-    expect(provisionTargets(event("persistentvolumes", pv("Released", "Delete")))).toEqual([{ resource: "persistentvolumes", name: "pv1", uid: "p1" }]);
-    expect(provisionTargets(event("persistentvolumes", pv("Bound", "Delete")))).toEqual([]);
-    expect(provisionTargets(event("persistentvolumes", pv("Released", "Retain")))).toEqual([]);
-    expect(provisionTargets(event("persistentvolumes", pv("Released", "Delete"), "deleted"))).toEqual([]);
+  const pvKey = [{ resource: "persistentvolumes", name: "pv1", uid: "p1" }];
+  it.each<[string, PersistentVolume, ObjectEvent["verb"], unknown[]]>([
+    ["released with Delete: itself", pv("Released", "Delete"), "modified", pvKey],
+    ["released with Delete, deleted while its finalizer holds it: itself", pv("Released", "Delete", [F], true), "modified", pvKey],
+    ["released with Delete, deleting without the finalizer: nothing", pv("Released", "Delete", undefined, true), "modified", []],
+    ["bound with Delete and the finalizer: nothing", pv("Bound", "Delete", [F]), "modified", []],
+    ["bound with Delete without the finalizer: itself (to add it)", pv("Bound", "Delete"), "modified", pvKey],
+    ["released with Retain: nothing", pv("Released", "Retain"), "modified", []],
+    ["Retain with the finalizer: itself (to remove it)", pv("Bound", "Retain", [F]), "modified", pvKey],
+    ["gone: nothing", pv("Released", "Delete"), "deleted", []],
+  ])("a PV %s", (_, volume, verb, keys) => {
+    expect(provisionTargets(event("persistentvolumes", volume, verb))).toEqual(keys);
   });
 });

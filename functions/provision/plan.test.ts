@@ -16,6 +16,7 @@ import {
   planVolume,
   type ClaimState,
   type CreateVolumeCall,
+  type ProvisionPlan,
 } from "./plan.js";
 
 const DRIVER = "hostpath.snapflow.dev";
@@ -165,6 +166,7 @@ describe("provision: blank volumes", () => {
     expect(pv.metadata).toEqual({
       name: "pvc-uid-1",
       annotations: { [ANN.provisionedBy]: DRIVER, [ANN.deletionSecretName]: "", [ANN.deletionSecretNamespace]: "" },
+      finalizers: ["external-provisioner.volume.kubernetes.io/finalizer"],
     });
     expect(pv.spec).toMatchObject({
       accessModes: ["ReadWriteOnce"],
@@ -536,13 +538,15 @@ describe("provision: source protection release", () => {
 });
 
 describe("provision: released volumes", () => {
-  const pv = (o: { policy?: "Delete" | "Retain"; phase?: "Bound" | "Released"; by?: string; secret?: boolean } = {}): PersistentVolume => ({
+  const pv = (o: { policy?: "Delete" | "Retain"; phase?: "Bound" | "Released"; by?: string; secret?: boolean; finalizers?: string[]; deleting?: boolean } = {}): PersistentVolume => ({
     apiVersion: "v1",
     kind: "PersistentVolume",
     metadata: {
       name: "pvc-uid-1",
       uid: "pv-uid",
       creationTimestamp: T0,
+      ...(o.finalizers ? { finalizers: o.finalizers } : {}),
+      ...(o.deleting ? { deletionTimestamp: T0 } : {}),
       annotations: {
         ...(o.by === "" ? {} : { [ANN.provisionedBy]: o.by ?? DRIVER }),
         [ANN.deletionSecretName]: o.secret ? "key" : "",
@@ -559,9 +563,34 @@ describe("provision: released volumes", () => {
     expect(afterDeleteVolume(pv(), { ok: true, value: undefined }, NOW).steps).toEqual([{ op: "delete", resource: "persistentvolumes", name: "pvc-uid-1", uid: "pv-uid" }]);
   });
 
+  // The provisioner library's PV finalizer (AddFinalizer is on in csi-provisioner): put on a bound
+  // PV with reclaimPolicy Delete, taken off when the policy is Retain, and it lets a PV deleted
+  // while Released still have its volume deleted first.
+  const F = "external-provisioner.volume.kubernetes.io/finalizer";
+  it.each<[string, PersistentVolume, Step[], ProvisionPlan["call"]?]>([
+    ["Bound + Delete without the finalizer → added", pv({ phase: "Bound" }), [{ op: "update", resource: "persistentvolumes", object: pv({ phase: "Bound", finalizers: [F] }) }]],
+    ["Bound + Delete with the finalizer → nothing", pv({ phase: "Bound", finalizers: [F] }), []],
+    ["Bound + Delete, being deleted, without the finalizer → nothing added", pv({ phase: "Bound", deleting: true }), []],
+    ["Bound + Retain with the finalizer → removed", pv({ phase: "Bound", policy: "Retain", finalizers: ["other", F] }), [{ op: "update", resource: "persistentvolumes", object: pv({ phase: "Bound", policy: "Retain", finalizers: ["other"] }) }]],
+    ["Released + Retain with the finalizer → removed", pv({ policy: "Retain", finalizers: [F] }), [{ op: "update", resource: "persistentvolumes", object: pv({ policy: "Retain", finalizers: [] }) }]],
+    ["Released + Delete, being deleted, with the finalizer → DeleteVolume", pv({ finalizers: [F], deleting: true }), [], { kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9" }],
+    ["Released + Delete, being deleted, without the finalizer → nothing (the volume went already)", pv({ deleting: true }), []],
+  ])("PV finalizer: %s", (_, volume, steps, call) => {
+    const plan = planVolume(volume, true);
+    expect(plan.steps).toEqual(steps);
+    expect(plan.call).toEqual(call);
+  });
+
+  it("after DeleteVolume the PV is deleted and then its finalizer dropped", () => {
+    const plan = afterDeleteVolume(pv({ finalizers: [F] }), { ok: true, value: undefined }, NOW);
+    expect(plan.steps).toEqual([{ op: "delete", resource: "persistentvolumes", name: "pvc-uid-1", uid: "pv-uid" }]);
+    expect(plan.dropFinalizer).toEqual({ name: "pvc-uid-1", uid: "pv-uid", finalizer: F });
+  });
+
   it.each<[string, PersistentVolume, boolean]>([
     ["Retain", pv({ policy: "Retain" }), true],
-    ["still Bound", pv({ phase: "Bound" }), true],
+    ["still Bound", pv({ phase: "Bound", finalizers: [F] }), true],
+    ["still Bound, without the finalizer, on a driver this gateway does not serve", pv({ phase: "Bound" }), false],
     ["not provisioned by a CSI provisioner", pv({ by: "" }), true],
     ["provisioned by another provisioner", pv({ by: "other.csi" }), true],
     ["a driver this gateway does not serve", pv(), false],

@@ -85,6 +85,8 @@ export interface ProvisionPlan extends Plan {
    * (protection is idempotent), so concurrent restores do not bounce off each other's 409s.
    */
   protect?: Protection;
+  /** After the steps: re-read this PV and take the finalizer off (the delete step changed it). */
+  dropFinalizer?: { name: string; uid?: string; finalizer: string };
 }
 
 export interface Protection {
@@ -283,6 +285,8 @@ export function planClaim(s: ClaimState): ProvisionPlan {
     kind: "PersistentVolume",
     metadata: {
       name: pvName,
+      // The library adds it to every PV it creates (the reclaim policy decides later whether it stays).
+      finalizers: [FINALIZER.volume],
       annotations: {
         [ANN.provisionedBy]: driver,
         // Upstream records the deletion secret (empty when none) so Delete needs no class.
@@ -429,24 +433,48 @@ export function planCloneRelease(source: PersistentVolumeClaim, claims: readonly
   return { steps: [{ op: "update", resource: CLAIMS, object: withoutFinalizers(source, FINALIZER.cloneSource) }], verdict: { kind: "done" } };
 }
 
-/** Whether a PV is one whose backing volume provision must delete (before asking the gateway). */
-export function deletionCandidate(pv: PersistentVolume): string | undefined {
-  if (isDeleting(pv)) return undefined;
-  if (pv.status?.phase !== "Released") return undefined;
-  if (pv.spec.persistentVolumeReclaimPolicy !== "Delete") return undefined;
+/** The driver a PV belongs to, when a CSI provisioner made it (provisioned-by names its CSI driver). */
+export function volumeDriver(pv: PersistentVolume): string | undefined {
   const driver = pv.metadata.annotations?.[ANN.provisionedBy];
   if (!driver || !pv.spec.csi || pv.spec.csi.driver !== driver) return undefined;
   return driver;
 }
 
-/** A released PV with reclaimPolicy Delete, provisioned by a driver this gateway serves: DeleteVolume. */
+export type VolumeWork = "addFinalizer" | "removeFinalizer" | "deleteVolume";
+
+/**
+ * What the provisioner library's syncVolume would do with this PV: keep its finalizer in step with
+ * the reclaim policy (on while Bound with Delete, off with Retain/Recycle), or delete the volume of
+ * a Released PV with Delete — also one already being deleted, while the finalizer still holds it.
+ */
+export function volumeWork(pv: PersistentVolume): VolumeWork | undefined {
+  const policy = pv.spec.persistentVolumeReclaimPolicy;
+  const finalized = hasFinalizer(pv, FINALIZER.volume);
+  if (policy === "Delete" && !isDeleting(pv) && pv.status?.phase === "Bound" && !finalized) return "addFinalizer";
+  if ((policy === "Retain" || policy === "Recycle") && finalized) return "removeFinalizer";
+  if (isDeleting(pv) && !finalized) return undefined;
+  if (pv.status?.phase !== "Released" || policy !== "Delete") return undefined;
+  return "deleteVolume";
+}
+
+/** Whether a PV is one provision must act on (before asking the gateway whether it serves the driver). */
+export function deletionCandidate(pv: PersistentVolume): string | undefined {
+  const driver = volumeDriver(pv);
+  return driver && volumeWork(pv) ? driver : undefined;
+}
+
+/** A PV a CSI driver this gateway serves provisioned: its finalizer, or DeleteVolume once released with Delete. */
 export function planVolume(pv: PersistentVolume, served: boolean): ProvisionPlan {
-  if (isDeleting(pv)) return nothing("PV is being deleted");
-  if (pv.status?.phase !== "Released") return nothing(`PV is ${pv.status?.phase ?? "new"}, not Released`);
-  if (pv.spec.persistentVolumeReclaimPolicy !== "Delete") return nothing(`reclaimPolicy ${pv.spec.persistentVolumeReclaimPolicy}: the volume and its PV stay`);
-  const driver = deletionCandidate(pv);
+  const driver = volumeDriver(pv);
   if (!driver) return nothing("PV was not provisioned by a CSI provisioner");
+  const work = volumeWork(pv);
+  if (!work) {
+    const state = `${pv.status?.phase ?? "new"}, reclaimPolicy ${pv.spec.persistentVolumeReclaimPolicy ?? "unset"}${isDeleting(pv) ? ", being deleted" : ""}`;
+    return nothing(`PV is ${state}: nothing to do`);
+  }
   if (!served) return nothing(`provisioner ${driver} is not a driver this gateway serves`);
+  if (work === "addFinalizer") return { steps: [{ op: "update", resource: "persistentvolumes", object: withFinalizers(pv, FINALIZER.volume) }], verdict: { kind: "done" } };
+  if (work === "removeFinalizer") return { steps: [{ op: "update", resource: "persistentvolumes", object: withoutFinalizers(pv, FINALIZER.volume) }], verdict: { kind: "done" } };
   const ann = pv.metadata.annotations ?? {};
   const name = ann[ANN.deletionSecretName];
   const namespace = ann[ANN.deletionSecretNamespace];
@@ -464,5 +492,10 @@ export function afterDeleteVolume(pv: PersistentVolume, result: CallResult<void>
       verdict: { kind: "requeue", afterMs: backoffMs(since, nowMs, ERROR_BACKOFF), reason: message },
     };
   }
-  return { steps: [{ op: "delete", resource: "persistentvolumes", name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}) }], verdict: { kind: "done" } };
+  return {
+    steps: [{ op: "delete", resource: "persistentvolumes", name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}) }],
+    verdict: { kind: "done" },
+    // The delete only marks a finalized PV; upstream then takes its finalizer off the fresh object.
+    ...(hasFinalizer(pv, FINALIZER.volume) ? { dropFinalizer: { name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}), finalizer: FINALIZER.volume } } : {}),
+  };
 }

@@ -63,6 +63,7 @@ describe("provision: blank volumes", () => {
     expect(pv.metadata.name).toBe(`pvc-${created.metadata.uid}`);
     expect(pvc.metadata.annotations).toMatchObject({ [ANN.storageProvisioner]: DRIVER, [ANN.betaStorageProvisioner]: DRIVER });
     expect(pv.metadata.annotations).toMatchObject({ [ANN.provisionedBy]: DRIVER });
+    expect(pv.metadata.finalizers).toEqual([FINALIZER.volume]);
     expect(pv.spec).toMatchObject({
       capacity: { storage: "1Gi" },
       accessModes: ["ReadWriteOnce"],
