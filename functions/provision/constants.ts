@@ -88,6 +88,7 @@ export const MSG = {
     `snapshotcontent ${content} for snapshot ${snapshot} is not handled by CSI driver of StorageClass ${cls}`,
   snapshotNotReady: (name: string) => `snapshot ${name} is not Ready`,
   snapshotHandleMissing: (name: string) => `snapshot handle ${name} is not available`,
+  restoreNoCapacity: (claim: string, snapshot: string) => `error getting capacity for PVC ${claim} when creating snapshot ${snapshot}`,
   restoreTooSmall: (requested: bigint, restoreSize: bigint, snapshot: string) =>
     `requested volume size ${requested} is less than the size ${restoreSize} for the source snapshot ${snapshot}`,
   modeChangeNoAnnotation: (ns: string | undefined, name: string | undefined, content: string) =>

@@ -390,6 +390,16 @@ describe("provision: restore from a VolumeSnapshot", () => {
     expect(plan.verdict).toEqual({ kind: "requeue", afterMs: kind === "poll" ? 500 : 1_000, reason: handleError(err) });
   });
 
+  it("a claim without a storage request, restoring a snapshot with a restoreSize → upstream's capacity error", () => {
+    const c = newClaim({ annotated: true, dataSource: SNAP_SOURCE });
+    delete c.spec.resources;
+    const plan = planClaim(state({ claim: c, snapshot: newSnapshot(), content: newContent() }));
+    const message = handleError("error getting capacity for PVC claim-1 when creating snapshot snap-1");
+    expect(plan.steps).toEqual([provisioningEvent(c), failed(c, message)]);
+    expect(plan.call).toBeUndefined();
+    expect(plan.protect).toBeUndefined();
+  });
+
   it("wrong apiGroup for a VolumeSnapshot source", () => {
     const c = newClaim({ annotated: true, dataSource: { apiGroup: "example.com", kind: "VolumeSnapshot", name: "snap-1" } });
     expect(planClaim(state({ claim: c })).steps.at(-1)).toEqual(failed(c, "the PVC source does not belong to the right APIGroup. Expected snapshot.storage.k8s.io, Got example.com"));

@@ -104,6 +104,7 @@ export function checkSnapshotSource(i: RestoreInputs, protectionFinalizer: strin
 
   const restoreSize = vs.status?.restoreSize;
   if (restoreSize !== undefined && restoreSize !== null) {
+    if (i.claim.spec.resources?.requests?.storage === undefined) return refuse(MSG.restoreNoCapacity(i.claim.metadata.name ?? "", vs.metadata.name ?? i.name));
     const wanted = requestedBytes(i.claim);
     const size = parseQuantity(String(restoreSize));
     if (wanted < size) return refuse(MSG.restoreTooSmall(wanted, size, vs.metadata.name ?? i.name));
