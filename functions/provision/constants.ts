@@ -101,7 +101,7 @@ export const MSG = {
   // clone (getPVCSource)
   sourceClaimGet: (name: string, ns: string | undefined, err: string) => `error getting PVC ${name} (namespace ${JSON.stringify(ns ?? "")}) from api server: ${err}`,
   sourceClaimNotFound: (name: string) => `persistentvolumeclaim ${JSON.stringify(name)} not found`,
-  sourceNotBound: (name: string, phase: string) => `the PVC DataSource ${name} must have a status of Bound.  Got {Phase:${phase}}`,
+  sourceNotBound: (name: string, status: string) => `the PVC DataSource ${name} must have a status of Bound.  Got ${status}`,
   sourceBeingDeleted: (name: string) => `the PVC DataSource ${name} is currently being deleted`,
   sourceClassEmpty: (name: string) => `the source PVC (${name}) storageclass cannot be empty`,
   targetClassEmpty: (name: string) => `the requested PVC (${name}) storageclass cannot be empty`,

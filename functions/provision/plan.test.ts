@@ -125,6 +125,12 @@ function boundSource(o: { className?: string | null; storage?: string; mode?: "F
   return { sourceClaim: source, sourceVolume: pv };
 }
 
+function lostSource() {
+  const src = boundSource();
+  src.sourceClaim.status = { phase: "Lost", accessModes: ["ReadWriteOnce", "ReadOnlyMany"] };
+  return src;
+}
+
 function grownSource() {
   const src = boundSource();
   src.sourceClaim.status = { ...src.sourceClaim.status, capacity: { storage: "2Gi" } };
@@ -437,7 +443,9 @@ describe("provision: clone of a PVC", () => {
   const handleError = (err: string) => `error getting handle for DataSource Type PersistentVolumeClaim by Name src: ${err}`;
   it.each<[string, Partial<ClaimState>, string, ClaimOptions?]>([
     ["source missing", { sourceClaim: undefined, sourceVolume: undefined }, 'error getting PVC src (namespace "default") from api server: persistentvolumeclaim "src" not found'],
-    ["source not bound", boundSource({ phase: "Pending" }), "the PVC DataSource src must have a status of Bound.  Got {Phase:Pending}"],
+    // Upstream prints the whole status struct with Go's %v (field values only, nil maps as map[]).
+    ["source not bound", boundSource({ phase: "Pending" }), "the PVC DataSource src must have a status of Bound.  Got {Pending [] map[] [] map[] map[] <nil> <nil>}"],
+    ["source lost", lostSource(), "the PVC DataSource src must have a status of Bound.  Got {Lost [ReadWriteOnce ReadOnlyMany] map[] [] map[] map[] <nil> <nil>}"],
     ["source being deleted", boundSource({ deleting: true }), "the PVC DataSource src is currently being deleted"],
     ["request below the source", boundSource({ storage: "2Gi" }), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
     ["source volume of another driver", boundSource({ driver: "other.csi" }), "claim in dataSource not bound or invalid"],

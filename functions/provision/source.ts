@@ -131,11 +131,25 @@ export interface CloneInputs {
   sourceVolume?: PersistentVolume;
 }
 
+/**
+ * A claim's status as Go's %v prints upstream's PersistentVolumeClaimStatus struct: field values in
+ * declaration order, nil slices as [] and nil maps as map[]. Exact for the usual not-Bound source
+ * (phase and access modes); Go would print quantities and conditions as their inner structs, which
+ * this renders by their values instead.
+ */
+export function goClaimStatus(status: PersistentVolumeClaim["status"]): string {
+  const list = (xs: readonly string[] | undefined) => `[${(xs ?? []).join(" ")}]`;
+  // Go prints map keys sorted.
+  const map = (m: Record<string, string> | undefined) => `map[${Object.keys(m ?? {}).sort().map((k) => `${k}:${m![k]}`).join(" ")}]`;
+  const conditions = list(status?.conditions?.map((c) => `{${c.type} ${c.status}}`));
+  return `{${status?.phase ?? ""} ${list(status?.accessModes)} ${map(status?.capacity)} ${conditions} ${map(status?.allocatedResources)} ${map(status?.allocatedResourceStatuses)} <nil> <nil>}`;
+}
+
 /** Upstream's getPVCSource: the volume to clone, or why not. */
 export function checkCloneSource(i: CloneInputs): Result<string> {
   const src = i.source;
   if (!src) return fail(MSG.sourceClaimGet(i.name, i.claim.metadata.namespace, MSG.sourceClaimNotFound(i.name)));
-  if (src.status?.phase !== "Bound") return fail(MSG.sourceNotBound(i.name, src.status?.phase ?? ""));
+  if (src.status?.phase !== "Bound") return fail(MSG.sourceNotBound(i.name, goClaimStatus(src.status)));
   if (src.metadata.deletionTimestamp) return fail(MSG.sourceBeingDeleted(i.name));
   // A claim that named no class got the default one: its PV records which (kube-apiserver's admission
   // would have written it into the claim, which a dev cluster without that plugin does not).

@@ -195,7 +195,7 @@ describe("provision: restore and clone keep the right data", () => {
   it.each<[string, string, Parameters<ProvisionStack["createClaim"]>[1], string]>([
     ["a request below the source's", "clone-small", { storage: "512Mi", dataSource: CLAIM("src") }, "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 536870912 but source is 1073741824"],
     ["another volume mode", "clone-block", { volumeMode: "Block", dataSource: CLAIM("src") }, "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Filesystem, but new PVC requested Block"],
-    ["a source that is not bound", "clone-unbound", { dataSource: CLAIM("static-only") }, "the PVC DataSource static-only must have a status of Bound.  Got {Phase:Pending}"],
+    ["a source that is not bound", "clone-unbound", { dataSource: CLAIM("static-only") }, "the PVC DataSource static-only must have a status of Bound.  Got {Pending [] map[] [] map[] map[] <nil> <nil>}"],
     ["a source that does not exist", "clone-missing", { dataSource: CLAIM("nosuch") }, 'error getting PVC nosuch (namespace "default") from api server: persistentvolumeclaim "nosuch" not found'],
   ])("clone refused: %s", async (_, name, spec, err) => {
     const before = await backend();
