@@ -26,6 +26,7 @@ import {
   resolveClass,
   restoringFrom,
   type ClaimState,
+  type DropFinalizer,
   type Protection,
   type ProvisionPlan,
 } from "./plan.js";
@@ -123,21 +124,28 @@ async function protect(kube: KubeClient, p: Protection): Promise<string> {
 }
 
 /**
- * Takes a finalizer off the current version of an object a step just changed (upstream re-reads the
- * PV after deleting it). Gone, another object by that name, or no such finalizer: nothing to do.
+ * Takes a finalizer off the current version of an object (upstream re-reads it first: a step may
+ * just have changed it). Gone, another object by that name, or no such finalizer: nothing to do.
  */
-async function dropFinalizer(kube: KubeClient, drop: NonNullable<ProvisionPlan["dropFinalizer"]>): Promise<string | undefined> {
-  const type = RESOURCES.persistentvolumes;
-  for (let attempt = 0; ; attempt++) {
-    const fresh = await kube.get<PersistentVolume>(type, drop.name);
-    if (!fresh || (drop.uid && fresh.metadata.uid !== drop.uid) || !fresh.metadata.finalizers?.includes(drop.finalizer)) return undefined;
-    try {
-      await kube.update(type, { ...fresh, metadata: { ...fresh.metadata, finalizers: fresh.metadata.finalizers.filter((f) => f !== drop.finalizer) } });
-      return `removed finalizer ${drop.finalizer} from persistentvolumes ${drop.name}`;
-    } catch (err) {
-      if (err instanceof KubeApiError && err.isNotFound) return undefined;
-      if (!(err instanceof KubeApiError && err.isConflict) || attempt >= 4) throw err;
+async function dropFinalizer(ctx: ReconcileContext, drop: DropFinalizer): Promise<string | undefined> {
+  const type = RESOURCES[drop.resource];
+  const where = `${drop.resource} ${drop.namespace ? `${drop.namespace}/` : ""}${drop.name}`;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const fresh = await ctx.kube.get<KubeObject>(type, drop.name, drop.namespace);
+      if (!fresh || (drop.uid && fresh.metadata.uid !== drop.uid) || !fresh.metadata.finalizers?.includes(drop.finalizer)) return undefined;
+      try {
+        await ctx.kube.update(type, { ...fresh, metadata: { ...fresh.metadata, finalizers: fresh.metadata.finalizers.filter((f) => f !== drop.finalizer) } });
+        return `removed finalizer ${drop.finalizer} from ${where}`;
+      } catch (err) {
+        if (err instanceof KubeApiError && err.isNotFound) return undefined;
+        if (!(err instanceof KubeApiError && err.isConflict) || attempt >= 4) throw err;
+      }
     }
+  } catch (err) {
+    if (!drop.bestEffort) throw err;
+    ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, `removing finalizer ${drop.finalizer} from ${where} failed; the release check removes it later`);
+    return undefined;
   }
 }
 
@@ -155,7 +163,7 @@ async function runWithCall(
   const second = await runSteps(ctx, next.plan.steps, first.written);
   const did = [...done, ...first.did, next.did, ...second.did];
   if (next.plan.dropFinalizer) {
-    const dropped = await dropFinalizer(ctx.kube, next.plan.dropFinalizer);
+    const dropped = await dropFinalizer(ctx, next.plan.dropFinalizer);
     if (dropped) did.push(dropped);
   }
   if (next.plan.call?.kind === "deleteVolume") {

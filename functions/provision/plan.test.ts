@@ -485,6 +485,19 @@ describe("provision: after CreateVolume", () => {
     expect(plan.verdict).toEqual({ kind: "done" });
   });
 
+  // Upstream's Provision takes the restore protection off the snapshot as soon as the volume exists
+  // (spec.dataSource only, whoever else restores from it; a failure there does not fail the claim).
+  it.each<[string, ClaimOptions, CallResult<VolumeInfo>, ProvisionPlan["dropFinalizer"]]>([
+    ["a restore via dataSource: released", { dataSource: SNAP_SOURCE }, { ok: true, value: { ...volume, source: { snapshotId: "snap-handle" } } }, { resource: "volumesnapshots", namespace: "default", name: "snap-1", finalizer: FINALIZER.snapshotSource, bestEffort: true }],
+    ["a restore via dataSourceRef only: left to the release check", { dataSourceRef: SNAP_SOURCE }, { ok: true, value: { ...volume, source: { snapshotId: "snap-handle" } } }, undefined],
+    ["a failed restore: kept", { dataSource: SNAP_SOURCE }, { ok: false, failure: { code: "INTERNAL", message: "boom" } }, undefined],
+    ["a clone: no snapshot to release", { dataSource: CLAIM_SOURCE }, { ok: true, value: { ...volume, source: { volumeId: "vol-src" } } }, undefined],
+  ])("snapshot protection after CreateVolume: %s", (_, claimOptions, result, drop) => {
+    const c = newClaim({ annotated: true, ...claimOptions });
+    const plan = afterCreateVolume(c, { ...call, expectSource: true }, result, NOW);
+    expect(plan.dropFinalizer).toEqual(drop);
+  });
+
   it("capacity 0 (unknown) is recorded as the requested size", () => {
     const plan = afterCreateVolume(claim, call, { ok: true, value: { ...volume, capacityBytes: 0 } }, NOW);
     expect((plan.steps[0] as unknown as { object: PersistentVolume }).object.spec.capacity).toEqual({ storage: "1Gi" });
@@ -602,7 +615,7 @@ describe("provision: released volumes", () => {
   it("after DeleteVolume the PV is deleted and then its finalizer dropped", () => {
     const plan = afterDeleteVolume(pv({ finalizers: [F] }), { ok: true, value: undefined }, NOW);
     expect(plan.steps).toEqual([{ op: "delete", resource: "persistentvolumes", name: "pvc-uid-1", uid: "pv-uid" }]);
-    expect(plan.dropFinalizer).toEqual({ name: "pvc-uid-1", uid: "pv-uid", finalizer: F });
+    expect(plan.dropFinalizer).toEqual({ resource: "persistentvolumes", name: "pvc-uid-1", uid: "pv-uid", finalizer: F });
   });
 
   it.each<[string, PersistentVolume, boolean]>([

@@ -85,8 +85,18 @@ export interface ProvisionPlan extends Plan {
    * (protection is idempotent), so concurrent restores do not bounce off each other's 409s.
    */
   protect?: Protection;
-  /** After the steps: re-read this PV and take the finalizer off (the delete step changed it). */
-  dropFinalizer?: { name: string; uid?: string; finalizer: string };
+  /** After the steps: re-read this object and take the finalizer off (the steps may have changed it). */
+  dropFinalizer?: DropFinalizer;
+}
+
+export interface DropFinalizer {
+  resource: "persistentvolumes" | "volumesnapshots";
+  namespace?: string;
+  name: string;
+  uid?: string;
+  finalizer: string;
+  /** A failure is logged, not the reconcile's: something else removes it later too. */
+  bestEffort?: boolean;
 }
 
 export interface Protection {
@@ -379,7 +389,13 @@ export function afterCreateVolume(claim: PersistentVolumeClaim, call: CreateVolu
     volumeHandle: volume.volumeId,
     volumeAttributes: { [PROVISIONER_IDENTITY_KEY]: provisionerIdentity(call.driver), ...volume.volumeContext },
   };
+  // Upstream's Provision releases the snapshot right away when spec.dataSource names it, whether
+  // or not other claims still restore from it (they protect it again on their next attempt).
+  const ds = claim.spec.dataSource;
+  const release: DropFinalizer | undefined =
+    ds?.kind === SNAPSHOT_KIND ? { resource: "volumesnapshots", namespace: claim.metadata.namespace, name: ds.name, finalizer: FINALIZER.snapshotSource, bestEffort: true } : undefined;
   return {
+    ...(release ? { dropFinalizer: release } : {}),
     steps: [
       {
         op: "create",
@@ -496,6 +512,6 @@ export function afterDeleteVolume(pv: PersistentVolume, result: CallResult<void>
     steps: [{ op: "delete", resource: "persistentvolumes", name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}) }],
     verdict: { kind: "done" },
     // The delete only marks a finalized PV; upstream then takes its finalizer off the fresh object.
-    ...(hasFinalizer(pv, FINALIZER.volume) ? { dropFinalizer: { name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}), finalizer: FINALIZER.volume } } : {}),
+    ...(hasFinalizer(pv, FINALIZER.volume) ? { dropFinalizer: { resource: "persistentvolumes", name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}), finalizer: FINALIZER.volume } } : {}),
   };
 }
