@@ -7,6 +7,8 @@ export const ANN = {
   provisionedBy: "pv.kubernetes.io/provisioned-by",
   deletionSecretName: "volume.kubernetes.io/provisioner-deletion-secret-name",
   deletionSecretNamespace: "volume.kubernetes.io/provisioner-deletion-secret-namespace",
+  modifySecretName: "volume.kubernetes.io/controller-modify-secret-name",
+  modifySecretNamespace: "volume.kubernetes.io/controller-modify-secret-namespace",
   /** Legacy class annotation on a claim; wins over spec.storageClassName when present. */
   betaStorageClass: "volume.beta.kubernetes.io/storage-class",
   defaultClass: "storageclass.kubernetes.io/is-default-class",

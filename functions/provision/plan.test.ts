@@ -293,7 +293,23 @@ describe("provision: blank volumes", () => {
     expect(call.pv.spec.csi?.controllerExpandSecretRef).toEqual({ name: "expand-pvc-uid-1", namespace: "kube-system" });
   });
 
+  it("a controller-modify secret is recorded on the PV for later modifications; none, no annotation", () => {
+    const cls = newClass("standard", {
+      parameters: { "csi.storage.k8s.io/controller-modify-secret-name": "mod-${pvc.name}", "csi.storage.k8s.io/controller-modify-secret-namespace": "kube-system" },
+    });
+    const call = planClaim(state({ classes: [cls] })).call as CreateVolumeCall;
+    expect(call.request.parameters).toEqual({});
+    expect(call.pv.metadata.annotations).toEqual({
+      [ANN.provisionedBy]: DRIVER,
+      [ANN.deletionSecretName]: "",
+      [ANN.deletionSecretNamespace]: "",
+      "volume.kubernetes.io/controller-modify-secret-name": "mod-claim-1",
+      "volume.kubernetes.io/controller-modify-secret-namespace": "kube-system",
+    });
+  });
+
   it.each<[string, Record<string, string>, string]>([
+    ["half a controller-modify secret pair", { "csi.storage.k8s.io/controller-modify-secret-namespace": "x" }, "failed to get name and namespace template from params: either name and namespace for ControllerModify secrets specified, Both must be specified"],
     ["an unknown reserved key", { "csi.storage.k8s.io/bogus": "x" }, 'failed to strip CSI Parameters of prefixed keys: found unknown parameter key "csi.storage.k8s.io/bogus" with reserved namespace csi.storage.k8s.io/'],
     ["fsType twice", { fstype: "ext4", "csi.storage.k8s.io/fstype": "xfs" }, 'fstype specified in parameters with both "fstype" and "csi.storage.k8s.io/fstype" keys'],
     ["half a secret pair", { "csi.storage.k8s.io/provisioner-secret-name": "x" }, "failed to get name and namespace template from params: either name and namespace for Provisioner secrets specified, Both must be specified"],

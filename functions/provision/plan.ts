@@ -280,7 +280,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
   }
 
   const refs: Partial<Record<keyof typeof SECRET_SETS, SecretRef>> = {};
-  for (const key of ["provisioner", "controllerPublish", "nodeStage", "nodePublish", "controllerExpand", "nodeExpand"] as const) {
+  for (const key of ["provisioner", "controllerPublish", "nodeStage", "nodePublish", "controllerExpand", "nodeExpand", "controllerModify"] as const) {
     const r = secretRefFor(SECRET_SETS[key], cls.parameters, pvName, claim);
     if (!r.ok) return p.fail(r.error);
     if (r.value) refs[key] = r.value;
@@ -302,6 +302,8 @@ export function planClaim(s: ClaimState): ProvisionPlan {
         // Upstream records the deletion secret (empty when none) so Delete needs no class.
         [ANN.deletionSecretName]: refs.provisioner?.name ?? "",
         [ANN.deletionSecretNamespace]: refs.provisioner?.namespace ?? "",
+        // Only when the class names one (unlike the deletion secret).
+        ...(refs.controllerModify ? { [ANN.modifySecretName]: refs.controllerModify.name, [ANN.modifySecretNamespace]: refs.controllerModify.namespace } : {}),
       },
     },
     spec: {
