@@ -233,6 +233,22 @@ describe("PV/PVC binder", () => {
     expect(released.spec.claimRef.name).toBe("pre-claim");
     expect(released.metadata.deletionTimestamp).toBeUndefined();
   });
+
+  it("still releases a PV deleted while bound and held by a finalizer, once its claim goes", async () => {
+    // kube-controller-manager keeps syncing a terminating PV: that is how a provisioner's finalizer
+    // gets to delete the volume of a PV deleted before its claim.
+    await h.req("POST", "/api/v1/persistentvolumes", { ...pv("held-pv", { claimRef: { namespace: "default", name: "held-claim" } }), metadata: { name: "held-pv", finalizers: ["example.com/hold"] } });
+    await h.req("POST", PVCS, PVC("held-claim"));
+    await eventually(async () => (await h.req("GET", `${PVCS}/held-claim`)).body.spec.volumeName === "held-pv");
+    await h.req("DELETE", "/api/v1/persistentvolumes/held-pv");
+    await h.req("DELETE", `${PVCS}/held-claim`);
+    const released = await eventually(async () => {
+      const r = await h.req("GET", "/api/v1/persistentvolumes/held-pv");
+      return r.body.status.phase === "Released" ? r.body : undefined;
+    });
+    expect(released.metadata.deletionTimestamp).toBeDefined();
+    await h.patch("/api/v1/persistentvolumes/held-pv", "merge", { metadata: { finalizers: null } });
+  });
 });
 
 describe("list", () => {
