@@ -222,6 +222,37 @@ describe("provision: deletion", () => {
     expect(await stack.volumeDirs()).not.toContain(handle);
   });
 
+  it("a PV deleted while its claim is bound is held by the provisioner's finalizer; released, its volume is deleted, then the PV goes", async () => {
+    await stack.createClaim("held");
+    const { pv } = await stack.bound("held");
+    const handle = pv.spec.csi!.volumeHandle;
+    await stack.kube.delete(RESOURCES.persistentvolumes, pv.metadata.name!);
+    await stack.rounds(2);
+    const terminating = await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!);
+    expect(terminating?.metadata.deletionTimestamp).toBeDefined();
+    expect(terminating?.metadata.finalizers).toContain(FINALIZER.volume);
+    expect(await stack.volumeDirs()).toContain(handle);
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "held", "default");
+    await stack.settle(async () => (await stack.get("persistentvolumes", pv.metadata.name!)) === undefined);
+    expect(await stack.volumeDirs()).not.toContain(handle);
+  });
+
+  it("a deleted clone source keeps its protection while a clone of it is pending, and goes once none is", async () => {
+    await stack.createClaim("csrc");
+    await stack.bound("csrc");
+    await stack.createClaim("ccopy", { dataSource: CLAIM("csrc") });
+    await stack.bound("ccopy");
+    // Refused (smaller than its source), so it stays Pending.
+    await stack.createClaim("cpending", { storage: "512Mi", dataSource: CLAIM("csrc") });
+    await stack.rounds(2);
+    expect((await claim("csrc")).metadata.finalizers).toContain(FINALIZER.cloneSource);
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "csrc", "default");
+    await stack.rounds(2);
+    expect((await claim("csrc")).metadata.deletionTimestamp).toBeDefined();
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "cpending", "default");
+    await stack.settle(async () => (await stack.get("persistentvolumeclaims", "csrc", "default")) === undefined);
+  });
+
   it("Retain: the released PV and its volume stay", async () => {
     await stack.createClass("keep", { reclaimPolicy: "Retain" });
     await stack.createClaim("kept", { className: "keep" });
@@ -229,7 +260,10 @@ describe("provision: deletion", () => {
     await stack.kube.delete(RESOURCES.persistentvolumeclaims, "kept", "default");
     await stack.settle(async () => (await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!))?.status?.phase === "Released");
     await stack.rounds(2);
-    expect(await stack.get("persistentvolumes", pv.metadata.name!)).toBeDefined();
+    const kept = await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!);
+    expect(kept).toBeDefined();
+    // Retain: the provisioner's finalizer comes off again, so the PV can be deleted by hand.
+    expect(kept?.metadata.finalizers ?? []).not.toContain(FINALIZER.volume);
     expect(await stack.volumeDirs()).toContain(pv.spec.csi!.volumeHandle);
   });
 });
