@@ -206,6 +206,9 @@ async function reconcileClaim(ctx: ReconcileContext, claim: PersistentVolumeClai
   };
   if (!plan.call) {
     await annotate();
+    // A claim refused after its source checked out (class secrets or parameters) has protected the
+    // source already: upstream adds the finalizer before it resolves those.
+    if (plan.protect) done.push(await protect(ctx.kube, plan.protect));
     const ran = await runSteps(ctx, plan.steps);
     return outcomeOf(plan, [...done, ...ran.did]);
   }

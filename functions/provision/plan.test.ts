@@ -364,6 +364,19 @@ describe("provision: restore from a VolumeSnapshot", () => {
     expect(plan.call).toBeDefined();
   });
 
+  // Upstream adds the protection right after the source checks, before it resolves the class's
+  // secrets and parameters: a claim that fails there still protects its source.
+  it.each<[string, Record<string, string>, string]>([
+    ["half a secret pair", { "csi.storage.k8s.io/provisioner-secret-name": "x" }, "failed to get name and namespace template from params: either name and namespace for Provisioner secrets specified, Both must be specified"],
+    ["an unknown reserved key", { "csi.storage.k8s.io/bogus": "x" }, 'failed to strip CSI Parameters of prefixed keys: found unknown parameter key "csi.storage.k8s.io/bogus" with reserved namespace csi.storage.k8s.io/'],
+  ])("a restore failing on the class (%s) has protected the snapshot first", (_, parameters, message) => {
+    const snapshot = newSnapshot();
+    const plan = planClaim(state({ claim, snapshot, content: newContent(), classes: [newClass("standard", { parameters })] }));
+    expect(plan.steps).toEqual([provisioningEvent(claim), failed(claim, message)]);
+    expect(plan.call).toBeUndefined();
+    expect(plan.protect).toEqual({ resource: "volumesnapshots", object: { ...snapshot, metadata: { ...snapshot.metadata, finalizers: [FINALIZER.snapshotSource] } }, finalizer: FINALIZER.snapshotSource });
+  });
+
   it("a restore to another volume mode is allowed by the content's annotation", () => {
     const block = newClaim({ annotated: true, dataSource: SNAP_SOURCE, volumeMode: "Block" });
     const plan = planClaim(state({ claim: block, snapshot: newSnapshot(), content: newContent({ annotations: { [ANN.allowVolumeModeChange]: "true" } }) }));

@@ -168,6 +168,15 @@ describe("provision: restore and clone keep the right data", () => {
     await expectRefused(name, `error getting handle for DataSource Type VolumeSnapshot by Name ${spec?.dataSource?.name}: ${err(content)}`, before);
   });
 
+  it("restore refused on its class's parameters: the snapshot was protected first, as upstream does", async () => {
+    await stack.createClass("broken-secret", { parameters: { "csi.storage.k8s.io/provisioner-secret-name": "x" } });
+    await snapshotOf("src", "snap-guarded");
+    const before = await backend();
+    await stack.createClaim("restore-broken", { className: "broken-secret", dataSource: SNAP("snap-guarded") });
+    await expectRefused("restore-broken", "failed to get name and namespace template from params: either name and namespace for Provisioner secrets specified, Both must be specified", before);
+    expect((await stack.get<VolumeSnapshot>("volumesnapshots", "snap-guarded", "default"))!.metadata.finalizers).toContain(FINALIZER.snapshotSource);
+  });
+
   it("restore refused: the snapshot's content belongs to another driver", async () => {
     // A pre-provisioned snapshot of a driver the gateway does not serve.
     await stack.kube.create(RESOURCES.volumesnapshotcontents, {
