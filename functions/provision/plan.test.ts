@@ -107,7 +107,7 @@ function newContent(o: { driver?: string; snapshotUid?: string; handle?: string 
 }
 
 function boundSource(o: { className?: string | null; storage?: string; mode?: "Filesystem" | "Block"; driver?: string; pvPhase?: "Bound" | "Released"; phase?: "Pending" | "Bound"; deleting?: boolean } = {}) {
-  const source = newClaim({ name: "src", uid: "src-uid", className: o.className ?? "standard", storage: o.storage ?? "1Gi", phase: o.phase ?? "Bound", volumeName: "pv-src", deleting: o.deleting });
+  const source = newClaim({ name: "src", uid: "src-uid", className: o.className === undefined ? "standard" : o.className, storage: o.storage ?? "1Gi", phase: o.phase ?? "Bound", volumeName: "pv-src", deleting: o.deleting });
   const pv: PersistentVolume = {
     apiVersion: "v1",
     kind: "PersistentVolume",
@@ -452,9 +452,25 @@ describe("provision: clone of a PVC", () => {
     expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } }, expectSource: true });
   });
 
-  it("a source that named no class is in the class its PV records (the default it was given)", () => {
-    const plan = planClaim(state({ claim: newClaim({ annotated: true, className: null, dataSource: CLAIM_SOURCE }), classes: [newClass("standard", { isDefault: true })], ...boundSource({ className: null }) }));
-    expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } } });
+  // getPVCSource reads spec.storageClassName of both claims, nothing else: not the legacy
+  // annotation (which the DefaultStorageClass admission leaves alone) nor the source PV's class.
+  const legacy = (c: PersistentVolumeClaim) => ({ ...c, metadata: { ...c.metadata, annotations: { ...c.metadata.annotations, [ANN.betaStorageClass]: "standard" } } });
+  it.each<[string, () => Partial<ClaimState>, string]>([
+    ["a source without storageClassName (its PV names one)", () => boundSource({ className: null }), "the source PVC (src) storageclass cannot be empty"],
+    [
+      "a source naming its class by the legacy annotation only",
+      () => {
+        const src = boundSource({ className: null });
+        return { ...src, sourceClaim: legacy(src.sourceClaim) };
+      },
+      "the source PVC (src) storageclass cannot be empty",
+    ],
+    ["a clone naming its class by the legacy annotation only", () => ({ claim: legacy(newClaim({ annotated: true, className: null, dataSource: CLAIM_SOURCE })), ...boundSource() }), "the requested PVC (claim-1) storageclass cannot be empty"],
+  ])("%s → ProvisioningFailed", (_, partial, err) => {
+    const s = state({ claim, ...partial() });
+    const plan = planClaim(s);
+    expect(plan.steps).toEqual([provisioningEvent(s.claim), failed(s.claim, `error getting handle for DataSource Type PersistentVolumeClaim by Name src: ${err}`)]);
+    expect(plan.call).toBeUndefined();
   });
 
   it("the size rule compares with the source's request only: a source whose capacity exceeds it is the driver's to judge", () => {

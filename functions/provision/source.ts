@@ -151,12 +151,11 @@ export function checkCloneSource(i: CloneInputs): Result<string> {
   if (!src) return fail(MSG.sourceClaimGet(i.name, i.claim.metadata.namespace, MSG.sourceClaimNotFound(i.name)));
   if (src.status?.phase !== "Bound") return fail(MSG.sourceNotBound(i.name, goClaimStatus(src.status)));
   if (src.metadata.deletionTimestamp) return fail(MSG.sourceBeingDeleted(i.name));
-  // A claim that named no class got the default one: its PV records which (kube-apiserver's admission
-  // would have written it into the claim, which a dev cluster without that plugin does not).
-  const sourceClass = src.metadata.annotations?.[ANN.betaStorageClass] ?? src.spec.storageClassName ?? i.sourceVolume?.spec.storageClassName;
-  if (sourceClass === undefined) return fail(MSG.sourceClassEmpty(src.metadata.name ?? i.name));
-  // No same-class rule: external-provisioner dropped it in v3.2 (PR #699); only the source
-  // volume's driver must be the class's provisioner, checked on the PV below.
+  // Only spec.storageClassName counts, on both claims (the admission plugin writes the default
+  // there). No same-class rule: external-provisioner dropped it in v3.2 (PR #699); only the
+  // source volume's driver must be the class's provisioner, checked on the PV below.
+  if (src.spec.storageClassName === undefined) return fail(MSG.sourceClassEmpty(src.metadata.name ?? i.name));
+  if (i.claim.spec.storageClassName === undefined) return fail(MSG.targetClassEmpty(i.claim.metadata.name ?? ""));
   // Upstream compares with the source's request only: a source the driver made larger than its
   // request reaches the driver, which refuses a smaller clone itself.
   const wanted = requestedBytes(i.claim);
