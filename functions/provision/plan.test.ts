@@ -333,6 +333,13 @@ describe("provision: blank volumes", () => {
     expect(plan.call).toBeUndefined();
   });
 
+  it("an access mode CSI cannot express → csi-lib-utils' error text", () => {
+    const claim = newClaim({ annotated: true, accessModes: ["ReadWriteOnce", "Sometimes"] });
+    const plan = planClaim(state({ claim }));
+    expect(plan.steps.at(-1)).toEqual(failed(claim, "unsupported AccessMode combination: [Sometimes]"));
+    expect(plan.call).toBeUndefined();
+  });
+
   it("a selector is refused", () => {
     const claim = newClaim({ annotated: true });
     claim.spec.selector = { matchLabels: { a: "b" } };
