@@ -389,6 +389,26 @@ describe("request log", () => {
   });
 });
 
+describe("PVC data sources", () => {
+  // kube-apiserver's NormalizeDataSources (AnyVolumeDataSource, on by default): dataSource and a
+  // local dataSourceRef are mirrored into each other; a dataSourceRef naming a namespace is not.
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    [
+      "dataSource only → dataSourceRef too",
+      { dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "s" } },
+      { dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "s" }, dataSourceRef: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "s" } },
+    ],
+    ["a core-group dataSource only → dataSourceRef too", { dataSource: { kind: "PersistentVolumeClaim", name: "p" } }, { dataSource: { kind: "PersistentVolumeClaim", name: "p" }, dataSourceRef: { kind: "PersistentVolumeClaim", name: "p" } }],
+    ["a local dataSourceRef only → dataSource too", { dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b" } }, { dataSource: { apiGroup: "example.com", kind: "Backup", name: "b" }, dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b" } }],
+    ["a dataSourceRef naming a namespace → left alone", { dataSourceRef: { kind: "PersistentVolumeClaim", name: "p", namespace: "other" } }, { dataSourceRef: { kind: "PersistentVolumeClaim", name: "p", namespace: "other" } }],
+  ])("%s", async (_, sources, want) => {
+    const name = `ds-${Math.random().toString(36).slice(2, 8)}`;
+    const created = await h.req("POST", PVCS, { ...PVC(name), spec: { ...PVC(name).spec, storageClassName: "", ...sources } });
+    expect(created.status).toBe(201);
+    expect({ dataSource: created.body.spec.dataSource, dataSourceRef: created.body.spec.dataSourceRef }).toEqual({ dataSource: undefined, dataSourceRef: undefined, ...want });
+  });
+});
+
 describe("default StorageClass", () => {
   const SCS = "/apis/storage.k8s.io/v1/storageclasses";
   const standard = {
