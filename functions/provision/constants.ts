@@ -118,6 +118,4 @@ export const MSG = {
   infeasible: (err: string) => `Volume provisioning failed with infeasible error. Retries will be delayed. ${err}`,
   capacityTooSmall: (got: number, wanted: number) => `created volume capacity ${got} less than requested capacity ${wanted}`,
   contentSourceMissing: "volume content source missing",
-  pvCreateFailed: (ns: string | undefined, name: string | undefined, pv: string) =>
-    `Error creating provisioned PV object for claim ${ref(ns, name)}: {err}. The volume ${pv} is kept and found again by its name on the next attempt.`,
 };

@@ -404,7 +404,8 @@ export function afterCreateVolume(claim: PersistentVolumeClaim, call: CreateVolu
         resource: "persistentvolumes",
         object: pv,
         alreadyExistsOk: true,
-        onFailure: { on: claim, reason: REASONS.provisioningFailed, message: MSG.pvCreateFailed(claim.metadata.namespace, claim.metadata.name, pv.metadata.name!), component },
+        // No Event on failure: upstream's PV save queue only logs and retries. The volume is kept;
+        // the next attempt finds it again by its name.
       },
       ev(claim, "Normal", REASONS.provisioningSucceeded, MSG.succeeded(pv.metadata.name!), component),
     ],
