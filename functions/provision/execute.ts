@@ -10,9 +10,10 @@ import { GatewayError, type DriverCapabilities, type GatewayClient } from "../..
 import { KubeApiError, type KubeClient } from "../../shared/kube/types.js";
 import { outcomeOf, runSteps, type Written } from "../../shared/snapshot/run-steps.js";
 import type { Plan } from "../../shared/snapshot/steps.js";
-import { attempt } from "../../shared/volume/csi.js";
+import { attempt, type CallResult } from "../../shared/volume/csi.js";
 import { ANN, FINALIZER, volumeNameFor } from "./constants.js";
 import {
+  afterCleanup,
   afterCreateVolume,
   afterDeleteVolume,
   claimClassName,
@@ -31,6 +32,9 @@ import {
   type ProvisionPlan,
 } from "./plan.js";
 import { dataSourceOf, isClaimSource, isSnapshotSource } from "./source.js";
+
+/** Upstream's cleanupVolume tries DeleteVolume this many times. */
+const CLEANUP_TRIES = 5;
 
 /** Small pages: a release check usually stops at the first pending restore or clone it meets. */
 const PAGE = 100;
@@ -160,19 +164,26 @@ async function runWithCall(
   if (!plan.call || plan.verdict.kind !== "done") return outcomeOf(plan, [...done, ...first.did]);
   if (plan.protect) first.did.push(await protect(ctx.kube, plan.protect));
   const next = await follow(first.written);
-  const second = await runSteps(ctx, next.plan.steps, first.written);
-  const did = [...done, ...first.did, next.did, ...second.did];
-  if (next.plan.dropFinalizer) {
-    const dropped = await dropFinalizer(ctx, next.plan.dropFinalizer);
+  let after = next.plan;
+  const did = [...done, ...first.did, next.did];
+  if (after.call?.kind === "deleteVolume") {
+    // Cleanup of a volume the driver made wrongly, before the report (which says whether it
+    // worked): a few tries now, as upstream; the claim's retry repeats it if needed.
+    const cleanup = after.call;
+    let result: CallResult<void> = { ok: false, failure: { message: "not tried" } };
+    for (let i = 0; i < CLEANUP_TRIES && !result.ok; i++) {
+      result = await attempt(() => ctx.gateway.deleteVolume(cleanup.driver, { volumeId: cleanup.volumeId, ...(cleanup.secretRef ? { secretRef: cleanup.secretRef } : {}) }));
+    }
+    did.push(result.ok ? `deleted volume ${cleanup.volumeId} again` : `cleanup of volume ${cleanup.volumeId} failed: ${result.failure.message}`);
+    after = afterCleanup(after, result);
+  }
+  const second = await runSteps(ctx, after.steps, first.written);
+  did.push(...second.did);
+  if (after.dropFinalizer) {
+    const dropped = await dropFinalizer(ctx, after.dropFinalizer);
     if (dropped) did.push(dropped);
   }
-  if (next.plan.call?.kind === "deleteVolume") {
-    // Cleanup of a volume the driver made wrongly: best effort now, the retry repeats it if needed.
-    const cleanup = next.plan.call;
-    const result = await attempt(() => ctx.gateway.deleteVolume(cleanup.driver, { volumeId: cleanup.volumeId, ...(cleanup.secretRef ? { secretRef: cleanup.secretRef } : {}) }));
-    did.push(result.ok ? `deleted volume ${cleanup.volumeId} again` : `cleanup of volume ${cleanup.volumeId} failed: ${result.failure.message}`);
-  }
-  return outcomeOf(next.plan, did);
+  return outcomeOf(after, did);
 }
 
 async function reconcileClaim(ctx: ReconcileContext, claim: PersistentVolumeClaim, clock: () => number): Promise<Outcome> {

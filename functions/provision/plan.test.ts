@@ -8,6 +8,7 @@ import type { Step } from "../../shared/snapshot/steps.js";
 import type { CallResult } from "../../shared/volume/csi.js";
 import { ANN, FINALIZER, MSG, PV_CONTROLLER_COMPONENT } from "./constants.js";
 import {
+  afterCleanup,
   afterCreateVolume,
   afterDeleteVolume,
   planClaim,
@@ -583,6 +584,31 @@ describe("provision: after CreateVolume", () => {
     expect(plan.steps).toEqual([failed(claim, message)]);
     expect(plan.call).toEqual({ kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9" });
     expect(plan.verdict.kind).toBe("requeue");
+  });
+
+  // The provisioner deletes the unwanted volume (up to 5 tries) before it reports; when that fails
+  // too, the report says the volume is orphaned (with each check's own capitalisation).
+  it.each<[string, VolumeInfo, CreateVolumeCall, CallResult<void>, string]>([
+    ["a smaller volume, cleaned up", { ...volume, capacityBytes: 1024 }, call, { ok: true, value: undefined }, `created volume capacity 1024 less than requested capacity ${GiB}`],
+    [
+      "a smaller volume, cleanup failed",
+      { ...volume, capacityBytes: 1024 },
+      call,
+      { ok: false, failure: { code: "INTERNAL", message: "stuck" } },
+      `created volume capacity 1024 less than requested capacity ${GiB}. Cleanup of volume pvc-uid-1 failed, volume is orphaned: rpc error: code = Internal desc = stuck`,
+    ],
+    [
+      "no content source, cleanup failed",
+      volume,
+      { ...call, expectSource: true },
+      { ok: false, failure: { code: "INTERNAL", message: "stuck" } },
+      "volume content source missing. cleanup of volume pvc-uid-1 failed, volume is orphaned: rpc error: code = Internal desc = stuck",
+    ],
+  ])("%s → reported after the cleanup", (_, info, c, cleanup, message) => {
+    const plan = afterCleanup(afterCreateVolume(claim, c, { ok: true, value: info }, NOW), cleanup);
+    expect(plan.steps).toEqual([failed(claim, message)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
+    expect(plan.call).toBeUndefined();
   });
 });
 

@@ -85,6 +85,8 @@ export interface ProvisionPlan extends Plan {
    * (protection is idempotent), so concurrent restores do not bounce off each other's 409s.
    */
   protect?: Protection;
+  /** With a cleanup call: the report when that DeleteVolume fails too (`{err}` is its error). */
+  ifCleanupFails?: string;
   /** After the steps: re-read this object and take the finalizer off (the steps may have changed it). */
   dropFinalizer?: DropFinalizer;
 }
@@ -381,8 +383,13 @@ export function afterCreateVolume(claim: PersistentVolumeClaim, call: CreateVolu
   const volume = result.value;
   const cleanup: DeleteVolumeCall = { kind: "deleteVolume", driver: call.driver, volumeId: volume.volumeId, ...(call.request.secretRef ? { secretRef: call.request.secretRef } : {}) };
   const capacity = volume.capacityBytes > 0 ? volume.capacityBytes : call.requiredBytes;
-  if (capacity < call.requiredBytes) return { ...retry([], MSG.capacityTooSmall(capacity, call.requiredBytes)), call: cleanup };
-  if (call.expectSource && !volume.source) return { ...retry([], MSG.contentSourceMissing), call: cleanup };
+  // Upstream's two checks word the orphaned-volume suffix differently ("Cleanup" / "cleanup").
+  const orphaned = (message: string, word: string) => `${message}. ${word} of volume ${call.request.name} failed, volume is orphaned: {err}`;
+  if (capacity < call.requiredBytes) {
+    const message = MSG.capacityTooSmall(capacity, call.requiredBytes);
+    return { ...retry([], message), call: cleanup, ifCleanupFails: orphaned(message, "Cleanup") };
+  }
+  if (call.expectSource && !volume.source) return { ...retry([], MSG.contentSourceMissing), call: cleanup, ifCleanupFails: orphaned(MSG.contentSourceMissing, "cleanup") };
 
   const pv = clone(call.pv);
   pv.spec.capacity = { storage: formatBinarySI(capacity) };
@@ -410,6 +417,25 @@ export function afterCreateVolume(claim: PersistentVolumeClaim, call: CreateVolu
       ev(claim, "Normal", REASONS.provisioningSucceeded, MSG.succeeded(pv.metadata.name!), component),
     ],
     verdict: { kind: "done" },
+  };
+}
+
+/**
+ * After the cleanup DeleteVolume of a volume afterCreateVolume refused: the plan's report as it
+ * stands, or, when the cleanup failed too, the report saying the volume is orphaned.
+ */
+export function afterCleanup(plan: ProvisionPlan, result: CallResult<void>): ProvisionPlan {
+  const rest: ProvisionPlan = { ...plan };
+  delete rest.call;
+  delete rest.ifCleanupFails;
+  const ifCleanupFails = plan.ifCleanupFails;
+  if (result.ok || !ifCleanupFails || plan.verdict.kind !== "requeue") return rest;
+  const message = ifCleanupFails.replace("{err}", rpcErrorText(result.failure));
+  const original = plan.verdict.reason;
+  return {
+    ...rest,
+    steps: plan.steps.map((s) => (s.op === "event" && s.message === original ? { ...s, message } : s)),
+    verdict: { ...plan.verdict, reason: message },
   };
 }
 
