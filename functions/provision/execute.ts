@@ -1,6 +1,6 @@
 // provision's executor: read what a plan needs, plan, write, make the one gateway call, then write
 // what its answer means. Three targets: a claim (provision it; release its clone protection), a
-// snapshot (release its restore protection) and a PV (delete a released volume).
+// snapshot (release its restore protection) and a PV (its finalizer; delete a released volume).
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../shared/api/core.js";
 import type { KubeObject } from "../../shared/api/meta.js";
 import { RESOURCES } from "../../shared/api/resources.js";

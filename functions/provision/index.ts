@@ -13,7 +13,8 @@ import { dataSourceOf, isClaimSource, isSnapshotSource } from "./source.js";
  *  - a claim: itself while it may need a volume, or while it is deleted with a clone protection; once it
  *    stopped waiting (bound, lost, deleting or gone) also the snapshot or claim it was made from,
  *    whose protection finalizer it may release;
- *  - a PV: itself when it is released with reclaimPolicy Delete and was provisioned by a CSI driver.
+ *  - a PV a CSI driver provisioned: itself when its finalizer is out of step with its reclaim
+ *    policy, or when it is released with reclaimPolicy Delete (also while its finalizer holds it).
  */
 export function provisionTargets(event: ObjectEvent): ObjectKey[] {
   const self: ObjectKey = { resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid };
