@@ -118,6 +118,11 @@ async function protect(kube: KubeClient, p: Protection): Promise<string> {
       await kube.update(type, object);
       return `updated ${p.resource} ${object.metadata.namespace}/${object.metadata.name}`;
     } catch (err) {
+      // Upstream's setSnapshotFinalizer: without the RBAC to update VolumeSnapshots the restore
+      // goes ahead unprotected (older deployments lack that verb). Not so for a clone source.
+      if (p.resource === "volumesnapshots" && err instanceof KubeApiError && err.code === 403) {
+        return `could not protect ${p.resource} ${object.metadata.namespace}/${object.metadata.name} (forbidden): restoring unprotected`;
+      }
       if (!(err instanceof KubeApiError && err.isConflict) || attempt >= 4) throw err;
     }
     const fresh = await kube.get<KubeObject>(type, object.metadata.name!, object.metadata.namespace);
@@ -244,8 +249,14 @@ async function reconcileSnapshot(ctx: ReconcileContext, snapshot: VolumeSnapshot
     return { kind: "nothing", why: "snapshot carries no restore protection" };
   }
   const plan: Plan = planSnapshotRelease(snapshot, await claimsUntil(ctx.kube, snapshot.metadata.namespace, restoringFrom(snapshot)));
-  const { did } = await runSteps(ctx, plan.steps);
-  return outcomeOf(plan, did);
+  try {
+    const { did } = await runSteps(ctx, plan.steps);
+    return outcomeOf(plan, did);
+  } catch (err) {
+    // As upstream's sweep: without the RBAC to update VolumeSnapshots the finalizer stays; no retry helps.
+    if (err instanceof KubeApiError && err.code === 403) return { kind: "nothing", why: `cannot release the restore protection: ${err.message}` };
+    throw err;
+  }
 }
 
 async function reconcileVolume(ctx: ReconcileContext, pv: PersistentVolume, clock: () => number): Promise<Outcome> {

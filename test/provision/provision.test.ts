@@ -326,6 +326,8 @@ describe("provision: failures in flight", () => {
   let pvFailures = 0;
   /** CreateVolume answers UNAVAILABLE while this is true (the driver is down). */
   let driverDown = false;
+  /** provision may not update VolumeSnapshots while this is true (RBAC without that verb). */
+  let snapshotUpdatesForbidden = false;
   beforeAll(
     () =>
       flaky.start({
@@ -339,6 +341,12 @@ describe("provision: failures in flight", () => {
               throw new KubeApiError(500, "InternalError", "etcdserver: request timed out");
             }
             return kube.create(type, object);
+          };
+          wrapped.update = async (type, object) => {
+            if (type.plural === "volumesnapshots" && snapshotUpdatesForbidden) {
+              throw new KubeApiError(403, "Forbidden", `volumesnapshots.snapshot.storage.k8s.io "${object.metadata.name}" is forbidden: User "provision" cannot update resource "volumesnapshots"`);
+            }
+            return kube.update(type, object);
           };
           return wrapped;
         },
@@ -394,5 +402,24 @@ describe("provision: failures in flight", () => {
     expect(pv.spec.csi?.volumeHandle).toBeTruthy();
     // Restored, so the protection goes and the deletion the user asked for completes.
     await flaky.settle(async () => (await flaky.get("volumesnapshots", "held", "default")) === undefined);
+  });
+
+  it("without permission to update VolumeSnapshots a restore goes ahead unprotected, as upstream's", async () => {
+    await flaky.kube.create(RESOURCES.volumesnapshots, {
+      apiVersion: "snapshot.storage.k8s.io/v1",
+      kind: "VolumeSnapshot",
+      metadata: { name: "open", namespace: "default" },
+      spec: { source: { persistentVolumeClaimName: "retry" } },
+    } as VolumeSnapshot);
+    await flaky.settle(async () => (await flaky.get<VolumeSnapshot>("volumesnapshots", "open", "default"))?.status?.readyToUse === true);
+    snapshotUpdatesForbidden = true;
+    try {
+      const created = await flaky.createClaim("open-restore", { dataSource: SNAP("open") });
+      await flaky.bound("open-restore");
+      expect((await flaky.get<VolumeSnapshot>("volumesnapshots", "open", "default"))!.metadata.finalizers ?? []).not.toContain(FINALIZER.snapshotSource);
+      expect((await flaky.eventsFor(created.metadata.uid!)).filter((e) => e.startsWith("Warning"))).toEqual([]);
+    } finally {
+      snapshotUpdatesForbidden = false;
+    }
   });
 });
