@@ -7,6 +7,8 @@ export const ANN = {
   provisionedBy: "pv.kubernetes.io/provisioned-by",
   deletionSecretName: "volume.kubernetes.io/provisioner-deletion-secret-name",
   deletionSecretNamespace: "volume.kubernetes.io/provisioner-deletion-secret-namespace",
+  modifySecretName: "volume.kubernetes.io/controller-modify-secret-name",
+  modifySecretNamespace: "volume.kubernetes.io/controller-modify-secret-namespace",
   /** Legacy class annotation on a claim; wins over spec.storageClassName when present. */
   betaStorageClass: "volume.beta.kubernetes.io/storage-class",
   defaultClass: "storageclass.kubernetes.io/is-default-class",
@@ -19,6 +21,8 @@ export const ANN = {
 export const FINALIZER = {
   snapshotSource: "provisioner.storage.kubernetes.io/volumesnapshot-as-source-protection",
   cloneSource: "provisioner.storage.kubernetes.io/cloning-protection",
+  /** The provisioner library's PV finalizer: the volume is deleted before the PV object goes. */
+  volume: "external-provisioner.volume.kubernetes.io/finalizer",
 } as const;
 
 /** Volume attribute every provisioned PV carries (upstream: the provisioner instance's identity). */
@@ -86,6 +90,7 @@ export const MSG = {
     `snapshotcontent ${content} for snapshot ${snapshot} is not handled by CSI driver of StorageClass ${cls}`,
   snapshotNotReady: (name: string) => `snapshot ${name} is not Ready`,
   snapshotHandleMissing: (name: string) => `snapshot handle ${name} is not available`,
+  restoreNoCapacity: (claim: string, snapshot: string) => `error getting capacity for PVC ${claim} when creating snapshot ${snapshot}`,
   restoreTooSmall: (requested: bigint, restoreSize: bigint, snapshot: string) =>
     `requested volume size ${requested} is less than the size ${restoreSize} for the source snapshot ${snapshot}`,
   modeChangeNoAnnotation: (ns: string | undefined, name: string | undefined, content: string) =>
@@ -98,12 +103,10 @@ export const MSG = {
   // clone (getPVCSource)
   sourceClaimGet: (name: string, ns: string | undefined, err: string) => `error getting PVC ${name} (namespace ${JSON.stringify(ns ?? "")}) from api server: ${err}`,
   sourceClaimNotFound: (name: string) => `persistentvolumeclaim ${JSON.stringify(name)} not found`,
-  sourceNotBound: (name: string, phase: string) => `the PVC DataSource ${name} must have a status of Bound.  Got {Phase:${phase}}`,
+  sourceNotBound: (name: string, status: string) => `the PVC DataSource ${name} must have a status of Bound.  Got ${status}`,
   sourceBeingDeleted: (name: string) => `the PVC DataSource ${name} is currently being deleted`,
   sourceClassEmpty: (name: string) => `the source PVC (${name}) storageclass cannot be empty`,
   targetClassEmpty: (name: string) => `the requested PVC (${name}) storageclass cannot be empty`,
-  differentClass: (source: string, target: string) =>
-    `the source PVC and destination PVCs must be in the same storage class for cloning.  Source is in ${source}, but new PVC is in ${target}`,
   cloneTooSmall: (requested: bigint, source: bigint) =>
     `error, new PVC request must be greater than or equal in size to the specified PVC data source, requested ${requested} but source is ${source}`,
   sourceVolumeNameEmpty: (name: string) => `volume name is empty in source PVC ${name}`,
@@ -112,8 +115,7 @@ export const MSG = {
   modeFsToBlock: "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Filesystem, but new PVC requested Block",
 
   // after CreateVolume
+  infeasible: (err: string) => `Volume provisioning failed with infeasible error. Retries will be delayed. ${err}`,
   capacityTooSmall: (got: number, wanted: number) => `created volume capacity ${got} less than requested capacity ${wanted}`,
   contentSourceMissing: "volume content source missing",
-  pvCreateFailed: (ns: string | undefined, name: string | undefined, pv: string) =>
-    `Error creating provisioned PV object for claim ${ref(ns, name)}: {err}. The volume ${pv} is kept and found again by its name on the next attempt.`,
 };

@@ -1,6 +1,6 @@
 // provision's executor: read what a plan needs, plan, write, make the one gateway call, then write
 // what its answer means. Three targets: a claim (provision it; release its clone protection), a
-// snapshot (release its restore protection) and a PV (delete a released volume).
+// snapshot (release its restore protection) and a PV (its finalizer; delete a released volume).
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../shared/api/core.js";
 import type { KubeObject } from "../../shared/api/meta.js";
 import { RESOURCES } from "../../shared/api/resources.js";
@@ -10,9 +10,10 @@ import { GatewayError, type DriverCapabilities, type GatewayClient } from "../..
 import { KubeApiError, type KubeClient } from "../../shared/kube/types.js";
 import { outcomeOf, runSteps, type Written } from "../../shared/snapshot/run-steps.js";
 import type { Plan } from "../../shared/snapshot/steps.js";
-import { attempt } from "../../shared/volume/csi.js";
+import { attempt, type CallResult } from "../../shared/volume/csi.js";
 import { ANN, FINALIZER, volumeNameFor } from "./constants.js";
 import {
+  afterCleanup,
   afterCreateVolume,
   afterDeleteVolume,
   claimClassName,
@@ -26,10 +27,14 @@ import {
   resolveClass,
   restoringFrom,
   type ClaimState,
+  type DropFinalizer,
   type Protection,
   type ProvisionPlan,
 } from "./plan.js";
 import { dataSourceOf, isClaimSource, isSnapshotSource } from "./source.js";
+
+/** Upstream's cleanupVolume tries DeleteVolume this many times. */
+const CLEANUP_TRIES = 5;
 
 /** Small pages: a release check usually stops at the first pending restore or clone it meets. */
 const PAGE = 100;
@@ -84,7 +89,8 @@ export async function loadClaimState(kube: KubeClient, gateway: GatewayClient, c
 
 async function loadSource(kube: KubeClient, claim: PersistentVolumeClaim, state: ClaimState): Promise<void> {
   const source = dataSourceOf(claim);
-  if (!source?.name || source.crossNamespace) return;
+  // Sources the plan refuses before looking at them are not read.
+  if (!source?.name || source.namespaceSpecified) return;
   if (isSnapshotSource(source)) {
     const snapshot = await kube.get<VolumeSnapshot>(RESOURCES.volumesnapshots, source.name, source.namespace);
     if (snapshot) state.snapshot = snapshot;
@@ -112,12 +118,43 @@ async function protect(kube: KubeClient, p: Protection): Promise<string> {
       await kube.update(type, object);
       return `updated ${p.resource} ${object.metadata.namespace}/${object.metadata.name}`;
     } catch (err) {
+      // Upstream's setSnapshotFinalizer: without the RBAC to update VolumeSnapshots the restore
+      // goes ahead unprotected (older deployments lack that verb). Not so for a clone source.
+      if (p.resource === "volumesnapshots" && err instanceof KubeApiError && err.code === 403) {
+        return `could not protect ${p.resource} ${object.metadata.namespace}/${object.metadata.name} (forbidden): restoring unprotected`;
+      }
       if (!(err instanceof KubeApiError && err.isConflict) || attempt >= 4) throw err;
     }
     const fresh = await kube.get<KubeObject>(type, object.metadata.name!, object.metadata.namespace);
     if (!fresh || fresh.metadata.uid !== p.object.metadata.uid) throw new KubeApiError(409, "Conflict", `${type.kind} ${object.metadata.name} changed while it was being protected`);
     if (fresh.metadata.finalizers?.includes(p.finalizer)) return `found ${p.resource} ${object.metadata.namespace}/${object.metadata.name} protected`;
     object = { ...fresh, metadata: { ...fresh.metadata, finalizers: [...(fresh.metadata.finalizers ?? []), p.finalizer] } };
+  }
+}
+
+/**
+ * Takes a finalizer off the current version of an object (upstream re-reads it first: a step may
+ * just have changed it). Gone, another object by that name, or no such finalizer: nothing to do.
+ */
+async function dropFinalizer(ctx: ReconcileContext, drop: DropFinalizer): Promise<string | undefined> {
+  const type = RESOURCES[drop.resource];
+  const where = `${drop.resource} ${drop.namespace ? `${drop.namespace}/` : ""}${drop.name}`;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const fresh = await ctx.kube.get<KubeObject>(type, drop.name, drop.namespace);
+      if (!fresh || (drop.uid && fresh.metadata.uid !== drop.uid) || !fresh.metadata.finalizers?.includes(drop.finalizer)) return undefined;
+      try {
+        await ctx.kube.update(type, { ...fresh, metadata: { ...fresh.metadata, finalizers: fresh.metadata.finalizers.filter((f) => f !== drop.finalizer) } });
+        return `removed finalizer ${drop.finalizer} from ${where}`;
+      } catch (err) {
+        if (err instanceof KubeApiError && err.isNotFound) return undefined;
+        if (!(err instanceof KubeApiError && err.isConflict) || attempt >= 4) throw err;
+      }
+    }
+  } catch (err) {
+    if (!drop.bestEffort) throw err;
+    ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, `removing finalizer ${drop.finalizer} from ${where} failed; the release check removes it later`);
+    return undefined;
   }
 }
 
@@ -132,21 +169,32 @@ async function runWithCall(
   if (!plan.call || plan.verdict.kind !== "done") return outcomeOf(plan, [...done, ...first.did]);
   if (plan.protect) first.did.push(await protect(ctx.kube, plan.protect));
   const next = await follow(first.written);
-  const second = await runSteps(ctx, next.plan.steps, first.written);
-  const did = [...done, ...first.did, next.did, ...second.did];
-  if (next.plan.call?.kind === "deleteVolume") {
-    // Cleanup of a volume the driver made wrongly: best effort now, the retry repeats it if needed.
-    const cleanup = next.plan.call;
-    const result = await attempt(() => ctx.gateway.deleteVolume(cleanup.driver, { volumeId: cleanup.volumeId, ...(cleanup.secretRef ? { secretRef: cleanup.secretRef } : {}) }));
+  let after = next.plan;
+  const did = [...done, ...first.did, next.did];
+  if (after.call?.kind === "deleteVolume") {
+    // Cleanup of a volume the driver made wrongly, before the report (which says whether it
+    // worked): a few tries now, as upstream; the claim's retry repeats it if needed.
+    const cleanup = after.call;
+    let result: CallResult<void> = { ok: false, failure: { message: "not tried" } };
+    for (let i = 0; i < CLEANUP_TRIES && !result.ok; i++) {
+      result = await attempt(() => ctx.gateway.deleteVolume(cleanup.driver, { volumeId: cleanup.volumeId, ...(cleanup.secretRef ? { secretRef: cleanup.secretRef } : {}) }));
+    }
     did.push(result.ok ? `deleted volume ${cleanup.volumeId} again` : `cleanup of volume ${cleanup.volumeId} failed: ${result.failure.message}`);
+    after = afterCleanup(after, result);
   }
-  return outcomeOf(next.plan, did);
+  const second = await runSteps(ctx, after.steps, first.written);
+  did.push(...second.did);
+  if (after.dropFinalizer) {
+    const dropped = await dropFinalizer(ctx, after.dropFinalizer);
+    if (dropped) did.push(dropped);
+  }
+  return outcomeOf(after, did);
 }
 
 async function reconcileClaim(ctx: ReconcileContext, claim: PersistentVolumeClaim, clock: () => number): Promise<Outcome> {
   const done: string[] = [];
-  // A claim other claims clone from: release the protection once no clone is pending.
-  if (claim.metadata.finalizers?.includes(FINALIZER.cloneSource)) {
+  // A deleted claim other claims clone from: release the protection once no clone is pending.
+  if (claim.metadata.finalizers?.includes(FINALIZER.cloneSource) && claim.metadata.deletionTimestamp) {
     const release = planCloneRelease(claim, await claimsUntil(ctx.kube, claim.metadata.namespace, cloningFrom(claim)));
     const ran = await runSteps(ctx, release.steps);
     done.push(...ran.did);
@@ -174,6 +222,9 @@ async function reconcileClaim(ctx: ReconcileContext, claim: PersistentVolumeClai
   };
   if (!plan.call) {
     await annotate();
+    // A claim refused after its source checked out (class secrets or parameters) has protected the
+    // source already: upstream adds the finalizer before it resolves those.
+    if (plan.protect) done.push(await protect(ctx.kube, plan.protect));
     const ran = await runSteps(ctx, plan.steps);
     return outcomeOf(plan, [...done, ...ran.did]);
   }
@@ -198,8 +249,14 @@ async function reconcileSnapshot(ctx: ReconcileContext, snapshot: VolumeSnapshot
     return { kind: "nothing", why: "snapshot carries no restore protection" };
   }
   const plan: Plan = planSnapshotRelease(snapshot, await claimsUntil(ctx.kube, snapshot.metadata.namespace, restoringFrom(snapshot)));
-  const { did } = await runSteps(ctx, plan.steps);
-  return outcomeOf(plan, did);
+  try {
+    const { did } = await runSteps(ctx, plan.steps);
+    return outcomeOf(plan, did);
+  } catch (err) {
+    // As upstream's sweep: without the RBAC to update VolumeSnapshots the finalizer stays; no retry helps.
+    if (err instanceof KubeApiError && err.code === 403) return { kind: "nothing", why: `cannot release the restore protection: ${err.message}` };
+    throw err;
+  }
 }
 
 async function reconcileVolume(ctx: ReconcileContext, pv: PersistentVolume, clock: () => number): Promise<Outcome> {

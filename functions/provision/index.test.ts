@@ -11,9 +11,9 @@ function event(resource: "persistentvolumeclaims" | "persistentvolumes", data: K
   return { id: "e", type: `dev.snapflow.k8s.${resource}.${verb}`, cluster: "c", resource, verb, uid: uid!, name: name!, resourceVersion: "1", data, ...(namespace ? { namespace } : {}) };
 }
 
-function claim(o: { phase?: "Pending" | "Bound"; volumeName?: string; source?: "snapshot" | "claim"; finalizers?: string[] } = {}): PersistentVolumeClaim {
+function claim(o: { phase?: "Pending" | "Bound"; volumeName?: string; source?: "snapshot" | "claim"; finalizers?: string[]; deleting?: boolean } = {}): PersistentVolumeClaim {
   return {
-    metadata: { name: "c1", namespace: "ns", uid: "u1", ...(o.finalizers ? { finalizers: o.finalizers } : {}) },
+    metadata: { name: "c1", namespace: "ns", uid: "u1", ...(o.finalizers ? { finalizers: o.finalizers } : {}), ...(o.deleting ? { deletionTimestamp: "2026-03-01T12:00:00Z" } : {}) },
     spec: {
       ...(o.volumeName ? { volumeName: o.volumeName } : {}),
       ...(o.source === "snapshot" ? { dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "snap" } } : {}),
@@ -32,20 +32,29 @@ describe("provision targets", () => {
     ["a bound claim: nothing", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv" })), []],
     ["a bound restore: its snapshot", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", source: "snapshot" })), [{ resource: "volumesnapshots", namespace: "ns", name: "snap" }]],
     ["a deleted clone: its source claim", event("persistentvolumeclaims", claim({ source: "claim" }), "deleted"), [{ resource: "persistentvolumeclaims", namespace: "ns", name: "src" }]],
-    ["a bound clone source with the protection: itself", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", finalizers: [FINALIZER.cloneSource] })), [self]],
+    ["a live bound clone source with the protection: nothing (released only once it is deleted)", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", finalizers: [FINALIZER.cloneSource] })), []],
+    ["a deleting clone source with the protection: itself", event("persistentvolumeclaims", claim({ phase: "Bound", volumeName: "pv", finalizers: [FINALIZER.cloneSource], deleting: true })), [self]],
   ])("%s", (_, e, keys) => {
     expect(provisionTargets(e)).toEqual(keys);
   });
 
-  const pv = (phase: "Bound" | "Released", policy: "Delete" | "Retain"): PersistentVolume => ({
-    metadata: { name: "pv1", uid: "p1", annotations: { "pv.kubernetes.io/provisioned-by": "d" } },
+  const F = "external-provisioner.volume.kubernetes.io/finalizer";
+  const pv = (phase: "Bound" | "Released", policy: "Delete" | "Retain", finalizers?: string[], deleting = false): PersistentVolume => ({
+    metadata: { name: "pv1", uid: "p1", annotations: { "pv.kubernetes.io/provisioned-by": "d" }, ...(finalizers ? { finalizers } : {}), ...(deleting ? { deletionTimestamp: "2026-03-01T12:00:00Z" } : {}) },
     spec: { persistentVolumeReclaimPolicy: policy, csi: { driver: "d", volumeHandle: "h" } },
     status: { phase },
   });
-  it("a PV only when released with Delete", () => {
-    expect(provisionTargets(event("persistentvolumes", pv("Released", "Delete")))).toEqual([{ resource: "persistentvolumes", name: "pv1", uid: "p1" }]);
-    expect(provisionTargets(event("persistentvolumes", pv("Bound", "Delete")))).toEqual([]);
-    expect(provisionTargets(event("persistentvolumes", pv("Released", "Retain")))).toEqual([]);
-    expect(provisionTargets(event("persistentvolumes", pv("Released", "Delete"), "deleted"))).toEqual([]);
+  const pvKey = [{ resource: "persistentvolumes", name: "pv1", uid: "p1" }];
+  it.each<[string, PersistentVolume, ObjectEvent["verb"], unknown[]]>([
+    ["released with Delete: itself", pv("Released", "Delete"), "modified", pvKey],
+    ["released with Delete, deleted while its finalizer holds it: itself", pv("Released", "Delete", [F], true), "modified", pvKey],
+    ["released with Delete, deleting without the finalizer: nothing", pv("Released", "Delete", undefined, true), "modified", []],
+    ["bound with Delete and the finalizer: nothing", pv("Bound", "Delete", [F]), "modified", []],
+    ["bound with Delete without the finalizer: itself (to add it)", pv("Bound", "Delete"), "modified", pvKey],
+    ["released with Retain: nothing", pv("Released", "Retain"), "modified", []],
+    ["Retain with the finalizer: itself (to remove it)", pv("Bound", "Retain", [F]), "modified", pvKey],
+    ["gone: nothing", pv("Released", "Delete"), "deleted", []],
+  ])("a PV %s", (_, volume, verb, keys) => {
+    expect(provisionTargets(event("persistentvolumes", volume, verb))).toEqual(keys);
   });
 });

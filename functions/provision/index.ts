@@ -10,10 +10,11 @@ import { dataSourceOf, isClaimSource, isSnapshotSource } from "./source.js";
 /**
  * Which objects an event is news for. Every state change brings its own event, so an event whose
  * object (as carried) needs nothing from provision targets nothing, and costs no re-read:
- *  - a claim: itself while it may need a volume, or while it protects a clone source; once it
+ *  - a claim: itself while it may need a volume, or while it is deleted with a clone protection; once it
  *    stopped waiting (bound, lost, deleting or gone) also the snapshot or claim it was made from,
  *    whose protection finalizer it may release;
- *  - a PV: itself when it is released with reclaimPolicy Delete and was provisioned by a CSI driver.
+ *  - a PV a CSI driver provisioned: itself when its finalizer is out of step with its reclaim
+ *    policy, or when it is released with reclaimPolicy Delete (also while its finalizer holds it).
  */
 export function provisionTargets(event: ObjectEvent): ObjectKey[] {
   const self: ObjectKey = { resource: event.resource, namespace: event.namespace, name: event.name, uid: event.uid };
@@ -25,7 +26,8 @@ export function provisionTargets(event: ObjectEvent): ObjectKey[] {
   const claim = event.data as PersistentVolumeClaim;
   if (!claim.spec) return event.verb === "deleted" ? [] : [self];
   const keys: ObjectKey[] = [];
-  const protectsClone = claim.metadata.finalizers?.includes(FINALIZER.cloneSource) ?? false;
+  // The clone protection is released only once its claim is being deleted (upstream's rule).
+  const protectsClone = (claim.metadata.finalizers?.includes(FINALIZER.cloneSource) ?? false) && !!claim.metadata.deletionTimestamp;
   if (event.verb !== "deleted" && (mayNeedVolume(claim) === undefined || protectsClone)) keys.push(self);
   const finished = event.verb === "deleted" || !!claim.metadata.deletionTimestamp || (claim.status?.phase !== undefined && claim.status.phase !== "Pending");
   const source = finished ? dataSourceOf(claim) : undefined;

@@ -5,8 +5,10 @@ import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../.
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { DriverCapabilities, VolumeInfo } from "../../shared/gateway/types.js";
 import type { Step } from "../../shared/snapshot/steps.js";
+import type { CallResult } from "../../shared/volume/csi.js";
 import { ANN, FINALIZER, MSG, PV_CONTROLLER_COMPONENT } from "./constants.js";
 import {
+  afterCleanup,
   afterCreateVolume,
   afterDeleteVolume,
   planClaim,
@@ -15,6 +17,7 @@ import {
   planVolume,
   type ClaimState,
   type CreateVolumeCall,
+  type ProvisionPlan,
 } from "./plan.js";
 
 const DRIVER = "hostpath.snapflow.dev";
@@ -105,7 +108,7 @@ function newContent(o: { driver?: string; snapshotUid?: string; handle?: string 
 }
 
 function boundSource(o: { className?: string | null; storage?: string; mode?: "Filesystem" | "Block"; driver?: string; pvPhase?: "Bound" | "Released"; phase?: "Pending" | "Bound"; deleting?: boolean } = {}) {
-  const source = newClaim({ name: "src", uid: "src-uid", className: o.className ?? "standard", storage: o.storage ?? "1Gi", phase: o.phase ?? "Bound", volumeName: "pv-src", deleting: o.deleting });
+  const source = newClaim({ name: "src", uid: "src-uid", className: o.className === undefined ? "standard" : o.className, storage: o.storage ?? "1Gi", phase: o.phase ?? "Bound", volumeName: "pv-src", deleting: o.deleting });
   const pv: PersistentVolume = {
     apiVersion: "v1",
     kind: "PersistentVolume",
@@ -121,6 +124,12 @@ function boundSource(o: { className?: string | null; storage?: string; mode?: "F
     status: { phase: o.pvPhase ?? "Bound" },
   };
   return { sourceClaim: source, sourceVolume: pv };
+}
+
+function lostSource() {
+  const src = boundSource();
+  src.sourceClaim.status = { phase: "Lost", accessModes: ["ReadWriteOnce", "ReadOnlyMany"] };
+  return src;
 }
 
 function grownSource() {
@@ -164,6 +173,7 @@ describe("provision: blank volumes", () => {
     expect(pv.metadata).toEqual({
       name: "pvc-uid-1",
       annotations: { [ANN.provisionedBy]: DRIVER, [ANN.deletionSecretName]: "", [ANN.deletionSecretNamespace]: "" },
+      finalizers: ["external-provisioner.volume.kubernetes.io/finalizer"],
     });
     expect(pv.spec).toMatchObject({
       accessModes: ["ReadWriteOnce"],
@@ -229,11 +239,28 @@ describe("provision: blank volumes", () => {
     expect(planClaim(state({ claim: selected, classes: [cls] })).call).toBeDefined();
   });
 
-  it("another data source kind is left to its populator", () => {
+  it("another data source kind is left to its populator, after the library's Provisioning Event", () => {
     const claim = newClaim({ annotated: true, dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b" } });
     const plan = planClaim(state({ claim }));
-    expect(plan.steps).toEqual([event(claim, "Normal", "Provisioning", "Assuming an external populator will provision the volume")]);
+    expect(plan.steps).toEqual([provisioningEvent(claim), event(claim, "Normal", "Provisioning", "Assuming an external populator will provision the volume")]);
+    expect(plan.verdict).toEqual({ kind: "nothing", why: "data source (Backup) is not handled by the provisioner, assuming an external populator will provision it" });
     expect(plan.call).toBeUndefined();
+  });
+
+  // The data source is normalised first (dataSourceRef's namespace), then its name, then its kind
+  // and group — so these refusals come before the populator hand-off and before any capability.
+  it.each<[string, ClaimOptions, string]>([
+    ["dataSourceRef naming the claim's own namespace", { dataSourceRef: { ...SNAP_SOURCE, namespace: "default" } }, "dataSourceRef namespace specified but the CrossNamespaceVolumeDataSource feature is disabled"],
+    ["a populator source in another namespace", { dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b", namespace: "other" } }, "dataSourceRef namespace specified but the CrossNamespaceVolumeDataSource feature is disabled"],
+    ["a populator source without a name", { dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "" } }, "the PVC source not found for PVC claim-1"],
+    ["a VolumeSnapshot source without apiGroup", { dataSource: { kind: "VolumeSnapshot", name: "snap-1" } }, "the PVC source does not belong to the right APIGroup. Expected snapshot.storage.k8s.io, Got "],
+  ])("%s → ProvisioningFailed, no CreateVolume", (_, claimOptions, message) => {
+    const claim = newClaim({ annotated: true, ...claimOptions });
+    const plan = planClaim(state({ claim, snapshot: newSnapshot(), content: newContent() }));
+    expect(plan.steps).toEqual([provisioningEvent(claim), failed(claim, message)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
+    expect(plan.call).toBeUndefined();
+    expect(plan.protect).toBeUndefined();
   });
 
   it("ReadWriteOncePod with SINGLE_NODE_MULTI_WRITER asks for SINGLE_NODE_SINGLE_WRITER; Block carries no fsType", () => {
@@ -267,7 +294,23 @@ describe("provision: blank volumes", () => {
     expect(call.pv.spec.csi?.controllerExpandSecretRef).toEqual({ name: "expand-pvc-uid-1", namespace: "kube-system" });
   });
 
+  it("a controller-modify secret is recorded on the PV for later modifications; none, no annotation", () => {
+    const cls = newClass("standard", {
+      parameters: { "csi.storage.k8s.io/controller-modify-secret-name": "mod-${pvc.name}", "csi.storage.k8s.io/controller-modify-secret-namespace": "kube-system" },
+    });
+    const call = planClaim(state({ classes: [cls] })).call as CreateVolumeCall;
+    expect(call.request.parameters).toEqual({});
+    expect(call.pv.metadata.annotations).toEqual({
+      [ANN.provisionedBy]: DRIVER,
+      [ANN.deletionSecretName]: "",
+      [ANN.deletionSecretNamespace]: "",
+      "volume.kubernetes.io/controller-modify-secret-name": "mod-claim-1",
+      "volume.kubernetes.io/controller-modify-secret-namespace": "kube-system",
+    });
+  });
+
   it.each<[string, Record<string, string>, string]>([
+    ["half a controller-modify secret pair", { "csi.storage.k8s.io/controller-modify-secret-namespace": "x" }, "failed to get name and namespace template from params: either name and namespace for ControllerModify secrets specified, Both must be specified"],
     ["an unknown reserved key", { "csi.storage.k8s.io/bogus": "x" }, 'failed to strip CSI Parameters of prefixed keys: found unknown parameter key "csi.storage.k8s.io/bogus" with reserved namespace csi.storage.k8s.io/'],
     ["fsType twice", { fstype: "ext4", "csi.storage.k8s.io/fstype": "xfs" }, 'fstype specified in parameters with both "fstype" and "csi.storage.k8s.io/fstype" keys'],
     ["half a secret pair", { "csi.storage.k8s.io/provisioner-secret-name": "x" }, "failed to get name and namespace template from params: either name and namespace for Provisioner secrets specified, Both must be specified"],
@@ -288,6 +331,13 @@ describe("provision: blank volumes", () => {
     const claim = newClaim({ annotated: true, ...claimOptions });
     const plan = planClaim(state({ claim, capabilities: { ...CAPS, controller } }));
     expect(plan.steps.at(-1)).toEqual(failed(claim, message));
+    expect(plan.call).toBeUndefined();
+  });
+
+  it("an access mode CSI cannot express → csi-lib-utils' error text", () => {
+    const claim = newClaim({ annotated: true, accessModes: ["ReadWriteOnce", "Sometimes"] });
+    const plan = planClaim(state({ claim }));
+    expect(plan.steps.at(-1)).toEqual(failed(claim, "unsupported AccessMode combination: [Sometimes]"));
     expect(plan.call).toBeUndefined();
   });
 
@@ -320,6 +370,19 @@ describe("provision: restore from a VolumeSnapshot", () => {
   it("a snapshot being deleted may still be restored by a restore that protected it", () => {
     const plan = planClaim(state({ claim, snapshot: newSnapshot({ deleting: true, finalizers: [FINALIZER.snapshotSource] }), content: newContent() }));
     expect(plan.call).toBeDefined();
+  });
+
+  // Upstream adds the protection right after the source checks, before it resolves the class's
+  // secrets and parameters: a claim that fails there still protects its source.
+  it.each<[string, Record<string, string>, string]>([
+    ["half a secret pair", { "csi.storage.k8s.io/provisioner-secret-name": "x" }, "failed to get name and namespace template from params: either name and namespace for Provisioner secrets specified, Both must be specified"],
+    ["an unknown reserved key", { "csi.storage.k8s.io/bogus": "x" }, 'failed to strip CSI Parameters of prefixed keys: found unknown parameter key "csi.storage.k8s.io/bogus" with reserved namespace csi.storage.k8s.io/'],
+  ])("a restore failing on the class (%s) has protected the snapshot first", (_, parameters, message) => {
+    const snapshot = newSnapshot();
+    const plan = planClaim(state({ claim, snapshot, content: newContent(), classes: [newClass("standard", { parameters })] }));
+    expect(plan.steps).toEqual([provisioningEvent(claim), failed(claim, message)]);
+    expect(plan.call).toBeUndefined();
+    expect(plan.protect).toEqual({ resource: "volumesnapshots", object: { ...snapshot, metadata: { ...snapshot.metadata, finalizers: [FINALIZER.snapshotSource] } }, finalizer: FINALIZER.snapshotSource });
   });
 
   it("a restore to another volume mode is allowed by the content's annotation", () => {
@@ -370,6 +433,16 @@ describe("provision: restore from a VolumeSnapshot", () => {
     expect(plan.verdict).toEqual({ kind: "requeue", afterMs: kind === "poll" ? 500 : 1_000, reason: handleError(err) });
   });
 
+  it("a claim without a storage request, restoring a snapshot with a restoreSize → upstream's capacity error", () => {
+    const c = newClaim({ annotated: true, dataSource: SNAP_SOURCE });
+    delete c.spec.resources;
+    const plan = planClaim(state({ claim: c, snapshot: newSnapshot(), content: newContent() }));
+    const message = handleError("error getting capacity for PVC claim-1 when creating snapshot snap-1");
+    expect(plan.steps).toEqual([provisioningEvent(c), failed(c, message)]);
+    expect(plan.call).toBeUndefined();
+    expect(plan.protect).toBeUndefined();
+  });
+
   it("wrong apiGroup for a VolumeSnapshot source", () => {
     const c = newClaim({ annotated: true, dataSource: { apiGroup: "example.com", kind: "VolumeSnapshot", name: "snap-1" } });
     expect(planClaim(state({ claim: c })).steps.at(-1)).toEqual(failed(c, "the PVC source does not belong to the right APIGroup. Expected snapshot.storage.k8s.io, Got example.com"));
@@ -387,19 +460,47 @@ describe("provision: clone of a PVC", () => {
     expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } }, expectSource: true });
   });
 
-  it("a source that named no class is in the class its PV records (the default it was given)", () => {
-    const plan = planClaim(state({ claim: newClaim({ annotated: true, className: null, dataSource: CLAIM_SOURCE }), classes: [newClass("standard", { isDefault: true })], ...boundSource({ className: null }) }));
-    expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } } });
+  // getPVCSource reads spec.storageClassName of both claims, nothing else: not the legacy
+  // annotation (which the DefaultStorageClass admission leaves alone) nor the source PV's class.
+  const legacy = (c: PersistentVolumeClaim) => ({ ...c, metadata: { ...c.metadata, annotations: { ...c.metadata.annotations, [ANN.betaStorageClass]: "standard" } } });
+  it.each<[string, () => Partial<ClaimState>, string]>([
+    ["a source without storageClassName (its PV names one)", () => boundSource({ className: null }), "the source PVC (src) storageclass cannot be empty"],
+    [
+      "a source naming its class by the legacy annotation only",
+      () => {
+        const src = boundSource({ className: null });
+        return { ...src, sourceClaim: legacy(src.sourceClaim) };
+      },
+      "the source PVC (src) storageclass cannot be empty",
+    ],
+    ["a clone naming its class by the legacy annotation only", () => ({ claim: legacy(newClaim({ annotated: true, className: null, dataSource: CLAIM_SOURCE })), ...boundSource() }), "the requested PVC (claim-1) storageclass cannot be empty"],
+  ])("%s → ProvisioningFailed", (_, partial, err) => {
+    const s = state({ claim, ...partial() });
+    const plan = planClaim(s);
+    expect(plan.steps).toEqual([provisioningEvent(s.claim), failed(s.claim, `error getting handle for DataSource Type PersistentVolumeClaim by Name src: ${err}`)]);
+    expect(plan.call).toBeUndefined();
+  });
+
+  it("the size rule compares with the source's request only: a source whose capacity exceeds it is the driver's to judge", () => {
+    const plan = planClaim(state({ claim, ...grownSource() }));
+    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.call).toMatchObject({ request: { requiredBytes: GiB, source: { volumeId: "vol-src" } }, requiredBytes: GiB });
+  });
+
+  it("a source in another StorageClass of the same driver is cloned: only the driver must match", () => {
+    const plan = planClaim(state({ claim, ...boundSource({ className: "gold" }) }));
+    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } }, pv: { spec: { storageClassName: "standard" } } });
   });
 
   const handleError = (err: string) => `error getting handle for DataSource Type PersistentVolumeClaim by Name src: ${err}`;
   it.each<[string, Partial<ClaimState>, string, ClaimOptions?]>([
     ["source missing", { sourceClaim: undefined, sourceVolume: undefined }, 'error getting PVC src (namespace "default") from api server: persistentvolumeclaim "src" not found'],
-    ["source not bound", boundSource({ phase: "Pending" }), "the PVC DataSource src must have a status of Bound.  Got {Phase:Pending}"],
+    // Upstream prints the whole status struct with Go's %v (field values only, nil maps as map[]).
+    ["source not bound", boundSource({ phase: "Pending" }), "the PVC DataSource src must have a status of Bound.  Got {Pending [] map[] [] map[] map[] <nil> <nil>}"],
+    ["source lost", lostSource(), "the PVC DataSource src must have a status of Bound.  Got {Lost [ReadWriteOnce ReadOnlyMany] map[] [] map[] map[] <nil> <nil>}"],
     ["source being deleted", boundSource({ deleting: true }), "the PVC DataSource src is currently being deleted"],
-    ["another StorageClass", boundSource({ className: "gold" }), "the source PVC and destination PVCs must be in the same storage class for cloning.  Source is in gold, but new PVC is in standard"],
     ["request below the source", boundSource({ storage: "2Gi" }), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
-    ["request below the source's capacity (grown past its request)", grownSource(), "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 1073741824 but source is 2147483648"],
     ["source volume of another driver", boundSource({ driver: "other.csi" }), "claim in dataSource not bound or invalid"],
     ["source volume released", boundSource({ pvPhase: "Released" }), "claim in dataSource not bound or invalid"],
     ["Block source, Filesystem clone", boundSource({ mode: "Block" }), "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Block, but new PVC requested Filesystem"],
@@ -429,12 +530,26 @@ describe("provision: after CreateVolume", () => {
   it("creates the PV pre-bound to the claim, with the volume context as attributes", () => {
     const plan = afterCreateVolume(claim, call, { ok: true, value: volume }, NOW);
     const create = plan.steps[0]!;
-    expect(create).toMatchObject({ op: "create", resource: "persistentvolumes", alreadyExistsOk: true, onFailure: { reason: "ProvisioningFailed" } });
+    // A failed PV write records no Event: the provisioner library's save queue only logs and retries it.
+    expect(create).toEqual({ op: "create", resource: "persistentvolumes", object: expect.anything(), alreadyExistsOk: true });
     const pv = (create as unknown as { object: PersistentVolume }).object;
     expect(pv.spec.capacity).toEqual({ storage: "1Gi" });
     expect(pv.spec.csi).toEqual({ driver: DRIVER, volumeHandle: "vol-9", volumeAttributes: { "storage.kubernetes.io/csiProvisionerIdentity": `snapflow-${DRIVER}`, hostPath: "/data/vol-9" } });
     expect(plan.steps[1]).toEqual(event(claim, "Normal", "ProvisioningSucceeded", "Successfully provisioned volume pvc-uid-1"));
     expect(plan.verdict).toEqual({ kind: "done" });
+  });
+
+  // Upstream's Provision takes the restore protection off the snapshot as soon as the volume exists
+  // (spec.dataSource only, whoever else restores from it; a failure there does not fail the claim).
+  it.each<[string, ClaimOptions, CallResult<VolumeInfo>, ProvisionPlan["dropFinalizer"]]>([
+    ["a restore via dataSource: released", { dataSource: SNAP_SOURCE }, { ok: true, value: { ...volume, source: { snapshotId: "snap-handle" } } }, { resource: "volumesnapshots", namespace: "default", name: "snap-1", finalizer: FINALIZER.snapshotSource, bestEffort: true }],
+    ["a restore via dataSourceRef only: left to the release check", { dataSourceRef: SNAP_SOURCE }, { ok: true, value: { ...volume, source: { snapshotId: "snap-handle" } } }, undefined],
+    ["a failed restore: kept", { dataSource: SNAP_SOURCE }, { ok: false, failure: { code: "INTERNAL", message: "boom" } }, undefined],
+    ["a clone: no snapshot to release", { dataSource: CLAIM_SOURCE }, { ok: true, value: { ...volume, source: { volumeId: "vol-src" } } }, undefined],
+  ])("snapshot protection after CreateVolume: %s", (_, claimOptions, result, drop) => {
+    const c = newClaim({ annotated: true, ...claimOptions });
+    const plan = afterCreateVolume(c, { ...call, expectSource: true }, result, NOW);
+    expect(plan.dropFinalizer).toEqual(drop);
   });
 
   it("capacity 0 (unknown) is recorded as the requested size", () => {
@@ -448,6 +563,19 @@ describe("provision: after CreateVolume", () => {
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: "rpc error: code = ResourceExhausted desc = disk full" });
   });
 
+  // The provisioner library marks an InvalidArgument answer infeasible: its own Event text, and
+  // no new attempt before the maximum retry interval (5 min) has passed.
+  it.each<[string, CallResult<VolumeInfo>, string, number]>([
+    ["INVALID_ARGUMENT: infeasible, retried after 5 min", { ok: false, failure: { code: "INVALID_ARGUMENT", message: "bad size" } }, "Volume provisioning failed with infeasible error. Retries will be delayed. rpc error: code = InvalidArgument desc = bad size", 300_000],
+    ["OUT_OF_RANGE: an ordinary failure", { ok: false, failure: { code: "OUT_OF_RANGE", message: "too big" } }, "rpc error: code = OutOfRange desc = too big", 5_000],
+    ["INVALID_ARGUMENT that never reached the driver: an ordinary failure", { ok: false, failure: { code: "INVALID_ARGUMENT", message: "gateway refused", origin: "gateway" } }, "rpc error: code = InvalidArgument desc = gateway refused", 5_000],
+  ])("a failed call, %s", (_, result, message, afterMs) => {
+    const plan = afterCreateVolume(claim, call, result, NOW);
+    expect(plan.steps).toEqual([failed(claim, message)]);
+    expect(plan.verdict).toEqual({ kind: "requeue", afterMs, reason: message });
+    expect(plan.call).toBeUndefined();
+  });
+
   it.each<[string, VolumeInfo, CreateVolumeCall, string]>([
     ["a smaller volume than asked", { ...volume, capacityBytes: 1024 }, call, `created volume capacity 1024 less than requested capacity ${GiB}`],
     ["a restore the driver did not report as one", volume, { ...call, expectSource: true }, "volume content source missing"],
@@ -456,6 +584,31 @@ describe("provision: after CreateVolume", () => {
     expect(plan.steps).toEqual([failed(claim, message)]);
     expect(plan.call).toEqual({ kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9" });
     expect(plan.verdict.kind).toBe("requeue");
+  });
+
+  // The provisioner deletes the unwanted volume (up to 5 tries) before it reports; when that fails
+  // too, the report says the volume is orphaned (with each check's own capitalisation).
+  it.each<[string, VolumeInfo, CreateVolumeCall, CallResult<void>, string]>([
+    ["a smaller volume, cleaned up", { ...volume, capacityBytes: 1024 }, call, { ok: true, value: undefined }, `created volume capacity 1024 less than requested capacity ${GiB}`],
+    [
+      "a smaller volume, cleanup failed",
+      { ...volume, capacityBytes: 1024 },
+      call,
+      { ok: false, failure: { code: "INTERNAL", message: "stuck" } },
+      `created volume capacity 1024 less than requested capacity ${GiB}. Cleanup of volume pvc-uid-1 failed, volume is orphaned: rpc error: code = Internal desc = stuck`,
+    ],
+    [
+      "no content source, cleanup failed",
+      volume,
+      { ...call, expectSource: true },
+      { ok: false, failure: { code: "INTERNAL", message: "stuck" } },
+      "volume content source missing. cleanup of volume pvc-uid-1 failed, volume is orphaned: rpc error: code = Internal desc = stuck",
+    ],
+  ])("%s → reported after the cleanup", (_, info, c, cleanup, message) => {
+    const plan = afterCleanup(afterCreateVolume(claim, c, { ok: true, value: info }, NOW), cleanup);
+    expect(plan.steps).toEqual([failed(claim, message)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
+    expect(plan.call).toBeUndefined();
   });
 });
 
@@ -472,23 +625,38 @@ describe("provision: source protection release", () => {
     expect(planSnapshotRelease(newSnapshot(), []).steps).toEqual([]);
   });
 
-  it("keeps the source claim protected while a clone is pending, releases it after", () => {
-    const src = newClaim({ name: "src", phase: "Bound", volumeName: "pv-src", finalizers: [FINALIZER.cloneSource] });
-    expect(planCloneRelease(src, [src, cloning("c", "Pending")]).verdict).toEqual({ kind: "nothing", why: "claim c is in 'Pending' state, cloning in progress" });
-    expect(planCloneRelease(src, [src, cloning("c", "Bound")]).steps).toEqual([
-      { op: "update", resource: "persistentvolumeclaims", object: { ...src, metadata: { ...src.metadata, finalizers: [] } } },
-    ]);
+  // Upstream's CloningProtectionController only looks at source claims being deleted: the
+  // protection stays on a live source after its clones are done.
+  const live = newClaim({ name: "src", phase: "Bound", volumeName: "pv-src", finalizers: [FINALIZER.cloneSource] });
+  const deleting = newClaim({ name: "src", phase: "Bound", volumeName: "pv-src", finalizers: [FINALIZER.cloneSource], deleting: true });
+  it.each<[string, PersistentVolumeClaim, PersistentVolumeClaim[], Step[], string?]>([
+    ["a live source, clone pending: kept", live, [cloning("c", "Pending")], [], "claim is not being deleted: the clone protection stays until it is"],
+    ["a live source, clone done: kept", live, [cloning("c", "Bound")], [], "claim is not being deleted: the clone protection stays until it is"],
+    ["a live source, no clone at all: kept", live, [], [], "claim is not being deleted: the clone protection stays until it is"],
+    ["a deleting source, clone pending: kept", deleting, [deleting, cloning("c", "Pending")], [], "claim c is in 'Pending' state, cloning in progress"],
+    [
+      "a deleting source, clone done: released",
+      deleting,
+      [deleting, cloning("c", "Bound")],
+      [{ op: "update", resource: "persistentvolumeclaims", object: { ...deleting, metadata: { ...deleting.metadata, finalizers: [] } } }],
+    ],
+  ])("clone protection: %s", (_, src, claims, steps, why) => {
+    const plan = planCloneRelease(src, claims);
+    expect(plan.steps).toEqual(steps);
+    expect(plan.verdict).toEqual(why ? { kind: "nothing", why } : { kind: "done" });
   });
 });
 
 describe("provision: released volumes", () => {
-  const pv = (o: { policy?: "Delete" | "Retain"; phase?: "Bound" | "Released"; by?: string; secret?: boolean } = {}): PersistentVolume => ({
+  const pv = (o: { policy?: "Delete" | "Retain"; phase?: "Bound" | "Released"; by?: string; secret?: boolean; finalizers?: string[]; deleting?: boolean } = {}): PersistentVolume => ({
     apiVersion: "v1",
     kind: "PersistentVolume",
     metadata: {
       name: "pvc-uid-1",
       uid: "pv-uid",
       creationTimestamp: T0,
+      ...(o.finalizers ? { finalizers: o.finalizers } : {}),
+      ...(o.deleting ? { deletionTimestamp: T0 } : {}),
       annotations: {
         ...(o.by === "" ? {} : { [ANN.provisionedBy]: o.by ?? DRIVER }),
         [ANN.deletionSecretName]: o.secret ? "key" : "",
@@ -505,9 +673,34 @@ describe("provision: released volumes", () => {
     expect(afterDeleteVolume(pv(), { ok: true, value: undefined }, NOW).steps).toEqual([{ op: "delete", resource: "persistentvolumes", name: "pvc-uid-1", uid: "pv-uid" }]);
   });
 
+  // The provisioner library's PV finalizer (AddFinalizer is on in csi-provisioner): put on a bound
+  // PV with reclaimPolicy Delete, taken off when the policy is Retain, and it lets a PV deleted
+  // while Released still have its volume deleted first.
+  const F = "external-provisioner.volume.kubernetes.io/finalizer";
+  it.each<[string, PersistentVolume, Step[], ProvisionPlan["call"]?]>([
+    ["Bound + Delete without the finalizer → added", pv({ phase: "Bound" }), [{ op: "update", resource: "persistentvolumes", object: pv({ phase: "Bound", finalizers: [F] }) }]],
+    ["Bound + Delete with the finalizer → nothing", pv({ phase: "Bound", finalizers: [F] }), []],
+    ["Bound + Delete, being deleted, without the finalizer → nothing added", pv({ phase: "Bound", deleting: true }), []],
+    ["Bound + Retain with the finalizer → removed", pv({ phase: "Bound", policy: "Retain", finalizers: ["other", F] }), [{ op: "update", resource: "persistentvolumes", object: pv({ phase: "Bound", policy: "Retain", finalizers: ["other"] }) }]],
+    ["Released + Retain with the finalizer → removed", pv({ policy: "Retain", finalizers: [F] }), [{ op: "update", resource: "persistentvolumes", object: pv({ policy: "Retain", finalizers: [] }) }]],
+    ["Released + Delete, being deleted, with the finalizer → DeleteVolume", pv({ finalizers: [F], deleting: true }), [], { kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9" }],
+    ["Released + Delete, being deleted, without the finalizer → nothing (the volume went already)", pv({ deleting: true }), []],
+  ])("PV finalizer: %s", (_, volume, steps, call) => {
+    const plan = planVolume(volume, true);
+    expect(plan.steps).toEqual(steps);
+    expect(plan.call).toEqual(call);
+  });
+
+  it("after DeleteVolume the PV is deleted and then its finalizer dropped", () => {
+    const plan = afterDeleteVolume(pv({ finalizers: [F] }), { ok: true, value: undefined }, NOW);
+    expect(plan.steps).toEqual([{ op: "delete", resource: "persistentvolumes", name: "pvc-uid-1", uid: "pv-uid" }]);
+    expect(plan.dropFinalizer).toEqual({ resource: "persistentvolumes", name: "pvc-uid-1", uid: "pv-uid", finalizer: F });
+  });
+
   it.each<[string, PersistentVolume, boolean]>([
     ["Retain", pv({ policy: "Retain" }), true],
-    ["still Bound", pv({ phase: "Bound" }), true],
+    ["still Bound", pv({ phase: "Bound", finalizers: [F] }), true],
+    ["still Bound, without the finalizer, on a driver this gateway does not serve", pv({ phase: "Bound" }), false],
     ["not provisioned by a CSI provisioner", pv({ by: "" }), true],
     ["provisioned by another provisioner", pv({ by: "other.csi" }), true],
     ["a driver this gateway does not serve", pv(), false],

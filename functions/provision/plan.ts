@@ -19,6 +19,7 @@ import {
   provisionerIdentity,
   PV_CONTROLLER_COMPONENT,
   REASONS,
+  SNAPSHOT_GROUP,
   SNAPSHOT_KIND,
   volumeNameFor,
 } from "./constants.js";
@@ -84,6 +85,20 @@ export interface ProvisionPlan extends Plan {
    * (protection is idempotent), so concurrent restores do not bounce off each other's 409s.
    */
   protect?: Protection;
+  /** With a cleanup call: the report when that DeleteVolume fails too (`{err}` is its error). */
+  ifCleanupFails?: string;
+  /** After the steps: re-read this object and take the finalizer off (the steps may have changed it). */
+  dropFinalizer?: DropFinalizer;
+}
+
+export interface DropFinalizer {
+  resource: "persistentvolumes" | "volumesnapshots";
+  namespace?: string;
+  name: string;
+  uid?: string;
+  finalizer: string;
+  /** A failure is logged, not the reconcile's: something else removes it later too. */
+  bestEffort?: boolean;
 }
 
 export interface Protection {
@@ -218,19 +233,22 @@ export function planClaim(s: ClaimState): ProvisionPlan {
     return p.plan({ kind: "nothing", why: done ? `PV ${pvName} exists; the binder binds it` : `PV ${pvName} belongs to another claim` });
   }
 
-  const source = dataSourceOf(claim);
-  if (source && source.kind !== SNAPSHOT_KIND && !isClaimSource(source)) {
-    p.event("Normal", REASONS.provisioning, MSG.populator);
-    return p.plan({ kind: "nothing", why: `data source ${source.kind} is not handled by the provisioner, assuming an external populator will provision it` });
-  }
+  // The provisioner library announces the attempt before the provisioner looks at the claim.
   p.event("Normal", REASONS.provisioning, MSG.provisioning(claim.metadata.namespace, claim.metadata.name));
 
-  const caps = new Set(s.capabilities.controller);
+  // Upstream's order: normalise the source (dataSourceRef's namespace), its name, then its kind.
+  const source = dataSourceOf(claim);
   if (source) {
+    if (source.namespaceSpecified) return p.fail(MSG.crossNamespace);
     if (source.name === "") return p.fail(MSG.sourceNameMissing(claim.metadata.name ?? ""));
-    if (source.kind === SNAPSHOT_KIND && !isSnapshotSource(source)) return p.fail(MSG.wrongApiGroup(source.apiGroup));
-    if (source.crossNamespace) return p.fail(MSG.crossNamespace);
+    if (source.kind === SNAPSHOT_KIND && source.apiGroup !== SNAPSHOT_GROUP) return p.fail(MSG.wrongApiGroup(source.apiGroup));
+    if (source.kind !== SNAPSHOT_KIND && !isClaimSource(source)) {
+      p.event("Normal", REASONS.provisioning, MSG.populator);
+      return p.plan({ kind: "nothing", why: `data source (${source.kind}) is not handled by the provisioner, assuming an external populator will provision it` });
+    }
   }
+
+  const caps = new Set(s.capabilities.controller);
   if (!caps.has("CREATE_DELETE_VOLUME")) return p.fail(MSG.noDynamicProvisioning);
   if (isSnapshotSource(source) && !caps.has("CREATE_DELETE_SNAPSHOT")) return p.fail(MSG.noRestore);
   if (isClaimSource(source) && !caps.has("CLONE_VOLUME")) return p.fail(MSG.noClone);
@@ -256,7 +274,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
 
   const request: CreateVolumeRequest = { name: pvName, requiredBytes: Number(wanted), capabilities: capabilities.value };
   if (source) {
-    const picked = contentSource(s, source, className, cls);
+    const picked = contentSource(s, source, cls);
     if (!picked.ok) return p.fail(MSG.dataSourceHandle(source.kind, source.name, picked.error), picked.notReady);
     request.source = picked.source;
     // Protect the source before the driver starts reading it; released once no restore/clone is pending.
@@ -264,7 +282,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
   }
 
   const refs: Partial<Record<keyof typeof SECRET_SETS, SecretRef>> = {};
-  for (const key of ["provisioner", "controllerPublish", "nodeStage", "nodePublish", "controllerExpand", "nodeExpand"] as const) {
+  for (const key of ["provisioner", "controllerPublish", "nodeStage", "nodePublish", "controllerExpand", "nodeExpand", "controllerModify"] as const) {
     const r = secretRefFor(SECRET_SETS[key], cls.parameters, pvName, claim);
     if (!r.ok) return p.fail(r.error);
     if (r.value) refs[key] = r.value;
@@ -279,11 +297,15 @@ export function planClaim(s: ClaimState): ProvisionPlan {
     kind: "PersistentVolume",
     metadata: {
       name: pvName,
+      // The library adds it to every PV it creates (the reclaim policy decides later whether it stays).
+      finalizers: [FINALIZER.volume],
       annotations: {
         [ANN.provisionedBy]: driver,
         // Upstream records the deletion secret (empty when none) so Delete needs no class.
         [ANN.deletionSecretName]: refs.provisioner?.name ?? "",
         [ANN.deletionSecretNamespace]: refs.provisioner?.namespace ?? "",
+        // Only when the class names one (unlike the deletion secret).
+        ...(refs.controllerModify ? { [ANN.modifySecretName]: refs.controllerModify.name, [ANN.modifySecretNamespace]: refs.controllerModify.namespace } : {}),
       },
     },
     spec: {
@@ -320,7 +342,7 @@ type Picked =
   | { ok: true; source: { snapshotId: string } | { volumeId: string }; protect?: Protection }
   | { ok: false; error: string; notReady?: boolean };
 
-function contentSource(s: ClaimState, source: DataSource, className: string, cls: StorageClass): Picked {
+function contentSource(s: ClaimState, source: DataSource, cls: StorageClass): Picked {
   if (isSnapshotSource(source)) {
     const checked = checkSnapshotSource({ claim: s.claim, cls, name: source.name, snapshot: s.snapshot, content: s.content }, FINALIZER.snapshotSource);
     if (!checked.ok) return { ok: false, ...checked.refusal };
@@ -331,7 +353,7 @@ function contentSource(s: ClaimState, source: DataSource, className: string, cls
       ...(hasFinalizer(vs, FINALIZER.snapshotSource) ? {} : { protect: { resource: "volumesnapshots", object: withFinalizers(vs, FINALIZER.snapshotSource), finalizer: FINALIZER.snapshotSource } }),
     };
   }
-  const checked = checkCloneSource({ claim: s.claim, className, cls, name: source.name, source: s.sourceClaim, sourceVolume: s.sourceVolume });
+  const checked = checkCloneSource({ claim: s.claim, cls, name: source.name, source: s.sourceClaim, sourceVolume: s.sourceVolume });
   if (!checked.ok) return { ok: false, error: checked.error };
   const src = s.sourceClaim!;
   return {
@@ -348,12 +370,26 @@ export function afterCreateVolume(claim: PersistentVolumeClaim, call: CreateVolu
     steps: [...steps, ev(claim, "Warning", REASONS.provisioningFailed, message, component)],
     verdict: { kind: "requeue", afterMs: backoffMs(claim.metadata.creationTimestamp, nowMs, ERROR_BACKOFF), reason: message },
   });
-  if (!result.ok) return retry([], rpcErrorText(result.failure));
+  if (!result.ok) {
+    const text = rpcErrorText(result.failure);
+    // The provisioner library's "infeasible" case: only a driver's InvalidArgument, which no quick
+    // retry will change; it waits the maximum retry interval before the next attempt.
+    if (result.failure.code === "INVALID_ARGUMENT" && result.failure.origin === undefined) {
+      const message = MSG.infeasible(text);
+      return { steps: [ev(claim, "Warning", REASONS.provisioningFailed, message, component)], verdict: { kind: "requeue", afterMs: ERROR_BACKOFF.capMs, reason: message } };
+    }
+    return retry([], text);
+  }
   const volume = result.value;
   const cleanup: DeleteVolumeCall = { kind: "deleteVolume", driver: call.driver, volumeId: volume.volumeId, ...(call.request.secretRef ? { secretRef: call.request.secretRef } : {}) };
   const capacity = volume.capacityBytes > 0 ? volume.capacityBytes : call.requiredBytes;
-  if (capacity < call.requiredBytes) return { ...retry([], MSG.capacityTooSmall(capacity, call.requiredBytes)), call: cleanup };
-  if (call.expectSource && !volume.source) return { ...retry([], MSG.contentSourceMissing), call: cleanup };
+  // Upstream's two checks word the orphaned-volume suffix differently ("Cleanup" / "cleanup").
+  const orphaned = (message: string, word: string) => `${message}. ${word} of volume ${call.request.name} failed, volume is orphaned: {err}`;
+  if (capacity < call.requiredBytes) {
+    const message = MSG.capacityTooSmall(capacity, call.requiredBytes);
+    return { ...retry([], message), call: cleanup, ifCleanupFails: orphaned(message, "Cleanup") };
+  }
+  if (call.expectSource && !volume.source) return { ...retry([], MSG.contentSourceMissing), call: cleanup, ifCleanupFails: orphaned(MSG.contentSourceMissing, "cleanup") };
 
   const pv = clone(call.pv);
   pv.spec.capacity = { storage: formatBinarySI(capacity) };
@@ -362,18 +398,44 @@ export function afterCreateVolume(claim: PersistentVolumeClaim, call: CreateVolu
     volumeHandle: volume.volumeId,
     volumeAttributes: { [PROVISIONER_IDENTITY_KEY]: provisionerIdentity(call.driver), ...volume.volumeContext },
   };
+  // Upstream's Provision releases the snapshot right away when spec.dataSource names it, whether
+  // or not other claims still restore from it (they protect it again on their next attempt).
+  const ds = claim.spec.dataSource;
+  const release: DropFinalizer | undefined =
+    ds?.kind === SNAPSHOT_KIND ? { resource: "volumesnapshots", namespace: claim.metadata.namespace, name: ds.name, finalizer: FINALIZER.snapshotSource, bestEffort: true } : undefined;
   return {
+    ...(release ? { dropFinalizer: release } : {}),
     steps: [
       {
         op: "create",
         resource: "persistentvolumes",
         object: pv,
         alreadyExistsOk: true,
-        onFailure: { on: claim, reason: REASONS.provisioningFailed, message: MSG.pvCreateFailed(claim.metadata.namespace, claim.metadata.name, pv.metadata.name!), component },
+        // No Event on failure: upstream's PV save queue only logs and retries. The volume is kept;
+        // the next attempt finds it again by its name.
       },
       ev(claim, "Normal", REASONS.provisioningSucceeded, MSG.succeeded(pv.metadata.name!), component),
     ],
     verdict: { kind: "done" },
+  };
+}
+
+/**
+ * After the cleanup DeleteVolume of a volume afterCreateVolume refused: the plan's report as it
+ * stands, or, when the cleanup failed too, the report saying the volume is orphaned.
+ */
+export function afterCleanup(plan: ProvisionPlan, result: CallResult<void>): ProvisionPlan {
+  const rest: ProvisionPlan = { ...plan };
+  delete rest.call;
+  delete rest.ifCleanupFails;
+  const ifCleanupFails = plan.ifCleanupFails;
+  if (result.ok || !ifCleanupFails || plan.verdict.kind !== "requeue") return rest;
+  const message = ifCleanupFails.replace("{err}", rpcErrorText(result.failure));
+  const original = plan.verdict.reason;
+  return {
+    ...rest,
+    steps: plan.steps.map((s) => (s.op === "event" && s.message === original ? { ...s, message } : s)),
+    verdict: { ...plan.verdict, reason: message },
   };
 }
 
@@ -384,6 +446,8 @@ export function restoringFrom(snapshot: VolumeSnapshot): (claim: PersistentVolum
     return isPending(c) && isSnapshotSource(ds) && ds!.name === snapshot.metadata.name && ds!.namespace === snapshot.metadata.namespace;
   };
 }
+
+export const CLONE_PROTECTION_STAYS = "claim is not being deleted: the clone protection stays until it is";
 
 /** A claim still waiting to be cloned from this claim. */
 export function cloningFrom(source: PersistentVolumeClaim): (claim: PersistentVolumeClaim) => boolean {
@@ -401,32 +465,61 @@ export function planSnapshotRelease(snapshot: VolumeSnapshot, claims: readonly P
   return { steps: [{ op: "update", resource: "volumesnapshots", object: withoutFinalizers(snapshot, FINALIZER.snapshotSource) }], verdict: { kind: "done" } };
 }
 
-/** Source claim side: drop the clone protection once no pending claim clones it (upstream's CloningProtectionController). */
+/**
+ * Source claim side (upstream's CloningProtectionController): once the source is being deleted,
+ * drop the clone protection when no pending claim clones it. A live source keeps it: upstream
+ * looks at no source claim without a deletionTimestamp.
+ */
 export function planCloneRelease(source: PersistentVolumeClaim, claims: readonly PersistentVolumeClaim[]): Plan {
   if (!hasFinalizer(source, FINALIZER.cloneSource)) return nothing("claim carries no clone protection");
+  if (!isDeleting(source)) return nothing(CLONE_PROTECTION_STAYS);
   const waiting = claims.find(cloningFrom(source));
   if (waiting) return nothing(`claim ${waiting.metadata.name} is in 'Pending' state, cloning in progress`);
   return { steps: [{ op: "update", resource: CLAIMS, object: withoutFinalizers(source, FINALIZER.cloneSource) }], verdict: { kind: "done" } };
 }
 
-/** Whether a PV is one whose backing volume provision must delete (before asking the gateway). */
-export function deletionCandidate(pv: PersistentVolume): string | undefined {
-  if (isDeleting(pv)) return undefined;
-  if (pv.status?.phase !== "Released") return undefined;
-  if (pv.spec.persistentVolumeReclaimPolicy !== "Delete") return undefined;
+/** The driver a PV belongs to, when a CSI provisioner made it (provisioned-by names its CSI driver). */
+export function volumeDriver(pv: PersistentVolume): string | undefined {
   const driver = pv.metadata.annotations?.[ANN.provisionedBy];
   if (!driver || !pv.spec.csi || pv.spec.csi.driver !== driver) return undefined;
   return driver;
 }
 
-/** A released PV with reclaimPolicy Delete, provisioned by a driver this gateway serves: DeleteVolume. */
+export type VolumeWork = "addFinalizer" | "removeFinalizer" | "deleteVolume";
+
+/**
+ * What the provisioner library's syncVolume would do with this PV: keep its finalizer in step with
+ * the reclaim policy (on while Bound with Delete, off with Retain/Recycle), or delete the volume of
+ * a Released PV with Delete — also one already being deleted, while the finalizer still holds it.
+ */
+export function volumeWork(pv: PersistentVolume): VolumeWork | undefined {
+  const policy = pv.spec.persistentVolumeReclaimPolicy;
+  const finalized = hasFinalizer(pv, FINALIZER.volume);
+  if (policy === "Delete" && !isDeleting(pv) && pv.status?.phase === "Bound" && !finalized) return "addFinalizer";
+  if ((policy === "Retain" || policy === "Recycle") && finalized) return "removeFinalizer";
+  if (isDeleting(pv) && !finalized) return undefined;
+  if (pv.status?.phase !== "Released" || policy !== "Delete") return undefined;
+  return "deleteVolume";
+}
+
+/** Whether a PV is one provision must act on (before asking the gateway whether it serves the driver). */
+export function deletionCandidate(pv: PersistentVolume): string | undefined {
+  const driver = volumeDriver(pv);
+  return driver && volumeWork(pv) ? driver : undefined;
+}
+
+/** A PV a CSI driver this gateway serves provisioned: its finalizer, or DeleteVolume once released with Delete. */
 export function planVolume(pv: PersistentVolume, served: boolean): ProvisionPlan {
-  if (isDeleting(pv)) return nothing("PV is being deleted");
-  if (pv.status?.phase !== "Released") return nothing(`PV is ${pv.status?.phase ?? "new"}, not Released`);
-  if (pv.spec.persistentVolumeReclaimPolicy !== "Delete") return nothing(`reclaimPolicy ${pv.spec.persistentVolumeReclaimPolicy}: the volume and its PV stay`);
-  const driver = deletionCandidate(pv);
+  const driver = volumeDriver(pv);
   if (!driver) return nothing("PV was not provisioned by a CSI provisioner");
+  const work = volumeWork(pv);
+  if (!work) {
+    const state = `${pv.status?.phase ?? "new"}, reclaimPolicy ${pv.spec.persistentVolumeReclaimPolicy ?? "unset"}${isDeleting(pv) ? ", being deleted" : ""}`;
+    return nothing(`PV is ${state}: nothing to do`);
+  }
   if (!served) return nothing(`provisioner ${driver} is not a driver this gateway serves`);
+  if (work === "addFinalizer") return { steps: [{ op: "update", resource: "persistentvolumes", object: withFinalizers(pv, FINALIZER.volume) }], verdict: { kind: "done" } };
+  if (work === "removeFinalizer") return { steps: [{ op: "update", resource: "persistentvolumes", object: withoutFinalizers(pv, FINALIZER.volume) }], verdict: { kind: "done" } };
   const ann = pv.metadata.annotations ?? {};
   const name = ann[ANN.deletionSecretName];
   const namespace = ann[ANN.deletionSecretNamespace];
@@ -444,5 +537,10 @@ export function afterDeleteVolume(pv: PersistentVolume, result: CallResult<void>
       verdict: { kind: "requeue", afterMs: backoffMs(since, nowMs, ERROR_BACKOFF), reason: message },
     };
   }
-  return { steps: [{ op: "delete", resource: "persistentvolumes", name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}) }], verdict: { kind: "done" } };
+  return {
+    steps: [{ op: "delete", resource: "persistentvolumes", name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}) }],
+    verdict: { kind: "done" },
+    // The delete only marks a finalized PV; upstream then takes its finalizer off the fresh object.
+    ...(hasFinalizer(pv, FINALIZER.volume) ? { dropFinalizer: { resource: "persistentvolumes", name: pv.metadata.name!, ...(pv.metadata.uid ? { uid: pv.metadata.uid } : {}), finalizer: FINALIZER.volume } } : {}),
+  };
 }

@@ -12,23 +12,32 @@ export interface DataSource {
   apiGroup: string;
   name: string;
   namespace: string;
-  /** Set when dataSourceRef names another namespace (refused: no cross-namespace sources). */
+  /** Set when dataSourceRef names another namespace. */
   crossNamespace: boolean;
+  /**
+   * Set when dataSourceRef names any namespace, even the claim's own: upstream refuses that
+   * whenever its CrossNamespaceVolumeDataSource feature is off (snapflow has no such feature).
+   */
+  namespaceSpecified: boolean;
 }
 
 /** dataSource wins over dataSourceRef, as upstream's provisioner reads them. */
 export function dataSourceOf(claim: PersistentVolumeClaim): DataSource | undefined {
   const ns = claim.metadata.namespace ?? "";
   const ds = claim.spec.dataSource;
-  if (ds) return { kind: ds.kind, apiGroup: ds.apiGroup ?? "", name: ds.name ?? "", namespace: ns, crossNamespace: false };
+  if (ds) return { kind: ds.kind, apiGroup: ds.apiGroup ?? "", name: ds.name ?? "", namespace: ns, crossNamespace: false, namespaceSpecified: false };
   const ref = claim.spec.dataSourceRef;
   if (ref) {
     const refNs = ref.namespace || ns;
-    return { kind: ref.kind, apiGroup: ref.apiGroup ?? "", name: ref.name ?? "", namespace: refNs, crossNamespace: refNs !== ns };
+    return { kind: ref.kind, apiGroup: ref.apiGroup ?? "", name: ref.name ?? "", namespace: refNs, crossNamespace: refNs !== ns, namespaceSpecified: !!ref.namespace };
   }
   return undefined;
 }
 
+/**
+ * A source that names a VolumeSnapshot, as upstream's snapshot-protection sweep counts them (the
+ * group may be left out). Restore itself insists on the group: see planClaim.
+ */
 export function isSnapshotSource(ds: DataSource | undefined): boolean {
   return ds?.kind === SNAPSHOT_KIND && (ds.apiGroup === "" || ds.apiGroup === SNAPSHOT_GROUP);
 }
@@ -95,6 +104,7 @@ export function checkSnapshotSource(i: RestoreInputs, protectionFinalizer: strin
 
   const restoreSize = vs.status?.restoreSize;
   if (restoreSize !== undefined && restoreSize !== null) {
+    if (i.claim.spec.resources?.requests?.storage === undefined) return refuse(MSG.restoreNoCapacity(i.claim.metadata.name ?? "", vs.metadata.name ?? i.name));
     const wanted = requestedBytes(i.claim);
     const size = parseQuantity(String(restoreSize));
     if (wanted < size) return refuse(MSG.restoreTooSmall(wanted, size, vs.metadata.name ?? i.name));
@@ -115,30 +125,41 @@ export function checkSnapshotSource(i: RestoreInputs, protectionFinalizer: strin
 
 export interface CloneInputs {
   claim: PersistentVolumeClaim;
-  /** The claim's class name (resolved, possibly the default class's). */
-  className: string;
   cls: StorageClass;
   name: string;
   source?: PersistentVolumeClaim;
   sourceVolume?: PersistentVolume;
 }
 
-/** Upstream's getPVCSource (plus the same-class rule): the volume to clone, or why not. */
+/**
+ * A claim's status as Go's %v prints upstream's PersistentVolumeClaimStatus struct: field values in
+ * declaration order, nil slices as [] and nil maps as map[]. Exact for the usual not-Bound source
+ * (phase and access modes); Go would print quantities and conditions as their inner structs, which
+ * this renders by their values instead.
+ */
+export function goClaimStatus(status: PersistentVolumeClaim["status"]): string {
+  const list = (xs: readonly string[] | undefined) => `[${(xs ?? []).join(" ")}]`;
+  // Go prints map keys sorted.
+  const map = (m: Record<string, string> | undefined) => `map[${Object.keys(m ?? {}).sort().map((k) => `${k}:${m![k]}`).join(" ")}]`;
+  const conditions = list(status?.conditions?.map((c) => `{${c.type} ${c.status}}`));
+  return `{${status?.phase ?? ""} ${list(status?.accessModes)} ${map(status?.capacity)} ${conditions} ${map(status?.allocatedResources)} ${map(status?.allocatedResourceStatuses)} <nil> <nil>}`;
+}
+
+/** Upstream's getPVCSource: the volume to clone, or why not. */
 export function checkCloneSource(i: CloneInputs): Result<string> {
   const src = i.source;
   if (!src) return fail(MSG.sourceClaimGet(i.name, i.claim.metadata.namespace, MSG.sourceClaimNotFound(i.name)));
-  if (src.status?.phase !== "Bound") return fail(MSG.sourceNotBound(i.name, src.status?.phase ?? ""));
+  if (src.status?.phase !== "Bound") return fail(MSG.sourceNotBound(i.name, goClaimStatus(src.status)));
   if (src.metadata.deletionTimestamp) return fail(MSG.sourceBeingDeleted(i.name));
-  // A claim that named no class got the default one: its PV records which (kube-apiserver's admission
-  // would have written it into the claim, which a dev cluster without that plugin does not).
-  const sourceClass = src.metadata.annotations?.[ANN.betaStorageClass] ?? src.spec.storageClassName ?? i.sourceVolume?.spec.storageClassName;
-  if (sourceClass === undefined) return fail(MSG.sourceClassEmpty(src.metadata.name ?? i.name));
-  if (sourceClass !== i.className) return fail(MSG.differentClass(sourceClass, i.className));
-  // Upstream compares with the source's request; a source the driver made (or grew) larger than
-  // its request is larger still, and a clone cannot be smaller than what it copies.
+  // Only spec.storageClassName counts, on both claims (the admission plugin writes the default
+  // there). No same-class rule: external-provisioner dropped it in v3.2 (PR #699); only the
+  // source volume's driver must be the class's provisioner, checked on the PV below.
+  if (src.spec.storageClassName === undefined) return fail(MSG.sourceClassEmpty(src.metadata.name ?? i.name));
+  if (i.claim.spec.storageClassName === undefined) return fail(MSG.targetClassEmpty(i.claim.metadata.name ?? ""));
+  // Upstream compares with the source's request only: a source the driver made larger than its
+  // request reaches the driver, which refuses a smaller clone itself.
   const wanted = requestedBytes(i.claim);
-  const capacity = src.status?.capacity?.storage;
-  const have = [requestedBytes(src), capacity === undefined ? 0n : parseQuantity(capacity)].reduce((a, b) => (a > b ? a : b));
+  const have = requestedBytes(src);
   if (wanted < have) return fail(MSG.cloneTooSmall(wanted, have));
   if (!src.spec.volumeName) return fail(MSG.sourceVolumeNameEmpty(src.metadata.name ?? i.name));
   const pv = i.sourceVolume;

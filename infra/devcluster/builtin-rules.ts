@@ -24,6 +24,11 @@ export const pvcRules: WriteRules = {
     obj.status = { phase: "Pending" };
     obj.spec = obj.spec ?? {};
     obj.spec.volumeMode = obj.spec.volumeMode ?? "Filesystem";
+    // kube-apiserver's NormalizeDataSources: the old and the new field say the same, except for a
+    // dataSourceRef into another namespace, which dataSource cannot express.
+    const ref = (r: { apiGroup?: string; kind?: string; name?: string }) => ({ ...(r.apiGroup ? { apiGroup: r.apiGroup } : {}), kind: r.kind, name: r.name });
+    if (obj.spec.dataSource && !obj.spec.dataSourceRef) obj.spec.dataSourceRef = ref(obj.spec.dataSource);
+    else if (obj.spec.dataSourceRef && !obj.spec.dataSource && !obj.spec.dataSourceRef.namespace) obj.spec.dataSource = ref(obj.spec.dataSourceRef);
   },
   validateCreate(obj) {
     const errs: FieldErrorLike[] = [];
@@ -68,6 +73,11 @@ export const pvRules: WriteRules = {
     obj.spec = obj.spec ?? {};
     obj.spec.persistentVolumeReclaimPolicy = obj.spec.persistentVolumeReclaimPolicy ?? "Retain";
     obj.spec.volumeMode = obj.spec.volumeMode ?? "Filesystem";
+    // kube-apiserver's NormalizeDataSources: the old and the new field say the same, except for a
+    // dataSourceRef into another namespace, which dataSource cannot express.
+    const ref = (r: { apiGroup?: string; kind?: string; name?: string }) => ({ ...(r.apiGroup ? { apiGroup: r.apiGroup } : {}), kind: r.kind, name: r.name });
+    if (obj.spec.dataSource && !obj.spec.dataSourceRef) obj.spec.dataSourceRef = ref(obj.spec.dataSource);
+    else if (obj.spec.dataSourceRef && !obj.spec.dataSource && !obj.spec.dataSourceRef.namespace) obj.spec.dataSource = ref(obj.spec.dataSourceRef);
   },
   validateCreate(obj) {
     const errs: FieldErrorLike[] = [];

@@ -24,7 +24,7 @@ describe("CSI access modes and capabilities", () => {
       ],
     });
     expect(volumeCapabilities(["ReadWriteOnce"], { volumeMode: "Block", fsType: "ext4", singleNodeMultiWriter: false })).toEqual({ ok: true, value: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Block" }] });
-    expect(volumeCapabilities(["Sometimes"], { singleNodeMultiWriter: false })).toEqual({ ok: false, error: "unknown access mode: Sometimes" });
+    expect(volumeCapabilities(["Sometimes"], { singleNodeMultiWriter: false })).toEqual({ ok: false, error: "unsupported AccessMode combination: [Sometimes]" });
   });
 
   it("a PV's capability uses its widest mode", () => {

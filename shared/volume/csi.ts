@@ -34,7 +34,9 @@ export function volumeCapabilities(accessModes: readonly string[], o: Capability
   const out: VolumeCapability[] = [];
   for (const mode of accessModes) {
     const accessMode = csiAccessMode(mode, o.singleNodeMultiWriter);
-    if (!accessMode) return { ok: false, error: `unknown access mode: ${mode}` };
+    // external-provisioner maps each mode on its own through csi-lib-utils' ToCSIAccessMode, whose
+    // refusal prints the one-element mode list with %+v.
+    if (!accessMode) return { ok: false, error: `unsupported AccessMode combination: [${mode}]` };
     out.push(capability(accessMode, o));
   }
   return { ok: true, value: out };

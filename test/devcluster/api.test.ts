@@ -233,6 +233,22 @@ describe("PV/PVC binder", () => {
     expect(released.spec.claimRef.name).toBe("pre-claim");
     expect(released.metadata.deletionTimestamp).toBeUndefined();
   });
+
+  it("still releases a PV deleted while bound and held by a finalizer, once its claim goes", async () => {
+    // kube-controller-manager keeps syncing a terminating PV: that is how a provisioner's finalizer
+    // gets to delete the volume of a PV deleted before its claim.
+    await h.req("POST", "/api/v1/persistentvolumes", { ...pv("held-pv", { claimRef: { namespace: "default", name: "held-claim" } }), metadata: { name: "held-pv", finalizers: ["example.com/hold"] } });
+    await h.req("POST", PVCS, PVC("held-claim"));
+    await eventually(async () => (await h.req("GET", `${PVCS}/held-claim`)).body.spec.volumeName === "held-pv");
+    await h.req("DELETE", "/api/v1/persistentvolumes/held-pv");
+    await h.req("DELETE", `${PVCS}/held-claim`);
+    const released = await eventually(async () => {
+      const r = await h.req("GET", "/api/v1/persistentvolumes/held-pv");
+      return r.body.status.phase === "Released" ? r.body : undefined;
+    });
+    expect(released.metadata.deletionTimestamp).toBeDefined();
+    await h.patch("/api/v1/persistentvolumes/held-pv", "merge", { metadata: { finalizers: null } });
+  });
 });
 
 describe("list", () => {
@@ -370,6 +386,26 @@ describe("request log", () => {
     await h.req("GET", `${PVCS}?limit=1`, undefined, { "user-agent": "probe/1.0" });
     const entry = h.cluster.requestLog.findLast((e) => e.userAgent === "probe/1.0");
     expect(entry).toMatchObject({ method: "GET", path: PVCS, query: "limit=1", verb: "list", resource: "persistentvolumeclaims", namespace: "default", code: 200 });
+  });
+});
+
+describe("PVC data sources", () => {
+  // kube-apiserver's NormalizeDataSources (AnyVolumeDataSource, on by default): dataSource and a
+  // local dataSourceRef are mirrored into each other; a dataSourceRef naming a namespace is not.
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    [
+      "dataSource only → dataSourceRef too",
+      { dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "s" } },
+      { dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "s" }, dataSourceRef: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "s" } },
+    ],
+    ["a core-group dataSource only → dataSourceRef too", { dataSource: { kind: "PersistentVolumeClaim", name: "p" } }, { dataSource: { kind: "PersistentVolumeClaim", name: "p" }, dataSourceRef: { kind: "PersistentVolumeClaim", name: "p" } }],
+    ["a local dataSourceRef only → dataSource too", { dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b" } }, { dataSource: { apiGroup: "example.com", kind: "Backup", name: "b" }, dataSourceRef: { apiGroup: "example.com", kind: "Backup", name: "b" } }],
+    ["a dataSourceRef naming a namespace → left alone", { dataSourceRef: { kind: "PersistentVolumeClaim", name: "p", namespace: "other" } }, { dataSourceRef: { kind: "PersistentVolumeClaim", name: "p", namespace: "other" } }],
+  ])("%s", async (_, sources, want) => {
+    const name = `ds-${Math.random().toString(36).slice(2, 8)}`;
+    const created = await h.req("POST", PVCS, { ...PVC(name), spec: { ...PVC(name).spec, storageClassName: "", ...sources } });
+    expect(created.status).toBe(201);
+    expect({ dataSource: created.body.spec.dataSource, dataSourceRef: created.body.spec.dataSourceRef }).toEqual({ dataSource: undefined, dataSourceRef: undefined, ...want });
   });
 });
 

@@ -63,6 +63,7 @@ describe("provision: blank volumes", () => {
     expect(pv.metadata.name).toBe(`pvc-${created.metadata.uid}`);
     expect(pvc.metadata.annotations).toMatchObject({ [ANN.storageProvisioner]: DRIVER, [ANN.betaStorageProvisioner]: DRIVER });
     expect(pv.metadata.annotations).toMatchObject({ [ANN.provisionedBy]: DRIVER });
+    expect(pv.metadata.finalizers).toEqual([FINALIZER.volume]);
     expect(pv.spec).toMatchObject({
       capacity: { storage: "1Gi" },
       accessModes: ["ReadWriteOnce"],
@@ -125,12 +126,14 @@ describe("provision: restore and clone keep the right data", () => {
     await stack.settle(async () => !(await stack.get<VolumeSnapshot>("volumesnapshots", "snap", "default"))?.metadata.finalizers?.includes(FINALIZER.snapshotSource));
   });
 
-  it("a clone holds the source's current content; the source is protected while it runs, released after", async () => {
+  it("a clone holds the source's current content; the source is protected, and stays so while it lives", async () => {
     await stack.createClaim("cloned", { dataSource: CLAIM("src") });
     const { pv } = await stack.bound("cloned");
     expect(await readFile(join(hostPathOf(pv), "data.txt"), "utf8")).toBe("after the snapshot");
     expect(stack.audits.some((a) => a.function === "provision" && a.did.includes("updated persistentvolumeclaims default/src"))).toBe(true);
-    await stack.settle(async () => !(await claim("src")).metadata.finalizers?.includes(FINALIZER.cloneSource));
+    // Upstream's CloningProtectionController only releases a source claim that is being deleted.
+    await stack.rounds(2);
+    expect((await claim("src")).metadata.finalizers ?? []).toContain(FINALIZER.cloneSource);
   });
 
   it("a restore requested before its snapshot is ready waits, then completes", async () => {
@@ -165,6 +168,15 @@ describe("provision: restore and clone keep the right data", () => {
     await expectRefused(name, `error getting handle for DataSource Type VolumeSnapshot by Name ${spec?.dataSource?.name}: ${err(content)}`, before);
   });
 
+  it("restore refused on its class's parameters: the snapshot was protected first, as upstream does", async () => {
+    await stack.createClass("broken-secret", { parameters: { "csi.storage.k8s.io/provisioner-secret-name": "x" } });
+    await snapshotOf("src", "snap-guarded");
+    const before = await backend();
+    await stack.createClaim("restore-broken", { className: "broken-secret", dataSource: SNAP("snap-guarded") });
+    await expectRefused("restore-broken", "failed to get name and namespace template from params: either name and namespace for Provisioner secrets specified, Both must be specified", before);
+    expect((await stack.get<VolumeSnapshot>("volumesnapshots", "snap-guarded", "default"))!.metadata.finalizers).toContain(FINALIZER.snapshotSource);
+  });
+
   it("restore refused: the snapshot's content belongs to another driver", async () => {
     // A pre-provisioned snapshot of a driver the gateway does not serve.
     await stack.kube.create(RESOURCES.volumesnapshotcontents, {
@@ -190,17 +202,16 @@ describe("provision: restore and clone keep the right data", () => {
   });
 
   it.each<[string, string, Parameters<ProvisionStack["createClaim"]>[1], string]>([
-    ["another StorageClass", "clone-class", { className: "standard-copy", dataSource: CLAIM("src") }, "the source PVC and destination PVCs must be in the same storage class for cloning.  Source is in standard, but new PVC is in standard-copy"],
     ["a request below the source's", "clone-small", { storage: "512Mi", dataSource: CLAIM("src") }, "error, new PVC request must be greater than or equal in size to the specified PVC data source, requested 536870912 but source is 1073741824"],
     ["another volume mode", "clone-block", { volumeMode: "Block", dataSource: CLAIM("src") }, "the source PVC and destination PVCs must have the same volume mode for cloning.  Source is Filesystem, but new PVC requested Block"],
-    ["a source that is not bound", "clone-unbound", { dataSource: CLAIM("static-only") }, "the PVC DataSource static-only must have a status of Bound.  Got {Phase:Pending}"],
+    ["a source that is not bound", "clone-unbound", { dataSource: CLAIM("static-only") }, "the PVC DataSource static-only must have a status of Bound.  Got {Pending [] map[] [] map[] map[] <nil> <nil>}"],
     ["a source that does not exist", "clone-missing", { dataSource: CLAIM("nosuch") }, 'error getting PVC nosuch (namespace "default") from api server: persistentvolumeclaim "nosuch" not found'],
   ])("clone refused: %s", async (_, name, spec, err) => {
-    if (name === "clone-class" && !(await stack.get("storageclasses", "standard-copy"))) await stack.createClass("standard-copy", { allowVolumeExpansion: true });
     const before = await backend();
+    const finalizersBefore = (await claim("src")).metadata.finalizers ?? [];
     await stack.createClaim(name, spec);
     await expectRefused(name, `error getting handle for DataSource Type PersistentVolumeClaim by Name ${spec?.dataSource?.name}: ${err}`, before);
-    expect((await claim("src")).metadata.finalizers ?? []).not.toContain(FINALIZER.cloneSource);
+    expect((await claim("src")).metadata.finalizers ?? []).toEqual(finalizersBefore);
   });
 
   it("clone refused: a source in another namespace", async () => {
@@ -220,6 +231,37 @@ describe("provision: deletion", () => {
     expect(await stack.volumeDirs()).not.toContain(handle);
   });
 
+  it("a PV deleted while its claim is bound is held by the provisioner's finalizer; released, its volume is deleted, then the PV goes", async () => {
+    await stack.createClaim("held");
+    const { pv } = await stack.bound("held");
+    const handle = pv.spec.csi!.volumeHandle;
+    await stack.kube.delete(RESOURCES.persistentvolumes, pv.metadata.name!);
+    await stack.rounds(2);
+    const terminating = await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!);
+    expect(terminating?.metadata.deletionTimestamp).toBeDefined();
+    expect(terminating?.metadata.finalizers).toContain(FINALIZER.volume);
+    expect(await stack.volumeDirs()).toContain(handle);
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "held", "default");
+    await stack.settle(async () => (await stack.get("persistentvolumes", pv.metadata.name!)) === undefined);
+    expect(await stack.volumeDirs()).not.toContain(handle);
+  });
+
+  it("a deleted clone source keeps its protection while a clone of it is pending, and goes once none is", async () => {
+    await stack.createClaim("csrc");
+    await stack.bound("csrc");
+    await stack.createClaim("ccopy", { dataSource: CLAIM("csrc") });
+    await stack.bound("ccopy");
+    // Refused (smaller than its source), so it stays Pending.
+    await stack.createClaim("cpending", { storage: "512Mi", dataSource: CLAIM("csrc") });
+    await stack.rounds(2);
+    expect((await claim("csrc")).metadata.finalizers).toContain(FINALIZER.cloneSource);
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "csrc", "default");
+    await stack.rounds(2);
+    expect((await claim("csrc")).metadata.deletionTimestamp).toBeDefined();
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "cpending", "default");
+    await stack.settle(async () => (await stack.get("persistentvolumeclaims", "csrc", "default")) === undefined);
+  });
+
   it("Retain: the released PV and its volume stay", async () => {
     await stack.createClass("keep", { reclaimPolicy: "Retain" });
     await stack.createClaim("kept", { className: "keep" });
@@ -227,7 +269,10 @@ describe("provision: deletion", () => {
     await stack.kube.delete(RESOURCES.persistentvolumeclaims, "kept", "default");
     await stack.settle(async () => (await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!))?.status?.phase === "Released");
     await stack.rounds(2);
-    expect(await stack.get("persistentvolumes", pv.metadata.name!)).toBeDefined();
+    const kept = await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!);
+    expect(kept).toBeDefined();
+    // Retain: the provisioner's finalizer comes off again, so the PV can be deleted by hand.
+    expect(kept?.metadata.finalizers ?? []).not.toContain(FINALIZER.volume);
     expect(await stack.volumeDirs()).toContain(pv.spec.csi!.volumeHandle);
   });
 });
@@ -281,6 +326,8 @@ describe("provision: failures in flight", () => {
   let pvFailures = 0;
   /** CreateVolume answers UNAVAILABLE while this is true (the driver is down). */
   let driverDown = false;
+  /** provision may not update VolumeSnapshots while this is true (RBAC without that verb). */
+  let snapshotUpdatesForbidden = false;
   beforeAll(
     () =>
       flaky.start({
@@ -294,6 +341,12 @@ describe("provision: failures in flight", () => {
               throw new KubeApiError(500, "InternalError", "etcdserver: request timed out");
             }
             return kube.create(type, object);
+          };
+          wrapped.update = async (type, object) => {
+            if (type.plural === "volumesnapshots" && snapshotUpdatesForbidden) {
+              throw new KubeApiError(403, "Forbidden", `volumesnapshots.snapshot.storage.k8s.io "${object.metadata.name}" is forbidden: User "provision" cannot update resource "volumesnapshots"`);
+            }
+            return kube.update(type, object);
           };
           return wrapped;
         },
@@ -316,9 +369,10 @@ describe("provision: failures in flight", () => {
     const { pv } = await flaky.bound("retry");
     expect(pvFailures).toBe(1);
     expect(await flaky.volumeDirs()).toEqual([pv.spec.csi!.volumeHandle]);
-    expect(await flaky.eventsFor(created.metadata.uid!)).toContain(
-      `Warning ProvisioningFailed: Error creating provisioned PV object for claim default/retry: etcdserver: request timed out. The volume pvc-${created.metadata.uid} is kept and found again by its name on the next attempt.`,
-    );
+    // No Warning: upstream's PV save queue only logs a failed write and retries it.
+    const events = await flaky.eventsFor(created.metadata.uid!);
+    expect(events.filter((e) => e.startsWith("Warning"))).toEqual([]);
+    expect(events).toContain(`Normal ProvisioningSucceeded: Successfully provisioned volume pvc-${created.metadata.uid}`);
   });
 
   it("a snapshot being restored stays while the restore is in flight, even when its deletion is asked for", async () => {
@@ -348,5 +402,24 @@ describe("provision: failures in flight", () => {
     expect(pv.spec.csi?.volumeHandle).toBeTruthy();
     // Restored, so the protection goes and the deletion the user asked for completes.
     await flaky.settle(async () => (await flaky.get("volumesnapshots", "held", "default")) === undefined);
+  });
+
+  it("without permission to update VolumeSnapshots a restore goes ahead unprotected, as upstream's", async () => {
+    await flaky.kube.create(RESOURCES.volumesnapshots, {
+      apiVersion: "snapshot.storage.k8s.io/v1",
+      kind: "VolumeSnapshot",
+      metadata: { name: "open", namespace: "default" },
+      spec: { source: { persistentVolumeClaimName: "retry" } },
+    } as VolumeSnapshot);
+    await flaky.settle(async () => (await flaky.get<VolumeSnapshot>("volumesnapshots", "open", "default"))?.status?.readyToUse === true);
+    snapshotUpdatesForbidden = true;
+    try {
+      const created = await flaky.createClaim("open-restore", { dataSource: SNAP("open") });
+      await flaky.bound("open-restore");
+      expect((await flaky.get<VolumeSnapshot>("volumesnapshots", "open", "default"))!.metadata.finalizers ?? []).not.toContain(FINALIZER.snapshotSource);
+      expect((await flaky.eventsFor(created.metadata.uid!)).filter((e) => e.startsWith("Warning"))).toEqual([]);
+    } finally {
+      snapshotUpdatesForbidden = false;
+    }
   });
 });

@@ -98,15 +98,19 @@ export class Binder {
 
   private async syncVolume(name: string): Promise<void> {
     let pv = this.store.get(PVS, undefined, name);
-    if (!pv || pv.metadata.deletionTimestamp) return;
+    if (!pv) return;
+    // A terminating PV (held by a finalizer) is still released when its claim goes, as
+    // kube-controller-manager does, so that its provisioner can delete the volume; it is never bound.
+    const deleting = !!pv.metadata.deletionTimestamp;
     const ref = pv.spec?.claimRef;
-    if (!ref?.name) return this.setPvPhase(pv, "Available");
+    if (!ref?.name) return deleting ? undefined : this.setPvPhase(pv, "Available");
     const claim = this.store.get(PVCS, ref.namespace, ref.name);
     if (!claim || (ref.uid && claim.metadata.uid !== ref.uid)) {
       // Pre-bound to a claim that does not exist yet: wait. Bound before and the claim is gone: released.
       if (ref.uid) return this.setPvPhase(pv, "Released");
-      return this.setPvPhase(pv, "Available");
+      return deleting ? undefined : this.setPvPhase(pv, "Available");
     }
+    if (deleting) return;
     if (claim.spec?.volumeName && claim.spec.volumeName !== name) return; // the claim chose another volume
     if (!ref.uid) {
       pv = await this.api.update(this.pvDef, "v1", undefined, name, {
