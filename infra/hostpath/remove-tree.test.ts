@@ -193,6 +193,15 @@ describe("removeTree while the tree changes under it", () => {
       },
     },
     {
+      name: "a directory refilled after it was listed is walked again before its rmdir",
+      given: { d: "dir", "d/a": "file:mine" },
+      at: "d/a",
+      swap: (root) => {
+        fsSync.mkdirSync(path.join(root, "d", "late"));
+        fsSync.writeFileSync(path.join(root, "d", "late", "x"), "mine");
+      },
+    },
+    {
       name: "an entry that vanished since the listing is no error",
       given: { d: "dir", "d/a": "file:mine", e: "file:mine" },
       at: "d",
@@ -220,5 +229,23 @@ describe("removeTree while the tree changes under it", () => {
     expect(await readTree(outside)).toEqual(OUTSIDE);
     await expect(fs.lstat(root)).rejects.toThrow(/ENOENT/);
     expect(openFds()).toBe(before);
+  });
+
+  // An application that refills a directory faster than it is emptied makes the removal fail (as
+  // fs.rm would) instead of running forever; nothing outside is touched and no fd stays open.
+  it("gives up on a directory that is refilled on every pass", async () => {
+    const outside = path.join(tmp, "outside");
+    await writeTree(outside, OUTSIDE);
+    const root = path.join(tmp, "root");
+    await writeTree(root, { d: "dir", "d/f0": "file:mine" });
+    let n = 0;
+    removeTestHooks.beforeEntry = (entry) => {
+      if (path.dirname(entry) === path.join(root, "d")) fsSync.writeFileSync(path.join(root, "d", `f${++n}`), "more");
+    };
+    const before = openFds();
+    await expect(removeTree(root)).rejects.toMatchObject({ code: "ENOTEMPTY" });
+    expect(n).toBeGreaterThan(1);
+    expect(openFds()).toBe(before);
+    expect(await readTree(outside)).toEqual(OUTSIDE);
   });
 });

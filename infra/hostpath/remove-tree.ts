@@ -84,7 +84,7 @@ export async function removeTree(root: string): Promise<void> {
         return;
       } catch (err) {
         if (code(err) === "ENOENT") return;
-        if (code(err) !== "ENOTEMPTY" || attempt === ATTEMPTS) throw err;
+        if (!notEmpty(err) || attempt === ATTEMPTS) throw err;
       }
     }
   } finally {
@@ -167,7 +167,7 @@ async function removeDirectory(dirFd: number, where: string, name: string, remov
     } catch (err) {
       if (code(err) === "ENOENT") return;
       // Refilled, or swapped for another directory or a symlink, since it was entered: look again.
-      if ((code(err) !== "ENOTEMPTY" && code(err) !== "ENOTDIR") || attempt === ATTEMPTS) throw err;
+      if ((!notEmpty(err) && code(err) !== "ENOTDIR") || attempt === ATTEMPTS) throw err;
     }
   }
 }
@@ -187,6 +187,11 @@ function procPath(fd: number): string {
 
 function code(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
+}
+
+/** rmdir(2) of a directory with entries: ENOTEMPTY on Linux's filesystems, EEXIST as POSIX also allows. */
+function notEmpty(err: unknown): boolean {
+  return code(err) === "ENOTEMPTY" || code(err) === "EEXIST";
 }
 
 function errno(errCode: string, message: string): NodeJS.ErrnoException {
