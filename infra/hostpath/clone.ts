@@ -11,6 +11,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { syncFilesystem } from "./fsync.js";
+import { removeTree } from "./remove-tree.js";
 
 const run = promisify(execFile);
 
@@ -31,7 +32,7 @@ export async function probeCloneEngine(dir: string): Promise<boolean> {
   } catch {
     return false;
   } finally {
-    await fs.rm(probe, { recursive: true, force: true });
-    await fs.rm(`${probe}.clone`, { recursive: true, force: true });
+    await removeTree(probe);
+    await removeTree(`${probe}.clone`);
   }
 }

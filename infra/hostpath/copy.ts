@@ -39,6 +39,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { fsyncPath, syncFilesystem } from "./fsync.js";
+import { removeTree } from "./remove-tree.js";
 
 export interface CopyStats {
   files: number;
@@ -245,7 +246,7 @@ export async function copyEmptyDirectory(src: string, dst: string, options: Copy
     copyDirectoryMetadata(info, dst);
     if (options.durable) await fsyncPath(dst);
   } catch (err) {
-    await fsp.rm(dst, { recursive: true, force: true });
+    await removeTree(dst);
     throw err;
   }
 }

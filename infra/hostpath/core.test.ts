@@ -4,9 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { probeCloneEngine } from "./clone.js";
+import { copyTestHooks } from "./copy.js";
 import { stageInto, type DriverCore } from "./core.js";
 import { Layout } from "./layout.js";
 import { KeyedLocks } from "./locks.js";
+import { removeTestHooks } from "./remove-tree.js";
 import { StateStore } from "./state.js";
 
 let tmp: string;
@@ -14,6 +16,8 @@ beforeEach(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), "hostpath-core-"));
 });
 afterEach(async () => {
+  copyTestHooks.beforeOpen = undefined;
+  removeTestHooks.beforeEntry = undefined;
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
@@ -71,6 +75,23 @@ describe("stageInto", () => {
     const c = await core(false);
     const dst = path.join(tmp, "data", "snapshots", "snap-22222222-2222-4222-8222-222222222222");
     await expect(stageInto(c, { dir: path.join(tmp, "no-such-source"), live: true }, dst)).rejects.toThrow(/ENOENT/);
+    expect(await fs.readdir(c.layout.staging)).toEqual([]);
+    await expect(fs.stat(dst)).rejects.toThrow(/ENOENT/);
+  });
+
+  // The half-done copy of a live volume is removed like a deleted volume, never by fs.rm (remove-tree.ts).
+  it("removes a copy that failed half-way with removeTree, leaving nothing in staging/", async () => {
+    const c = await core(false);
+    const src = await sourceTree();
+    await fs.writeFile(path.join(src, "sub", "zz-last"), "x");
+    copyTestHooks.beforeOpen = (source) => {
+      if (source === path.join(src, "sub", "zz-last")) throw Object.assign(new Error("EIO: injected"), { code: "EIO" });
+    };
+    const removed: string[] = [];
+    removeTestHooks.beforeEntry = (entry) => removed.push(path.relative(c.layout.staging, entry).replace(/^stage-[^/]+/, "<stage>"));
+    const dst = path.join(tmp, "data", "snapshots", "snap-33333333-3333-4333-8333-333333333333");
+    await expect(stageInto(c, { dir: src, live: true }, dst)).rejects.toThrow(/EIO: injected/);
+    expect(removed).toContain("<stage>/sub");
     expect(await fs.readdir(c.layout.staging)).toEqual([]);
     await expect(fs.stat(dst)).rejects.toThrow(/ENOENT/);
   });

@@ -7,6 +7,7 @@ import { copyEmptyDirectory, copyTree, listEntries } from "./copy.js";
 import type { Layout } from "./layout.js";
 import type { KeyedLocks } from "./locks.js";
 import { syncDirShared } from "./fsync.js";
+import { removeTree } from "./remove-tree.js";
 import type { ContentSource, SnapshotRecord, StateStore, VolumeRecord } from "./state.js";
 import { toTimestamp } from "./validate.js";
 
@@ -103,7 +104,7 @@ export async function stageInto(core: DriverCore, from: StageSource | undefined,
     else await copyTree(from.dir, staging, { durable: core.durable, entries, syncFilesystem: core.cloneEngine });
     await fs.rename(staging, to);
   } catch (err) {
-    await fs.rm(staging, { recursive: true, force: true });
+    await removeTree(staging);
     throw err;
   }
 }
@@ -113,7 +114,7 @@ async function cloneOrCopy(core: DriverCore, from: string, staging: string): Pro
   try {
     await cloneTree(from, staging, core.durable);
   } catch {
-    await fs.rm(staging, { recursive: true, force: true });
+    await removeTree(staging);
     await copyTree(from, staging, { durable: core.durable });
   }
 }

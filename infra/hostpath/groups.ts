@@ -11,7 +11,6 @@
 //
 // All or nothing: a missing member volume fails the call before anything is copied, and a failure
 // while copying removes every member copy made so far; nothing is recorded until all are complete.
-import * as fs from "node:fs/promises";
 import type {
   CreateVolumeGroupSnapshotRequest,
   CreateVolumeGroupSnapshotResponse,
@@ -24,6 +23,7 @@ import type {
 import { lockKey, snapshotMessage, stageInto, syncParents, type DriverCore } from "./core.js";
 import { alreadyExists, invalidArgument, notFound } from "./errors.js";
 import { checkId, checkName, isIssuedId, newId } from "./ids.js";
+import { removeTree } from "./remove-tree.js";
 import type { GroupRecord, SnapshotRecord } from "./state.js";
 import { checkMap, nowNs, sameMap, toTimestamp } from "./validate.js";
 
@@ -86,7 +86,7 @@ export async function createGroupSnapshot(
       await syncParents(core, "snapshots");
       await core.store.commit([...members.map((record) => ({ put: "snapshots" as const, record })), { put: "groups", record: group }]);
     } catch (err) {
-      await Promise.all(dirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
+      await Promise.all(dirs.map((dir) => removeTree(dir)));
       throw err;
     }
     return { groupSnapshot: groupMessage(core, group) };

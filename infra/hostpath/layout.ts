@@ -7,9 +7,12 @@
 //                             directory has nothing to copy and is made in place: core.ts stageInto)
 // A directory under volumes/ or snapshots/ that the state does not record is left over from a
 // create that crashed before it was recorded, or a delete that crashed after: it is removed.
+// Every removal goes through removeTree() (remove-tree.ts), never fs.rm: a deleted volume's
+// application may still be changing the tree, and fs.rm follows a subdirectory it swaps for a symlink.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { dirFor, isIssuedId, newId } from "./ids.js";
+import { removeTree } from "./remove-tree.js";
 import type { DriverState } from "./state.js";
 
 export class Layout {
@@ -46,18 +49,18 @@ export class Layout {
   async sweep(state: DriverState): Promise<number> {
     let removed = 0;
     for (const entry of await fs.readdir(this.staging)) {
-      await fs.rm(path.join(this.staging, entry), { recursive: true, force: true });
+      await removeEntry(path.join(this.staging, entry));
       removed++;
     }
     for (const entry of await fs.readdir(this.volumes)) {
       if (isIssuedId("volume", entry) && !state.volumes[entry]) {
-        await fs.rm(path.join(this.volumes, entry), { recursive: true, force: true });
+        await removeEntry(path.join(this.volumes, entry));
         removed++;
       }
     }
     for (const entry of await fs.readdir(this.snapshots)) {
       if (isIssuedId("snapshot", entry) && !state.snapshots[entry]) {
-        await fs.rm(path.join(this.snapshots, entry), { recursive: true, force: true });
+        await removeEntry(path.join(this.snapshots, entry));
         removed++;
       }
     }
@@ -83,6 +86,23 @@ export class Layout {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
       throw err;
     }
-    await fs.rm(doomed, { recursive: true, force: true });
+    await removeEntry(doomed);
+  }
+}
+
+/**
+ * Removes a directory with removeTree(), or, where something else stands (a file, or a symlink: never
+ * followed), unlinks it: debris of any kind in the data dir must not stop the sweep.
+ */
+async function removeEntry(p: string): Promise<void> {
+  try {
+    await removeTree(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOTDIR" && code !== "ELOOP") throw err;
+    // unlink(2) never follows its last component, and answers EISDIR should a directory be back there.
+    await fs.unlink(p).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+    });
   }
 }

@@ -1,6 +1,5 @@
 // CreateSnapshot, DeleteSnapshot, ListSnapshots and GetSnapshot. A snapshot is a complete copy of
 // its source volume's directory, independent of it from the moment it is recorded.
-import * as fs from "node:fs/promises";
 import type {
   CreateSnapshotRequest,
   CreateSnapshotResponse,
@@ -14,6 +13,7 @@ import type {
 import { lockKey, snapshotMessage, stageInto, syncParents, type DriverCore } from "./core.js";
 import { aborted, alreadyExists, invalidArgument, notFound } from "./errors.js";
 import { checkId, checkIdShape, checkName, isIssuedId, newId } from "./ids.js";
+import { removeTree } from "./remove-tree.js";
 import type { SnapshotRecord } from "./state.js";
 import { checkMap, nowNs } from "./validate.js";
 
@@ -56,7 +56,7 @@ export async function createSnapshot(core: DriverCore, req: CreateSnapshotReques
       await syncParents(core, "snapshots");
       await core.store.commit([{ put: "snapshots", record }]);
     } catch (err) {
-      await fs.rm(dir, { recursive: true, force: true });
+      await removeTree(dir);
       throw err;
     }
     return { snapshot: snapshotMessage(record) };

@@ -1,6 +1,5 @@
 // CreateVolume (blank, restore from snapshot, clone), DeleteVolume, ControllerExpandVolume and
 // ControllerGetVolume for directory volumes.
-import * as fs from "node:fs/promises";
 import type {
   ControllerExpandVolumeRequest,
   ControllerExpandVolumeResponse,
@@ -16,6 +15,7 @@ import type {
 import { lockKey, stageInto, syncParents, volumeContext, volumeMessage, type DriverCore, type StageSource } from "./core.js";
 import { alreadyExists, invalidArgument, notFound, outOfRange } from "./errors.js";
 import { checkId, checkName, isIssuedId, newId } from "./ids.js";
+import { removeTree } from "./remove-tree.js";
 import type { ContentSource, VolumeRecord } from "./state.js";
 import { checkCapabilities, checkCapability, checkCapabilityShape, checkMap, parseRange, sameMap, type Range } from "./validate.js";
 
@@ -65,7 +65,7 @@ export async function createVolume(core: DriverCore, req: CreateVolumeRequest): 
       await syncParents(core, "volumes");
       await core.store.commit([{ put: "volumes", record }]);
     } catch (err) {
-      await fs.rm(dir, { recursive: true, force: true });
+      await removeTree(dir);
       throw err;
     }
     return { volume: volumeMessage(core, record) };
