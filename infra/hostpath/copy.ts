@@ -39,6 +39,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { fsyncPath, syncFilesystem } from "./fsync.js";
+import { openNoFollow, procPath, settleAll } from "./held-fd.js";
 import { removeTree } from "./remove-tree.js";
 
 export interface CopyStats {
@@ -70,8 +71,6 @@ export interface CopyOptions {
 export const copyTestHooks: { beforeOpen?: (source: string) => void } = {};
 
 const DEFAULT_CONCURRENCY = 16;
-/** Linux's O_PATH (the same on every architecture Node runs on); node:fs does not export it. */
-const O_PATH = 0o10000000;
 /** Linux's PATH_MAX: no destination path may reach it. */
 const PATH_MAX = 4096;
 const SYNC_CONCURRENCY = 64;
@@ -278,27 +277,6 @@ async function copySymlink(target: string, info: fs.Stats, to: string, made: Pro
   if (needsChown(info)) fs.lchownSync(to, info.uid, info.gid);
   fs.lutimesSync(to, info.atime, info.mtime);
   stats.symlinks++;
-}
-
-/**
- * An O_PATH fd on `p`, which is not followed if it is a symlink (the fd then holds the link itself).
- * O_PATH opens nothing: no device acts, no FIFO blocks, and no read permission is needed to look.
- */
-function openNoFollow(p: string, flags: number): number {
-  if (process.platform !== "linux") throw new Error("hostpath copies need Linux (O_PATH and /proc/self/fd)");
-  return fs.openSync(p, O_PATH | fs.constants.O_NOFOLLOW | flags);
-}
-
-/** Opening or looking up below this path reaches exactly the inode `fd` holds, wherever it now is. */
-function procPath(fd: number): string {
-  return `/proc/self/fd/${fd}`;
-}
-
-/** Like Promise.all, but waits for every task before rethrowing the first failure (no work left running). */
-async function settleAll(work: Promise<void>[]): Promise<void> {
-  const results = await Promise.allSettled(work);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
 }
 
 /** True if `dir`'s filesystem can clone files (copy-on-write), probed with COPYFILE_FICLONE_FORCE. */

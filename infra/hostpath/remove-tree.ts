@@ -27,6 +27,7 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
+import { openNoFollow, procPath, settleAll } from "./held-fd.js";
 
 /**
  * Test-only seam: called with an entry's path (below the root as it was listed; never opened) after
@@ -35,8 +36,6 @@ import * as path from "node:path";
  */
 export const removeTestHooks: { beforeEntry?: (entry: string) => void } = {};
 
-/** Linux's O_PATH (the same on every architecture Node runs on); node:fs does not export it. */
-const O_PATH = 0o10000000;
 /** Directory fds held at once, the root's included (see "Open fds" above). */
 const MAX_HELD = 64;
 const UNLINK_CONCURRENCY = 16;
@@ -64,7 +63,7 @@ export async function removeTree(root: string): Promise<void> {
   if (process.platform !== "linux") throw new Error("hostpath removals need Linux (O_PATH and /proc/self/fd)");
   let rootFd: number;
   try {
-    rootFd = fs.openSync(root, O_PATH | fs.constants.O_NOFOLLOW);
+    rootFd = openNoFollow(root);
   } catch (err) {
     if (code(err) === "ENOENT" || code(err) === "ENOTDIR") return;
     throw err;
@@ -146,7 +145,7 @@ async function removeDirectory(dirFd: number, where: string, name: string, remov
     }
     let fd: number;
     try {
-      fd = fs.openSync(at, O_PATH | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+      fd = openNoFollow(at, fs.constants.O_DIRECTORY);
     } catch (err) {
       if (code(err) === "ENOENT") return;
       // A symlink (or a file) took the directory's place: it goes as what it is, never followed.
@@ -170,19 +169,6 @@ async function removeDirectory(dirFd: number, where: string, name: string, remov
       if ((!notEmpty(err) && code(err) !== "ENOTDIR") || attempt === ATTEMPTS) throw err;
     }
   }
-}
-
-/** Like Promise.all, but waits for every task before rethrowing the first failure (no unlink left in flight). */
-async function settleAll<T>(work: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(work);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
-
-/** Looking up below this path reaches exactly the directory `fd` holds, wherever it now is. */
-function procPath(fd: number): string {
-  return `/proc/self/fd/${fd}`;
 }
 
 function code(err: unknown): string | undefined {
