@@ -56,7 +56,10 @@ export function functionTargets(o: { functionsUrl?: string; function: string[]; 
     urls.set(name, new URL(pair.slice(eq + 1)).toString());
   }
   if (urls.size === 0) throw new Error("no functions to deliver to: give --functions-url BASE or --function NAME=URL");
-  return [...urls].map(([name, url]) => ({ name, url, resources: known.get(name)!.resources, concurrency: o.concurrency ?? described.get(name) ?? 16 }));
+  return [...urls].map(([name, url]) => {
+    const fn = known.get(name)!;
+    return { name, url, resources: fn.resources, ...(fn.verbs ? { verbs: fn.verbs } : {}), concurrency: o.concurrency ?? described.get(name) ?? 16 };
+  });
 }
 
 export function register(program: Command): void {

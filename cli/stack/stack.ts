@@ -230,6 +230,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         functions: options.functions.map((fn) => ({
           name: fn.name,
           resources: fn.resources,
+          ...(fn.verbs ? { verbs: fn.verbs } : {}),
           url: `${functionsUrl}/${fn.name}`,
           deliver: hostDeliver(host),
           concurrency: functionConcurrency,

@@ -25,6 +25,11 @@ export interface FunctionTarget {
   deliver?: Deliver;
   /** Calls in flight for this function (default 16). */
   concurrency?: number;
+  /**
+   * Per resource, the only event verbs delivered (as a Knative Trigger's type filter would pass
+   * them); the others are acked without a call and counted as `filtered`. Absent: every verb.
+   */
+  verbs?: Partial<Record<ResourceName, readonly string[]>>;
 }
 
 export interface DispatcherOptions {
@@ -50,6 +55,8 @@ export interface FunctionStats {
   inFlight: number;
   /** Events that waited behind a call on the same object and were replaced by a newer event of it. */
   superseded: number;
+  /** Events of a verb the function does not take (FunctionTarget.verbs), acked without a call. */
+  filtered: number;
 }
 
 export interface Dispatcher {
@@ -125,6 +132,16 @@ function header(h: ReadonlyMap<string, string>, name: string): string | undefine
   } catch {
     return value;
   }
+}
+
+const OBJECT_TYPE = /^dev\.snapflow\.k8s\.([a-z0-9]+)\.([a-z]+)$/;
+
+/** Whether an event of this type passes the function's verb filter; any other type goes through (the function judges it). */
+function takesVerb(verbs: NonNullable<FunctionTarget["verbs"]>, type: string | undefined): boolean {
+  const m = type === undefined ? null : OBJECT_TYPE.exec(type);
+  if (!m) return true;
+  const wanted = verbs[m[1] as ResourceName];
+  return wanted === undefined || wanted.includes(m[2]!);
 }
 
 export async function startDispatcher(options: DispatcherOptions): Promise<Dispatcher> {
@@ -314,6 +331,12 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
       return;
     }
 
+    if (target.verbs && !takesVerb(target.verbs, header(h, "ce-type"))) {
+      s.filtered++;
+      m.ack();
+      return;
+    }
+
     s.delivered++;
     const deliver = target.deliver ?? httpDeliver;
     // In-process handlers get no abort signal and may ignore the timeout: the dispatcher stops waiting
@@ -481,7 +504,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   };
 
   for (const target of options.functions) {
-    stats[target.name] = { delivered: 0, acked: 0, retried: 0, requeued: 0, deadLettered: 0, inFlight: 0, superseded: 0 };
+    stats[target.name] = { delivered: 0, acked: 0, retried: 0, requeued: 0, deadLettered: 0, inFlight: 0, superseded: 0, filtered: 0 };
     const concurrency = target.concurrency ?? 16;
     const semaphore = new Semaphore(concurrency);
     const queue = new KeyQueue<JsMsg>((m) => m.info.streamSequence);

@@ -34,6 +34,8 @@ export const protectFunction: SnapflowFunction = {
   name: "protect",
   component: CONTROLLER_COMPONENT,
   resources: ["volumesnapshots", "persistentvolumeclaims"],
+  // Only a protected PVC's resync is looked at (see protectTargets): its other events never reach protect.
+  verbs: { persistentvolumeclaims: ["resynced"] },
   // A deleted snapshot still names its PVC in the event: that is when a PVC is often released.
   reconcileAbsent: true,
   targets: protectTargets,

@@ -20,6 +20,8 @@ export interface FunctionSpec {
   handler: string;
   description: string;
   resources: ResourceName[];
+  /** Per resource, the event verbs delivered when not all of them (`events[].verbs`). */
+  verbs: Partial<Record<ResourceName, ObjectVerbName[]>>;
   concurrency: number;
   timeoutSeconds: number;
   scale: { min: number; max: number };
@@ -50,10 +52,16 @@ export interface Descriptor {
 }
 
 export const OBJECT_VERBS = ["added", "modified", "deleted", "resynced"] as const;
+export type ObjectVerbName = (typeof OBJECT_VERBS)[number];
+
+/** The verbs of a resource's events a function is delivered. */
+export function verbsOf(fn: Pick<FunctionSpec, "verbs">, resource: ResourceName): readonly ObjectVerbName[] {
+  return fn.verbs[resource] ?? OBJECT_VERBS;
+}
 
 /** CloudEvents types a function consumes (DESIGN "Event contract"). */
-export function eventTypes(fn: Pick<FunctionSpec, "resources">): string[] {
-  return fn.resources.flatMap((r) => OBJECT_VERBS.map((v) => `dev.snapflow.k8s.${r}.${v}`));
+export function eventTypes(fn: Pick<FunctionSpec, "resources" | "verbs">): string[] {
+  return fn.resources.flatMap((r) => verbsOf(fn, r).map((v) => `dev.snapflow.k8s.${r}.${v}`));
 }
 
 /** NATS subjects a function consumes in one cluster. */
@@ -140,16 +148,28 @@ function environment(value: unknown, path: string): Record<string, string> {
   return out;
 }
 
+function eventVerbs(raw: unknown, path: string): ObjectVerbName[] {
+  if (!Array.isArray(raw) || raw.length === 0) fail(path, `a non-empty list of ${OBJECT_VERBS.join(", ")}`);
+  const list = raw as unknown[];
+  list.forEach((v, i) => {
+    if (typeof v !== "string" || !(OBJECT_VERBS as readonly string[]).includes(v)) fail(`${path}[${i}]`, `"${String(v)}" is not one of ${OBJECT_VERBS.join(", ")}`);
+    if (list.indexOf(v) !== i) fail(`${path}[${i}]`, `"${v}" listed twice`);
+  });
+  return list as ObjectVerbName[];
+}
+
 function functionSpec(name: string, raw: unknown): FunctionSpec {
   const path = `functions.${name}`;
   if (!DNS_LABEL.test(name)) fail(path, "function names are lower-case alphanumerics and '-' (a DNS label)");
   const f = object(raw, path, ["handler", "description", "events", "concurrency", "timeout", "scale", "environment", "rbac"]);
   const events = f.events;
-  if (!Array.isArray(events) || events.length === 0) fail(`${path}.events`, "required, a non-empty list of { resource: <plural> }");
+  if (!Array.isArray(events) || events.length === 0) fail(`${path}.events`, "required, a non-empty list of { resource: <plural>, verbs?: [...] }");
+  const verbs: FunctionSpec["verbs"] = {};
   const resources = events.map((e, i) => {
-    const ev = object(e, `${path}.events[${i}]`, ["resource"]);
+    const ev = object(e, `${path}.events[${i}]`, ["resource", "verbs"]);
     const resource = string(ev, "resource", `${path}.events[${i}]`);
     if (!Object.hasOwn(RESOURCES, resource)) fail(`${path}.events[${i}].resource`, `unknown resource "${resource}" (known: ${Object.keys(RESOURCES).join(", ")})`);
+    if (ev.verbs !== undefined) verbs[resource as ResourceName] = eventVerbs(ev.verbs, `${path}.events[${i}].verbs`);
     return resource as ResourceName;
   });
   resources.forEach((r, i) => {
@@ -164,6 +184,7 @@ function functionSpec(name: string, raw: unknown): FunctionSpec {
     handler: string(f, "handler", path, HANDLER, "must be <module path>.<export>, e.g. functions/bind/index.bindFunction"),
     description: typeof f.description === "string" ? f.description : "",
     resources,
+    verbs,
     concurrency: integer(f, "concurrency", path, 1, 1000),
     timeoutSeconds: integer(f, "timeout", path, 1, 3600),
     scale: { min, max },

@@ -1,7 +1,7 @@
 // Knative target: a serving.knative.dev/v1 Service per function, a Broker of eventing-natss's NATS
 // JetStream class, one Trigger per function and event type, and the watcher plus a bridge that
 // moves the watcher's JetStream events into the Broker (a Deployment bound to it by a SinkBinding).
-import { OBJECT_VERBS, type FunctionSpec } from "./descriptor.js";
+import { verbsOf, type FunctionSpec } from "./descriptor.js";
 import { commonFiles, FUNCTION_PORT, functionAccount, functionArgs, functionEnv, healthProbe, natsEnv, tokenMount, tokenVolume, watcherDeployment, type RenderContext } from "./common.js";
 import { deployment, file, labels, RESTRICTED_CONTAINER, type Manifest, type RenderedFile } from "./manifests.js";
 
@@ -82,7 +82,7 @@ function broker(ctx: RenderContext): Manifest {
 /** One Trigger per function and CloudEvents type, filtered on type and on this cluster's events. */
 function triggers(ctx: RenderContext, fn: FunctionSpec): Manifest[] {
   return fn.resources.flatMap((resource) =>
-    OBJECT_VERBS.map((verb) => ({
+    verbsOf(fn, resource).map((verb) => ({
       apiVersion: "eventing.knative.dev/v1",
       kind: "Trigger",
       metadata: { name: `snapflow-${fn.name}-${resource}-${verb}`, namespace: ctx.ns, labels: labels(`snapflow-${fn.name}`) },

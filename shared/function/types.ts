@@ -93,6 +93,11 @@ export interface SnapflowFunction {
   name: string;
   /** Resources whose events this function consumes. */
   resources: ResourceName[];
+  /**
+   * Per resource, the only verbs of its events the function is given (its Knative Triggers filter
+   * on those types, the dispatcher acks the others unread); a resource not named here: every verb.
+   */
+  verbs?: Partial<Record<ResourceName, readonly ObjectVerb[]>>;
   /** source.component of the Events it records (default: the function name), e.g. `snapshot-controller`. */
   component?: string;
   /**

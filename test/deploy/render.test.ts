@@ -84,16 +84,23 @@ describe("serverless.yml and the code", () => {
       expect(allFunctions.find((f) => f.name === spec.name)).toBe(fn);
       expect(fn!.name).toBe(spec.name);
       expect([...spec.resources].sort(), `${spec.name} events`).toEqual([...fn!.resources].sort());
+      expect(spec.verbs, `${spec.name} event verbs`).toEqual(fn!.verbs ?? {});
     }
   });
 
   it("derives event types, subjects and the dispatcher's consumers from the resources", () => {
     const bind = descriptor.functions.find((f) => f.name === "bind")!;
     expect(eventTypes(bind)).toContain("dev.snapflow.k8s.volumesnapshots.resynced");
+    // protect takes only a PVC's resync (its safety net); every verb of its snapshots.
+    const protect = descriptor.functions.find((f) => f.name === "protect")!;
+    expect(eventTypes(protect).filter((t) => t.includes(".persistentvolumeclaims."))).toEqual(["dev.snapflow.k8s.persistentvolumeclaims.resynced"]);
+    expect(eventTypes(protect).filter((t) => t.includes(".volumesnapshots.")).length).toBe(4);
     expect(eventSubjects(bind, "east")).toEqual(bind.resources.map((r) => `snapflow.east.k8s.${r}.*`));
     const targets = functionTargets({ functionsUrl: "http://127.0.0.1:1", function: [], concurrency: 4 });
     for (const spec of descriptor.functions) {
-      expect([...targets.find((t) => t.name === spec.name)!.resources].sort()).toEqual([...spec.resources].sort());
+      const target = targets.find((t) => t.name === spec.name)!;
+      expect([...target.resources].sort()).toEqual([...spec.resources].sort());
+      expect(target.verbs ?? {}).toEqual(spec.verbs);
     }
     expect(sinkTarget("http://broker.example/ns/snapflow", 8).resources).toEqual(WATCHED_RESOURCES);
   });
@@ -106,6 +113,8 @@ describe("serverless.yml and the code", () => {
     };
     expect(() => parseDescriptorYaml(text((d) => (d.functions.bind.replicas = 3)))).toThrow(/functions\.bind\.replicas: unknown key/);
     expect(() => parseDescriptorYaml(text((d) => (d.functions.bind.events = [{ resource: "pods" }])))).toThrow(/functions\.bind\.events\[0\]\.resource: unknown resource "pods"/);
+    expect(() => parseDescriptorYaml(text((d) => (d.functions.bind.events = [{ resource: "volumesnapshots", verbs: ["resynced", "patched"] }])))).toThrow(/functions\.bind\.events\[0\]\.verbs\[1\]: "patched" is not one of added, modified, deleted, resynced/);
+    expect(() => parseDescriptorYaml(text((d) => (d.functions.bind.events = [{ resource: "volumesnapshots", verbs: [] }])))).toThrow(/functions\.bind\.events\[0\]\.verbs: a non-empty list/);
     expect(() => parseDescriptorYaml(text((d) => (d.functions.bind.rbac[0].verbs = ["get", "escalate"])))).toThrow(/rbac\[0\]\.verbs\[1\]: "escalate" is not one of/);
     expect(() => parseDescriptorYaml(text((d) => (d.functions.bind.scale = { min: 4, max: 2 })))).toThrow(/functions\.bind\.scale: min 4 is above max 2/);
     expect(() => parseDescriptorYaml(text((d) => (d.provider.nats.url = "nats://u:secretpw@nats:4222")))).toThrow(/must not carry credentials/);

@@ -30,9 +30,9 @@ afterAll(async () => {
 });
 
 /** One VolumeSnapshot event, published and stored before this returns. */
-async function publish(cluster: string, uid: string, resourceVersion: string): Promise<void> {
+async function publish(cluster: string, uid: string, resourceVersion: string, verb: "modified" | "resynced" = "modified"): Promise<void> {
   const vs = { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name: `s-${uid}`, namespace: "default", uid, resourceVersion } };
-  const { subject, id, event } = objectCloudEvent(cluster, "volumesnapshots", "modified", vs);
+  const { subject, id, event } = objectCloudEvent(cluster, "volumesnapshots", verb, vs);
   const publisher = new EventPublisher(jetstream(nc));
   publisher.enqueue(subject, id, event);
   await publisher.idle();
@@ -83,6 +83,41 @@ describe("one call per object at a time", () => {
       );
     } finally {
       release();
+      await dispatcher.drain();
+    }
+  });
+});
+
+describe("verb filters", () => {
+  it("a function given only some verbs of a resource is called for those alone; the others are acked unread", async () => {
+    const cluster = "verb-filter";
+    const seen: string[] = [];
+    const app = new Hono();
+    app.post("/protect", (c) => {
+      seen.push(c.req.header("ce-type") ?? "?");
+      return ok();
+    });
+    const dispatcher = await startDispatcher({
+      nc,
+      cluster,
+      functions: [{ name: "protect", resources: ["volumesnapshots"], verbs: { volumesnapshots: ["resynced"] }, url: "http://in-process/protect", deliver: appDeliver(app), concurrency: 4 }],
+    });
+    const durable = consumerName(cluster, "protect", "volumesnapshots");
+    try {
+      await publish(cluster, "uid-m", "1", "modified");
+      await publish(cluster, "uid-r", "1", "resynced");
+      await waitFor("both settled", () => dispatcher.stats.protect!.filtered === 1 && dispatcher.stats.protect!.acked === 1, 10_000);
+      expect(seen).toEqual(["dev.snapflow.k8s.volumesnapshots.resynced"]);
+      expect(dispatcher.stats.protect!.delivered).toBe(1);
+      await waitFor(
+        "nothing pending",
+        async () => {
+          const info = await jsm.consumers.info(K8S_STREAM, durable);
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        },
+        10_000,
+      );
+    } finally {
       await dispatcher.drain();
     }
   });
