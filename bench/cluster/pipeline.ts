@@ -216,7 +216,8 @@ export async function startPipelineDispatcher(o: {
     cluster: o.cluster,
     functions: o.functions.map((fn) => {
       const spec = descriptor.functions.find((s) => s.name === fn.name);
-      return { name: fn.name, resources: spec?.resources ?? fn.resources, concurrency: spec?.concurrency, ...o.deliver(fn.name) };
+      const verbs = spec?.verbs ?? fn.verbs;
+      return { name: fn.name, resources: spec?.resources ?? fn.resources, ...(verbs ? { verbs } : {}), concurrency: spec?.concurrency, ...o.deliver(fn.name) };
     }),
     policy: o.policy,
     log: quiet,

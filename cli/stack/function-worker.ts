@@ -100,6 +100,7 @@ async function run(config: FunctionWorkerConfig): Promise<void> {
     functions: functions.map((fn) => ({
       name: fn.name,
       resources: fn.resources,
+      ...(fn.verbs ? { verbs: fn.verbs } : {}),
       url: `${functionsUrl}/${fn.name}`,
       deliver: hostDeliver(host),
       ...(config.functionConcurrency ? { concurrency: config.functionConcurrency } : {}),
