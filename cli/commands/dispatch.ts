@@ -7,6 +7,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { createLogger } from "../../shared/log.js";
 import { loadDescriptor } from "../../infra/deploy/descriptor.js";
 import { WATCHED_RESOURCES } from "../../shared/api/resources.js";
+import { dispatchTarget } from "../dispatch-target.js";
 import { allFunctions } from "../functions.js";
 import { readEndpoints, resolveNatsUrl } from "../stack/endpoints.js";
 import { untilSignal } from "../stack/signals.js";
@@ -56,10 +57,7 @@ export function functionTargets(o: { functionsUrl?: string; function: string[]; 
     urls.set(name, new URL(pair.slice(eq + 1)).toString());
   }
   if (urls.size === 0) throw new Error("no functions to deliver to: give --functions-url BASE or --function NAME=URL");
-  return [...urls].map(([name, url]) => {
-    const fn = known.get(name)!;
-    return { name, url, resources: fn.resources, ...(fn.verbs ? { verbs: fn.verbs } : {}), concurrency: o.concurrency ?? described.get(name) ?? 16 };
-  });
+  return [...urls].map(([name, url]) => dispatchTarget(known.get(name)!, url, { concurrency: o.concurrency ?? described.get(name) ?? 16 }));
 }
 
 export function register(program: Command): void {

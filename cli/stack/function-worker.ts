@@ -15,6 +15,7 @@ import { createFunctionHost } from "../../shared/function/index.js";
 import { createGatewayClient } from "../../shared/gateway/client.js";
 import { createKubeClient } from "../../shared/kube/http-client.js";
 import { createLogger } from "../../shared/log.js";
+import { dispatchTarget } from "../dispatch-target.js";
 import { allFunctions } from "../functions.js";
 import { snapshotMetricsRegistry } from "../../shared/snapshot/metrics.js";
 
@@ -97,14 +98,9 @@ async function run(config: FunctionWorkerConfig): Promise<void> {
   dispatcher = await startDispatcher({
     nc,
     cluster: config.cluster,
-    functions: functions.map((fn) => ({
-      name: fn.name,
-      resources: fn.resources,
-      ...(fn.verbs ? { verbs: fn.verbs } : {}),
-      url: `${functionsUrl}/${fn.name}`,
-      deliver: hostDeliver(host),
-      ...(config.functionConcurrency ? { concurrency: config.functionConcurrency } : {}),
-    })),
+    functions: functions.map((fn) =>
+      dispatchTarget(fn, `${functionsUrl}/${fn.name}`, { deliver: hostDeliver(host), ...(config.functionConcurrency ? { concurrency: config.functionConcurrency } : {}) }),
+    ),
     policy: config.deliveryPolicy,
     log: log.child({ component: "dispatcher" }),
   });

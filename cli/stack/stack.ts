@@ -25,6 +25,7 @@ import type { SnapflowFunction } from "../../shared/function/types.js";
 import { createGatewayClient } from "../../shared/gateway/client.js";
 import { createKubeClient } from "../../shared/kube/http-client.js";
 import { createLogger, type Log } from "../../shared/log.js";
+import { dispatchTarget } from "../dispatch-target.js";
 import { allFunctions } from "../functions.js";
 import { ensureDefaultObjects, HOSTPATH_DRIVER } from "./defaults.js";
 import { writeEndpoints, type Endpoints } from "./endpoints.js";
@@ -227,14 +228,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const inProcess = await startDispatcher({
         nc,
         cluster,
-        functions: options.functions.map((fn) => ({
-          name: fn.name,
-          resources: fn.resources,
-          ...(fn.verbs ? { verbs: fn.verbs } : {}),
-          url: `${functionsUrl}/${fn.name}`,
-          deliver: hostDeliver(host),
-          concurrency: functionConcurrency,
-        })),
+        functions: options.functions.map((fn) => dispatchTarget(fn, `${functionsUrl}/${fn.name}`, { deliver: hostDeliver(host), concurrency: functionConcurrency })),
         policy: options.deliveryPolicy,
         log: log.child({ component: "dispatcher" }),
       });
