@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { copyEmptyDirectory, copyTestHooks, copyTree, listEntries, supportsReflink } from "./copy.js";
+import { openFds, readTree, writeTree, type Tree } from "./tree-fixture.js";
 
 let tmp: string;
 beforeEach(async () => {
@@ -14,42 +15,6 @@ afterEach(async () => {
   copyTestHooks.beforeOpen = undefined;
   await fs.rm(tmp, { recursive: true, force: true });
 });
-
-/**
- * A tree as relative path -> "dir" | "file:<content>" | "link:<target>", read without following any
- * symlink; "<outside>" in a link target stands for the directory outside the volume.
- */
-type Tree = Record<string, string>;
-
-async function readTree(root: string, outside: string): Promise<Tree> {
-  const tree: Tree = {};
-  const visit = async (rel: string): Promise<void> => {
-    for (const name of (await fs.readdir(path.join(root, rel))).sort()) {
-      const child = path.join(rel, name);
-      const info = await fs.lstat(path.join(root, child));
-      if (info.isDirectory()) {
-        tree[child] = "dir";
-        await visit(child);
-      } else if (info.isSymbolicLink()) {
-        tree[child] = `link:${(await fs.readlink(path.join(root, child))).replace(outside, "<outside>")}`;
-      } else {
-        tree[child] = `file:${await fs.readFile(path.join(root, child), "utf8")}`;
-      }
-    }
-  };
-  await visit("");
-  return tree;
-}
-
-async function writeTree(root: string, tree: Tree): Promise<void> {
-  await fs.mkdir(root, { recursive: true });
-  for (const [rel, what] of Object.entries(tree)) {
-    const at = path.join(root, rel);
-    if (what === "dir") await fs.mkdir(at, { recursive: true });
-    else if (what.startsWith("link:")) await fs.symlink(what.slice("link:".length), at);
-    else await fs.writeFile(at, what.slice("file:".length));
-  }
-}
 
 describe("copyTree", () => {
   it("reproduces files, directories, symlinks, modes and mtimes like cp -a", async () => {
@@ -107,7 +72,6 @@ describe("copyTree", () => {
       for (let f = 0; f < 3; f++) tree[`d${d}/e/f${f}`] = `file:${d}-${f}`;
     }
     await writeTree(src, tree);
-    const openFds = () => fsSync.readdirSync("/proc/self/fd").length - 1;
     const before = openFds();
     let most = 0;
     copyTestHooks.beforeOpen = () => {
@@ -132,7 +96,6 @@ describe("copyTree", () => {
       for (let f = 0; f < 10; f++) tree[`d${d}/f${f}`] = `file:${d}-${f}`;
     }
     await writeTree(src, tree);
-    const openFds = () => fsSync.readdirSync("/proc/self/fd").length - 1;
     const before = openFds();
     const gone = path.join(src, "d1", "f5");
     copyTestHooks.beforeOpen = (source) => {

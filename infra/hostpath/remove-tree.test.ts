@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { removeTestHooks, removeTree } from "./remove-tree.js";
+import { openFds, readTree, writeTree, type Tree } from "./tree-fixture.js";
 
 let tmp: string;
 beforeEach(async () => {
@@ -14,38 +15,7 @@ afterEach(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-/** A tree as relative path -> "dir" | "file:<content>" | "link:<target>" ("<outside>" in a target: the outside directory). */
-type Tree = Record<string, string>;
-
-async function writeTree(root: string, tree: Tree, outside = ""): Promise<void> {
-  await fs.mkdir(root, { recursive: true });
-  for (const [rel, what] of Object.entries(tree)) {
-    const at = path.join(root, rel);
-    if (what === "dir") await fs.mkdir(at, { recursive: true });
-    else if (what.startsWith("link:")) await fs.symlink(what.slice("link:".length).replace("<outside>", outside), at);
-    else await fs.writeFile(at, what.slice("file:".length));
-  }
-}
-
-async function readTree(root: string): Promise<Tree> {
-  const tree: Tree = {};
-  const visit = async (rel: string): Promise<void> => {
-    for (const name of (await fs.readdir(path.join(root, rel))).sort()) {
-      const child = path.join(rel, name);
-      const info = await fs.lstat(path.join(root, child));
-      if (info.isDirectory()) {
-        tree[child] = "dir";
-        await visit(child);
-      } else if (info.isSymbolicLink()) tree[child] = `link:${await fs.readlink(path.join(root, child))}`;
-      else tree[child] = `file:${await fs.readFile(path.join(root, child), "utf8")}`;
-    }
-  };
-  await visit("");
-  return tree;
-}
-
 const OUTSIDE: Tree = { secret: "file:SECRET", dir: "dir", "dir/a": "file:SECRET-a", "dir/sub": "dir", "dir/sub/b": "file:SECRET-b" };
-const openFds = () => fsSync.readdirSync("/proc/self/fd").length - 1;
 
 describe("removeTree", () => {
   interface Case {

@@ -39,6 +39,18 @@ async function publish(cluster: string, uid: string, resourceVersion: string, ve
   publisher.stop();
 }
 
+/** Waits until the consumer has nothing left to deliver and nothing unacknowledged. */
+async function nothingPending(durable: string): Promise<void> {
+  await waitFor(
+    "nothing pending",
+    async () => {
+      const info = await jsm.consumers.info(K8S_STREAM, durable);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    10_000,
+  );
+}
+
 const ok = () => new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
 
 describe("one call per object at a time", () => {
@@ -73,14 +85,7 @@ describe("one call per object at a time", () => {
       await waitFor("both calls done", () => dispatcher.stats.bind!.acked === 2, 10_000);
       expect(seen).toEqual(["1", "3"]);
       expect(peak).toBe(1);
-      await waitFor(
-        "nothing pending",
-        async () => {
-          const info = await jsm.consumers.info(K8S_STREAM, durable);
-          return info.num_pending === 0 && info.num_ack_pending === 0;
-        },
-        10_000,
-      );
+      await nothingPending(durable);
     } finally {
       release();
       await dispatcher.drain();
@@ -109,14 +114,7 @@ describe("verb filters", () => {
       await waitFor("both settled", () => dispatcher.stats.protect!.filtered === 1 && dispatcher.stats.protect!.acked === 1, 10_000);
       expect(seen).toEqual(["dev.snapflow.k8s.volumesnapshots.resynced"]);
       expect(dispatcher.stats.protect!.delivered).toBe(1);
-      await waitFor(
-        "nothing pending",
-        async () => {
-          const info = await jsm.consumers.info(K8S_STREAM, durable);
-          return info.num_pending === 0 && info.num_ack_pending === 0;
-        },
-        10_000,
-      );
+      await nothingPending(durable);
     } finally {
       await dispatcher.drain();
     }
