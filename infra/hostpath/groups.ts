@@ -22,7 +22,7 @@ import type {
 } from "../../shared/csi/load.js";
 import { lockKey, snapshotMessage, stageInto, syncParents, type DriverCore } from "./core.js";
 import { alreadyExists, invalidArgument, notFound } from "./errors.js";
-import { checkId, checkName, isIssuedId, newId } from "./ids.js";
+import { checkId, checkIdPresent, checkName, isIssuedId, newId } from "./ids.js";
 import { removeTree } from "./remove-tree.js";
 import type { GroupRecord, SnapshotRecord } from "./state.js";
 import { checkMap, nowNs, sameMap, toTimestamp } from "./validate.js";
@@ -94,11 +94,12 @@ export async function createGroupSnapshot(
 }
 
 export async function deleteGroupSnapshot(core: DriverCore, req: DeleteVolumeGroupSnapshotRequest): Promise<Record<string, never>> {
-  checkId("group_snapshot_id", req.groupSnapshotId);
-  checkSnapshotIds(req.snapshotIds);
+  checkIdPresent("group_snapshot_id", req.groupSnapshotId);
+  // A group that does not exist is deleted (OK) whatever else the request says.
   if (!isIssuedId("group", req.groupSnapshotId)) return {};
   const known = core.store.state.groups[req.groupSnapshotId];
   if (!known) return {};
+  checkSnapshotIds(req.snapshotIds);
   // Member locks keep a restore from a member from racing the removal of its data.
   const keys = [lockKey.group(known.id), ...known.snapshotIds.map(lockKey.snapshot)];
   return core.locks.with(keys, async () => {
@@ -121,9 +122,10 @@ export function getGroupSnapshot(core: DriverCore, req: GetVolumeGroupSnapshotRe
 }
 
 /**
- * Malformed entries are refused before any lookup. An empty list is only judged against an existing
- * group (a mismatch there): the spec answers an unknown group with OK (delete) or NOT_FOUND (get)
- * whatever else the request says, and csi-sanity sends such requests without snapshot_ids.
+ * Malformed entries are refused before any lookup, except by a delete of a group that does not
+ * exist. An empty list is only judged against an existing group (a mismatch there): the spec answers
+ * an unknown group with OK (delete) or NOT_FOUND (get) whatever else the request says, and
+ * csi-sanity sends such requests without snapshot_ids.
  */
 function checkSnapshotIds(ids: string[]): void {
   ids.forEach((id, i) => checkId(`snapshot_ids[${i}]`, id));

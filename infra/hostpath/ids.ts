@@ -4,8 +4,10 @@
 // keys: any Unicode up to 128 bytes without control characters. They are never used in a path.
 // Ids are driver-generated (`vol-<uuid>`, `snap-<uuid>`, `group-<uuid>`). Anything a caller sends as
 // an id is first checked for shape: a string that could not be a path component of ours (a slash,
-// NUL, `..`, over 128 bytes, odd characters) is INVALID_ARGUMENT; a well-formed string we never
-// issued is simply unknown (NOT_FOUND, or OK where the spec wants deletes of unknown ids to succeed).
+// NUL, `..`, over 128 bytes, odd characters) is INVALID_ARGUMENT where the id must name something;
+// a well-formed string we never issued is simply unknown (NOT_FOUND). Deletes only need an id to be
+// present: whatever we never issued names nothing, and the spec answers the delete of what does not
+// exist with OK (a pre-provisioned content with a mistyped handle would otherwise never go).
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { internal, invalidArgument } from "./errors.js";
@@ -41,6 +43,11 @@ export function checkName(field: string, value: string): void {
   if (!value) throw invalidArgument(`${field} is required`);
   if (byteLength(value) > MAX_FIELD_BYTES) throw invalidArgument(`${field} is longer than ${MAX_FIELD_BYTES} bytes`);
   if (FORBIDDEN_NAME_CHARS.test(value)) throw invalidArgument(`${field} contains a control character`);
+}
+
+/** A required id for a delete: present. Anything but an id we issued names nothing (see above). */
+export function checkIdPresent(field: string, value: string): void {
+  if (!value) throw invalidArgument(`${field} is required`);
 }
 
 /** A required id: present and well formed. Whether it exists is for the caller to decide. */

@@ -12,7 +12,7 @@ import type {
 } from "../../shared/csi/load.js";
 import { lockKey, snapshotMessage, stageInto, syncParents, type DriverCore } from "./core.js";
 import { aborted, alreadyExists, invalidArgument, notFound } from "./errors.js";
-import { checkId, checkIdShape, checkName, isIssuedId, newId } from "./ids.js";
+import { checkId, checkIdPresent, checkIdShape, checkName, isIssuedId, newId } from "./ids.js";
 import { removeTree } from "./remove-tree.js";
 import type { SnapshotRecord } from "./state.js";
 import { checkMap, nowNs } from "./validate.js";
@@ -64,7 +64,7 @@ export async function createSnapshot(core: DriverCore, req: CreateSnapshotReques
 }
 
 export async function deleteSnapshot(core: DriverCore, req: DeleteSnapshotRequest): Promise<Record<string, never>> {
-  checkId("snapshot_id", req.snapshotId);
+  checkIdPresent("snapshot_id", req.snapshotId);
   if (!isIssuedId("snapshot", req.snapshotId)) return {};
   return core.locks.with([lockKey.snapshot(req.snapshotId)], async () => {
     const snapshot = core.store.state.snapshots[req.snapshotId];

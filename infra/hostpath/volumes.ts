@@ -14,7 +14,7 @@ import type {
 } from "../../shared/csi/load.js";
 import { lockKey, stageInto, syncParents, volumeContext, volumeMessage, type DriverCore, type StageSource } from "./core.js";
 import { alreadyExists, invalidArgument, notFound, outOfRange } from "./errors.js";
-import { checkId, checkName, isIssuedId, newId } from "./ids.js";
+import { checkId, checkIdPresent, checkName, isIssuedId, newId } from "./ids.js";
 import { removeTree } from "./remove-tree.js";
 import type { ContentSource, VolumeRecord } from "./state.js";
 import { checkCapabilities, checkCapability, checkCapabilityShape, checkMap, parseRange, sameMap, type Range } from "./validate.js";
@@ -126,7 +126,7 @@ function incompatibility(
 }
 
 export async function deleteVolume(core: DriverCore, req: DeleteVolumeRequest): Promise<Record<string, never>> {
-  checkId("volume_id", req.volumeId);
+  checkIdPresent("volume_id", req.volumeId);
   if (!isIssuedId("volume", req.volumeId)) return {};
   return core.locks.with([lockKey.volume(req.volumeId)], async () => {
     if (!core.store.state.volumes[req.volumeId]) return {};

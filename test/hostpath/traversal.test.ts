@@ -1,6 +1,8 @@
 // Ids never become paths unless this driver issued them: traversal attempts, absolute paths, NUL
-// bytes, slashes and over-long ids are INVALID_ARGUMENT (or, for well-formed foreign ids, NOT_FOUND
-// / OK), and nothing outside the data dir is read, listed, copied or removed.
+// bytes, slashes and over-long ids are INVALID_ARGUMENT wherever an id must name something that
+// exists, OK for deletes (they name nothing, and the spec answers a delete of what does not exist
+// with OK: a pre-provisioned content with a mistyped handle must stay deletable), and nothing
+// outside the data dir is read, listed, copied or removed.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,14 +39,12 @@ const HOSTILE_IDS = [
 ];
 
 describe("hostile ids", () => {
-  it.each(HOSTILE_IDS)("%j is INVALID_ARGUMENT everywhere an id is taken", async (id) => {
+  it.each(HOSTILE_IDS)("%j is INVALID_ARGUMENT everywhere an id must name something", async (id) => {
     const { controller, group } = h.csi;
-    await expectCode(controller.DeleteVolume({ volumeId: id }), "INVALID_ARGUMENT");
     await expectCode(controller.ControllerGetVolume({ volumeId: id }), "INVALID_ARGUMENT");
     await expectCode(controller.ValidateVolumeCapabilities({ volumeId: id, volumeCapabilities: [{ mount: {}, accessMode: { mode: "SINGLE_NODE_WRITER" } }] }), "INVALID_ARGUMENT");
     await expectCode(controller.ControllerExpandVolume({ volumeId: id, capacityRange: { requiredBytes: "1" } }), "INVALID_ARGUMENT");
     await expectCode(controller.CreateSnapshot({ name: "snapshot-hostile", sourceVolumeId: id }), "INVALID_ARGUMENT");
-    await expectCode(controller.DeleteSnapshot({ snapshotId: id }), "INVALID_ARGUMENT");
     await expectCode(controller.GetSnapshot({ snapshotId: id }), "INVALID_ARGUMENT");
     await expectCode(controller.ListSnapshots({ snapshotId: id }), "INVALID_ARGUMENT");
     await expectCode(controller.ListSnapshots({ sourceVolumeId: id }), "INVALID_ARGUMENT");
@@ -58,8 +58,22 @@ describe("hostile ids", () => {
     );
     await expectCode(group.CreateVolumeGroupSnapshot({ name: "groupsnapshot-hostile", sourceVolumeIds: [id] }), "INVALID_ARGUMENT");
     await expectCode(group.GetVolumeGroupSnapshot({ groupSnapshotId: id, snapshotIds: ["snap-1"] }), "INVALID_ARGUMENT");
-    await expectCode(group.DeleteVolumeGroupSnapshot({ groupSnapshotId: id, snapshotIds: ["snap-1"] }), "INVALID_ARGUMENT");
     await expectCode(group.GetVolumeGroupSnapshot({ groupSnapshotId: "group-1", snapshotIds: [id] }), "INVALID_ARGUMENT");
+  });
+
+  it.each(HOSTILE_IDS)("deleting %j answers OK and touches nothing", async (id) => {
+    const { controller, group } = h.csi;
+    await controller.DeleteVolume({ volumeId: id });
+    await controller.DeleteSnapshot({ snapshotId: id });
+    await group.DeleteVolumeGroupSnapshot({ groupSnapshotId: id, snapshotIds: ["snap-1"] });
+    await group.DeleteVolumeGroupSnapshot({ groupSnapshotId: "group-1", snapshotIds: [id] });
+    expect(await fs.readFile(path.join(outside, "secret"), "utf8")).toBe("do not copy");
+  });
+
+  it("still requires the id of a delete", async () => {
+    await expectCode(h.csi.controller.DeleteVolume({ volumeId: "" }), "INVALID_ARGUMENT");
+    await expectCode(h.csi.controller.DeleteSnapshot({ snapshotId: "" }), "INVALID_ARGUMENT");
+    await expectCode(h.csi.group.DeleteVolumeGroupSnapshot({ groupSnapshotId: "", snapshotIds: ["snap-1"] }), "INVALID_ARGUMENT");
   });
 
   it("treats well-formed ids it never issued as unknown", async () => {

@@ -172,6 +172,26 @@ describe("Retain and static (pre-provisioned) binding", () => {
     expect(await backendSnapshot(retainedHandle)).toBeUndefined();
   });
 
+  it("a pre-provisioned content with a mistyped handle fails, and deleting it (Delete policy) still completes", async () => {
+    await stack.kube.create<VolumeSnapshotContent>(
+      { group: "snapshot.storage.k8s.io", version: "v1", plural: "volumesnapshotcontents", kind: "VolumeSnapshotContent", namespaced: false },
+      {
+        apiVersion: SNAPSHOT_API_VERSION,
+        kind: "VolumeSnapshotContent",
+        metadata: { name: "mistyped" },
+        spec: { volumeSnapshotRef: { name: "snap-mistyped", namespace: "default" }, deletionPolicy: "Delete", driver: DRIVER, source: { snapshotHandle: "../snap-typo" } },
+      },
+    );
+    await createSnapshot("snap-mistyped", { volumeSnapshotContentName: "mistyped" });
+    await stack.settle(async () => (await content("mistyped"))?.status?.error !== undefined);
+    expect((await content("mistyped"))!.status?.readyToUse).not.toBe(true);
+
+    await stack.kube.delete({ group: "snapshot.storage.k8s.io", version: "v1", plural: "volumesnapshots", kind: "VolumeSnapshot", namespaced: true }, "snap-mistyped", "default");
+    // No status handle was ever recorded: as upstream's sidecar, invoke drops the finalizer without a
+    // DeleteSnapshot (and the driver would answer one for a handle that names nothing with OK).
+    await stack.settle(async () => (await snapshot("snap-mistyped")) === undefined && (await content("mistyped")) === undefined);
+  });
+
   it("a content that names another snapshot is refused: SnapshotContentMisbound", async () => {
     await stack.kube.create<VolumeSnapshotContent>(
       { group: "snapshot.storage.k8s.io", version: "v1", plural: "volumesnapshotcontents", kind: "VolumeSnapshotContent", namespaced: false },
