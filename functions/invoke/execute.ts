@@ -1,13 +1,13 @@
 // invoke's executor: read the content (and its class), plan, write, make the one gateway call,
 // then write what its answer means.
 import { RESOURCES } from "../../shared/api/resources.js";
-import type { VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";
 import { attempt } from "../../shared/gateway/failure.js";
 import type { GatewayClient } from "../../shared/gateway/types.js";
 import { ANNOTATIONS } from "../../shared/snapshot/constants.js";
 import { goneOutcome, outcomeOf, runSteps, writtenKey } from "../../shared/snapshot/run-steps.js";
-import { afterCreate, afterDelete, afterList, type CallResult, type GatewayCall, type InvokePlan, needsSnapshotLookup, planInvoke } from "./plan.js";
+import { afterCreate, afterDelete, afterList, type CallResult, type GatewayCall, type InvokePlan, planInvoke } from "./plan.js";
 
 async function perform(gateway: GatewayClient, call: GatewayCall, read: VolumeSnapshotContent, content: VolumeSnapshotContent, nowMs: () => number): Promise<InvokePlan> {
   switch (call.kind) {
@@ -46,12 +46,7 @@ async function invoke(ctx: ReconcileContext, clock: () => number): Promise<Outco
   const className = content.spec.volumeSnapshotClassName;
   const snapshotClass = className ? await ctx.kube.get<VolumeSnapshotClass>(RESOURCES.volumesnapshotclasses, className) : undefined;
 
-  let snapshot: VolumeSnapshot | null | undefined;
-  if (needsSnapshotLookup(content)) {
-    const ref = content.spec.volumeSnapshotRef;
-    snapshot = (ref.name && ref.namespace ? await ctx.kube.get<VolumeSnapshot>(RESOURCES.volumesnapshots, ref.name, ref.namespace) : undefined) ?? null;
-  }
-  const plan = planInvoke({ content, ...(snapshotClass ? { snapshotClass } : {}), ...(snapshot !== undefined ? { snapshot } : {}), nowMs: clock() });
+  const plan = planInvoke({ content, ...(snapshotClass ? { snapshotClass } : {}), nowMs: clock() });
   const first = await runSteps(ctx, plan.steps);
   if (!plan.call) return outcomeOf(plan, first.did);
 

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import type { VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import type { SnapshotInfo } from "../../shared/gateway/types.js";
 import { ANNOTATIONS, FINALIZERS } from "../../shared/snapshot/constants.js";
-import { CREATED_NS, DRIVER, newClass, newContent, newSnapshot, T0 } from "../../shared/snapshot/fixtures.js";
+import { CREATED_NS, DRIVER, newClass, newContent, T0 } from "../../shared/snapshot/fixtures.js";
 import type { Step } from "../../shared/snapshot/steps.js";
-import { afterCreate, afterDelete, afterList, isFinalFailure, needsSnapshotLookup, planInvoke, rpcErrorText, shouldDelete } from "./plan.js";
+import { afterCreate, afterDelete, afterList, isFinalFailure, planInvoke, rpcErrorText, shouldDelete } from "./plan.js";
 
 const NOW = T0 + 2_000;
 const NOW_ISO = "2026-03-01T12:00:02Z";
@@ -410,31 +410,27 @@ describe("invoke: deletion", () => {
 });
 
 describe("invoke: a content deleted directly", () => {
+  // Upstream's sidecar acts on a deleting bound content only with the controller's being-deleted
+  // mark, which the controller sets only while the content's snapshot is being deleted. A content
+  // deleted by hand stays Terminating, also when its snapshot is gone: a content copied into another
+  // cluster must never destroy the backend snapshot the first cluster still uses.
   const direct = (o: Parameters<typeof newContent>[0] = {}) =>
     newContent({ className: "gold", finalizers: [FINALIZERS.contentBound], deletionTimestamp: NOW_ISO, status: { snapshotHandle: "h", readyToUse: true }, ...o });
-  const marked = (c: VolumeSnapshotContent) => update(annotated(c, BEING_DELETED));
-
-  it("stays (Terminating) while its snapshot exists", () => {
-    const c = direct();
-    expect(needsSnapshotLookup(c)).toBe(true);
-    const plan = planInvoke({ content: c, snapshotClass: gold, snapshot: newSnapshot(), nowMs: NOW });
-    expect(plan.steps).toEqual([]);
-    expect(plan.call).toBeUndefined();
-  });
-
-  it("whose snapshot is gone (or replaced) gets the being-deleted mark, so its policy applies", () => {
-    const c = direct();
-    expect(planInvoke({ content: c, snapshotClass: gold, snapshot: null, nowMs: NOW })).toEqual({ steps: [marked(c)], verdict: { kind: "done" } });
-    expect(planInvoke({ content: c, snapshotClass: gold, snapshot: newSnapshot({ uid: "successor" }), nowMs: NOW }).steps).toEqual([marked(c)]);
-  });
 
   it.each([
-    ["not being deleted", newContent({ finalizers: [FINALIZERS.contentBound] })],
-    ["already marked", direct({ annotations: BEING_DELETED })],
-    ["create in flight", direct({ annotations: BEING_CREATED })],
-    ["never bound", direct({ snapshotHandle: "h", snapshotUid: "" })],
-    ["finalizer already released", direct({ finalizers: [] })],
-  ])("no lookup when %s", (_, c) => {
-    expect(needsSnapshotLookup(c)).toBe(false);
+    ["a ready content", direct()],
+    ["a Delete content", direct({ deletionPolicy: "Delete" })],
+    ["a Retain content", direct({ deletionPolicy: "Retain" })],
+    ["a static content", direct({ snapshotHandle: "h" })],
+  ])("stays Terminating, no call and no write: %s", (_, c) => {
+    const plan = planInvoke({ content: c, snapshotClass: gold, nowMs: NOW });
+    expect(plan.steps).toEqual([]);
+    expect(plan.call).toBeUndefined();
+    expect(plan.verdict.kind).toBe("nothing");
+  });
+
+  it("is deleted per its policy once the controller marks it (its snapshot being deleted)", () => {
+    const plan = planInvoke({ content: direct({ annotations: BEING_DELETED, deletionPolicy: "Delete" }), snapshotClass: gold, nowMs: NOW });
+    expect(plan.call).toMatchObject({ kind: "deleteSnapshot", snapshotId: "h" });
   });
 });

@@ -2,7 +2,7 @@
 // backend snapshot, poll it until ready, delete it per policy, release the content finalizer.
 // Pure. A plan may end in one gateway call; the call's answer goes through a second pure function
 // (afterCreate / afterList / afterDelete) that decides the writes.
-import type { VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
+import type { VolumeSnapshotClass, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
 import { isFinalFailure, rpcErrorText, type CallFailure, type CallResult } from "../../shared/gateway/failure.js";
 import type { CreateSnapshotRequest, CsiCode, SecretRef, SnapshotInfo } from "../../shared/gateway/types.js";
 import {
@@ -27,31 +27,7 @@ export interface InvokeState {
   content: VolumeSnapshotContent;
   /** The class the content names, when it names one and it exists. */
   snapshotClass?: VolumeSnapshotClass;
-  /**
-   * For a content deleted directly (see needsSnapshotLookup): the snapshot its ref names as read
-   * just now — null when it does not exist; undefined when not looked up.
-   */
-  snapshot?: VolumeSnapshot | null;
   nowMs: number;
-}
-
-function annotated(content: VolumeSnapshotContent, key: string): boolean {
-  return Object.hasOwn(content.metadata.annotations ?? {}, key);
-}
-
-/**
- * A bound content deleted directly, with no create in flight and no being-deleted mark: whether
- * its snapshot still exists decides between waiting (upstream: it stays Terminating while its
- * snapshot exists) and marking it for its deletionPolicy (nobody else ever would).
- */
-export function needsSnapshotLookup(content: VolumeSnapshotContent): boolean {
-  return (
-    isDeleting(content) &&
-    !!content.spec.volumeSnapshotRef.uid &&
-    hasFinalizer(content, FINALIZERS.contentBound) &&
-    !annotated(content, ANNOTATIONS.beingCreated) &&
-    !annotated(content, ANNOTATIONS.beingDeleted)
-  );
 }
 
 export type GatewayCall =
@@ -136,14 +112,6 @@ export function planInvoke(s: InvokeState): InvokePlan {
     }
     // Retain, a group member, or never created: nothing exists that this content may delete.
     return { steps: [releaseFinalizer(content)], verdict: { kind: "done" } };
-  }
-
-  if (needsSnapshotLookup(content) && s.snapshot !== undefined) {
-    const ref = content.spec.volumeSnapshotRef;
-    if (s.snapshot === null || s.snapshot.metadata.uid !== ref.uid) {
-      // The user deleted this content and its snapshot is gone: apply the content's own policy.
-      return { steps: [{ op: "update", resource: CONTENT, object: withAnnotation(content, ANNOTATIONS.beingDeleted, ANNOTATION_YES) }], verdict: { kind: "done" } };
-    }
   }
 
   const member = isGroupMemberContent(content);

@@ -137,6 +137,30 @@ describe("Retain and static (pre-provisioned) binding", () => {
     expect(await backendSnapshot(retainedHandle)).toMatchObject({ readyToUse: true });
   });
 
+  it("a bound content deleted by hand whose snapshot is gone stays Terminating and keeps its backend snapshot (upstream)", async () => {
+    // As a content copied from another cluster: bound to a snapshot that does not exist here.
+    const CONTENTS = { group: "snapshot.storage.k8s.io", version: "v1", plural: "volumesnapshotcontents", kind: "VolumeSnapshotContent", namespaced: false } as const;
+    await stack.kube.create<VolumeSnapshotContent>(CONTENTS, {
+      apiVersion: SNAPSHOT_API_VERSION,
+      kind: "VolumeSnapshotContent",
+      metadata: { name: "copied" },
+      spec: { volumeSnapshotRef: { name: "elsewhere", namespace: "default", uid: "uid-in-another-cluster" }, deletionPolicy: "Delete", driver: DRIVER, source: { snapshotHandle: retainedHandle } },
+    });
+    await stack.settle(async () => ((await content("copied"))?.metadata.finalizers ?? []).includes(FINALIZERS.contentBound));
+    await stack.kube.delete(CONTENTS, "copied");
+    await stack.round();
+    await stack.round();
+    const vsc = (await content("copied"))!;
+    expect(vsc.metadata.deletionTimestamp).toBeDefined();
+    expect(vsc.metadata.finalizers).toEqual([FINALIZERS.contentBound]);
+    expect(vsc.metadata.annotations?.[ANNOTATIONS.beingDeleted]).toBeUndefined();
+    expect(await backendSnapshot(retainedHandle)).toMatchObject({ readyToUse: true });
+    // What upstream leaves to the user: take the finalizer off by hand.
+    await stack.kube.update(CONTENTS, { ...vsc, metadata: { ...vsc.metadata, finalizers: [] } });
+    await stack.settle(gone(() => content("copied")));
+    expect(await backendSnapshot(retainedHandle)).toMatchObject({ readyToUse: true });
+  });
+
   it("a pre-provisioned content binds its snapshot both ways and reports the backend's status", async () => {
     await stack.kube.create<VolumeSnapshotContent>(
       { group: "snapshot.storage.k8s.io", version: "v1", plural: "volumesnapshotcontents", kind: "VolumeSnapshotContent", namespaced: false },
