@@ -13,7 +13,7 @@ const T0 = "2026-03-01T12:00:00Z";
 const NOW = Date.parse(T0) + 10_000;
 const NOW_ISO = "2026-03-01T12:00:10Z";
 const GiB = 1024 ** 3;
-const CAPS: DriverCapabilities = { driver: DRIVER, controller: ["CREATE_DELETE_VOLUME", "EXPAND_VOLUME"], groupController: [] };
+const CAPS: DriverCapabilities = { driver: DRIVER, plugin: ["CONTROLLER_SERVICE"], controller: ["CREATE_DELETE_VOLUME", "EXPAND_VOLUME"], groupController: [], node: [] };
 
 function newClaim(o: { request?: string; capacity?: string; phase?: "Bound" | "Pending"; status?: Partial<NonNullable<PersistentVolumeClaim["status"]>>; annotations?: Record<string, string> } = {}): PersistentVolumeClaim {
   return {

@@ -26,7 +26,13 @@ const T0 = "2026-03-01T12:00:00Z";
 const NOW = Date.parse(T0) + 10_000;
 const GiB = 1024 ** 3;
 
-const CAPS: DriverCapabilities = { driver: DRIVER, controller: ["CREATE_DELETE_VOLUME", "CREATE_DELETE_SNAPSHOT", "CLONE_VOLUME", "EXPAND_VOLUME"], groupController: [] };
+const CAPS: DriverCapabilities = {
+  driver: DRIVER,
+  plugin: ["CONTROLLER_SERVICE"],
+  controller: ["CREATE_DELETE_VOLUME", "CREATE_DELETE_SNAPSHOT", "CLONE_VOLUME", "EXPAND_VOLUME"],
+  groupController: [],
+  node: [],
+};
 
 function newClass(name = "standard", o: Partial<StorageClass> & { isDefault?: boolean; created?: string } = {}): StorageClass {
   const { isDefault, created, ...rest } = o;

@@ -32,7 +32,7 @@ class MemoryBackend implements Backend {
     if (parameters?.fail) throw new GatewayError(parameters.fail as CsiCode, `driver refused; it was given ${JSON.stringify(secrets)}`);
   }
   async capabilities() {
-    return { driver: DRIVER, controller: ["CREATE_DELETE_SNAPSHOT"], groupController: [] };
+    return { driver: DRIVER, plugin: ["CONTROLLER_SERVICE"], controller: ["CREATE_DELETE_SNAPSHOT"], groupController: [], node: [] };
   }
   async createVolume(req: Parameters<Backend["createVolume"]>[0]) {
     this.note("createVolume", req);

@@ -25,7 +25,7 @@ function typeName(message: { type: unknown } | undefined): string | undefined {
 }
 
 describe("shared/csi proto", () => {
-  it("exposes the Identity, Controller and GroupController services under csi.v1", () => {
+  it("exposes the Identity, Controller, GroupController and Node services under csi.v1", () => {
     const csi = loadCsi();
     expect(Object.keys(csi.Identity.service).sort()).toEqual(["GetPluginCapabilities", "GetPluginInfo", "Probe"]);
     expect(csi.Controller.service.CreateSnapshot.path).toBe("/csi.v1.Controller/CreateSnapshot");
@@ -34,6 +34,8 @@ describe("shared/csi proto", () => {
     );
     expect(Object.keys(csi.Controller.service)).toContain("ControllerExpandVolume");
     expect(Object.keys(csi.Controller.service)).toContain("GetSnapshot");
+    expect(Object.keys(csi.Node.service)).toEqual(["NodeGetCapabilities"]);
+    expect(csi.Node.service.NodeGetCapabilities.path).toBe("/csi.v1.Node/NodeGetCapabilities");
   });
 
   it("loads once per process", () => {
@@ -65,7 +67,7 @@ describe("shared/csi proto", () => {
     it("every method has the upstream path and message types", () => {
       const ours = protoLoader.loadSync(CSI_PROTO_PATH, CSI_LOADER_OPTIONS);
       const upstream = protoLoader.loadSync(UPSTREAM_PROTO, CSI_LOADER_OPTIONS);
-      for (const service of ["csi.v1.Identity", "csi.v1.Controller", "csi.v1.GroupController"]) {
+      for (const service of ["csi.v1.Identity", "csi.v1.Controller", "csi.v1.GroupController", "csi.v1.Node"]) {
         const mine = ours[service] as protoLoader.ServiceDefinition;
         const theirs = upstream[service] as protoLoader.ServiceDefinition;
         for (const [method, def] of Object.entries(mine)) {

@@ -66,13 +66,19 @@ interface GroupControllerMethods {
   GetVolumeGroupSnapshot: [m.GetVolumeGroupSnapshotRequest, m.GetVolumeGroupSnapshotResponse];
 }
 
+interface NodeMethods {
+  NodeGetCapabilities: [m.NodeGetCapabilitiesRequest, m.NodeGetCapabilitiesResponse];
+}
+
 export type IdentityClient = ClientOf<IdentityMethods>;
 export type ControllerClient = ClientOf<ControllerMethods>;
 export type GroupControllerClient = ClientOf<GroupControllerMethods>;
+export type NodeClient = ClientOf<NodeMethods>;
 
 export type IdentityHandlers = HandlersOf<IdentityMethods>;
 export type ControllerHandlers = HandlersOf<ControllerMethods>;
 export type GroupControllerHandlers = HandlersOf<GroupControllerMethods>;
+export type NodeHandlers = HandlersOf<NodeMethods>;
 
 type ClientConstructor<C> = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => C;
 
@@ -80,18 +86,19 @@ export interface CsiServices {
   Identity: { service: grpc.ServiceDefinition; Client: ClientConstructor<IdentityClient> };
   Controller: { service: grpc.ServiceDefinition; Client: ClientConstructor<ControllerClient> };
   GroupController: { service: grpc.ServiceDefinition; Client: ClientConstructor<GroupControllerClient> };
+  Node: { service: grpc.ServiceDefinition; Client: ClientConstructor<NodeClient> };
 }
 
 let loaded: CsiServices | undefined;
 
-/** The three CSI services snapflow speaks. Parsed once per process. */
+/** The CSI services snapflow speaks (of Node, only its capabilities). Parsed once per process. */
 export function loadCsi(): CsiServices {
   if (loaded) return loaded;
   const definition = protoLoader.loadSync(CSI_PROTO_PATH, CSI_LOADER_OPTIONS);
   const root = grpc.loadPackageDefinition(definition) as unknown as {
-    csi: { v1: Record<"Identity" | "Controller" | "GroupController", grpc.ServiceClientConstructor> };
+    csi: { v1: Record<"Identity" | "Controller" | "GroupController" | "Node", grpc.ServiceClientConstructor> };
   };
-  const pick = <C>(name: "Identity" | "Controller" | "GroupController") => {
+  const pick = <C>(name: "Identity" | "Controller" | "GroupController" | "Node") => {
     const ctor = root.csi.v1[name];
     return { service: ctor.service, Client: ctor as unknown as ClientConstructor<C> };
   };
@@ -99,6 +106,7 @@ export function loadCsi(): CsiServices {
     Identity: pick<IdentityClient>("Identity"),
     Controller: pick<ControllerClient>("Controller"),
     GroupController: pick<GroupControllerClient>("GroupController"),
+    Node: pick<NodeClient>("Node"),
   };
   return loaded;
 }

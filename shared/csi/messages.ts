@@ -315,3 +315,25 @@ export interface GetVolumeGroupSnapshotRequest {
 export interface GetVolumeGroupSnapshotResponse {
   groupSnapshot: VolumeGroupSnapshot | null;
 }
+
+// ---- Node (capabilities only) ------------------------------------------------------------------
+
+export type NodeRpcType =
+  | "UNKNOWN"
+  | "STAGE_UNSTAGE_VOLUME"
+  | "GET_VOLUME_STATS"
+  | "EXPAND_VOLUME"
+  | "VOLUME_CONDITION"
+  | "SINGLE_NODE_MULTI_WRITER"
+  | "VOLUME_MOUNT_GROUP";
+
+export type NodeGetCapabilitiesRequest = Record<string, never>;
+
+export interface NodeServiceCapability {
+  rpc?: { type: NodeRpcType } | null;
+  type?: "rpc";
+}
+
+export interface NodeGetCapabilitiesResponse {
+  capabilities: NodeServiceCapability[];
+}

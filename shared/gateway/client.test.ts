@@ -48,7 +48,7 @@ beforeAll(async () => {
         res.end();
       } else {
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ driver: "d", controller: [], groupController: [] }));
+        res.end(JSON.stringify({ driver: "d", plugin: [], controller: [], groupController: [], node: [] }));
       }
     });
   });

@@ -40,8 +40,12 @@ export interface SecretRef {
 export interface DriverCapabilities {
   driver: string;
   vendorVersion?: string;
+  /** GetPluginCapabilities' services, e.g. "CONTROLLER_SERVICE" (external-resizer requires it). */
+  plugin: string[];
   controller: string[]; // e.g. "CREATE_DELETE_SNAPSHOT"
   groupController: string[]; // e.g. "CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT"
+  /** NodeGetCapabilities, e.g. "EXPAND_VOLUME"; empty when the driver serves no Node service. */
+  node: string[];
 }
 
 export interface VolumeCapability {

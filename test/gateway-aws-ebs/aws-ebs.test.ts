@@ -96,8 +96,10 @@ describe("aws-ebs through the gateway's HTTP API", () => {
     const caps = await client.capabilities(DRIVER);
     expect(caps).toEqual({
       driver: DRIVER,
+      plugin: ["CONTROLLER_SERVICE", "VOLUME_ACCESSIBILITY_CONSTRAINTS", "GROUP_CONTROLLER_SERVICE"],
       controller: ["CREATE_DELETE_VOLUME", "CLONE_VOLUME", "CREATE_DELETE_SNAPSHOT", "LIST_SNAPSHOTS", "GET_SNAPSHOT", "EXPAND_VOLUME"],
       groupController: ["CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT"],
+      node: ["STAGE_UNSTAGE_VOLUME", "EXPAND_VOLUME", "GET_VOLUME_STATS"],
     });
   });
 

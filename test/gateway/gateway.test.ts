@@ -130,6 +130,9 @@ describe("every route against the hostpath driver", () => {
       expect.arrayContaining(["CREATE_DELETE_VOLUME", "CLONE_VOLUME", "EXPAND_VOLUME", "CREATE_DELETE_SNAPSHOT", "LIST_SNAPSHOTS"]),
     );
     expect(caps.groupController).toEqual(["CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT"]);
+    expect(caps.plugin).toEqual(["CONTROLLER_SERVICE", "GROUP_CONTROLLER_SERVICE"]);
+    // The hostpath driver is a controller plugin only: it serves no Node service.
+    expect(caps.node).toEqual([]);
   });
 
   it("creates, snapshots, restores, clones, expands and deletes, with the data where it belongs", async () => {

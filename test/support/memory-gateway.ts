@@ -20,7 +20,7 @@ export function memoryGateway(): MemoryGateway {
   const gateway: MemoryGateway = {
     snapshots,
     async capabilities(driver) {
-      return { driver, controller: ["CREATE_DELETE_SNAPSHOT"], groupController: [] };
+      return { driver, plugin: ["CONTROLLER_SERVICE"], controller: ["CREATE_DELETE_SNAPSHOT"], groupController: [], node: [] };
     },
     async createSnapshot(_driver, req: CreateSnapshotRequest) {
       const existing = [...snapshots.values()].find((s) => s.snapshotId === `snap-${req.name}`);

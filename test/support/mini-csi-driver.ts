@@ -1,7 +1,8 @@
 // A small, real CSI gRPC server (shared/csi proto, unix socket) whose identity and capabilities a
 // test chooses, for what the hostpath driver cannot show: a driver that lacks capabilities, one
-// that is not ready or has another name, one that is slow, and one that echoes the secrets it was
-// given in its answers. Snapshots and volumes it creates live in memory.
+// that expands volumes on the node only, one that is not ready or has another name, one that is
+// slow, and one that echoes the secrets it was given in its answers. Snapshots and volumes it
+// creates live in memory.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,8 @@ import {
   type GroupControllerHandlers,
   type GroupControllerRpcType,
   type IdentityHandlers,
+  type NodeHandlers,
+  type NodeRpcType,
   type PluginServiceType,
   type Snapshot,
 } from "../../shared/csi/load.js";
@@ -27,6 +30,10 @@ export interface MiniCsiOptions {
   ready?: boolean;
   /** Plugin capabilities beyond CONTROLLER_SERVICE (and GROUP_CONTROLLER_SERVICE when `group` is set). */
   plugin?: PluginServiceType[];
+  /** false: CONTROLLER_SERVICE is not announced (the Controller service still answers). */
+  controllerService?: boolean;
+  /** Serves the Node service with these capabilities; absent, Node calls are UNIMPLEMENTED. */
+  node?: NodeRpcType[];
 }
 
 export interface MiniCsiDriver {
@@ -86,7 +93,7 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
     return undefined;
   };
 
-  const services: PluginServiceType[] = ["CONTROLLER_SERVICE"];
+  const services: PluginServiceType[] = opts.controllerService === false ? [] : ["CONTROLLER_SERVICE"];
   if ((opts.group ?? []).length > 0) services.push("GROUP_CONTROLLER_SERVICE");
   services.push(...(opts.plugin ?? []));
 
@@ -191,10 +198,18 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
     },
   };
 
+  const node: NodeHandlers = {
+    NodeGetCapabilities: (_call, cb) => {
+      note("NodeGetCapabilities");
+      cb(null, { capabilities: (opts.node ?? []).map((type) => ({ rpc: { type } })) });
+    },
+  };
+
   const server = new grpc.Server();
   server.addService(csi.Identity.service, identity as unknown as grpc.UntypedServiceImplementation);
   server.addService(csi.Controller.service, controller as unknown as grpc.UntypedServiceImplementation);
   server.addService(csi.GroupController.service, group as unknown as grpc.UntypedServiceImplementation);
+  if (opts.node) server.addService(csi.Node.service, node as unknown as grpc.UntypedServiceImplementation);
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(endpoint, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
   );

@@ -16,8 +16,10 @@ describe("AwsEbsBackend", () => {
     expect(backend.kind).toBe("aws-ebs");
     expect(await backend.capabilities()).toEqual({
       driver: DRIVER,
+      plugin: ["CONTROLLER_SERVICE", "VOLUME_ACCESSIBILITY_CONSTRAINTS", "GROUP_CONTROLLER_SERVICE"],
       controller: ["CREATE_DELETE_VOLUME", "CLONE_VOLUME", "CREATE_DELETE_SNAPSHOT", "LIST_SNAPSHOTS", "GET_SNAPSHOT", "EXPAND_VOLUME"],
       groupController: ["CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT"],
+      node: ["STAGE_UNSTAGE_VOLUME", "EXPAND_VOLUME", "GET_VOLUME_STATS"],
     });
     expect(ec2).not.toHaveReceivedAnyCommand();
   });

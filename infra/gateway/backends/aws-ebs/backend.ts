@@ -32,6 +32,13 @@ export const AWS_EBS_CONTROLLER_CAPABILITIES = [
   "EXPAND_VOLUME",
 ];
 export const AWS_EBS_GROUP_CAPABILITIES = ["CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT"];
+/** The services the EBS CSI driver's controller announces, with the group controller this backend serves too. */
+export const AWS_EBS_PLUGIN_CAPABILITIES = ["CONTROLLER_SERVICE", "VOLUME_ACCESSIBILITY_CONSTRAINTS", "GROUP_CONTROLLER_SERVICE"];
+/**
+ * What the EBS CSI driver's node plugin reports: EBS volumes grow at EC2 and then need their
+ * filesystem grown on the node (expandVolume answers nodeExpansionRequired for Filesystem volumes).
+ */
+export const AWS_EBS_NODE_CAPABILITIES = ["STAGE_UNSTAGE_VOLUME", "EXPAND_VOLUME", "GET_VOLUME_STATS"];
 
 function busy(what: string): () => GatewayError {
   // ABORTED: an identical call is under way here; the caller retries and then finds its result.
@@ -47,8 +54,10 @@ export class AwsEbsBackend implements Backend {
   async capabilities(): Promise<DriverCapabilities> {
     return {
       driver: this.ctx.driverName,
+      plugin: [...AWS_EBS_PLUGIN_CAPABILITIES],
       controller: [...AWS_EBS_CONTROLLER_CAPABILITIES],
       groupController: [...AWS_EBS_GROUP_CAPABILITIES],
+      node: [...AWS_EBS_NODE_CAPABILITIES],
     };
   }
 

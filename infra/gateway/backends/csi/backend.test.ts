@@ -34,8 +34,10 @@ describe("csi backend against a driver with few capabilities", () => {
     expect(await backend.capabilities()).toEqual({
       driver: "mini.csi.test",
       vendorVersion: "0.0.1-test",
+      plugin: ["CONTROLLER_SERVICE"],
       controller: ["CREATE_DELETE_SNAPSHOT", "LIST_SNAPSHOTS"],
       groupController: [],
+      node: [],
     });
   });
 
@@ -87,6 +89,8 @@ describe("csi backend against a driver with few capabilities", () => {
       ["/csi.v1.Identity/Probe", "OK"],
       ["/csi.v1.Identity/GetPluginCapabilities", "OK"],
       ["/csi.v1.Controller/ControllerGetCapabilities", "OK"],
+      // This driver serves no Node service: grpc answers for it.
+      ["/csi.v1.Node/NodeGetCapabilities", "Unimplemented"],
       ["/csi.v1.Controller/CreateSnapshot", "OK"],
       ["/csi.v1.Controller/CreateSnapshot", "NotFound"],
       ["/csi.v1.Controller/CreateSnapshot", "DeadlineExceeded"],
@@ -126,6 +130,22 @@ describe("csi backend against a driver with few capabilities", () => {
       // prints the status (`rpc error: code = … desc = <this>`), as upstream's messages do.
       expect(err.message).toBe("rejected; credentials were {} (user=)");
       expect(err.origin).toBeUndefined();
+    }
+  });
+});
+
+describe("csi backend: plugin and node capabilities", () => {
+  it("reports the Node service's capabilities and a plugin without CONTROLLER_SERVICE as the driver announces them", async () => {
+    const driver = await startMiniCsiDriver({ name: "node.csi.test", controllerService: false, node: ["STAGE_UNSTAGE_VOLUME", "EXPAND_VOLUME"] });
+    const backend = new CsiBackend({ driverName: "node.csi.test", address: driver.endpoint, timeoutMs: 5000 });
+    try {
+      expect(await backend.capabilities()).toMatchObject({ plugin: [], controller: [], node: ["EXPAND_VOLUME", "STAGE_UNSTAGE_VOLUME"] });
+      // Without CONTROLLER_SERVICE the controller is not asked; the node always is.
+      expect(driver.calls).not.toContain("ControllerGetCapabilities");
+      expect(driver.calls).toContain("NodeGetCapabilities");
+    } finally {
+      await backend.close();
+      await driver.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 // The `csi` backend: any CSI driver over gRPC. On first use of each connection it checks the
 // driver's identity (the name must be the configured one), probes it, and reads its plugin,
-// controller and group-controller capabilities once; calls the driver does not advertise are
+// controller, group-controller and node capabilities once; calls the driver does not advertise are
 // refused up front with a final UNIMPLEMENTED instead of being sent.
 import type * as csi from "../../../../shared/csi/load.js";
 import {
@@ -49,6 +49,7 @@ interface DriverProfile {
   plugin: Set<csi.PluginServiceType>;
   controller: Set<csi.ControllerRpcType>;
   group: Set<csi.GroupControllerRpcType>;
+  node: Set<csi.NodeRpcType>;
 }
 
 export class CsiBackend implements Backend {
@@ -123,7 +124,16 @@ export class CsiBackend implements Backend {
       const res = await this.learn(c.call("group", "GroupControllerGetCapabilities", {}, this.what("GroupControllerGetCapabilities")), this.what("GroupControllerGetCapabilities"));
       for (const cap of res.capabilities) if (cap.rpc && cap.rpc.type !== "UNKNOWN") group.add(cap.rpc.type);
     }
-    return { generation, info, plugin, controller, group };
+    // external-resizer asks the Node service whether the node can grow a volume the controller
+    // cannot (its trivial resizer). A controller-only plugin need not serve Node at all.
+    const nodeWhat = this.what("NodeGetCapabilities");
+    const nodeCaps = await this.learn(c.call("node", "NodeGetCapabilities", {}, nodeWhat), nodeWhat).catch((err: unknown) => {
+      if (err instanceof GatewayError && err.code === "UNIMPLEMENTED") return { capabilities: [] };
+      throw err;
+    });
+    const node = new Set<csi.NodeRpcType>();
+    for (const cap of nodeCaps.capabilities) if (cap.rpc && cap.rpc.type !== "UNKNOWN") node.add(cap.rpc.type);
+    return { generation, info, plugin, controller, group, node };
   }
 
   private refuse(operation: string, missing: string): never {
@@ -151,8 +161,10 @@ export class CsiBackend implements Backend {
     return {
       driver: p.info.name,
       vendorVersion: p.info.vendorVersion,
+      plugin: [...p.plugin].filter((t) => t !== "UNKNOWN").sort(),
       controller: [...p.controller].sort(),
       groupController: [...p.group].sort(),
+      node: [...p.node].sort(),
     };
   }
 

@@ -1,5 +1,5 @@
-// One gRPC channel to a CSI driver's socket, carrying its Identity, Controller and GroupController
-// calls. Every call carries a deadline. When a call finds the driver unreachable the channel is
+// One gRPC channel to a CSI driver's socket, carrying its Identity, Controller, GroupController and
+// Node calls. Every call carries a deadline. When a call finds the driver unreachable the channel is
 // dropped and the next call dials afresh, so a restarted driver (a new socket file at the same
 // path) is picked up at once instead of after grpc's reconnect back-off.
 import * as grpc from "@grpc/grpc-js";
@@ -8,6 +8,7 @@ import {
   type ControllerClient,
   type GroupControllerClient,
   type IdentityClient,
+  type NodeClient,
   type UnaryMethod,
 } from "../../../../shared/csi/load.js";
 import { GO_CODE_NAMES } from "../../../../shared/gateway/failure.js";
@@ -26,6 +27,7 @@ interface ServiceClients {
   identity: IdentityClient;
   controller: ControllerClient;
   group: GroupControllerClient;
+  node: NodeClient;
 }
 type Service = keyof ServiceClients;
 type MethodName<S extends Service> = {
@@ -35,7 +37,7 @@ type MethodName<S extends Service> = {
 type RequestOf<S extends Service, M extends MethodName<S>> = ServiceClients[S][M] extends UnaryMethod<infer Req, infer _Res> ? Req : never;
 type ResponseOf<S extends Service, M extends MethodName<S>> = ServiceClients[S][M] extends UnaryMethod<infer _Req, infer Res> ? Res : never;
 
-const SERVICE_NAMES = { identity: "Identity", controller: "Controller", group: "GroupController" } as const;
+const SERVICE_NAMES = { identity: "Identity", controller: "Controller", group: "GroupController", node: "Node" } as const;
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Sidecars use "localhost" as the HTTP/2 authority on unix sockets.
