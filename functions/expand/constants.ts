@@ -65,6 +65,8 @@ export const MSG = {
   failedCondition: (err: string) => `failed to expand pvc with ${err}`,
   /** kube-apiserver's PersistentVolumeClaimResize admission text. */
   notAllowed: "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize",
-  noExpandCapability: (driver: string) => `CSI driver ${driver} does not support volume expansion: controller EXPAND_VOLUME capability is not reported`,
+  /** external-resizer's NewResizerFromClient errors: no resizer exists for such a driver. */
+  noControllerService: "CSI driver does not support controller service",
+  resizeNotSupported: "CSI driver neither supports controller resize nor node resize",
   pvNotFound: (pv: string, ns: string | undefined, name: string | undefined) => `PV ${JSON.stringify(pv)} bound to pvc ${JSON.stringify(`${ns ?? ""}/${name ?? ""}`)} not found`,
 };

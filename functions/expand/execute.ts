@@ -1,5 +1,6 @@
 // expand's executor: read the claim's PV, class and driver capabilities, plan, mark the resize,
-// call ControllerExpandVolume through the gateway, then write what its answer means.
+// call ControllerExpandVolume through the gateway, then write what its answer means. A driver that
+// expands on the node only gets upstream's trivial resizer: the plan holds every write and no call.
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../shared/api/core.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { Outcome, ReconcileContext } from "../../shared/function/types.js";

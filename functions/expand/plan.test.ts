@@ -5,7 +5,7 @@ import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCond
 import type { DriverCapabilities } from "../../shared/gateway/types.js";
 import type { Step } from "../../shared/snapshot/steps.js";
 import { ANN_NODE_EXPANSION_NOT_REQUIRED, ANN_STORAGE_RESIZER, MSG } from "./constants.js";
-import { afterExpand, claimClassName, mergeResizeConditions, mayHoldPreResizeMark, planExpand, type ExpandCall, type ExpandState } from "./plan.js";
+import { afterExpand, claimClassName, mergeResizeConditions, mayHoldPreResizeMark, planExpand, resizerFor, type ExpandCall, type ExpandState, type Resizer } from "./plan.js";
 
 const DRIVER = "hostpath.snapflow.dev";
 const COMPONENT = `external-resizer ${DRIVER}`;
@@ -14,6 +14,8 @@ const NOW = Date.parse(T0) + 10_000;
 const NOW_ISO = "2026-03-01T12:00:10Z";
 const GiB = 1024 ** 3;
 const CAPS: DriverCapabilities = { driver: DRIVER, plugin: ["CONTROLLER_SERVICE"], controller: ["CREATE_DELETE_VOLUME", "EXPAND_VOLUME"], groupController: [], node: [] };
+/** A driver whose controller cannot expand but whose node can: external-resizer's trivial resizer. */
+const NODE_ONLY: DriverCapabilities = { ...CAPS, controller: ["CREATE_DELETE_VOLUME"], node: ["STAGE_UNSTAGE_VOLUME", "EXPAND_VOLUME"] };
 
 function newClaim(o: { request?: string; capacity?: string; phase?: "Bound" | "Pending"; status?: Partial<NonNullable<PersistentVolumeClaim["status"]>>; annotations?: Record<string, string> } = {}): PersistentVolumeClaim {
   return {
@@ -195,11 +197,6 @@ describe("expand: starting a resize", () => {
     expect(claimClassName(claim)).toBe(name);
   });
 
-  it("a driver without EXPAND_VOLUME → VolumeResizeFailed, no call", () => {
-    const plan = planExpand(state({ capabilities: { ...CAPS, controller: ["CREATE_DELETE_VOLUME"] } }));
-    expect(plan.steps.map((s) => s.op === "event" && s.reason)).toEqual(["VolumeResizeFailed"]);
-    expect(plan.call).toBeUndefined();
-  });
 
   it("access modes CSI cannot express: the resize is marked, then fails (not final) and is retried", () => {
     // external-resizer's Resize fails before any RPC ("failed to get capabilities of volume ...").
@@ -217,6 +214,98 @@ describe("expand: starting a resize", () => {
   it("the PV missing → retried", () => {
     const plan = planExpand(state({ volume: undefined }));
     expect(plan.verdict).toMatchObject({ kind: "requeue", reason: 'PV "pvc-uid-1" bound to pvc "default/claim-1" not found' });
+  });
+});
+
+// external-resizer's NewResizerFromClient: which resizer a driver's capabilities give, and for a
+// driver that gets none, the error it fails with (here a Warning on the claim; nothing changes).
+describe("expand: the resizer a driver gets", () => {
+  type Caps = Pick<DriverCapabilities, "plugin" | "controller" | "node">;
+  it.each<[string, Caps, Resizer]>([
+    ["controller EXPAND_VOLUME → the CSI resizer", { plugin: ["CONTROLLER_SERVICE"], controller: ["EXPAND_VOLUME"], node: [] }, { kind: "csi" }],
+    ["controller and node EXPAND_VOLUME → the CSI resizer (the node is not asked)", { plugin: ["CONTROLLER_SERVICE"], controller: ["EXPAND_VOLUME"], node: ["EXPAND_VOLUME"] }, { kind: "csi" }],
+    ["node EXPAND_VOLUME only → the trivial resizer", { plugin: ["CONTROLLER_SERVICE"], controller: ["CREATE_DELETE_VOLUME"], node: ["EXPAND_VOLUME"] }, { kind: "trivial" }],
+    ["neither → none", { plugin: ["CONTROLLER_SERVICE"], controller: ["CREATE_DELETE_VOLUME"], node: ["STAGE_UNSTAGE_VOLUME"] }, { kind: "none", error: "CSI driver neither supports controller resize nor node resize" }],
+    ["no Node service at all → none", { plugin: ["CONTROLLER_SERVICE"], controller: [], node: [] }, { kind: "none", error: "CSI driver neither supports controller resize nor node resize" }],
+    ["no controller service, node EXPAND_VOLUME → none (checked first)", { plugin: [], controller: [], node: ["EXPAND_VOLUME"] }, { kind: "none", error: "CSI driver does not support controller service" }],
+  ])("%s", (_, caps, want) => {
+    expect(resizerFor({ ...CAPS, ...caps })).toEqual(want);
+  });
+
+  it.each<[string, Partial<DriverCapabilities>, string]>([
+    ["neither controller nor node resize", { controller: ["CREATE_DELETE_VOLUME"] }, MSG.resizeNotSupported],
+    ["no controller service", { plugin: [], node: ["EXPAND_VOLUME"] }, MSG.noControllerService],
+  ])("%s → VolumeResizeFailed with upstream's error, nothing written, no call", (_, caps, message) => {
+    const claim = newClaim();
+    const plan = planExpand(state({ claim, capabilities: { ...CAPS, ...caps } }));
+    expect(plan.steps).toEqual([event(claim, "Warning", "VolumeResizeFailed", message)]);
+    expect(plan.call).toBeUndefined();
+    expect(plan.verdict).toEqual({ kind: "nothing", why: message });
+  });
+});
+
+// The trivial resizer (a driver that expands on the node only): Resize answers the size asked for
+// with "node expansion required" and calls nothing, so the controller records what it records
+// after such an answer from ControllerExpandVolume (callResizeOnPlugin → updatePVCapacity,
+// markForPendingNodeExpansion).
+describe("expand: the trivial resizer", () => {
+  it("marks the resize, then the PV at the requested size (pre-resize mark) and the claim NodeResizePending, with no gateway call", () => {
+    const claim = newClaim();
+    const plan = planExpand(state({ claim, capabilities: NODE_ONLY }));
+    const marked = newClaim();
+    marked.status = { ...marked.status, allocatedResourceStatuses: { storage: "ControllerResizeInProgress" }, conditions: [resizing], allocatedResources: { storage: "2Gi" } };
+    const pv = newVolume();
+    pv.spec.capacity = { storage: "2Gi" };
+    pv.metadata.annotations = { "volume.alpha.kubernetes.io/pre-resize-capacity": "1Gi" };
+    const pending = newClaim();
+    pending.status = {
+      ...pending.status,
+      allocatedResources: { storage: "2Gi" },
+      allocatedResourceStatuses: { storage: "NodeResizePending" },
+      conditions: [resizing, { type: "FileSystemResizePending", status: "True", lastTransitionTime: NOW_ISO, message: MSG.fsResizePendingCondition }],
+    };
+    expect(plan.steps).toEqual([
+      { op: "event", on: claim, type: "Warning", reason: "ExternalExpanding", message: "waiting for an external controller to expand this PVC", component: "volume_expand" },
+      { op: "updateStatus", resource: "persistentvolumeclaims", object: marked },
+      event(claim, "Normal", "Resizing", "External resizer is resizing volume pvc-uid-1"),
+      { op: "update", resource: "persistentvolumes", object: pv },
+      { op: "updateStatus", resource: "persistentvolumeclaims", object: pending },
+      event(marked, "Normal", "FileSystemResizeRequired", "Require file system resize of volume on node"),
+    ]);
+    expect(plan.call).toBeUndefined();
+    expect(plan.verdict).toEqual({ kind: "done" });
+  });
+
+  it("the PV takes the size as asked (upstream returns the requested quantity, not bytes re-rounded)", () => {
+    const plan = planExpand(state({ claim: newClaim({ request: "3G" }), capabilities: NODE_ONLY }));
+    const write = plan.steps.find((s) => s.op === "update" && s.resource === "persistentvolumes");
+    expect(write?.op === "update" && (write.object as PersistentVolume).spec.capacity).toEqual({ storage: "3G" });
+  });
+
+  it("no volume capability is needed: access modes CSI cannot express do not stop it", () => {
+    const volume = newVolume({ secret: true });
+    volume.spec.accessModes = ["ReadOnlyMany", "ReadWriteOnce"];
+    const plan = planExpand(state({ volume, capabilities: NODE_ONLY }));
+    expect(plan.verdict).toEqual({ kind: "done" });
+    expect(plan.steps.filter((s) => s.op === "event").map((s) => s.op === "event" && s.reason)).toEqual(["ExternalExpanding", "Resizing", "FileSystemResizeRequired"]);
+  });
+
+  it("a node resize already pending at a size the PV has is the node's to finish", () => {
+    const claim = newClaim({ status: { allocatedResources: { storage: "2Gi" }, allocatedResourceStatuses: { storage: "NodeResizePending" } } });
+    expect(planExpand(state({ claim, volume: newVolume({ capacity: "2Gi" }), capabilities: NODE_ONLY }))).toEqual({
+      steps: [],
+      verdict: { kind: "nothing", why: "file system resize is pending on the node" },
+    });
+  });
+
+  it("node resize infeasible with the PV already grown: the new request, not the allocated size (no control-plane expansion to resume)", () => {
+    const claim = newClaim({ request: "2Gi", status: { allocatedResources: { storage: "3Gi" }, allocatedResourceStatuses: { storage: "NodeResizeInfeasible" } } });
+    const plan = planExpand(state({ claim, volume: newVolume({ capacity: "3Gi" }), capabilities: NODE_ONLY }));
+    const statuses = plan.steps.flatMap((s) => (s.op === "updateStatus" ? [(s.object as PersistentVolumeClaim).status] : []));
+    expect(statuses.map((st) => st?.allocatedResources)).toEqual([{ storage: "2Gi" }, { storage: "2Gi" }]);
+    expect(statuses.at(-1)?.allocatedResourceStatuses).toEqual({ storage: "NodeResizePending" });
+    const pv = plan.steps.find((s) => s.op === "update" && s.resource === "persistentvolumes");
+    expect(pv?.op === "update" && (pv.object as PersistentVolume).spec.capacity).toEqual({ storage: "2Gi" });
   });
 });
 

@@ -1,6 +1,7 @@
 // expand — external-resizer's decisions for one bound PersistentVolumeClaim whose storage request
-// grew (its expand-and-recover flow): mark the resize in progress, ControllerExpandVolume, then
-// record the new size on the PV and the claim, or the failure. Pure: state in, steps out.
+// grew (its expand-and-recover flow): mark the resize in progress, ControllerExpandVolume (or, for a
+// driver that grows volumes on the node only, upstream's trivial resizer: no call), then record the
+// new size on the PV and the claim, or the failure. Pure: state in, steps out.
 import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimCondition, StorageClass } from "../../shared/api/core.js";
 import type { DriverCapabilities, ExpandVolumeRequest, ExpandVolumeResult } from "../../shared/gateway/types.js";
 import { clone } from "../../shared/snapshot/objects.js";
@@ -156,6 +157,21 @@ function resizeStart(claim: PersistentVolumeClaim): string | undefined {
   return condition(claim, CONDITIONS.resizing)?.lastTransitionTime ?? claim.metadata.creationTimestamp;
 }
 
+/**
+ * The resizer external-resizer builds for a driver (NewResizerFromClient): the CSI resizer when the
+ * controller can expand, the trivial resizer when only the node can (the size asked for is taken as
+ * done, the node grows the filesystem), else none. A plugin without the controller service gets none
+ * even if its node could expand: upstream checks that first.
+ */
+export type Resizer = { kind: "csi" } | { kind: "trivial" } | { kind: "none"; error: string };
+
+export function resizerFor(caps: DriverCapabilities): Resizer {
+  if (!caps.plugin.includes("CONTROLLER_SERVICE")) return { kind: "none", error: MSG.noControllerService };
+  if (caps.controller.includes("EXPAND_VOLUME")) return { kind: "csi" };
+  if (caps.node.includes("EXPAND_VOLUME")) return { kind: "trivial" };
+  return { kind: "none", error: MSG.resizeNotSupported };
+}
+
 type Target = { kind: "expand"; size: string } | { kind: "wait"; why: string };
 
 /**
@@ -163,9 +179,10 @@ type Target = { kind: "expand"; size: string } | { kind: "wait"; why: string };
  * size it started with; one that failed for good, or was infeasible, may take the (possibly
  * smaller) new request; a node step under way is left to the node. "A final error was seen" is kept
  * by upstream in memory; here the claim's ControllerResizeError condition, written on that error,
- * is the record.
+ * is the record. `controlPlane` is upstream's DriverSupportsControlPlaneExpansion (false for the
+ * trivial resizer, which has no allocated size of its own to go back to).
  */
-function resizeTarget(claim: PersistentVolumeClaim, pv: PersistentVolume): Target {
+function resizeTarget(claim: PersistentVolumeClaim, pv: PersistentVolume, controlPlane: boolean): Target {
   const request = claim.spec.resources!.requests!.storage!;
   const allocated = claim.status?.allocatedResources?.storage;
   const status = claim.status?.allocatedResourceStatuses?.storage ?? "";
@@ -191,6 +208,7 @@ function resizeTarget(claim: PersistentVolumeClaim, pv: PersistentVolume): Targe
     case RESIZE_STATUS.nodeInProgress:
       return nodeBusy;
     case RESIZE_STATUS.nodeInfeasible:
+      return { kind: "expand", size: controlPlane && allocated ? allocated : request };
     case RESIZE_STATUS.controllerInProgress:
     case RESIZE_STATUS.controllerInfeasible:
       return { kind: "expand", size: allocated ?? request };
@@ -232,12 +250,12 @@ export function planExpand(s: ExpandState): ExpandPlan {
   if (!className || s.storageClass?.metadata.name !== className || s.storageClass?.allowVolumeExpansion !== true) {
     return { steps: [event(claim, driver, "Warning", REASONS.resizeFailed, MSG.notAllowed)], verdict: { kind: "nothing", why: MSG.notAllowed } };
   }
-  if (!s.capabilities.controller.includes("EXPAND_VOLUME")) {
-    const message = MSG.noExpandCapability(driver);
-    return { steps: [event(claim, driver, "Warning", REASONS.resizeFailed, message)], verdict: { kind: "nothing", why: message } };
+  const resizer = resizerFor(s.capabilities);
+  if (resizer.kind === "none") {
+    return { steps: [event(claim, driver, "Warning", REASONS.resizeFailed, resizer.error)], verdict: { kind: "nothing", why: resizer.error } };
   }
 
-  const target = resizeTarget(claim, pv);
+  const target = resizeTarget(claim, pv, resizer.kind === "csi");
   if (target.kind === "wait") return nothing(target.why);
   const newSize = target.size;
   const allocated = claim.status?.allocatedResources?.storage;
@@ -274,6 +292,13 @@ export function planExpand(s: ExpandState): ExpandPlan {
     current = marked;
   }
   steps.push(event(claim, driver, "Normal", REASONS.resizing, MSG.resizing(pvName)));
+
+  if (resizer.kind === "trivial") {
+    // The trivial resizer's Resize answers the size asked for and "node expansion required" without
+    // any call: the PV and claim are written as for such an answer from ControllerExpandVolume.
+    const recorded = recordResized(current, cleaned ?? pv, driver, newSize, true, s.nowMs);
+    return { steps: [...steps, ...recorded.steps], verdict: recorded.verdict };
+  }
 
   const capability = pvVolumeCapability(pv.spec.accessModes ?? [], {
     volumeMode: pv.spec.volumeMode,
@@ -321,15 +346,20 @@ export function afterExpand(claim: PersistentVolumeClaim, pv: PersistentVolume, 
 
   const requested = Number(parseQuantity(call.newSize));
   const size = formatBinarySI(result.value.capacityBytes > 0 ? result.value.capacityBytes : requested);
+  return recordResized(claim, pv, driver, size, result.value.nodeExpansionRequired, nowMs);
+}
+
+/** A resize the resizer reports done at `size`: the PV's capacity, then the claim's (or the node step pending). */
+function recordResized(claim: PersistentVolumeClaim, pv: PersistentVolume, driver: string, size: string, nodeExpansionRequired: boolean, nowMs: number): ExpandPlan {
   const steps: Step[] = [];
   const grown = clone(pv);
   grown.spec.capacity = { ...grown.spec.capacity, storage: size };
-  if (result.value.nodeExpansionRequired && !Object.hasOwn(pv.metadata.annotations ?? {}, ANN_PRE_RESIZE_CAPACITY)) {
+  if (nodeExpansionRequired && !Object.hasOwn(pv.metadata.annotations ?? {}, ANN_PRE_RESIZE_CAPACITY)) {
     grown.metadata.annotations = { ...grown.metadata.annotations, [ANN_PRE_RESIZE_CAPACITY]: claim.status?.capacity?.storage ?? "0" };
   }
   if (changed(grown, pv)) steps.push({ op: "update", resource: "persistentvolumes", object: grown });
 
-  if (result.value.nodeExpansionRequired) {
+  if (nodeExpansionRequired) {
     const pending = withStorageStatus(claim, RESIZE_STATUS.nodePending);
     pending.status!.conditions = mergeResizeConditions(
       claim.status?.conditions,
