@@ -221,6 +221,33 @@ describe("PV/PVC binder", () => {
     expect(volume.spec.claimRef).toMatchObject({ namespace: "default", name: "wants-free", uid: claim.metadata.uid });
   });
 
+  it("copies the PV's capacity onto the claim only as it becomes Bound: a PV grown later (node resize pending) leaves the claim's alone", async () => {
+    await h.req("POST", "/api/v1/persistentvolumes", pv("grown-pv", { claimRef: { namespace: "default", name: "grown-claim" } }));
+    await h.req("POST", PVCS, PVC("grown-claim"));
+    await eventually(async () => (await h.req("GET", `${PVCS}/grown-claim`)).body.status?.phase === "Bound");
+    await h.patch("/api/v1/persistentvolumes/grown-pv", "merge", { spec: { capacity: { storage: "5Gi" } } });
+    // A later change the binder does act on (the access modes), so its pass over the claim is seen.
+    await h.patch("/api/v1/persistentvolumes/grown-pv", "merge", { spec: { accessModes: ["ReadWriteOnce", "ReadOnlyMany"] } });
+    const claim = await eventually(async () => {
+      const r = await h.req("GET", `${PVCS}/grown-claim`);
+      return r.body.status.accessModes.length === 2 ? r.body : undefined;
+    });
+    expect(claim.status.capacity).toEqual({ storage: "2Gi" });
+  });
+
+  it("a claim bound to a PV marked with its pre-resize capacity gets that capacity", async () => {
+    await h.req("POST", "/api/v1/persistentvolumes", {
+      ...pv("marked-pv", { capacity: { storage: "5Gi" }, claimRef: { namespace: "default", name: "marked-claim" } }),
+      metadata: { name: "marked-pv", annotations: { "volume.alpha.kubernetes.io/pre-resize-capacity": "2Gi" } },
+    });
+    await h.req("POST", PVCS, PVC("marked-claim"));
+    const bound = await eventually(async () => {
+      const r = await h.req("GET", `${PVCS}/marked-claim`);
+      return r.body.status?.phase === "Bound" ? r.body : undefined;
+    });
+    expect(bound.status.capacity).toEqual({ storage: "2Gi" });
+  });
+
   it("releases the PV when its claim goes (reclaim is the provisioner's business)", async () => {
     await h.req("POST", "/api/v1/persistentvolumes", pv("pre-pv", { claimRef: { namespace: "default", name: "pre-claim" } }));
     await h.req("POST", PVCS, PVC("pre-claim"));

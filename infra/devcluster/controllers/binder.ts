@@ -139,9 +139,19 @@ export class Binder {
       });
     }
     const status = current.status ?? {};
-    const capacity = pv.spec?.capacity ?? {};
-    if (status.phase === "Bound" && JSON.stringify(status.capacity ?? {}) === JSON.stringify(capacity) && status.accessModes) return;
-    await this.api.update(this.pvcDef, "v1", ns, current.metadata.name, { ...current, status: { ...status, phase: "Bound", accessModes: pv.spec?.accessModes ?? [], capacity } }, { subresource: "status" });
+    const accessModes = pv.spec?.accessModes ?? [];
+    const becomingBound = status.phase !== "Bound";
+    if (!becomingBound && JSON.stringify(status.accessModes ?? null) === JSON.stringify(accessModes)) return;
+    // As the PV controller's updateClaimStatus: the capacity is copied only as the claim becomes
+    // Bound. Later a PV larger than its claim means a resize whose node step is still pending, and
+    // the claim's capacity is the node's to raise. A PV marked with its pre-resize capacity gives
+    // that one.
+    let capacity = status.capacity;
+    if (becomingBound) {
+      const preResize = pv.metadata.annotations?.["volume.alpha.kubernetes.io/pre-resize-capacity"];
+      capacity = preResize !== undefined ? { ...(status.capacity ?? {}), storage: preResize } : (pv.spec?.capacity ?? {});
+    }
+    await this.api.update(this.pvcDef, "v1", ns, current.metadata.name, { ...current, status: { ...status, phase: "Bound", accessModes, ...(capacity ? { capacity } : {}) } }, { subresource: "status" });
   }
 
   private async syncClaim(namespace: string, name: string): Promise<void> {
