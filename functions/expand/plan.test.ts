@@ -136,9 +136,9 @@ describe("expand: starting a resize", () => {
   });
 
   it("capacity already at the request while the controller resize is still marked in progress: the bookkeeping is finished", () => {
-    // The PV was grown but the claim's status write lost a race with the binder, which copies a
-    // bound PV's capacity onto its claim: upstream's case "expanded, but failed to record our work"
-    // (expandAndRecover), reached here without upstream's in-memory retry.
+    // The PV was grown but the claim's status write lost a race with another writer of its
+    // capacity: upstream's case "expanded, but failed to record our work" (expandAndRecover),
+    // reached here without upstream's in-memory retry.
     const claim = newClaim({
       request: "2Gi",
       capacity: "2Gi",

@@ -116,10 +116,10 @@ export function claimClassName(claim: PersistentVolumeClaim): string | undefined
 /**
  * A bound claim whose request exceeds its capacity (upstream's pvcNeedResize), or whose controller
  * resize is still marked in progress with no final failure: its outcome is unknown or the claim's
- * last write was lost (the binder copies a bound PV's capacity onto the claim, which can win the
- * race with the resizer's status write), and upstream's in-memory retry has no stateless
- * equivalent but looking again. After a final failure, a request brought back to the capacity ends
- * the resize, as upstream.
+ * last write was lost (another writer of the claim's capacity, such as a PV controller that copies
+ * a bound PV's capacity, can win the race with the resizer's status write), and upstream's
+ * in-memory retry has no stateless equivalent but looking again. After a final failure, a request
+ * brought back to the capacity ends the resize, as upstream.
  */
 export function resizeWanted(claim: PersistentVolumeClaim): boolean {
   // Deletion is no reason to stop: a claim held by pvc-protection is still in use.
