@@ -22,8 +22,10 @@ export interface ClaimSpec {
 }
 
 export class ProvisionStack extends FunctionStack {
-  constructor() {
+  /** `drivers`: more CSI drivers the gateway serves (name → endpoint). */
+  constructor(o: { drivers?: Record<string, string> } = {}) {
     super({
+      ...o,
       name: "provision",
       cluster: CLUSTER,
       token: "provision-it-token-7c1e",

@@ -52,6 +52,8 @@ export interface FunctionStackOptions {
   pauseAfterRoundMs?: number;
   /** Objects the suite needs before any event (default classes and the like). */
   prepare?: (kube: HttpKubeClient) => Promise<unknown>;
+  /** More CSI drivers the gateway serves beside the hostpath driver: name → endpoint (e.g. a mini CSI driver's). */
+  drivers?: Record<string, string>;
 }
 
 interface App {
@@ -81,7 +83,13 @@ export class FunctionStack {
     const endpoint = `unix://${join(this.dir, "csi.sock")}`;
     this.driver = await startHostpathDriver({ dataDir: join(this.dir, "hostpath"), endpoint });
     this.gatewayServer = await startGateway({
-      config: { drivers: { [HOSTPATH_DRIVER]: { backend: "csi", address: endpoint, timeoutSeconds: 20 } }, logLevel: "silent" },
+      config: {
+        drivers: {
+          [HOSTPATH_DRIVER]: { backend: "csi", address: endpoint, timeoutSeconds: 20 },
+          ...Object.fromEntries(Object.entries(this.options.drivers ?? {}).map(([name, address]) => [name, { backend: "csi" as const, address, timeoutSeconds: 20 }])),
+        },
+        logLevel: "silent",
+      },
       token: this.options.token,
       kubeconfigPath: this.cluster.kubeconfigPath,
     });
