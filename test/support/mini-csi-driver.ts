@@ -34,6 +34,8 @@ export interface MiniCsiOptions {
   controllerService?: boolean;
   /** Serves the Node service with these capabilities; absent, Node calls are UNIMPLEMENTED. */
   node?: NodeRpcType[];
+  /** With `node`: the first this many NodeGetCapabilities calls answer INTERNAL. */
+  nodeFailures?: number;
 }
 
 export interface MiniCsiDriver {
@@ -198,9 +200,15 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
     },
   };
 
+  let nodeFailuresLeft = opts.nodeFailures ?? 0;
   const node: NodeHandlers = {
     NodeGetCapabilities: (_call, cb) => {
       note("NodeGetCapabilities");
+      if (nodeFailuresLeft > 0) {
+        nodeFailuresLeft--;
+        cb(fail(grpc.status.INTERNAL, "node service not ready"));
+        return;
+      }
       cb(null, { capabilities: (opts.node ?? []).map((type) => ({ rpc: { type } })) });
     },
   };

@@ -89,8 +89,6 @@ describe("csi backend against a driver with few capabilities", () => {
       ["/csi.v1.Identity/Probe", "OK"],
       ["/csi.v1.Identity/GetPluginCapabilities", "OK"],
       ["/csi.v1.Controller/ControllerGetCapabilities", "OK"],
-      // This driver serves no Node service: grpc answers for it.
-      ["/csi.v1.Node/NodeGetCapabilities", "Unimplemented"],
       ["/csi.v1.Controller/CreateSnapshot", "OK"],
       ["/csi.v1.Controller/CreateSnapshot", "NotFound"],
       ["/csi.v1.Controller/CreateSnapshot", "DeadlineExceeded"],
@@ -143,6 +141,24 @@ describe("csi backend: plugin and node capabilities", () => {
       // Without CONTROLLER_SERVICE the controller is not asked; the node always is.
       expect(driver.calls).not.toContain("ControllerGetCapabilities");
       expect(driver.calls).toContain("NodeGetCapabilities");
+    } finally {
+      await backend.close();
+      await driver.close();
+    }
+  });
+});
+
+describe("csi backend: a Node service that fails", () => {
+  it("does not stop snapshots; capabilities() fails with it and asks again next time", async () => {
+    const driver = await startMiniCsiDriver({ name: "flaky-node.csi.test", controller: ["CREATE_DELETE_SNAPSHOT"], node: ["EXPAND_VOLUME"], nodeFailures: 1 });
+    const backend = new CsiBackend({ driverName: "flaky-node.csi.test", address: driver.endpoint, timeoutMs: 5000 });
+    try {
+      expect((await backend.createSnapshot({ name: "s-flaky", sourceVolumeId: "vol-a" })).snapshotId).toBeTruthy();
+      expect(driver.calls).not.toContain("NodeGetCapabilities");
+      await expect(backend.capabilities()).rejects.toMatchObject({ code: "INTERNAL", origin: "gateway" });
+      expect((await backend.capabilities()).node).toEqual(["EXPAND_VOLUME"]);
+      await backend.capabilities();
+      expect(driver.calls.filter((c) => c === "NodeGetCapabilities")).toHaveLength(2);
     } finally {
       await backend.close();
       await driver.close();

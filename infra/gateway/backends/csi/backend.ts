@@ -1,7 +1,9 @@
 // The `csi` backend: any CSI driver over gRPC. On first use of each connection it checks the
 // driver's identity (the name must be the configured one), probes it, and reads its plugin,
-// controller, group-controller and node capabilities once; calls the driver does not advertise are
-// refused up front with a final UNIMPLEMENTED instead of being sent.
+// controller and group-controller capabilities once; calls the driver does not advertise are
+// refused up front with a final UNIMPLEMENTED instead of being sent. The Node service's capabilities
+// are read only when capabilities() is asked for, so a driver whose Node service misbehaves still
+// serves snapshots.
 import type * as csi from "../../../../shared/csi/load.js";
 import {
   GatewayError,
@@ -49,7 +51,6 @@ interface DriverProfile {
   plugin: Set<csi.PluginServiceType>;
   controller: Set<csi.ControllerRpcType>;
   group: Set<csi.GroupControllerRpcType>;
-  node: Set<csi.NodeRpcType>;
 }
 
 export class CsiBackend implements Backend {
@@ -57,6 +58,8 @@ export class CsiBackend implements Backend {
   private readonly conn: CsiConnection;
   private profile: Promise<DriverProfile> | undefined;
   private profileGeneration = 0;
+  /** The Node service's capabilities, learned for one channel generation. */
+  private nodeCaps: { generation: number; caps: Promise<Set<csi.NodeRpcType>> } | undefined;
 
   constructor(private readonly opts: CsiBackendOptions) {
     this.conn = new CsiConnection(opts.address, opts.timeoutMs, opts.onCall);
@@ -124,16 +127,7 @@ export class CsiBackend implements Backend {
       const res = await this.learn(c.call("group", "GroupControllerGetCapabilities", {}, this.what("GroupControllerGetCapabilities")), this.what("GroupControllerGetCapabilities"));
       for (const cap of res.capabilities) if (cap.rpc && cap.rpc.type !== "UNKNOWN") group.add(cap.rpc.type);
     }
-    // external-resizer asks the Node service whether the node can grow a volume the controller
-    // cannot (its trivial resizer). A controller-only plugin need not serve Node at all.
-    const nodeWhat = this.what("NodeGetCapabilities");
-    const nodeCaps = await this.learn(c.call("node", "NodeGetCapabilities", {}, nodeWhat), nodeWhat).catch((err: unknown) => {
-      if (err instanceof GatewayError && err.code === "UNIMPLEMENTED") return { capabilities: [] };
-      throw err;
-    });
-    const node = new Set<csi.NodeRpcType>();
-    for (const cap of nodeCaps.capabilities) if (cap.rpc && cap.rpc.type !== "UNKNOWN") node.add(cap.rpc.type);
-    return { generation, info, plugin, controller, group, node };
+    return { generation, info, plugin, controller, group };
   }
 
   private refuse(operation: string, missing: string): never {
@@ -156,15 +150,39 @@ export class CsiBackend implements Backend {
     return p;
   }
 
+  /**
+   * external-resizer asks the Node service whether the node can grow a volume the controller cannot
+   * (its trivial resizer). A controller-only plugin need not serve Node at all: UNIMPLEMENTED means
+   * none. Any other failure is this call's alone, and is not kept: the next one asks again.
+   */
+  private nodeCapabilities(generation: number): Promise<Set<csi.NodeRpcType>> {
+    if (this.nodeCaps?.generation === generation) return this.nodeCaps.caps;
+    const what = this.what("NodeGetCapabilities");
+    const caps = this.learn(this.conn.call("node", "NodeGetCapabilities", {}, what), what).then(
+      (res) => new Set(res.capabilities.flatMap((cap) => (cap.rpc && cap.rpc.type !== "UNKNOWN" ? [cap.rpc.type] : []))),
+      (err: unknown) => {
+        if (err instanceof GatewayError && err.code === "UNIMPLEMENTED") return new Set<csi.NodeRpcType>();
+        throw err;
+      },
+    );
+    const entry = { generation, caps };
+    this.nodeCaps = entry;
+    caps.catch(() => {
+      if (this.nodeCaps === entry) this.nodeCaps = undefined;
+    });
+    return caps;
+  }
+
   async capabilities(): Promise<DriverCapabilities> {
     const p = await this.driver();
+    const node = await this.nodeCapabilities(p.generation);
     return {
       driver: p.info.name,
       vendorVersion: p.info.vendorVersion,
       plugin: [...p.plugin].filter((t) => t !== "UNKNOWN").sort(),
       controller: [...p.controller].sort(),
       groupController: [...p.group].sort(),
-      node: [...p.node].sort(),
+      node: [...node].sort(),
     };
   }
 
