@@ -219,6 +219,10 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
           events.push({ type: e.type, reason: e.reason });
           return inner.record(object, e);
         },
+        async recordStrictly(object, e) {
+          events.push({ type: e.type, reason: e.reason });
+          await inner.emit(object, e);
+        },
       };
     };
     const logOf = (): Logger => (eventLog ??= withFields(log, { cluster: event.cluster, uid: event.uid, eventId: event.id }));

@@ -43,6 +43,11 @@ export interface RecordedEvent {
 
 export interface EventRecorder {
   record(object: KubeObject & { apiVersion?: string; kind?: string }, event: RecordedEvent): Promise<void>;
+  /**
+   * Like record, but a failed write rejects: for an Event that must exist before an action (it is
+   * that action's durable record). Recorders without it cannot fail to record (test recorders).
+   */
+  recordStrictly?(object: KubeObject & { apiVersion?: string; kind?: string }, event: RecordedEvent): Promise<void>;
 }
 
 /** One gateway call as the audit trail records it (never a secret value). */

@@ -89,6 +89,11 @@ export class KubeEventRecorder implements EventRecorder {
     }
   }
 
+  /** Like record, but a failed write rejects (EventRecorder.recordStrictly). */
+  async recordStrictly(object: KubeObject & { apiVersion?: string; kind?: string }, event: RecordedEvent): Promise<void> {
+    await this.emit(object, event);
+  }
+
   /** Like record, but resolves to the Event as written and lets failures through. */
   async emit(object: KubeObject & { apiVersion?: string; kind?: string }, event: RecordedEvent): Promise<CoreEvent> {
     const ref = referenceOf(object);

@@ -153,3 +153,41 @@ describe("runSteps: failure reports on a VolumeGroupSnapshot (reference §4.2 un
     expect((statusWrites[0]!.object as { status?: unknown }).status).toEqual({ readyToUse: false, error: { time: expect.any(String), message: final } });
   });
 });
+
+describe("runSteps: a required Event (the durable record of a call about to be made)", () => {
+  const on = { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "c", namespace: "default", uid: "u" } } as KubeObject;
+  const failing = new Error("events are down");
+  const recorder = (strict: boolean): EventRecorder => ({
+    record: async () => {
+      // record never fails the caller (it logs)
+    },
+    ...(strict
+      ? {
+          recordStrictly: async () => {
+            throw failing;
+          },
+        }
+      : {}),
+  });
+
+  it("a failed write of a required Event stops the run: the steps after it do not happen", async () => {
+    const calls: Call[] = [];
+    const steps: Step[] = [
+      { op: "event", on, type: "Normal", reason: "Provisioning", message: "m", required: true },
+      { op: "update", resource: "persistentvolumeclaims", object: on },
+    ];
+    await expect(runSteps({ kube: fakeKube("none", serverError, calls), recorder: recorder(true), log: quiet }, steps)).rejects.toBe(failing);
+    expect(calls).toEqual([]);
+  });
+
+  it("an Event that is not required is logged and skipped when its write fails", async () => {
+    const calls: Call[] = [];
+    const steps: Step[] = [
+      { op: "event", on, type: "Normal", reason: "Provisioning", message: "m" },
+      { op: "update", resource: "persistentvolumeclaims", object: on },
+    ];
+    const { did } = await runSteps({ kube: fakeKube("none", serverError, calls), recorder: recorder(true), log: quiet }, steps);
+    expect(calls.map((c) => c.verb)).toEqual(["update"]);
+    expect(did).toEqual(["event Provisioning on default/c", "updated persistentvolumeclaims default/c"]);
+  });
+});

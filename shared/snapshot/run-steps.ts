@@ -88,7 +88,12 @@ export async function runSteps(ctx: StepContext, steps: readonly Step[], written
   for (const step of steps) {
     switch (step.op) {
       case "event":
-        await recordSafely(ctx, step.on, step.type, step.reason, step.message, step.component);
+        if (step.required && ctx.recorder.recordStrictly) {
+          // The durable record of what follows: without it the run must stop (and be redelivered).
+          await ctx.recorder.recordStrictly(step.on, { type: step.type, reason: step.reason, message: step.message, ...(step.component ? { component: step.component } : {}) });
+        } else {
+          await recordSafely(ctx, step.on, step.type, step.reason, step.message, step.component);
+        }
         break;
       case "metric":
         applyMetricMark(step.mark);

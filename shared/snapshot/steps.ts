@@ -29,8 +29,12 @@ export type Step =
   | { op: "create"; resource: ResourceName; object: KubeObject; alreadyExistsOk: boolean; onFailure?: FailureReport }
   /** Gone already is success. uid is a precondition: never delete a same-named successor. */
   | { op: "delete"; resource: ResourceName; name: string; namespace?: string; uid?: string; onFailure?: FailureReport }
-  /** component: source.component when not the function's default (the sidecar's `csi-snapshotter <driver>`). */
-  | { op: "event"; on: KubeObject; type: "Normal" | "Warning"; reason: string; message: string; component?: string }
+  /**
+   * component: source.component when not the function's default (the sidecar's `csi-snapshotter <driver>`).
+   * required: the Event is the durable record of a call about to be made (provision's Provisioning
+   * before CreateVolume): a failed write fails the run instead of being logged and skipped.
+   */
+  | { op: "event"; on: KubeObject; type: "Normal" | "Warning"; reason: string; message: string; component?: string; required?: boolean }
   | { op: "metric"; mark: MetricMark };
 
 export type OperationName =
