@@ -1,7 +1,7 @@
 // provision's executor: read what a plan needs, plan, write, make the one gateway call, then write
 // what its answer means. Three targets: a claim (provision it; release its clone protection), a
 // snapshot (release its restore protection) and a PV (its finalizer; delete a released volume).
-import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../shared/api/core.js";
+import type { KubeEvent, PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../shared/api/core.js";
 import type { KubeObject } from "../../shared/api/meta.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
@@ -11,16 +11,21 @@ import { KubeApiError, type KubeClient } from "../../shared/kube/types.js";
 import { outcomeOf, runSteps, type Written } from "../../shared/snapshot/run-steps.js";
 import type { Plan } from "../../shared/snapshot/steps.js";
 import { attempt, type CallResult } from "../../shared/volume/csi.js";
-import { ANN, FINALIZER, volumeNameFor } from "./constants.js";
+import { ANN, FINALIZER, REASONS, volumeNameFor } from "./constants.js";
 import {
   afterCleanup,
   afterCreateVolume,
   afterDeleteVolume,
+  afterDeletedClaimCreate,
+  afterDeletedClaimDelete,
+  asLiveClaim,
   claimClassName,
   cloningFrom,
   deletionCandidate,
   mayNeedVolume,
+  orphanCandidate,
   planClaim,
+  planDeletedClaim,
   planCloneRelease,
   planSnapshotRelease,
   planVolume,
@@ -271,9 +276,56 @@ async function reconcileVolume(ctx: ReconcileContext, pv: PersistentVolume, cloc
   });
 }
 
+/**
+ * A claim gone while it waited for a volume (planDeletedClaim): was a volume left behind? Reads
+ * only the claim's Provisioning Events first; the class, driver, PV and source only when one exists.
+ */
+async function reconcileDeletedClaim(ctx: ReconcileContext, claim: PersistentVolumeClaim, clock: () => number): Promise<Outcome> {
+  const skip = orphanCandidate(claim);
+  if (skip) return { kind: "nothing", why: skip };
+  const where = `${claim.metadata.namespace}/${claim.metadata.name}`;
+  const events = await ctx.kube.list<KubeEvent>(RESOURCES.events, {
+    namespace: claim.metadata.namespace,
+    fieldSelector: `involvedObject.uid=${claim.metadata.uid},reason=${REASONS.provisioning}`,
+    limit: 1,
+  });
+  const provisioningRecorded = events.items.length > 0;
+  const live = asLiveClaim(claim);
+  const state = provisioningRecorded ? await loadClaimState(ctx.kube, ctx.gateway, live, clock()) : { claim: live, classes: [], nowMs: clock() };
+  const plan = planDeletedClaim({ ...state, provisioningRecorded });
+  if (plan.call?.kind !== "createVolume") return outcomeOf(plan, []);
+  const create = plan.call;
+  const did = [`called createVolume ${create.request.name} on ${create.driver} again for deleted claim ${where} (its Provisioning Event says one may have been sent)`];
+  const created = await attempt(() => ctx.gateway.createVolume(create.driver, create.request));
+  const next = afterDeletedClaimCreate(claim, create, created, clock());
+  if (next.call?.kind !== "deleteVolume") return outcomeOf(next, did);
+  const remove = next.call;
+  const deleted = await attempt(() => ctx.gateway.deleteVolume(remove.driver, { volumeId: remove.volumeId, ...(remove.secretRef ? { secretRef: remove.secretRef } : {}) }));
+  const last = afterDeletedClaimDelete(claim, remove, deleted, clock());
+  if (last.verdict.kind === "done") {
+    did.push(`deleted volume ${remove.volumeId} left behind by deleted claim ${where}`);
+    ctx.log.warn({ claim: where, uid: claim.metadata.uid, driver: remove.driver, volumeId: remove.volumeId }, "deleted a volume a deleted claim left behind (its CreateVolume had timed out)");
+  } else {
+    did.push(`called deleteVolume ${remove.volumeId} on ${remove.driver}`);
+  }
+  return outcomeOf(last, did);
+}
+
+/** The "deleted" event of a claim, reconciled for the claim itself: its last state is the event's. */
+function deletedClaimOf(ctx: ReconcileContext): PersistentVolumeClaim | undefined {
+  const { event, key } = ctx;
+  if (event.verb !== "deleted" || event.resource !== "persistentvolumeclaims" || key.resource !== "persistentvolumeclaims") return undefined;
+  if (key.uid !== event.uid || key.name !== event.name || key.namespace !== event.namespace) return undefined;
+  return event.data as PersistentVolumeClaim;
+}
+
 export async function executeProvision(ctx: ReconcileContext, clock: () => number = Date.now): Promise<Outcome> {
   const object = ctx.object;
-  if (!object) return { kind: "nothing", why: "object is gone" };
+  if (!object) {
+    // Gone (or another object by that name now): only a deleted claim's own check is left to do.
+    const deleted = deletedClaimOf(ctx);
+    return deleted ? reconcileDeletedClaim(ctx, deleted, clock) : { kind: "nothing", why: "object is gone" };
+  }
   switch (ctx.key.resource) {
     case "persistentvolumeclaims":
       return reconcileClaim(ctx, object as PersistentVolumeClaim, clock);

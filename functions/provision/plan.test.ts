@@ -11,12 +11,17 @@ import {
   afterCleanup,
   afterCreateVolume,
   afterDeleteVolume,
+  afterDeletedClaimCreate,
+  afterDeletedClaimDelete,
   planClaim,
+  planDeletedClaim,
   planCloneRelease,
   planSnapshotRelease,
   planVolume,
   type ClaimState,
   type CreateVolumeCall,
+  type DeleteVolumeCall,
+  type DeletedClaimState,
   type ProvisionPlan,
 } from "./plan.js";
 
@@ -153,6 +158,8 @@ function state(partial: Partial<ClaimState> = {}): ClaimState {
 
 const event = (on: unknown, type: "Normal" | "Warning", reason: string, message: string, component = COMPONENT): Step => ({ op: "event", on, type, reason, message, component }) as Step;
 const provisioningEvent = (claim: PersistentVolumeClaim) => event(claim, "Normal", "Provisioning", 'External provisioner is provisioning volume for claim "default/claim-1"');
+/** The Provisioning Event before a CreateVolume: required, it is the durable record that the call may have been sent. */
+const announced = (claim: PersistentVolumeClaim) => ({ ...provisioningEvent(claim), required: true }) as Step;
 const failed = (claim: PersistentVolumeClaim, message: string) => event(claim, "Warning", "ProvisioningFailed", message);
 
 describe("provision: blank volumes", () => {
@@ -161,7 +168,7 @@ describe("provision: blank volumes", () => {
     const cls = newClass("standard", { isDefault: true, parameters: { speed: "fast" }, mountOptions: ["noatime"] });
     const plan = planClaim(state({ claim, classes: [newClass("other"), cls] }));
     expect(plan.annotate).toEqual({ [ANN.storageProvisioner]: DRIVER, [ANN.betaStorageProvisioner]: DRIVER });
-    expect(plan.steps).toEqual([event(claim, "Normal", "ExternalProvisioning", MSG.externalProvisioning(DRIVER), PV_CONTROLLER_COMPONENT), provisioningEvent(claim)]);
+    expect(plan.steps).toEqual([event(claim, "Normal", "ExternalProvisioning", MSG.externalProvisioning(DRIVER), PV_CONTROLLER_COMPONENT), announced(claim)]);
     expect(plan.verdict).toEqual({ kind: "done" });
     expect(plan.call).toMatchObject({
       kind: "createVolume",
@@ -360,7 +367,7 @@ describe("provision: restore from a VolumeSnapshot", () => {
   it("protects the snapshot, then restores from the content's handle", () => {
     const snapshot = newSnapshot();
     const plan = planClaim(state({ claim, snapshot, content: newContent() }));
-    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.steps).toEqual([announced(claim)]);
     expect(plan.protect).toEqual({ resource: "volumesnapshots", object: { ...snapshot, metadata: { ...snapshot.metadata, finalizers: [FINALIZER.snapshotSource] } }, finalizer: FINALIZER.snapshotSource });
     expect(plan.call).toMatchObject({ request: { name: "pvc-uid-1", source: { snapshotId: "snap-handle" } }, expectSource: true });
   });
@@ -368,7 +375,7 @@ describe("provision: restore from a VolumeSnapshot", () => {
   it("dataSourceRef works the same; a snapshot already protected is not written", () => {
     const ref = newClaim({ annotated: true, dataSourceRef: SNAP_SOURCE });
     const plan = planClaim(state({ claim: ref, snapshot: newSnapshot({ finalizers: [FINALIZER.snapshotSource] }), content: newContent() }));
-    expect(plan.steps).toEqual([provisioningEvent(ref)]);
+    expect(plan.steps).toEqual([announced(ref)]);
     expect(plan.protect).toBeUndefined();
     expect(plan.call).toMatchObject({ request: { source: { snapshotId: "snap-handle" } } });
   });
@@ -461,7 +468,7 @@ describe("provision: clone of a PVC", () => {
   it("protects the source claim, then clones its volume", () => {
     const src = boundSource();
     const plan = planClaim(state({ claim, ...src }));
-    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.steps).toEqual([announced(claim)]);
     expect(plan.protect).toEqual({ resource: "persistentvolumeclaims", object: { ...src.sourceClaim, metadata: { ...src.sourceClaim.metadata, finalizers: [FINALIZER.cloneSource] } }, finalizer: FINALIZER.cloneSource });
     expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } }, expectSource: true });
   });
@@ -489,13 +496,13 @@ describe("provision: clone of a PVC", () => {
 
   it("the size rule compares with the source's request only: a source whose capacity exceeds it is the driver's to judge", () => {
     const plan = planClaim(state({ claim, ...grownSource() }));
-    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.steps).toEqual([announced(claim)]);
     expect(plan.call).toMatchObject({ request: { requiredBytes: GiB, source: { volumeId: "vol-src" } }, requiredBytes: GiB });
   });
 
   it("a source in another StorageClass of the same driver is cloned: only the driver must match", () => {
     const plan = planClaim(state({ claim, ...boundSource({ className: "gold" }) }));
-    expect(plan.steps).toEqual([provisioningEvent(claim)]);
+    expect(plan.steps).toEqual([announced(claim)]);
     expect(plan.call).toMatchObject({ request: { source: { volumeId: "vol-src" } }, pv: { spec: { storageClassName: "standard" } } });
   });
 
@@ -720,5 +727,104 @@ describe("provision: released volumes", () => {
     const plan = afterDeleteVolume(pv(), { ok: false, failure: { code: "FAILED_PRECONDITION", message: "in use" } }, NOW);
     expect(plan.steps).toEqual([event(pv(), "Warning", "VolumeFailedDelete", "rpc error: code = FailedPrecondition desc = in use")]);
     expect(plan.verdict.kind).toBe("requeue");
+  });
+});
+
+describe("provision: a claim deleted while its CreateVolume's outcome was unknown (upstream #486)", () => {
+  // The claim's last state, as the watcher's "deleted" event carries it (pvc-protection had held it).
+  const gone = (o: ClaimOptions = {}) => newClaim({ annotated: true, deleting: true, finalizers: ["kubernetes.io/pvc-protection"], ...o });
+  const deleted = (partial: Partial<DeletedClaimState> = {}): DeletedClaimState => ({ ...state({ claim: gone() }), provisioningRecorded: true, ...partial });
+  const SECRETS = { "csi.storage.k8s.io/provisioner-secret-name": "${pvc.name}-key", "csi.storage.k8s.io/provisioner-secret-namespace": "${pvc.namespace}" };
+  const retry = { kind: "requeue", afterMs: expect.any(Number), reason: expect.any(String) };
+
+  it("a Provisioning Event on its uid: the same CreateVolume as its sync sent (name, parameters, capacity, capabilities, secret), nothing written", () => {
+    const cls = newClass("standard", { parameters: { speed: "fast", ...SECRETS }, mountOptions: ["noatime"] });
+    const s = deleted({ classes: [cls] });
+    const plan = planDeletedClaim(s);
+    // What the live claim's sync would have sent.
+    const live = planClaim(state({ claim: newClaim({ annotated: true }), classes: [cls] }));
+    expect(plan.steps).toEqual([]);
+    expect(plan.verdict).toEqual({ kind: "done" });
+    expect(plan.call).toEqual(live.call);
+    expect((plan.call as CreateVolumeCall).request).toEqual({
+      name: "pvc-uid-1",
+      requiredBytes: GiB,
+      capabilities: [{ accessMode: "SINGLE_NODE_WRITER", volumeMode: "Filesystem", mountFlags: ["noatime"] }],
+      parameters: { speed: "fast" },
+      secretRef: { name: "claim-1-key", namespace: "default" },
+    });
+  });
+
+  it("a restore: the same content source (the snapshot's handle)", () => {
+    const plan = planDeletedClaim(deleted({ claim: gone({ dataSource: SNAP_SOURCE }), snapshot: newSnapshot({ finalizers: [FINALIZER.snapshotSource] }), content: newContent() }));
+    expect((plan.call as CreateVolumeCall).request.source).toEqual({ snapshotId: "snap-handle" });
+    expect(plan.protect).toBeUndefined();
+  });
+
+  it("a clone: the same content source (the source claim's volume)", () => {
+    const plan = planDeletedClaim(deleted({ claim: gone({ dataSource: CLAIM_SOURCE }), ...boundSource() }));
+    expect((plan.call as CreateVolumeCall).request.source).toEqual({ volumeId: "vol-src" });
+  });
+
+  it("WaitForFirstConsumer whose selected node the scheduler took away: still asked (the request carries no topology)", () => {
+    const plan = planDeletedClaim(deleted({ classes: [newClass("standard", { volumeBindingMode: "WaitForFirstConsumer" })] }));
+    expect(plan.call?.kind).toBe("createVolume");
+  });
+
+  it.each<[string, Partial<DeletedClaimState>, string]>([
+    ["deleted before any CreateVolume (no Provisioning Event)", { provisioningRecorded: false }, "claim deleted before any CreateVolume (no Provisioning Event)"],
+    ["it was bound", { claim: gone({ phase: "Bound", volumeName: "pvc-uid-1" }) }, "claim was bound or named its volume"],
+    ["it named its volume", { claim: gone({ volumeName: "pv-static" }) }, "claim was bound or named its volume"],
+    ['storageClassName ""', { claim: gone({ className: "" }) }, 'claim asked for storageClassName "" (static binding only)'],
+    ["no class named and no default", { claim: gone({ className: null }), classes: [] }, "claim names no class and there is no default StorageClass"],
+    ["a driver this gateway does not serve", { capabilities: undefined }, `provisioner ${DRIVER} is not a driver this gateway serves`],
+    ["the PV pvc-<uid> exists (its reclaim policy decides)", { volume: { metadata: { name: "pvc-uid-1" }, spec: {} } as PersistentVolume }, "PV pvc-uid-1 exists: its reclaim policy decides what becomes of the volume"],
+    ["a refusal that depends only on the claim and its class (no CreateVolume was ever sent)", { capabilities: { ...CAPS, controller: ["CREATE_DELETE_SNAPSHOT"] } }, `no CreateVolume was ever sent for it: ${MSG.noDynamicProvisioning}`],
+    ["a populator's data source", { claim: gone({ dataSourceRef: { apiGroup: "example.com", kind: "Thing", name: "t" } }) }, "no CreateVolume was ever sent for it: data source (Thing) is not handled by the provisioner, assuming an external populator will provision it"],
+  ])("%s → nothing asked, nothing written", (_, partial, why) => {
+    const plan = planDeletedClaim(deleted(partial));
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([]);
+    expect(plan.verdict).toEqual({ kind: "nothing", why });
+  });
+
+  it.each<[string, Partial<DeletedClaimState>, string]>([
+    ["its class is gone (the request cannot be rebuilt)", { classes: [] }, "StorageClass standard is gone"],
+    ["its snapshot is gone (the content source cannot be rebuilt)", { claim: gone({ dataSource: SNAP_SOURCE }) }, "cannot rebuild the CreateVolume request of deleted claim default/claim-1"],
+    ["its source claim is gone", { claim: gone({ dataSource: CLAIM_SOURCE }) }, "cannot rebuild the CreateVolume request of deleted claim default/claim-1"],
+  ])("%s → asked again later with back-off (the delivery limit dead-letters it, audited)", (_, partial, reason) => {
+    const plan = planDeletedClaim(deleted(partial));
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([]);
+    expect(plan.verdict).toEqual({ ...retry, reason: expect.stringContaining(reason) });
+  });
+
+  const call = (): CreateVolumeCall => planDeletedClaim(deleted({ classes: [newClass("standard", { parameters: SECRETS })] })).call as CreateVolumeCall;
+  const info: VolumeInfo = { volumeId: "vol-7", capacityBytes: GiB, volumeContext: {} };
+  it.each<[string, CallResult<VolumeInfo>, DeleteVolumeCall | undefined, unknown]>([
+    ["OK → DeleteVolume of the returned volume, with the provisioner (deletion) secret", { ok: true, value: info }, { kind: "deleteVolume", driver: DRIVER, volumeId: "vol-7", secretRef: { name: "claim-1-key", namespace: "default" } }, { kind: "done" }],
+    ["a final error (InvalidArgument) → nothing was created", { ok: false, failure: { code: "INVALID_ARGUMENT", message: "bad" } }, undefined, { kind: "nothing", why: "CreateVolume answered rpc error: code = InvalidArgument desc = bad: no volume was left behind" }],
+    ["ResourceExhausted (not final upstream) → asked again", { ok: false, failure: { code: "RESOURCE_EXHAUSTED", message: "full" } }, undefined, retry],
+    ["AlreadyExists (a different volume of that name) → left to the administrator", { ok: false, failure: { code: "ALREADY_EXISTS", message: "other size" } }, undefined, { kind: "nothing", why: expect.stringContaining("left to the administrator") }],
+    ["DeadlineExceeded (outcome unknown again) → asked again", { ok: false, failure: { code: "DEADLINE_EXCEEDED", message: "timeout" } }, undefined, retry],
+    ["Unavailable → asked again", { ok: false, failure: { code: "UNAVAILABLE", message: "down" } }, undefined, retry],
+    ["Aborted (an operation on it in flight) → asked again", { ok: false, failure: { code: "ABORTED", message: "busy" } }, undefined, retry],
+    ["a lost connection (no code) → asked again", { ok: false, failure: { message: "socket hang up" } }, undefined, retry],
+    ["the gateway could not read the secret (never reached the driver) → asked again", { ok: false, failure: { code: "NOT_FOUND", message: "secret default/claim-1-key not found", origin: "secret" } }, undefined, retry],
+  ])("after the repeated CreateVolume: %s", (_, result, deleteCall, verdict) => {
+    const plan = afterDeletedClaimCreate(gone(), call(), result, NOW);
+    expect(plan.steps).toEqual([]);
+    expect(plan.call).toEqual(deleteCall);
+    expect(plan.verdict).toEqual(verdict);
+  });
+
+  it.each<[string, CallResult<void>, unknown]>([
+    ["OK → done (2xx: nothing repeats it)", { ok: true, value: undefined }, { kind: "done" }],
+    ["a failure → asked again (CreateVolume then finds the same volume, DeleteVolume retries)", { ok: false, failure: { code: "INTERNAL", message: "busy" } }, retry],
+  ])("after DeleteVolume: %s", (_, result, verdict) => {
+    const plan = afterDeletedClaimDelete(gone(), { kind: "deleteVolume", driver: DRIVER, volumeId: "vol-7" }, result, NOW);
+    expect(plan.steps).toEqual([]);
+    expect(plan.call).toBeUndefined();
+    expect(plan.verdict).toEqual(verdict);
   });
 });

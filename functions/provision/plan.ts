@@ -9,7 +9,7 @@ import type { CreateVolumeRequest, DriverCapabilities, SecretRef, VolumeInfo } f
 import { clone, hasFinalizer, isDeleting, withFinalizers, withoutFinalizers } from "../../shared/snapshot/objects.js";
 import { formatBinarySI, QuantityError } from "../../shared/snapshot/quantity.js";
 import { backoffMs, ERROR_BACKOFF, nothing, POLL_BACKOFF, type Plan, type Step } from "../../shared/snapshot/steps.js";
-import { rpcErrorText, volumeCapabilities, type CallResult } from "../../shared/volume/csi.js";
+import { isFinalFailure, rpcErrorText, volumeCapabilities, type CallResult } from "../../shared/volume/csi.js";
 import {
   ANN,
   FINALIZER,
@@ -89,6 +89,8 @@ export interface ProvisionPlan extends Plan {
   ifCleanupFails?: string;
   /** After the steps: re-read this object and take the finalizer off (the steps may have changed it). */
   dropFinalizer?: DropFinalizer;
+  /** The claim was refused because its data source could not be used (it may be missing only for now). */
+  sourceRefused?: boolean;
 }
 
 export interface DropFinalizer {
@@ -194,8 +196,13 @@ function annotated(claim: PersistentVolumeClaim, driver: string): boolean {
   return (ann[ANN.storageProvisioner] ?? ann[ANN.betaStorageProvisioner]) === driver;
 }
 
-/** The claim's sync: annotate, validate, protect the source, then CreateVolume. */
-export function planClaim(s: ClaimState): ProvisionPlan {
+/**
+ * The claim's sync: annotate, validate, protect the source, then CreateVolume. `rebuild`: the claim is
+ * gone and only the CreateVolume request its sync would send is wanted (planDeletedClaim): a
+ * WaitForFirstConsumer claim is not held back for a node (the scheduler may have taken its
+ * selected-node away after an attempt; the request carries no topology, so the node is not needed).
+ */
+export function planClaim(s: ClaimState, rebuild = false): ProvisionPlan {
   const claim = s.claim;
   const skip = mayNeedVolume(claim);
   if (skip) return nothing(skip);
@@ -212,7 +219,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
   const { cls, name: className } = resolved;
   const driver = cls.provisioner;
   if (!s.capabilities) return nothing(`provisioner ${driver} is not a driver this gateway serves`);
-  if (cls.volumeBindingMode === "WaitForFirstConsumer" && !claim.metadata.annotations?.[ANN.selectedNode]) {
+  if (!rebuild && cls.volumeBindingMode === "WaitForFirstConsumer" && !claim.metadata.annotations?.[ANN.selectedNode]) {
     // Delayed binding: the scheduler picks a node first (kube-controller-manager says so meanwhile).
     return {
       steps: [ev(claim, "Normal", REASONS.waitForFirstConsumer, MSG.waitForFirstConsumer, PV_CONTROLLER_COMPONENT)],
@@ -233,8 +240,12 @@ export function planClaim(s: ClaimState): ProvisionPlan {
     return p.plan({ kind: "nothing", why: done ? `PV ${pvName} exists; the binder binds it` : `PV ${pvName} belongs to another claim` });
   }
 
-  // The provisioner library announces the attempt before the provisioner looks at the claim.
+  // The provisioner library announces the attempt before the provisioner looks at the claim. It is
+  // also the durable record that CreateVolume may have been sent: written (and required to be
+  // written) before the call, so a claim deleted while the call's outcome is unknown can be
+  // checked for a leaked volume (planDeletedClaim).
   p.event("Normal", REASONS.provisioning, MSG.provisioning(claim.metadata.namespace, claim.metadata.name));
+  const announced = p.steps[p.steps.length - 1]!;
 
   // Upstream's order: normalise the source (dataSourceRef's namespace), its name, then its kind.
   const source = dataSourceOf(claim);
@@ -275,7 +286,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
   const request: CreateVolumeRequest = { name: pvName, requiredBytes: Number(wanted), capabilities: capabilities.value };
   if (source) {
     const picked = contentSource(s, source, cls);
-    if (!picked.ok) return p.fail(MSG.dataSourceHandle(source.kind, source.name, picked.error), picked.notReady);
+    if (!picked.ok) return { ...p.fail(MSG.dataSourceHandle(source.kind, source.name, picked.error), picked.notReady), sourceRefused: true };
     request.source = picked.source;
     // Protect the source before the driver starts reading it; released once no restore/clone is pending.
     if (picked.protect) p.protect = picked.protect;
@@ -335,6 +346,7 @@ export function planClaim(s: ClaimState): ProvisionPlan {
       },
     },
   };
+  if (announced.op === "event") announced.required = true;
   return p.plan({ kind: "done" }, { kind: "createVolume", driver, request, pv, requiredBytes: Number(wanted), expectSource: !!source });
 }
 
@@ -437,6 +449,104 @@ export function afterCleanup(plan: ProvisionPlan, result: CallResult<void>): Pro
     steps: plan.steps.map((s) => (s.op === "event" && s.message === original ? { ...s, message } : s)),
     verdict: { ...plan.verdict, reason: message },
   };
+}
+
+// ---- A claim deleted while its CreateVolume's outcome was unknown (upstream's leak, external-provisioner#486)
+//
+// A CreateVolume that timed out (or whose connection broke, or whose function was killed) may still
+// create the volume; if the claim is deleted before the retry, upstream never asks again and the
+// volume is leaked. provision keeps no state, so the evidence is the claim's Provisioning Event,
+// written (and required to be written) before every CreateVolume. On the claim's "deleted" event,
+// a claim that was still Pending without a volume name, of a class whose driver this gateway serves,
+// with no PV pvc-<uid> (a PV has its own reclaim path) and with a Provisioning Event on its uid gets
+// the same idempotent CreateVolume again (same name, parameters, capacity, capabilities, secrets and
+// content source: planClaim builds it) to learn the outcome: OK → DeleteVolume of the returned
+// volume; a final error → nothing was created; any other error → asked again later (requeue).
+//
+// The deleted event is the only trigger, and the dispatcher redelivers it only on a non-2xx answer:
+// once DeleteVolume succeeded and 2xx was answered, nothing repeats it. A crash between DeleteVolume
+// and the answer redelivers it: CreateVolume then makes a fresh volume and DeleteVolume removes it
+// again — wasteful, but leak-free.
+
+/** Whether a claim's last state (a "deleted" event's object) may have left a volume behind; undefined = it may. */
+export function orphanCandidate(claim: PersistentVolumeClaim): string | undefined {
+  if (!claim.spec) return "claim carries no spec";
+  if (claim.spec.volumeName) return "claim was bound or named its volume";
+  if (!isPending(claim)) return `claim was ${claim.status?.phase}`;
+  if (claimClassName(claim) === "") return 'claim asked for storageClassName "" (static binding only)';
+  return undefined;
+}
+
+/** The claim as it was while it waited (its last state carries the deletion and its finalizers). */
+export function asLiveClaim(claim: PersistentVolumeClaim): PersistentVolumeClaim {
+  const metadata = { ...claim.metadata };
+  delete metadata.deletionTimestamp;
+  delete metadata.deletionGracePeriodSeconds;
+  delete metadata.finalizers;
+  return { ...claim, metadata };
+}
+
+/** A deleted claim's state: the ClaimState of its last (live) version, plus the evidence. */
+export interface DeletedClaimState extends ClaimState {
+  /** A Provisioning Event is recorded on the claim's uid: CreateVolume may have been sent. */
+  provisioningRecorded: boolean;
+}
+
+function deletedClaimRetry(claim: PersistentVolumeClaim, nowMs: number, reason: string): ProvisionPlan {
+  return { steps: [], verdict: { kind: "requeue", afterMs: backoffMs(claim.metadata.creationTimestamp, nowMs, ERROR_BACKOFF), reason } };
+}
+
+/**
+ * A deleted claim: whether CreateVolume must be asked again to learn if a volume was left behind.
+ * No steps (the claim is gone: no Event to write); at most the CreateVolume call.
+ */
+export function planDeletedClaim(s: DeletedClaimState): ProvisionPlan {
+  const claim = asLiveClaim(s.claim);
+  const skip = orphanCandidate(claim);
+  if (skip) return nothing(skip);
+  if (!s.provisioningRecorded) return nothing("claim deleted before any CreateVolume (no Provisioning Event)");
+  const resolved = resolveClass(claim, s.classes);
+  if (resolved.kind === "none") return nothing(resolved.why);
+  // Without the class the request cannot be rebuilt. Nothing can count the attempts statelessly, so
+  // as upstream's retries do: back off and ask again; the dispatcher's delivery limit then
+  // dead-letters the event with an audit record (the leak, if any, is reported, not hidden).
+  if (resolved.kind === "missing") return deletedClaimRetry(claim, s.nowMs, `StorageClass ${resolved.name} is gone: cannot ask CreateVolume again whether deleted claim ${claim.metadata.namespace}/${claim.metadata.name} left a volume`);
+  if (!s.capabilities) return nothing(`provisioner ${resolved.cls.provisioner} is not a driver this gateway serves`);
+  const pvName = volumeNameFor(claim.metadata.uid!);
+  if (s.volume) return nothing(`PV ${pvName} exists: its reclaim policy decides what becomes of the volume`);
+  const rebuilt = planClaim({ ...s, claim }, true);
+  if (rebuilt.call?.kind === "createVolume") return { steps: [], verdict: { kind: "done" }, call: rebuilt.call };
+  const why = rebuilt.verdict.kind === "requeue" ? rebuilt.verdict.reason : rebuilt.verdict.kind === "nothing" ? rebuilt.verdict.why : rebuilt.verdict.kind === "invalid" ? rebuilt.verdict.message : "";
+  // The source (snapshot, content, source claim) may be gone or changed since the call: the request
+  // cannot be rebuilt now; ask again later, as for a missing class.
+  if (rebuilt.sourceRefused) return deletedClaimRetry(claim, s.nowMs, `cannot rebuild the CreateVolume request of deleted claim ${claim.metadata.namespace}/${claim.metadata.name}: ${why}`);
+  // Every other refusal depends only on the claim and the class, which do not change: it refused
+  // every attempt before CreateVolume, so none was sent.
+  return nothing(`no CreateVolume was ever sent for it: ${why}`);
+}
+
+/** After the repeated CreateVolume: DeleteVolume of what it returned, nothing, or ask again. */
+export function afterDeletedClaimCreate(claim: PersistentVolumeClaim, call: CreateVolumeCall, result: CallResult<VolumeInfo>, nowMs: number): ProvisionPlan {
+  if (result.ok) {
+    return {
+      steps: [],
+      verdict: { kind: "done" },
+      // The secret provision deletes with is the provisioner secret (recorded on a PV as its deletion secret).
+      call: { kind: "deleteVolume", driver: call.driver, volumeId: result.value.volumeId, ...(call.request.secretRef ? { secretRef: call.request.secretRef } : {}) },
+    };
+  }
+  const text = rpcErrorText(result.failure);
+  if (isFinalFailure(result.failure)) {
+    if (result.failure.code === "ALREADY_EXISTS") return nothing(`volume ${call.request.name} exists with other parameters (${text}): left to the administrator`);
+    return nothing(`CreateVolume answered ${text}: no volume was left behind`);
+  }
+  return deletedClaimRetry(claim, nowMs, `whether deleted claim ${claim.metadata.namespace}/${claim.metadata.name} left volume ${call.request.name} is still unknown: ${text}`);
+}
+
+/** After DeleteVolume of a volume a deleted claim left behind: done, or ask again. */
+export function afterDeletedClaimDelete(claim: PersistentVolumeClaim, call: DeleteVolumeCall, result: CallResult<void>, nowMs: number): ProvisionPlan {
+  if (result.ok) return { steps: [], verdict: { kind: "done" } };
+  return deletedClaimRetry(claim, nowMs, `deleting volume ${call.volumeId} left by deleted claim ${claim.metadata.namespace}/${claim.metadata.name} failed: ${rpcErrorText(result.failure)}`);
 }
 
 /** A claim still waiting to be restored from this snapshot. */
