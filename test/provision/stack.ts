@@ -22,8 +22,8 @@ export interface ClaimSpec {
 }
 
 export class ProvisionStack extends FunctionStack {
-  /** `drivers`: more CSI drivers the gateway serves (name → endpoint). */
-  constructor(o: { drivers?: Record<string, string> } = {}) {
+  /** `drivers`: more CSI drivers the gateway serves (name → endpoint, or endpoint and timeout). */
+  constructor(o: { drivers?: Record<string, string | { address: string; timeoutSeconds?: number }> } = {}) {
     super({
       ...o,
       name: "provision",

@@ -2,7 +2,7 @@
 // test chooses, for what the hostpath driver cannot show: a driver that lacks capabilities, one
 // that expands volumes on the node only, one that is not ready or has another name, one that is
 // slow, and one that echoes the secrets it was given in its answers. Snapshots and volumes it
-// creates live in memory.
+// creates live in memory; a slow CreateVolume creates its volume even when the caller gave up.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,6 +46,8 @@ export interface MiniCsiDriver {
   lastSecrets(): Record<string, string> | undefined;
   /** The last CreateVolume request as the driver decoded it. */
   lastCreateVolume(): CreateVolumeRequest | undefined;
+  /** The ids of the volumes it holds (created and not deleted), sorted. */
+  volumes(): string[];
   setReady(ready: boolean): void;
   close(): Promise<void>;
 }
@@ -60,7 +62,8 @@ function fail(code: grpc.status, details: string): Status {
  * Behaviour steered by request parameters (CreateVolume / CreateSnapshot):
  *   fail=<CODE NAME>  answer that gRPC status, with a message quoting every secret received;
  *   echo=true         copy the received secrets into the answer (volume context / snapshot id);
- *   delayMs=<n>       answer only after n ms.
+ *   delayMs=<n>       answer only after n ms (a CreateVolume of a volume it already holds answers at
+ *                     once, as a driver that finds the volume by name does).
  */
 export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiDriver> {
   const dir = mkdtempSync(join(tmpdir(), "mini-csi-"));
@@ -71,6 +74,8 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
   let lastSecrets: Record<string, string> | undefined;
   let lastCreateVolume: CreateVolumeRequest | undefined;
   const snapshots = new Map<string, Snapshot>();
+  /** Volumes by CSI name (CreateVolume is idempotent by name); the id is `vol-<name>`. */
+  const volumes = new Map<string, string>();
   // Delayed answers still pending at close are dropped, so nothing outlives the test.
   const timers = new Set<NodeJS.Timeout>();
 
@@ -128,13 +133,18 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
       const r = call.request;
       note("CreateVolume", r.secrets);
       lastCreateVolume = r;
-      const err = await steer(r.parameters, r.secrets);
-      if (err) return cb(err);
+      if (!volumes.has(r.name)) {
+        const err = await steer(r.parameters, r.secrets);
+        if (err) return cb(err);
+        // Made whether or not the caller still waits (its deadline may have passed meanwhile).
+        volumes.set(r.name, `vol-${r.name}`);
+      }
       const volumeContext: Record<string, string> = r.parameters.echo === "true" ? { ...r.secrets } : {};
-      cb(null, { volume: { volumeId: `vol-${r.name}`, capacityBytes: r.capacityRange?.requiredBytes ?? "0", volumeContext } });
+      cb(null, { volume: { volumeId: volumes.get(r.name)!, capacityBytes: r.capacityRange?.requiredBytes ?? "0", volumeContext } });
     },
     DeleteVolume: (call, cb) => {
       note("DeleteVolume", call.request.secrets);
+      for (const [name, id] of volumes) if (id === call.request.volumeId) volumes.delete(name);
       cb(null, {});
     },
     CreateSnapshot: async (call, cb) => {
@@ -227,6 +237,7 @@ export async function startMiniCsiDriver(opts: MiniCsiOptions): Promise<MiniCsiD
     calls,
     lastSecrets: () => lastSecrets,
     lastCreateVolume: () => lastCreateVolume,
+    volumes: () => [...volumes.values()].sort(),
     setReady: (value) => {
       ready = value;
     },

@@ -52,8 +52,11 @@ export interface FunctionStackOptions {
   pauseAfterRoundMs?: number;
   /** Objects the suite needs before any event (default classes and the like). */
   prepare?: (kube: HttpKubeClient) => Promise<unknown>;
-  /** More CSI drivers the gateway serves beside the hostpath driver: name → endpoint (e.g. a mini CSI driver's). */
-  drivers?: Record<string, string>;
+  /**
+   * More CSI drivers the gateway serves beside the hostpath driver: name → endpoint (e.g. a mini CSI
+   * driver's), or endpoint and the gateway's per-call timeout for it (default 20 s).
+   */
+  drivers?: Record<string, string | { address: string; timeoutSeconds?: number }>;
 }
 
 interface App {
@@ -86,7 +89,12 @@ export class FunctionStack {
       config: {
         drivers: {
           [HOSTPATH_DRIVER]: { backend: "csi", address: endpoint, timeoutSeconds: 20 },
-          ...Object.fromEntries(Object.entries(this.options.drivers ?? {}).map(([name, address]) => [name, { backend: "csi" as const, address, timeoutSeconds: 20 }])),
+          ...Object.fromEntries(
+            Object.entries(this.options.drivers ?? {}).map(([name, d]) => [
+              name,
+              typeof d === "string" ? { backend: "csi" as const, address: d, timeoutSeconds: 20 } : { backend: "csi" as const, address: d.address, timeoutSeconds: d.timeoutSeconds ?? 20 },
+            ]),
+          ),
         },
         logLevel: "silent",
       },
