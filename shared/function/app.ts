@@ -221,7 +221,7 @@ export function createFunctionHandler(fn: SnapflowFunction, deps: FunctionDeps):
         },
         async recordStrictly(object, e) {
           events.push({ type: e.type, reason: e.reason });
-          await inner.emit(object, e);
+          await inner.recordStrictly(object, e);
         },
       };
     };
