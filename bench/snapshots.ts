@@ -63,6 +63,13 @@ export interface SnapshotBenchResult {
   floorSeconds: number;
   floorRoundsSeconds: number[];
   ratioToFloor: number;
+  /**
+   * The floor with the pipeline's reads too (apiReadsPerSnapshot, summed): the API traffic that DESIGN's
+   * "re-read before every step" fixes, done by one tight client with nothing else running. No pipeline
+   * that follows DESIGN finishes faster than this on the same machine; the median of its rounds.
+   */
+  readWriteFloorSeconds: number;
+  readWriteFloorRoundsSeconds: number[];
   peakRssMb: Record<string, number>;
   /**
    * CPU time each process spent from the first create until every snapshot was ready, per snapshot
@@ -75,6 +82,11 @@ export interface SnapshotBenchResult {
 }
 
 const waitUntil = (what: string, check: () => Promise<boolean>, limitMs: number) => waitFor(what, check, limitMs, { everyMs: 50, label: "bench" });
+
+/** The middle round: one round moves by ±20 % with the machine's own drift. */
+function median(rounds: readonly number[]): number {
+  return [...rounds].sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -135,6 +147,37 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
     stack: options.functionConcurrency ? { functionConcurrency: options.functionConcurrency } : {},
   });
   const { cluster, nats, stack, kube, gateway } = bench;
+  /**
+   * One tight client against the same API server, nothing watching: per object a create, then
+   * `writes - 1` updates, each after a GET while `reads` last (the pipeline re-reads before it
+   * writes), the rest of the GETs at the end. FLOOR_ROUNDS rounds, in seconds.
+   */
+  const floorRoundsOf = async (names: readonly string[], tag: string, writesPerObject: number, readsPerObject: number): Promise<number[]> => {
+    const rounds: number[] = [];
+    for (let roundNo = 0; roundNo < FLOOR_ROUNDS; roundNo++) {
+      const floorStarted = performance.now();
+      await pool(names, concurrency, async (name) => {
+        const cmName = `${tag}-${roundNo}-${name}`;
+        let cm = await kube.create<KubeObject & { data?: Record<string, string> }>(CONFIGMAPS, {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: cmName, namespace: NAMESPACE },
+          data: { step: "0" },
+        });
+        let readsLeft = readsPerObject;
+        for (let step = 1; step < writesPerObject; step++) {
+          if (readsLeft > 0) {
+            cm = (await kube.get<typeof cm>(CONFIGMAPS, cmName, NAMESPACE)) ?? cm;
+            readsLeft--;
+          }
+          cm = await kube.update(CONFIGMAPS, { ...cm, data: { step: String(step) } });
+        }
+        for (; readsLeft > 0; readsLeft--) await kube.get(CONFIGMAPS, cmName, NAMESPACE);
+      });
+      rounds.push((performance.now() - floorStarted) / 1000);
+    }
+    return rounds;
+  };
   const workerPid = stack.functionWorkerPid;
   let stopWatch: (() => void) | undefined;
 
@@ -218,26 +261,12 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
     const totalWrites = writes.objects + writes.events;
 
     phase("PVCs released");
-    // ---- floor: the same writes by one tight client, no pipeline ----
-    // Three rounds, the median counts: one round moves by ±20 % with the machine's own drift.
+    // ---- floors: the same writes (and then the same reads and writes) by one tight client, no pipeline ----
     const perObject = Math.max(1, Math.round(totalWrites / n));
-    const floorRounds: number[] = [];
-    for (let roundNo = 0; roundNo < FLOOR_ROUNDS; roundNo++) {
-      const floorStarted = performance.now();
-      await pool(names, concurrency, async (name) => {
-        let cm = await kube.create<KubeObject & { data?: Record<string, string> }>(CONFIGMAPS, {
-          apiVersion: "v1",
-          kind: "ConfigMap",
-          metadata: { name: `floor-${roundNo}-${name}`, namespace: NAMESPACE },
-          data: { step: "0" },
-        });
-        for (let step = 1; step < perObject; step++) {
-          cm = await kube.update(CONFIGMAPS, { ...cm, data: { step: String(step) } });
-        }
-      });
-      floorRounds.push((performance.now() - floorStarted) / 1000);
-    }
-    const floorSeconds = [...floorRounds].sort((a, b) => a - b)[Math.floor(FLOOR_ROUNDS / 2)]!;
+    const readsPerObject = Math.round([...reads.values()].reduce((a, b) => a + b, 0) / n);
+    const floorRounds = await floorRoundsOf(names, "floor", perObject, 0);
+    const floorSeconds = median(floorRounds);
+    const readWriteRounds = await floorRoundsOf(names, "rw", perObject, readsPerObject);
 
     phase("floor done");
     // ---- teardown of the snapshots through the pipeline ----
@@ -272,6 +301,8 @@ export async function runSnapshotBench(options: SnapshotBenchOptions): Promise<S
       floorSeconds: round(floorSeconds, 3),
       floorRoundsSeconds: floorRounds.map((f) => round(f, 3)),
       ratioToFloor: round(seconds / floorSeconds, 2),
+      readWriteFloorSeconds: round(median(readWriteRounds), 3),
+      readWriteFloorRoundsSeconds: readWriteRounds.map((f) => round(f, 3)),
       peakRssMb: bench.peakRssMb(),
       cpuMsPerSnapshot,
       deleteSeconds: round(deleteSeconds, 3),

@@ -8,7 +8,7 @@ describe("bench --snapshots, tiny", () => {
   it("cuts 20 snapshots through the pipeline, counts its writes, measures the floor and deletes everything", async () => {
     const result = await runSnapshotBench({ snapshots: 20 });
     expect(result).toMatchObject({ snapshots: 20, upstreamWritesPerSnapshot: UPSTREAM_WRITES_PER_SNAPSHOT, leftovers: { contents: 0, backendSnapshots: 0, pvcFinalizers: 0 } });
-    for (const key of ["seconds", "perSecond", "p50Ms", "p99Ms", "maxMs", "floorSeconds", "ratioToFloor", "deleteSeconds"] as const) {
+    for (const key of ["seconds", "perSecond", "p50Ms", "p99Ms", "maxMs", "floorSeconds", "ratioToFloor", "readWriteFloorSeconds", "deleteSeconds"] as const) {
       expect(result[key], key).toBeGreaterThan(0);
     }
     expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms);
@@ -19,6 +19,8 @@ describe("bench --snapshots, tiny", () => {
     // The floor is the median of its rounds.
     expect(result.floorRoundsSeconds).toHaveLength(3);
     expect([...result.floorRoundsSeconds].sort((a, b) => a - b)[1]).toBe(result.floorSeconds);
+    expect(result.readWriteFloorRoundsSeconds).toHaveLength(3);
+    expect([...result.readWriteFloorRoundsSeconds].sort((a, b) => a - b)[1]).toBe(result.readWriteFloorSeconds);
     expect(result.deliveriesPerSnapshot.bind).toBeGreaterThan(0);
     expect(Object.keys(result.cpuMsPerSnapshot)).toEqual(expect.arrayContaining(["main", "worker", "nats"]));
     expect(Object.values(result.peakRssMb).every((mb) => mb > 0)).toBe(true);
