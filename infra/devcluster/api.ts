@@ -14,6 +14,7 @@ import { applyMergePatch } from "./patch/merge.js";
 import { applyStrategicMergePatch } from "./patch/strategic.js";
 import type { Registry } from "./registry.js";
 import { admitDefaultStorageClass } from "./admission/default-storage-class.js";
+import { admitStorageObjectInUseProtection } from "./admission/storage-object-in-use-protection.js";
 import { apiVersionFor, keyOf, resourceKey, type KObject, type ResourceDef } from "./resource-def.js";
 import { combine, parseFieldSelector, parseLabelSelector } from "./selectors.js";
 import { objectCopy, type Store } from "./store.js";
@@ -241,6 +242,7 @@ export class Api {
     def.rules?.prepareCreate?.(obj);
     if (def.builtin && def.group === "" && def.plural === "persistentvolumeclaims")
       admitDefaultStorageClass(obj, () => this.store.list(resourceKey("storage.k8s.io", "storageclasses")));
+    if (def.builtin) admitStorageObjectInUseProtection(def.group, def.plural, obj);
     this.admit(def, version, obj, undefined, opts);
     const key = keyOf(def);
     if (this.store.get(key, meta.namespace, meta.name)) throw errors.alreadyExists(def.plural, def.group, meta.name);

@@ -196,3 +196,55 @@ export const eventRules: WriteRules = {
     return errs;
   },
 };
+
+// Pods are stored (so that claims in use can be expressed) but never scheduled or run: a pod keeps
+// the spec.nodeName its client gave it and the status its client writes.
+const POD_UPDATE_FORBIDDEN =
+  "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+function validatePodSpec(obj: KObject): FieldErrorLike[] {
+  const errs: FieldErrorLike[] = [];
+  const containers: unknown = obj.spec?.containers;
+  if (!Array.isArray(containers) || containers.length === 0) errs.push(fieldError.required("spec.containers", ""));
+  else
+    containers.forEach((c: Record<string, unknown> | null, i) => {
+      if (!c?.name) errs.push(fieldError.required(`spec.containers[${i}].name`, ""));
+      if (!c?.image) errs.push(fieldError.required(`spec.containers[${i}].image`, ""));
+    });
+  const volumes: unknown = obj.spec?.volumes ?? [];
+  if (Array.isArray(volumes)) {
+    const seen = new Set<string>();
+    volumes.forEach((v: Record<string, any> | null, i) => {
+      const name = v?.name;
+      if (!name) errs.push(fieldError.required(`spec.volumes[${i}].name`, ""));
+      else if (seen.has(name)) errs.push({ type: "FieldValueDuplicate", field: `spec.volumes[${i}].name`, message: `Duplicate value: ${JSON.stringify(name)}` });
+      else seen.add(name);
+      if (v?.persistentVolumeClaim && !v.persistentVolumeClaim.claimName) errs.push(fieldError.required(`spec.volumes[${i}].persistentVolumeClaim.claimName`, ""));
+    });
+  }
+  return errs;
+}
+
+/** The spec with what kube lets a pod update change blanked out. */
+function podSpecForUpdate(spec: Record<string, any>, oldTolerations: unknown[]): Record<string, any> {
+  const s = clone(spec ?? {});
+  for (const list of ["containers", "initContainers"])
+    if (Array.isArray(s[list])) for (const c of s[list]) if (c && typeof c === "object") delete c.image;
+  delete s.activeDeadlineSeconds;
+  // Tolerations may only be added to.
+  if (Array.isArray(s.tolerations) && deepEqual(s.tolerations.slice(0, oldTolerations.length), oldTolerations)) s.tolerations = oldTolerations;
+  return s;
+}
+
+export const podRules: WriteRules = {
+  prepareCreate(obj) {
+    obj.spec = obj.spec ?? {};
+    obj.status = { phase: "Pending" };
+  },
+  validateCreate: validatePodSpec,
+  validateUpdate(obj, old) {
+    const oldTolerations: unknown[] = Array.isArray(old.spec?.tolerations) ? old.spec.tolerations : [];
+    if (!deepEqual(podSpecForUpdate(obj.spec, oldTolerations), podSpecForUpdate(old.spec, oldTolerations))) return [fieldError.forbidden("spec", POD_UPDATE_FORBIDDEN)];
+    return validatePodSpec(obj);
+  },
+};

@@ -218,7 +218,7 @@ const SCHEMAS: Record<string, S> = {
     deprecatedSource: obj("deprecatedSource is the deprecated field assuring backward compatibility with core.v1 Event type.", { component: str("Component from which the event is generated."), host: str("Node name on which the event is generated.") }),
     series: { type: "object", description: "series is data about the Event series this event represents.", "x-kubernetes-preserve-unknown-fields": true },
   }, ["eventTime"]),
-  "/Pod": obj("Pod is a collection of containers that can run on a host. The dev cluster runs no pods; the list is always empty.", {
+  "/Pod": obj("Pod is a collection of containers that can run on a host. The dev cluster stores pods but never schedules or runs them.", {
     ...typeMeta,
     spec: { type: "object", description: "Specification of the desired behavior of the pod.", "x-kubernetes-preserve-unknown-fields": true },
     status: { type: "object", description: "Most recently observed status of the pod.", "x-kubernetes-preserve-unknown-fields": true },

@@ -5,6 +5,7 @@ import {
   csiDriverRules,
   eventRules,
   namespaceRules,
+  podRules,
   pvRules,
   pvcRules,
   secretRules,
@@ -22,6 +23,7 @@ const MERGE_LISTS: Record<string, { key?: string }> = {
   "status.conditions": { key: "type" },
   "spec.finalizers": {},
   "spec.containers": { key: "name" },
+  "spec.volumes": { key: "name" },
 };
 
 const builtinSmp: StrategyLookup = (path) => MERGE_LISTS[path];
@@ -234,7 +236,7 @@ export function builtinResources(): ResourceDef[] {
       shortNames: ["po"],
       categories: ["all"],
       hasStatus: true,
-      readOnly: true,
+      rules: podRules,
       columns: [
         nameColumn,
         col("Ready", () => "0/0"),

@@ -10,6 +10,7 @@ import { Binder } from "./controllers/binder.js";
 import { CrdController } from "./controllers/crds.js";
 import { GarbageCollector } from "./controllers/garbage-collector.js";
 import { NamespaceController } from "./controllers/namespaces.js";
+import { StorageProtection } from "./controllers/storage-protection.js";
 import { loadValidation } from "./crd-validation.js";
 import { kubeconfigYaml } from "./kubeconfig.js";
 import { OpenApi } from "./openapi.js";
@@ -55,8 +56,9 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
   api.orphanDependents = (uid) => gc.orphan(uid);
   const namespaces = new NamespaceController(api, store);
   const binder = new Binder(api, store);
+  const protection = new StorageProtection(api, store);
   const stopParts = async () => {
-    await Promise.all([gc.stop(), namespaces.stop(), binder.stop()]);
+    await Promise.all([gc.stop(), namespaces.stop(), binder.stop(), protection.stop()]);
     crds.stop();
     await store.close();
   };

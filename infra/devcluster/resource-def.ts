@@ -49,7 +49,7 @@ export interface ResourceDef {
   categories: string[];
   hasStatus: boolean;
   builtin: boolean;
-  /** Lists kubectl can read and watch but nobody writes (pods, for `kubectl describe`). */
+  /** Lists kubectl can read and watch but nobody writes. */
   readOnly?: boolean;
   nameRule: NameRule;
   fields: FieldGetters;

@@ -85,7 +85,9 @@ describe("patches", () => {
       },
     });
     expect(r.status).toBe(200);
-    expect(r.body.metadata.finalizers).toEqual(["example.com/three", "example.com/two"]);
+    // The admission-added kubernetes.io/pvc-protection is a server-only item: kube's
+    // mergeSortedSlice places it by its server position, after the ordered ones.
+    expect(r.body.metadata.finalizers).toEqual(["example.com/three", "example.com/two", "kubernetes.io/pvc-protection"]);
     expect(r.body.metadata.labels).toEqual({ a: "1", c: "3" });
     expect(r.body.metadata.ownerReferences.map((o: any) => o.uid)).toEqual(["u1", "u2"]);
     const del = await h.patch(`${PVCS}/smp`, "strategic", { metadata: { ownerReferences: [{ uid: "u1", $patch: "delete" }], finalizers: null } });
@@ -156,14 +158,28 @@ describe("deletion", () => {
   });
 
   it("returns a Success Status for a built-in and honours preconditions", async () => {
-    const created = (await h.req("POST", PVCS, PVC("pre"))).body;
-    const wrong = await h.req("DELETE", `${PVCS}/pre`, { preconditions: { uid: "not-it" } });
+    // A ConfigMap: a claim always carries kubernetes.io/pvc-protection, so its DELETE answers with
+    // the claim marked for deletion (below), as on a real cluster.
+    const CMS = "/api/v1/namespaces/default/configmaps";
+    const created = (await h.req("POST", CMS, { metadata: { name: "pre" } })).body;
+    const wrong = await h.req("DELETE", `${CMS}/pre`, { preconditions: { uid: "not-it" } });
     expect(wrong.status).toBe(409);
-    const ok = await h.req("DELETE", `${PVCS}/pre`, { preconditions: { uid: created.metadata.uid } });
-    expect(ok.body).toMatchObject({ kind: "Status", status: "Success", details: { name: "pre", kind: "persistentvolumeclaims" } });
-    const missing = await h.req("DELETE", `${PVCS}/pre`);
+    const ok = await h.req("DELETE", `${CMS}/pre`, { preconditions: { uid: created.metadata.uid } });
+    expect(ok.body).toMatchObject({ kind: "Status", status: "Success", details: { name: "pre", kind: "configmaps" } });
+    const missing = await h.req("DELETE", `${CMS}/pre`);
     expect(missing.status).toBe(404);
-    expect(missing.body.message).toBe('persistentvolumeclaims "pre" not found');
+    expect(missing.body.message).toBe('configmaps "pre" not found');
+
+    const claim = (await h.req("POST", PVCS, PVC("pre"))).body;
+    expect((await h.req("DELETE", `${PVCS}/pre`, { preconditions: { uid: "not-it" } })).status).toBe(409);
+    const marked = await h.req("DELETE", `${PVCS}/pre`, { preconditions: { uid: claim.metadata.uid } });
+    expect(marked.status).toBe(200);
+    expect(marked.body.metadata.deletionTimestamp).toBeDefined();
+    expect(marked.body.metadata.finalizers).toEqual(["kubernetes.io/pvc-protection"]);
+    await eventually(async () => (await h.req("GET", `${PVCS}/pre`)).status === 404);
+    const gone = await h.req("DELETE", `${PVCS}/pre`);
+    expect(gone.status).toBe(404);
+    expect(gone.body.message).toBe('persistentvolumeclaims "pre" not found');
   });
 
   it("cascades to dependents in the background and orphans on request", async () => {

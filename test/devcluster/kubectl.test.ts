@@ -84,7 +84,9 @@ describe("kubectl on PVCs", () => {
     expect(reapplied.stdout.trim()).toBe("persistentvolumeclaim/data configured");
     const after = JSON.parse((await kubectl(["get", "pvc", "data", "-o", "json"])).stdout);
     expect(after.metadata.labels).toEqual({ app: "demo2" });
-    expect(after.metadata.finalizers).toEqual(["example.com/two"]);
+    // kubectl's three-way merge drops only what the old manifest had; the admission-added
+    // pvc-protection finalizer was never in it and stays, as on a real cluster.
+    expect(after.metadata.finalizers).toEqual(["example.com/two", "kubernetes.io/pvc-protection"]);
 
     expect((await kubectl(["label", "pvc", "data", "tier=gold"])).stdout.trim()).toBe("persistentvolumeclaim/data labeled");
     expect((await kubectl(["patch", "pvc", "data", "-p", '{"metadata":{"annotations":{"a":"b"}}}'])).stdout.trim()).toBe("persistentvolumeclaim/data patched");
@@ -143,6 +145,52 @@ spec:
     await kubectl(["delete", "pvc", "claim-pre"]);
     const released = await kubectl(["wait", "--for=jsonpath={.status.phase}=Released", "pv/pv-pre", "--timeout=20s"]);
     expect(released.stdout.trim()).toBe("persistentvolume/pv-pre condition met");
+  });
+});
+
+describe("kubectl and storage object in-use protection", () => {
+  it("a claim used by a scheduled pod stays Terminating until the pod is deleted; volumes carry pv-protection", async () => {
+    const yaml = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: protected}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: user}
+spec:
+  nodeName: node1
+  containers: [{name: app, image: busybox}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: protected}}]
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-protected}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  csi: {driver: hostpath.snapflow.dev, volumeHandle: vol-protected}
+`;
+    const applied = await kubectl(["apply", "-f", file("protected.yaml", yaml)]);
+    expect(applied.stderr).toBe("");
+    expect(applied.stdout.trim().split("\n")).toEqual(["persistentvolumeclaim/protected created", "pod/user created", "persistentvolume/pv-protected created"]);
+    expect((await kubectl(["get", "pvc", "protected", "-o", "jsonpath={.metadata.finalizers}"])).stdout).toBe('["kubernetes.io/pvc-protection"]');
+    expect((await kubectl(["get", "pv", "pv-protected", "-o", "jsonpath={.metadata.finalizers}"])).stdout).toBe('["kubernetes.io/pv-protection"]');
+
+    expect((await kubectl(["delete", "pvc", "protected", "--wait=false"])).stdout.trim()).toBe('persistentvolumeclaim "protected" deleted');
+    // Long enough for the controller to have released it, were the pod not counted.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await kubectl(["get", "pvc", "protected"])).stdout).toMatch(/^protected\s+Terminating/m);
+    expect((await kubectl(["get", "pvc", "protected", "-o", "jsonpath={.metadata.finalizers}"])).stdout).toBe('["kubernetes.io/pvc-protection"]');
+
+    expect((await kubectl(["delete", "pod", "user"])).stdout.trim()).toBe('pod "user" deleted');
+    const released = await kubectl(["wait", "--for=delete", "pvc/protected", "--timeout=20s"]);
+    expect(released.code).toBe(0);
+    expect((await kubectl(["get", "pvc", "protected"])).stderr).toContain('persistentvolumeclaims "protected" not found');
+
+    expect((await kubectl(["delete", "pv", "pv-protected"])).stdout.trim()).toBe('persistentvolume "pv-protected" deleted');
   });
 });
 

@@ -63,7 +63,8 @@ describe("provision: blank volumes", () => {
     expect(pv.metadata.name).toBe(`pvc-${created.metadata.uid}`);
     expect(pvc.metadata.annotations).toMatchObject({ [ANN.storageProvisioner]: DRIVER, [ANN.betaStorageProvisioner]: DRIVER });
     expect(pv.metadata.annotations).toMatchObject({ [ANN.provisionedBy]: DRIVER });
-    expect(pv.metadata.finalizers).toEqual([FINALIZER.volume]);
+    // The API server's StorageObjectInUseProtection admission appends its own after the provisioner's.
+    expect(pv.metadata.finalizers).toEqual([FINALIZER.volume, "kubernetes.io/pv-protection"]);
     expect(pv.spec).toMatchObject({
       capacity: { storage: "1Gi" },
       accessModes: ["ReadWriteOnce"],
@@ -240,6 +241,8 @@ describe("provision: deletion", () => {
     const terminating = await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!);
     expect(terminating?.metadata.deletionTimestamp).toBeDefined();
     expect(terminating?.metadata.finalizers).toContain(FINALIZER.volume);
+    // kube-controller-manager's pv-protection keeps a Bound PV too (the dev cluster emulates it).
+    expect(terminating?.metadata.finalizers).toContain("kubernetes.io/pv-protection");
     expect(await stack.volumeDirs()).toContain(handle);
     await stack.kube.delete(RESOURCES.persistentvolumeclaims, "held", "default");
     await stack.settle(async () => (await stack.get("persistentvolumes", pv.metadata.name!)) === undefined);

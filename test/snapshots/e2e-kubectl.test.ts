@@ -125,6 +125,8 @@ spec:
 
     // The source PVC is released once the snapshot is cut (protect reacts to the ready snapshot).
     await waitFor("PVC released", async () => !((await getJson<PersistentVolumeClaim>("pvc", "pvc-test")).metadata.finalizers ?? []).includes(FINALIZERS.pvcAsSource));
+    // protect takes off only its own finalizer: the API server's in-use protection stays.
+    expect(await kubectl("get", "pvc", "pvc-test", "-o", "jsonpath={.metadata.finalizers}")).toBe('["kubernetes.io/pvc-protection"]');
   });
 
   it("kubectl delete removes the snapshot, its content and the backend snapshot", async () => {

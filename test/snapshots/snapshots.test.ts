@@ -97,8 +97,8 @@ describe("dynamic snapshot with the default class", () => {
     const backend = await backendSnapshot(vsc.status!.snapshotHandle!);
     expect(backend).toMatchObject({ sourceVolumeId: volumeHandle, readyToUse: true, sizeBytes: 1073741824 });
 
-    // The source PVC is released once the snapshot is cut.
-    expect((await claim("data"))!.metadata.finalizers ?? []).not.toContain(FINALIZERS.pvcAsSource);
+    // The source PVC is released once the snapshot is cut; the API server's own protection stays.
+    expect((await claim("data"))!.metadata.finalizers).toEqual(["kubernetes.io/pvc-protection"]);
 
     expect(await stack.eventsFor(uid)).toEqual([
       "Normal CreatingSnapshot: Waiting for a snapshot default/snap-default to be created by the CSI driver.",
