@@ -197,10 +197,17 @@ describe("fanout content: pre-provisioned groups (GetVolumeGroupSnapshot)", () =
     expect(after.steps).toEqual([updateStatus(withStatus(content, { volumeGroupSnapshotHandle: "group-h", readyToUse: true, creationTime: "2026-03-01T12:00:05Z" }))]);
   });
 
-  it("an unknown group → check-and-update failure", () => {
+  // Upstream (csi_handler.go GetGroupSnapshotStatus, groupsnapshot_helper.go
+  // checkandUpdateGroupSnapshotContentStatus): the driver's NOT_FOUND is an error like any other,
+  // quoted into the check-and-update text.
+  it("a group the driver does not have → the driver's NOT_FOUND in upstream's check-and-update failure", () => {
     const content = newGroupContent({ groupSnapshotHandles: handles, finalizers: [BOUND] });
-    const plan = afterGroupGet(content, { ok: true, value: undefined }, NOW);
-    expect(plan.steps.at(-1)).toMatchObject({ reason: "GroupSnapshotContentCheckandUpdateFailed", message: "Failed to check and update group snapshot content: can not find group snapshot for groupSnapshotID group-h" });
+    const plan = afterGroupGet(content, { ok: false, failure: { code: "NOT_FOUND", message: "group snapshot group-h does not exist" } }, NOW);
+    expect(plan.steps.at(-1)).toMatchObject({
+      reason: "GroupSnapshotContentCheckandUpdateFailed",
+      message: `Failed to check and update group snapshot content: failed to list group snapshot for group snapshot content ${content.metadata.name}: "rpc error: code = NotFound desc = group snapshot group-h does not exist"`,
+    });
+    expect(plan.verdict.kind).toBe("requeue");
   });
 });
 

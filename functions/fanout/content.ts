@@ -396,7 +396,7 @@ export function afterGroupDiscard(content: VolumeGroupSnapshotContent, message: 
  * After GetVolumeGroupSnapshot (pre-provisioned): handle from the spec, no info list (upstream).
  * secretRef: the class's get Secret the call named, for the wording when it could not be read.
  */
-export function afterGroupGet(content: VolumeGroupSnapshotContent, result: CallResult<GroupSnapshotInfo | undefined>, nowMs: number, secretRef?: SecretRef): GroupContentPlan {
+export function afterGroupGet(content: VolumeGroupSnapshotContent, result: CallResult<GroupSnapshotInfo>, nowMs: number, secretRef?: SecretRef): GroupContentPlan {
   const name = content.metadata.name!;
   const handle = content.spec.source.groupSnapshotHandles!.volumeGroupSnapshotHandle;
   const checkFailed = (err: string) => failContent(content, [], REASONS.groupSnapshotContentCheckandUpdateFailed, GMSG.checkAndUpdateFailed(err), nowMs);
@@ -404,7 +404,6 @@ export function afterGroupGet(content: VolumeGroupSnapshotContent, result: CallR
     return checkFailed(GMSG.getCredentialsFailed(name, MSG.secretReadFailed(secretRef?.name ?? "", secretRef?.namespace ?? "", result.failure.message)));
   }
   if (!result.ok) return checkFailed(GMSG.getGroupSnapshotFailed(name, rpcErrorText(result.failure)));
-  if (!result.value) return checkFailed(GMSG.groupSnapshotNotFound(handle));
   const status = mergeGroupContentStatus(content.status, {
     handle,
     readyToUse: result.value.readyToUse,

@@ -86,7 +86,6 @@ export const GMSG = {
   getSecretReferenceFailed: (content: string, err: string) => `failed to get secret reference for group snapshot content ${content}: ${err}`,
   getCredentialsFailed: (content: string, err: string) => `failed to get credentials for group snapshot content ${content}: ${err}`,
   getGroupSnapshotFailed: (content: string, err: string) => `failed to list group snapshot for group snapshot content ${content}: ${goQuote(err)}`,
-  groupSnapshotNotFound: (id: string) => `can not find group snapshot for groupSnapshotID ${id}`,
   deleteNoSnapshots: (content: string) => `cannot delete group snapshot content ${content}. No snapshots found in the group snapshot`,
   deleteHandleMissing: (content: string) => `failed to delete group snapshot content ${content}: groupsnapshotHandle is missing`,
   deleteCredentialsFailed: "Failed to get snapshot credentials",

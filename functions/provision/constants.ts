@@ -118,4 +118,7 @@ export const MSG = {
   infeasible: (err: string) => `Volume provisioning failed with infeasible error. Retries will be delayed. ${err}`,
   capacityTooSmall: (got: number, wanted: number) => `created volume capacity ${got} less than requested capacity ${wanted}`,
   contentSourceMissing: "volume content source missing",
+
+  // Delete (getSecretsFromSC)
+  deletionSecretRef: (pv: string, err: string) => `failed to get secretreference for volume ${pv}: ${err}`,
 };

@@ -22,6 +22,7 @@ import {
   claimClassName,
   cloningFrom,
   deletionCandidate,
+  deletionSecretClassName,
   mayNeedVolume,
   orphanCandidate,
   planClaim,
@@ -31,6 +32,7 @@ import {
   planVolume,
   resolveClass,
   restoringFrom,
+  volumeWork,
   type ClaimState,
   type DropFinalizer,
   type Protection,
@@ -267,7 +269,10 @@ async function reconcileSnapshot(ctx: ReconcileContext, snapshot: VolumeSnapshot
 async function reconcileVolume(ctx: ReconcileContext, pv: PersistentVolume, clock: () => number): Promise<Outcome> {
   const driver = deletionCandidate(pv);
   const served = driver ? (await capabilitiesOf(ctx.gateway, driver)) !== undefined : false;
-  const plan = planVolume(pv, served);
+  // The class only matters when the volume is to be deleted by us now; absent = gone (upstream goes on without secrets).
+  const className = served && volumeWork(pv) === "deleteVolume" ? deletionSecretClassName(pv) : undefined;
+  const cls = className ? await ctx.kube.get<StorageClass>(RESOURCES.storageclasses, className) : undefined;
+  const plan = planVolume(pv, served, clock(), cls);
   return runWithCall(ctx, plan, async () => {
     const call = plan.call!;
     if (call.kind !== "deleteVolume") throw new Error("provision: a volume plan can only delete a volume");

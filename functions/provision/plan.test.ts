@@ -18,6 +18,7 @@ import {
   planCloneRelease,
   planSnapshotRelease,
   planVolume,
+  deletionSecretClassName,
   type ClaimState,
   type CreateVolumeCall,
   type DeleteVolumeCall,
@@ -681,8 +682,8 @@ describe("provision: released volumes", () => {
   });
 
   it("Released + Delete → DeleteVolume (with the recorded secret), then the PV object goes", () => {
-    expect(planVolume(pv(), true)).toEqual({ steps: [], verdict: { kind: "done" }, call: { kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9" } });
-    expect(planVolume(pv({ secret: true }), true).call).toMatchObject({ secretRef: { name: "key", namespace: "default" } });
+    expect(planVolume(pv(), true, NOW)).toEqual({ steps: [], verdict: { kind: "done" }, call: { kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9" } });
+    expect(planVolume(pv({ secret: true }), true, NOW).call).toMatchObject({ secretRef: { name: "key", namespace: "default" } });
     expect(afterDeleteVolume(pv(), { ok: true, value: undefined }, NOW).steps).toEqual([{ op: "delete", resource: "persistentvolumes", name: "pvc-uid-1", uid: "pv-uid" }]);
   });
 
@@ -699,7 +700,7 @@ describe("provision: released volumes", () => {
     ["Released + Delete, being deleted, with the finalizer → DeleteVolume", pv({ finalizers: [F], deleting: true }), [], { kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9" }],
     ["Released + Delete, being deleted, without the finalizer → nothing (the volume went already)", pv({ deleting: true }), []],
   ])("PV finalizer: %s", (_, volume, steps, call) => {
-    const plan = planVolume(volume, true);
+    const plan = planVolume(volume, true, NOW);
     expect(plan.steps).toEqual(steps);
     expect(plan.call).toEqual(call);
   });
@@ -718,7 +719,7 @@ describe("provision: released volumes", () => {
     ["provisioned by another provisioner", pv({ by: "other.csi" }), true],
     ["a driver this gateway does not serve", pv(), false],
   ])("%s → kept", (_, volume, served) => {
-    const plan = planVolume(volume, served);
+    const plan = planVolume(volume, served, NOW);
     expect(plan.call).toBeUndefined();
     expect(plan.steps).toEqual([]);
   });
@@ -727,6 +728,105 @@ describe("provision: released volumes", () => {
     const plan = afterDeleteVolume(pv(), { ok: false, failure: { code: "FAILED_PRECONDITION", message: "in use" } }, NOW);
     expect(plan.steps).toEqual([event(pv(), "Warning", "VolumeFailedDelete", "rpc error: code = FailedPrecondition desc = in use")]);
     expect(plan.verdict.kind).toBe("requeue");
+  });
+});
+
+// external-provisioner's Delete (pkg/controller/controller.go, handleSecretsForDeletion and
+// getSecretsFromSC): a PV carrying both deletion-secret annotations deletes with them; one without
+// takes the provisioner secret from the StorageClass the PV names, templated with the PV name and
+// the claimRef's name and namespace only (no claim annotations at delete time).
+describe("provision: deletion secret of a released volume", () => {
+  const CLASS = "gold";
+  const cls = (parameters: Record<string, string>, name = CLASS): StorageClass => ({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name },
+    provisioner: DRIVER,
+    parameters,
+  });
+  const pv = (o: { annotations?: Record<string, string>; className?: string | null; claimRef?: boolean } = {}): PersistentVolume => ({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: "pvc-uid-1", uid: "pv-uid", creationTimestamp: T0, annotations: { [ANN.provisionedBy]: DRIVER, ...o.annotations } },
+    spec: {
+      persistentVolumeReclaimPolicy: "Delete",
+      csi: { driver: DRIVER, volumeHandle: "vol-9" },
+      ...(o.className === null ? {} : { storageClassName: o.className ?? CLASS }),
+      ...(o.claimRef === false ? {} : { claimRef: { kind: "PersistentVolumeClaim", namespace: "team-a", name: "claim-1", uid: "claim-uid" } }),
+    },
+    status: { phase: "Released" },
+  });
+  const recorded = { [ANN.deletionSecretName]: "key", [ANN.deletionSecretNamespace]: "default" };
+  const provisionerKeys = (name: string, namespace: string) => ({
+    "csi.storage.k8s.io/provisioner-secret-name": name,
+    "csi.storage.k8s.io/provisioner-secret-namespace": namespace,
+  });
+  const deleteCall = (secretRef?: { name: string; namespace: string }) => ({ kind: "deleteVolume", driver: DRIVER, volumeId: "vol-9", ...(secretRef ? { secretRef } : {}) });
+
+  it.each<[string, PersistentVolume, StorageClass | undefined, ReturnType<typeof deleteCall>]>([
+    ["both annotations → those, the class is not consulted", pv({ annotations: recorded }), cls(provisionerKeys("other", "other")), deleteCall({ name: "key", namespace: "default" })],
+    ["both annotations empty → no secret, the class is not consulted", pv({ annotations: { [ANN.deletionSecretName]: "", [ANN.deletionSecretNamespace]: "" } }), cls(provisionerKeys("other", "other")), deleteCall()],
+    ["annotations with one value empty → no secret", pv({ annotations: { [ANN.deletionSecretName]: "key", [ANN.deletionSecretNamespace]: "" } }), cls(provisionerKeys("other", "other")), deleteCall()],
+    ["no annotations → the class's provisioner secret", pv(), cls(provisionerKeys("key", "vault")), deleteCall({ name: "key", namespace: "vault" })],
+    [
+      "no annotations → the class's templates, resolved with the PV name and the claimRef",
+      pv(),
+      cls(provisionerKeys("${pvc.name}-${pvc.namespace}-${pv.name}", "${pvc.namespace}")),
+      deleteCall({ name: "claim-1-team-a-pvc-uid-1", namespace: "team-a" }),
+    ],
+    ["only the name annotation → the class (upstream needs both annotations present)", pv({ annotations: { [ANN.deletionSecretName]: "key" } }), cls(provisionerKeys("key2", "vault")), deleteCall({ name: "key2", namespace: "vault" })],
+    ["no annotations, the class's default secret pair", pv(), cls({ "csi.storage.k8s.io/secret-name": "all", "csi.storage.k8s.io/secret-namespace": "vault" }), deleteCall({ name: "all", namespace: "vault" })],
+    ["no annotations, the class's deprecated provisioner keys", pv(), cls({ csiProvisionerSecretName: "old", csiProvisionerSecretNamespace: "vault" }), deleteCall({ name: "old", namespace: "vault" })],
+    ["no annotations, the class names no secret → none", pv(), cls({ type: "ssd" }), deleteCall()],
+    ["no annotations, the class is gone → DeleteVolume without secrets", pv(), undefined, deleteCall()],
+    ["no annotations, the PV names no class → no secret", pv({ className: null }), undefined, deleteCall()],
+    ["no annotations, no claimRef → no secret (upstream deletes without)", pv({ claimRef: false }), cls(provisionerKeys("${pvc.name}", "vault")), deleteCall()],
+    [
+      "the beta class annotation on the PV wins over spec.storageClassName",
+      pv({ annotations: { [ANN.betaStorageClass]: "silver" } }),
+      cls(provisionerKeys("silver-key", "vault"), "silver"),
+      deleteCall({ name: "silver-key", namespace: "vault" }),
+    ],
+  ])("%s", (_, volume, found, call) => {
+    const plan = planVolume(volume, true, NOW, found);
+    expect(plan.steps).toEqual([]);
+    expect(plan.verdict).toEqual({ kind: "done" });
+    expect(plan.call).toEqual(call);
+  });
+
+  it.each<[string, StorageClass, string]>([
+    [
+      "a claim annotation template (no claim annotations at delete time)",
+      cls(provisionerKeys("${pvc.annotations['team/key']}", "vault")),
+      `failed to get secretreference for volume pvc-uid-1: error resolving value "\${pvc.annotations['team/key']}": invalid tokens: ["pvc.annotations['team/key']"]`,
+    ],
+    ["an invalid secret name", cls(provisionerKeys("Bad_Name", "vault")), `failed to get secretreference for volume pvc-uid-1: "Bad_Name" is not a valid secret name`],
+    [
+      "a namespace template resolving to an invalid name",
+      cls(provisionerKeys("key", "${pv.name}.x")),
+      `failed to get secretreference for volume pvc-uid-1: "\${pv.name}.x" resolved to "pvc-uid-1.x" which is not a valid namespace name`,
+    ],
+    [
+      "a name without a namespace",
+      cls({ "csi.storage.k8s.io/provisioner-secret-name": "key" }),
+      "failed to get secretreference for volume pvc-uid-1: failed to get name and namespace template from params: either name and namespace for Provisioner secrets specified, Both must be specified",
+    ],
+  ])("no annotations, %s → VolumeFailedDelete with upstream's text, retried, no DeleteVolume", (_, found, message) => {
+    const plan = planVolume(pv(), true, NOW, found);
+    expect(plan.call).toBeUndefined();
+    expect(plan.steps).toEqual([event(pv(), "Warning", "VolumeFailedDelete", message)]);
+    expect(plan.verdict).toMatchObject({ kind: "requeue", reason: message });
+  });
+
+  it.each<[string, PersistentVolume, string | undefined]>([
+    ["both annotations", pv({ annotations: recorded }), undefined],
+    ["no annotations", pv(), CLASS],
+    ["only one annotation", pv({ annotations: { [ANN.deletionSecretNamespace]: "default" } }), CLASS],
+    ["the beta class annotation", pv({ annotations: { [ANN.betaStorageClass]: "silver" } }), "silver"],
+    ["an empty beta class annotation (it still wins)", pv({ annotations: { [ANN.betaStorageClass]: "" } }), undefined],
+    ["no class", pv({ className: null }), undefined],
+  ])("the class to read for the deletion secret: %s", (_, volume, name) => {
+    expect(deletionSecretClassName(volume)).toBe(name);
   });
 });
 

@@ -9,6 +9,7 @@ import type { CreateVolumeRequest, DriverCapabilities, SecretRef, VolumeInfo } f
 import { clone, hasFinalizer, isDeleting, withFinalizers, withoutFinalizers } from "../../shared/snapshot/objects.js";
 import { formatBinarySI, QuantityError } from "../../shared/snapshot/quantity.js";
 import { backoffMs, ERROR_BACKOFF, nothing, POLL_BACKOFF, type Plan, type Step } from "../../shared/snapshot/steps.js";
+import { fail, ok, type Result } from "../../shared/snapshot/result.js";
 import { isFinalFailure, rpcErrorText, volumeCapabilities, type CallResult } from "../../shared/volume/csi.js";
 import {
   ANN,
@@ -618,8 +619,53 @@ export function deletionCandidate(pv: PersistentVolume): string | undefined {
   return driver && volumeWork(pv) ? driver : undefined;
 }
 
-/** A PV a CSI driver this gateway serves provisioned: its finalizer, or DeleteVolume once released with Delete. */
-export function planVolume(pv: PersistentVolume, served: boolean): ProvisionPlan {
+/** Upstream's class of a PV: the beta annotation, when present (even empty), wins. */
+function volumeClassName(pv: PersistentVolume): string {
+  const ann = pv.metadata.annotations ?? {};
+  return Object.hasOwn(ann, ANN.betaStorageClass) ? ann[ANN.betaStorageClass]! : pv.spec.storageClassName ?? "";
+}
+
+function hasDeletionSecretAnnotations(pv: PersistentVolume): boolean {
+  const ann = pv.metadata.annotations ?? {};
+  return Object.hasOwn(ann, ANN.deletionSecretName) && Object.hasOwn(ann, ANN.deletionSecretNamespace);
+}
+
+/**
+ * The StorageClass to read before deleting this PV's volume: only a PV without both deletion-secret
+ * annotations (made before they existed, or by hand) takes its secret from its class, as upstream does.
+ */
+export function deletionSecretClassName(pv: PersistentVolume): string | undefined {
+  if (hasDeletionSecretAnnotations(pv)) return undefined;
+  return volumeClassName(pv) || undefined;
+}
+
+/**
+ * external-provisioner's handleSecretsForDeletion: both annotations present → them (none when either
+ * is empty); otherwise the class's provisioner secret. A class that is gone or a PV without claimRef
+ * deletes without secrets (upstream logs and goes on); templates see the PV name and the claimRef's
+ * name and namespace only, so a `${pvc.annotations[...]}` template fails there.
+ */
+function deletionSecretRef(pv: PersistentVolume, cls: StorageClass | undefined): Result<SecretRef | undefined> {
+  const ann = pv.metadata.annotations ?? {};
+  if (hasDeletionSecretAnnotations(pv)) {
+    const name = ann[ANN.deletionSecretName];
+    const namespace = ann[ANN.deletionSecretNamespace];
+    return ok(name && namespace ? { name, namespace } : undefined);
+  }
+  const className = volumeClassName(pv);
+  if (!className || !cls || cls.metadata.name !== className) return ok(undefined);
+  const claimRef = pv.spec.claimRef;
+  if (!claimRef) return ok(undefined);
+  const claim: PersistentVolumeClaim = { metadata: { name: claimRef.name, namespace: claimRef.namespace }, spec: {} };
+  const ref = secretRefFor(SECRET_SETS.provisioner, cls.parameters, pv.metadata.name ?? "", claim);
+  return ref.ok ? ref : fail(MSG.deletionSecretRef(pv.metadata.name ?? "", ref.error));
+}
+
+/**
+ * A PV a CSI driver this gateway serves provisioned: its finalizer, or DeleteVolume once released
+ * with Delete. `cls` is the class deletionSecretClassName names, when it exists.
+ */
+export function planVolume(pv: PersistentVolume, served: boolean, nowMs: number, cls?: StorageClass): ProvisionPlan {
   const driver = volumeDriver(pv);
   if (!driver) return nothing("PV was not provisioned by a CSI provisioner");
   const work = volumeWork(pv);
@@ -630,10 +676,14 @@ export function planVolume(pv: PersistentVolume, served: boolean): ProvisionPlan
   if (!served) return nothing(`provisioner ${driver} is not a driver this gateway serves`);
   if (work === "addFinalizer") return { steps: [{ op: "update", resource: "persistentvolumes", object: withFinalizers(pv, FINALIZER.volume) }], verdict: { kind: "done" } };
   if (work === "removeFinalizer") return { steps: [{ op: "update", resource: "persistentvolumes", object: withoutFinalizers(pv, FINALIZER.volume) }], verdict: { kind: "done" } };
-  const ann = pv.metadata.annotations ?? {};
-  const name = ann[ANN.deletionSecretName];
-  const namespace = ann[ANN.deletionSecretNamespace];
-  const secretRef = name && namespace ? { name, namespace } : undefined;
+  const secret = deletionSecretRef(pv, cls);
+  if (!secret.ok) {
+    return {
+      steps: [ev(pv, "Warning", REASONS.volumeFailedDelete, secret.error, provisionerComponent(driver))],
+      verdict: { kind: "requeue", afterMs: backoffMs(pv.metadata.creationTimestamp, nowMs, ERROR_BACKOFF), reason: secret.error },
+    };
+  }
+  const secretRef = secret.value;
   return { steps: [], verdict: { kind: "done" }, call: { kind: "deleteVolume", driver, volumeId: pv.spec.csi!.volumeHandle, ...(secretRef ? { secretRef } : {}) } };
 }
 

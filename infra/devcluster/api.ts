@@ -193,6 +193,7 @@ export class Api {
         errs.push(fieldError.forbidden("metadata.finalizers", `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f: string) => JSON.stringify(f)).join(", ")}}`));
     }
     if (def.builtin) {
+      def.rules?.canonicalize?.(obj);
       if (old) errs.push(...(def.rules?.validateUpdate?.(obj, old) ?? []));
       else errs.push(...(def.rules?.validateCreate?.(obj) ?? []));
     } else {

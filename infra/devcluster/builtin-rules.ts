@@ -1,7 +1,7 @@
 // Write rules kube-apiserver enforces for the built-in kinds snapflow relies on, with kube's wording.
 import { fieldError, type FieldErrorLike } from "./errors.js";
 import { deepEqual, clone } from "./patch/json-value.js";
-import { parseQuantity } from "./quantity.js";
+import { canonicalQuantity, parseQuantity } from "./quantity.js";
 import type { KObject, WriteRules } from "./resource-def.js";
 
 const PVC_IMMUTABLE =
@@ -19,7 +19,27 @@ function validateStorageRequest(obj: KObject): FieldErrorLike[] {
   return [];
 }
 
+/**
+ * A ResourceList as kube-apiserver stores it: each quantity in Go's canonical text. One Go could not
+ * parse is left for validation to refuse.
+ */
+function canonicalizeResources(list: unknown): void {
+  if (list === null || typeof list !== "object" || Array.isArray(list)) return;
+  const entries = list as Record<string, unknown>;
+  for (const [name, value] of Object.entries(entries)) {
+    if (typeof value !== "string" && typeof value !== "number") continue;
+    const canonical = canonicalQuantity(value);
+    if (canonical !== undefined) entries[name] = canonical;
+  }
+}
+
 export const pvcRules: WriteRules = {
+  canonicalize(obj) {
+    canonicalizeResources(obj.spec?.resources?.requests);
+    canonicalizeResources(obj.spec?.resources?.limits);
+    canonicalizeResources(obj.status?.capacity);
+    canonicalizeResources(obj.status?.allocatedResources);
+  },
   prepareCreate(obj) {
     obj.status = { phase: "Pending" };
     obj.spec = obj.spec ?? {};
@@ -68,6 +88,9 @@ export const pvcRules: WriteRules = {
 };
 
 export const pvRules: WriteRules = {
+  canonicalize(obj) {
+    canonicalizeResources(obj.spec?.capacity);
+  },
   prepareCreate(obj) {
     obj.status = { phase: "Pending" };
     obj.spec = obj.spec ?? {};

@@ -23,6 +23,8 @@ export interface WriteRules {
   prepareCreate?(obj: KObject): void;
   validateCreate?(obj: KObject): FieldErrorLike[];
   validateUpdate?(obj: KObject, old: KObject): FieldErrorLike[];
+  /** Rewrites typed fields to what kube's decoding stores (canonical quantities), on every write, before validation. */
+  canonicalize?(obj: KObject): void;
 }
 
 /** Schema validation of a custom resource version (provided by infra/devcluster/validation). */

@@ -5,6 +5,7 @@ import {
   GatewayError,
   type CsiCode,
   type GatewayErrorBody,
+  type GroupSnapshotInfo,
   type SecretRef,
   type SnapshotInfo,
 } from "../../shared/gateway/types.js";
@@ -70,9 +71,9 @@ class MemoryBackend implements Backend {
     this.note("createGroupSnapshot", req);
     return { groupSnapshotId: `g-${req.name}`, snapshots: [], creationTimeNs: "2", readyToUse: true };
   }
-  async getGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[] }) {
+  async getGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[] }): Promise<GroupSnapshotInfo> {
     this.note("getGroupSnapshot", req);
-    return undefined;
+    throw new GatewayError("NOT_FOUND", `group snapshot ${req.groupSnapshotId} does not exist`, false);
   }
   async deleteGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[] }) {
     this.note("deleteGroupSnapshot", req);
@@ -237,9 +238,10 @@ describe("dispatch", () => {
     expect(await (await post(`/v1/drivers/${DRIVER}/group-snapshots`, { name: "g", sourceVolumeIds: ["a", "b"] })).json()).toMatchObject({
       groupSnapshotId: "g-g",
     });
-    expect(await (await post(`/v1/drivers/${DRIVER}/group-snapshots/get`, { groupSnapshotId: "g-g", snapshotIds: ["x"] })).json()).toEqual({
-      groupSnapshot: null,
-    });
+    // A group the backend does not have: the driver's NOT_FOUND and its message, not an empty answer.
+    const missing = await post(`/v1/drivers/${DRIVER}/group-snapshots/get`, { groupSnapshotId: "g-g", snapshotIds: ["x"] });
+    expect(missing.status).toBe(404);
+    expect(await errorOf(missing)).toEqual({ code: "NOT_FOUND", message: "group snapshot g-g does not exist", retryable: false });
     expect((await post(`/v1/drivers/${DRIVER}/group-snapshots/delete`, { groupSnapshotId: "g-g", snapshotIds: ["x"] })).status).toBe(204);
     const drivers = await app.request("/v1/drivers", { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(await drivers.json()).toEqual({ drivers: [{ name: DRIVER, backend: "memory" }] });

@@ -32,7 +32,11 @@ export interface Backend {
   listSnapshots(req: WithSecrets<ListSnapshotsRequest>): Promise<ListSnapshotsResult>;
   deleteSnapshot(req: { snapshotId: string; secrets?: Secrets }): Promise<void>;
   createGroupSnapshot(req: WithSecrets<CreateGroupSnapshotRequest>): Promise<GroupSnapshotInfo>;
-  getGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[]; secrets?: Secrets }): Promise<GroupSnapshotInfo | undefined>;
+  /**
+   * A group the driver does not have is a NOT_FOUND failure with the driver's own message, as
+   * GetVolumeGroupSnapshot answers it: upstream's sidecar reports that message, so it must reach it.
+   */
+  getGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[]; secrets?: Secrets }): Promise<GroupSnapshotInfo>;
   deleteGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[]; secrets?: Secrets }): Promise<void>;
   close(): Promise<void>;
 }

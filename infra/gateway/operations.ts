@@ -132,7 +132,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "getGroupSnapshot",
     path: "/group-snapshots/get",
     parse: parseGroupSnapshotRef,
-    call: async (b, req) => ({ groupSnapshot: (await b.getGroupSnapshot(req)) ?? null }),
+    call: async (b, req) => ({ groupSnapshot: await b.getGroupSnapshot(req) }),
     target: (req) => req.groupSnapshotId,
   }),
   op({

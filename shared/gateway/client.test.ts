@@ -40,6 +40,12 @@ beforeAll(async () => {
       } else if (route.startsWith("not-json")) {
         res.writeHead(200, { "content-type": "text/plain" });
         res.end("hello");
+      } else if (route.startsWith("group-missing/")) {
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: "NOT_FOUND", message: "group snapshot g does not exist", retryable: false } }));
+      } else if (route.endsWith("/group-snapshots/get")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ groupSnapshot: null }));
       } else if (route.endsWith("/snapshots/get")) {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ snapshot: null }));
@@ -95,6 +101,19 @@ describe("HttpGatewayClient", () => {
     expect(await client.getSnapshot("d", { snapshotId: "x" })).toBeUndefined();
     expect(await client.deleteSnapshot("d", { snapshotId: "x" })).toBeUndefined();
     expect(seen.at(-1)!.headers[GATEWAY_UID_HEADER]).toBeUndefined();
+  });
+
+  it("getGroupSnapshot: a group the driver does not have fails NOT_FOUND with the driver's message", async () => {
+    const client = createGatewayClient({ baseUrl: base, token: "tok" });
+    const err = await failure(client.getGroupSnapshot("group-missing", { groupSnapshotId: "g", snapshotIds: ["s"] }));
+    expect({ code: err.code, message: err.message, origin: err.origin }).toEqual({ code: "NOT_FOUND", message: "group snapshot g does not exist", origin: undefined });
+    // An older gateway's empty answer: still NOT_FOUND (never a value), saying the driver's message was lost.
+    const old = await failure(client.getGroupSnapshot("d", { groupSnapshotId: "g", snapshotIds: ["s"] }));
+    expect({ code: old.code, message: old.message, retryable: old.retryable }).toEqual({
+      code: "NOT_FOUND",
+      message: "group snapshot g not found (the gateway did not pass on the driver's message)",
+      retryable: false,
+    });
   });
 
   it("throws the gateway's own error body as GatewayError", async () => {

@@ -180,9 +180,11 @@ export class HttpGatewayClient implements GatewayClient {
     return this.request("POST", driver, "/group-snapshots", req, call);
   }
 
-  async getGroupSnapshot(driver: string, req: GroupSnapshotRef, call?: GatewayCallOptions): Promise<GroupSnapshotInfo | undefined> {
+  async getGroupSnapshot(driver: string, req: GroupSnapshotRef, call?: GatewayCallOptions): Promise<GroupSnapshotInfo> {
     const res = await this.request<{ groupSnapshot: GroupSnapshotInfo | null }>("POST", driver, "/group-snapshots/get", req, call);
-    return res.groupSnapshot ?? undefined;
+    // A gateway from before NOT_FOUND was passed on answers null without the driver's message.
+    if (!res.groupSnapshot) throw new GatewayError("NOT_FOUND", `group snapshot ${req.groupSnapshotId} not found (the gateway did not pass on the driver's message)`, false);
+    return res.groupSnapshot;
   }
 
   async deleteGroupSnapshot(driver: string, req: GroupSnapshotRef, call?: GatewayCallOptions): Promise<void> {

@@ -174,6 +174,7 @@ export interface GatewayClient {
   /** Deleting what is already gone succeeds. */
   deleteSnapshot(driver: string, req: { snapshotId: string; secretRef?: SecretRef }): Promise<void>;
   createGroupSnapshot(driver: string, req: CreateGroupSnapshotRequest): Promise<GroupSnapshotInfo>;
-  getGroupSnapshot(driver: string, req: GroupSnapshotRef): Promise<GroupSnapshotInfo | undefined>;
+  /** A group the driver does not have fails NOT_FOUND with the driver's message (upstream quotes it). */
+  getGroupSnapshot(driver: string, req: GroupSnapshotRef): Promise<GroupSnapshotInfo>;
   deleteGroupSnapshot(driver: string, req: GroupSnapshotRef): Promise<void>;
 }

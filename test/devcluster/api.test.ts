@@ -294,6 +294,49 @@ describe("PV/PVC binder", () => {
   });
 });
 
+// kube-apiserver decodes every quantity of a built-in object into resource.Quantity and stores its
+// canonical text (apimachinery pkg/api/resource/quantity.go): clients read back that text.
+describe("quantities", () => {
+  it("a claim's requests, limits, capacity and allocatedResources are stored in canonical form", async () => {
+    const created = await h.req("POST", PVCS, {
+      ...PVC("q-claim"),
+      spec: { ...PVC("x").spec, resources: { requests: { storage: "1.5Gi" }, limits: { storage: "3072Mi" } } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.spec.resources).toEqual({ requests: { storage: "1536Mi" }, limits: { storage: "3Gi" } });
+    expect((await h.req("GET", `${PVCS}/q-claim`)).body.spec.resources.requests).toEqual({ storage: "1536Mi" });
+    const status = await h.req("PUT", `${PVCS}/q-claim/status`, {
+      ...created.body,
+      status: { phase: "Pending", capacity: { storage: "0.5Ti" }, allocatedResources: { storage: "1000M" } },
+    });
+    expect(status.status).toBe(200);
+    expect(status.body.status).toMatchObject({ capacity: { storage: "512Gi" }, allocatedResources: { storage: "1G" } });
+  });
+
+  it("the same size in another spelling changes nothing: no new resourceVersion", async () => {
+    const created = (await h.req("POST", PVCS, { ...PVC("q-same"), spec: { ...PVC("x").spec, resources: { requests: { storage: "1Gi" } } } })).body;
+    const again = await h.req("PUT", `${PVCS}/q-same`, { ...created, spec: { ...created.spec, resources: { requests: { storage: "1024Mi" } } } });
+    expect(again.status).toBe(200);
+    expect(again.body.spec.resources.requests).toEqual({ storage: "1Gi" });
+    expect(again.body.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+  });
+
+  it("a PV's capacity is stored in canonical form, on create (a JSON number too) and on patch", async () => {
+    const pv = (storage: string | number) => ({
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: "q-pv" },
+      spec: { capacity: { storage }, accessModes: ["ReadWriteOnce"], persistentVolumeReclaimPolicy: "Retain", csi: { driver: "d", volumeHandle: "q-pv" } },
+    });
+    const created = await h.req("POST", "/api/v1/persistentvolumes", pv(2000000000));
+    expect(created.body.spec.capacity).toEqual({ storage: "2G" });
+    expect((await h.patch("/api/v1/persistentvolumes/q-pv", "merge", { spec: { capacity: { storage: "2048Mi" } } })).body.spec.capacity).toEqual({ storage: "2Gi" });
+    const patched = await h.patch("/api/v1/persistentvolumes/q-pv", "merge", { spec: { capacity: { storage: "1.5Gi" } } });
+    expect(patched.body.spec.capacity).toEqual({ storage: "1536Mi" });
+    expect((await h.req("GET", "/api/v1/persistentvolumes/q-pv")).body.spec.capacity).toEqual({ storage: "1536Mi" });
+  });
+});
+
 describe("list", () => {
   it("filters by label (equality and set-based) and field selectors, and pages with limit/continue", async () => {
     await h.req("POST", "/api/v1/namespaces", { metadata: { name: "sel" } });

@@ -195,7 +195,7 @@ describe("aws-ebs through the gateway's HTTP API", () => {
 
     await client.deleteGroupSnapshot(DRIVER, ref);
     expect(members.some((s) => ec2.snapshots.has(s.id))).toBe(false);
-    expect(await client.getGroupSnapshot(DRIVER, ref)).toBeUndefined();
+    await expect(client.getGroupSnapshot(DRIVER, ref)).rejects.toMatchObject({ code: "NOT_FOUND", message: `group snapshot ${ref.groupSnapshotId} does not exist` });
   });
 
   it("refuses members on several instances, or unattached, with FAILED_PRECONDITION and cuts nothing", async () => {

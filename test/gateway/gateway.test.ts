@@ -218,7 +218,9 @@ describe("every route against the hostpath driver", () => {
     const member = await failure(client.deleteSnapshot(HOSTPATH, { snapshotId: ref.snapshotIds[0]! }));
     expect(member.retryable).toBe(false);
     await client.deleteGroupSnapshot(HOSTPATH, ref);
-    expect(await client.getGroupSnapshot(HOSTPATH, ref)).toBeUndefined();
+    // GetVolumeGroupSnapshot's NOT_FOUND is the driver's answer, passed on with its own message.
+    const gone = await failure(client.getGroupSnapshot(HOSTPATH, ref));
+    expect({ code: gone.code, message: gone.message, origin: gone.origin }).toEqual({ code: "NOT_FOUND", message: `group snapshot ${ref.groupSnapshotId} does not exist`, origin: undefined });
     for (const v of [a, b]) await client.deleteVolume(HOSTPATH, { volumeId: v.volumeId });
   });
 

@@ -134,7 +134,7 @@ spec:
       60_000,
     );
     const gateway = suite.gateway();
-    expect(await gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: groupHandle, snapshotIds })).toBeUndefined();
+    await expect(gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: groupHandle, snapshotIds })).rejects.toMatchObject({ code: "NOT_FOUND" });
     for (const id of snapshotIds) expect(await gateway.getSnapshot(DRIVER, { snapshotId: id })).toBeUndefined();
     expect((await gateway.listSnapshots(DRIVER, {})).entries).toEqual([]);
   }, 90_000);

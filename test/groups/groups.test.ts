@@ -196,7 +196,7 @@ describe("a dynamic group of two labelled PVCs", () => {
       const contents = await stack.list<VolumeSnapshotContent>("volumesnapshotcontents");
       return !g && !gc && members.every((m) => !memberSnapshots.includes(m.metadata.name!)) && contents.every((c) => !c.metadata.annotations?.[ANNOTATIONS.volumeGroupSnapshotHandle]);
     }, 40);
-    expect(await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: groupHandle, snapshotIds })).toBeUndefined();
+    await expect(stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: groupHandle, snapshotIds })).rejects.toMatchObject({ code: "NOT_FOUND" });
     for (const id of snapshotIds) expect(await stack.gateway.getSnapshot(DRIVER, { snapshotId: id })).toBeUndefined();
   });
 });
@@ -255,7 +255,7 @@ describe("a create whose answer was lost", () => {
 
     await stack.kube.delete(RESOURCES.volumegroupsnapshots, "lost-answer", "default");
     await stack.settle(async () => !(await group("lost-answer")) && !(await groupContent(contentName)), 30);
-    expect(await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: cut.groupSnapshotId, snapshotIds: cut.snapshots.map((x) => x.snapshotId) })).toBeUndefined();
+    await expect(stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: cut.groupSnapshotId, snapshotIds: cut.snapshots.map((x) => x.snapshotId) })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });
 
@@ -314,7 +314,7 @@ describe("deletion with a Retain class", () => {
 
     await stack.kube.delete(RESOURCES.volumegroupsnapshots, "imported", "default");
     await stack.settle(async () => !(await group("imported")) && !(await groupContent("imported-content")), 30);
-    expect(await stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: handle, snapshotIds: ids })).toBeUndefined();
+    await expect(stack.gateway.getGroupSnapshot(DRIVER, { groupSnapshotId: handle, snapshotIds: ids })).rejects.toMatchObject({ code: "NOT_FOUND" });
     // The retained member contents named the group's snapshots; those are gone at the backend with it.
     for (const name of memberContents) await stack.kube.delete(RESOURCES.volumesnapshotcontents, name);
   });
@@ -326,6 +326,32 @@ describe("metrics", () => {
     for (const op of ["CreateGroupSnapshot", "CreateGroupSnapshotAndReady", "DeleteGroupSnapshot"]) {
       expect(text).toMatch(new RegExp(`snapshot_controller_operation_total_seconds_count\\{[^}]*operation_name="${op}"[^}]*\\} [1-9]`));
     }
+  });
+});
+
+// external-snapshotter csi_handler.go GetGroupSnapshotStatus + groupsnapshot_helper.go
+// checkandUpdateGroupSnapshotContentStatus: the driver's GetVolumeGroupSnapshot error, quoted.
+describe("a pre-provisioned group the driver does not have", () => {
+  it("reports the driver's NOT_FOUND in upstream's check-and-update error status and Event", async () => {
+    await stack.kube.create<VolumeGroupSnapshotContent>(RESOURCES.volumegroupsnapshotcontents, {
+      apiVersion: GROUP_SNAPSHOT_API_VERSION,
+      kind: "VolumeGroupSnapshotContent",
+      metadata: { name: "missing-content" },
+      spec: {
+        volumeGroupSnapshotRef: { name: "missing", namespace: "default" },
+        deletionPolicy: "Retain",
+        driver: DRIVER,
+        source: { groupSnapshotHandles: { volumeGroupSnapshotHandle: "not-a-group-here", volumeSnapshotHandles: ["not-a-snapshot-here"] } },
+      },
+    });
+    await stack.settle(async () => !!(await groupContent("missing-content"))?.status?.error);
+    const message =
+      'Failed to check and update group snapshot content: failed to list group snapshot for group snapshot content missing-content: "rpc error: code = NotFound desc = group snapshot not-a-group-here does not exist"';
+    const vgsc = (await groupContent("missing-content"))!;
+    expect(vgsc.status).toEqual({ readyToUse: false, error: { time: expect.any(String), message } });
+    expect(await stack.eventsFor(vgsc.metadata.uid!)).toContain(`Warning GroupSnapshotContentCheckandUpdateFailed: ${message}`);
+    await stack.kube.delete(RESOURCES.volumegroupsnapshotcontents, "missing-content");
+    await stack.settle(async () => !(await groupContent("missing-content")));
   });
 });
 

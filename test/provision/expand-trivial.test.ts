@@ -70,6 +70,22 @@ describe("expand: a driver that expands on the node only (trivial resizer)", () 
     expect((await claim("node-grow")).status?.allocatedResourceStatuses).toEqual({ storage: "NodeResizePending" });
     expect(nodeOnly.calls).not.toContain("ControllerExpandVolume");
   });
+
+  // The trivial resizer hands back the claim's request as the new size; on a real API server that
+  // request, and the PV capacity written from it, read back as Go's canonical quantity text.
+  it("a request spelled '1.5Gi' reads back as '1536Mi' on the claim and on the PV it raised", async () => {
+    await stack.createClaim("node-grow-frac", { className: "node-only" });
+    const { pv } = await stack.bound("node-grow-frac");
+    await grow("node-grow-frac", "1.5Gi");
+    await stack.settle(async () => (await claim("node-grow-frac")).status?.allocatedResourceStatuses?.storage === "NodeResizePending");
+    const after = await claim("node-grow-frac");
+    expect(after.spec.resources?.requests).toEqual({ storage: "1536Mi" });
+    expect(after.status?.allocatedResources).toEqual({ storage: "1536Mi" });
+    expect((await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!))!.spec.capacity).toEqual({ storage: "1536Mi" });
+    const resourceVersion = after.metadata.resourceVersion;
+    await stack.rounds(2);
+    expect((await claim("node-grow-frac")).metadata.resourceVersion).toBe(resourceVersion);
+  });
 });
 
 describe("expand: a driver that expands neither on the controller nor on the node", () => {

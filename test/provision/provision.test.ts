@@ -7,13 +7,26 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PersistentVolume, PersistentVolumeClaim } from "../../shared/api/core.js";
 import { RESOURCES } from "../../shared/api/resources.js";
 import type { VolumeSnapshot, VolumeSnapshotContent } from "../../shared/api/snapshot.js";
-import { GatewayError, type GatewayClient } from "../../shared/gateway/types.js";
+import { GatewayError, type GatewayClient, type SecretRef } from "../../shared/gateway/types.js";
 import { KubeApiError, type KubeClient } from "../../shared/kube/types.js";
 import { ANN, FINALIZER } from "../../functions/provision/constants.js";
 import { DRIVER, ProvisionStack } from "./stack.js";
 
 const stack = new ProvisionStack();
-beforeAll(() => stack.start(), 60_000);
+/** Every DeleteVolume provision asks of the gateway: which secret it names is only visible here. */
+const deleteVolumeCalls: { volumeId: string; secretRef?: SecretRef }[] = [];
+function recordingDeletes(gateway: GatewayClient): GatewayClient {
+  return new Proxy(gateway, {
+    get(target, prop, receiver) {
+      if (prop !== "deleteVolume") return Reflect.get(target, prop, receiver);
+      return (driver: string, req: { volumeId: string; secretRef?: SecretRef }) => {
+        deleteVolumeCalls.push(req);
+        return target.deleteVolume(driver, req);
+      };
+    },
+  });
+}
+beforeAll(() => stack.start({ gatewayFor: (fn, gateway) => (fn.name === "provision" ? recordingDeletes(gateway) : gateway) }), 60_000);
 afterAll(() => stack.stop(), 60_000);
 
 const SNAP = (name: string) => ({ apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name });
@@ -277,6 +290,67 @@ describe("provision: deletion", () => {
     // Retain: the provisioner's finalizer comes off again, so the PV can be deleted by hand.
     expect(kept?.metadata.finalizers ?? []).not.toContain(FINALIZER.volume);
     expect(await stack.volumeDirs()).toContain(pv.spec.csi!.volumeHandle);
+  });
+});
+
+// external-provisioner's getSecretsFromSC: a PV without the deletion-secret annotations (made
+// before they existed, or by hand) takes the provisioner secret from the class it names.
+describe("provision: deletion secret of a PV without the deletion-secret annotations", () => {
+  async function secret(name: string): Promise<void> {
+    await stack.kube.create(RESOURCES.secrets, { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "default" }, data: { key: Buffer.from("s3cr3t-deletion-token").toString("base64") } });
+  }
+
+  /** A bound claim of this class whose PV then loses its deletion-secret annotations. */
+  async function legacyVolume(name: string, className: string, annotations: Record<string, string> = {}): Promise<PersistentVolume> {
+    await stack.kube.create<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name, namespace: "default", annotations },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: className },
+    });
+    const { pv } = await stack.bound(name);
+    expect(pv.metadata.annotations).toHaveProperty([ANN.deletionSecretName]);
+    return stack.kube.patch<PersistentVolume>(RESOURCES.persistentvolumes, pv.metadata.name!, undefined, {
+      metadata: { annotations: { [ANN.deletionSecretName]: null, [ANN.deletionSecretNamespace]: null } },
+    });
+  }
+
+  it("the class's templated provisioner secret is used: the volume is deleted", async () => {
+    await secret("lsec-key");
+    await stack.createClass("legacy-templated", { parameters: { "csi.storage.k8s.io/provisioner-secret-name": "${pvc.name}-key", "csi.storage.k8s.io/provisioner-secret-namespace": "${pvc.namespace}" } });
+    const pv = await legacyVolume("lsec", "legacy-templated");
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "lsec", "default");
+    await stack.settle(async () => (await stack.get("persistentvolumes", pv.metadata.name!)) === undefined);
+    expect(await stack.volumeDirs()).not.toContain(pv.spec.csi!.volumeHandle);
+    expect(deleteVolumeCalls.filter((c) => c.volumeId === pv.spec.csi!.volumeHandle)).toEqual([{ volumeId: pv.spec.csi!.volumeHandle, secretRef: { name: "lsec-key", namespace: "default" } }]);
+  });
+
+  it("a class template that needs the claim's annotations: VolumeFailedDelete with upstream's text, the volume stays", async () => {
+    await secret("annotated-key");
+    await stack.createClass("legacy-annotated", {
+      parameters: { "csi.storage.k8s.io/provisioner-secret-name": "${pvc.annotations['team/key']}", "csi.storage.k8s.io/provisioner-secret-namespace": "default" },
+    });
+    const pv = await legacyVolume("lann", "legacy-annotated", { "team/key": "annotated-key" });
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "lann", "default");
+    await stack.settle(async () => (await stack.get<PersistentVolume>("persistentvolumes", pv.metadata.name!))?.status?.phase === "Released");
+    await stack.rounds(2);
+    expect(await stack.eventsFor(pv.metadata.uid!)).toContain(
+      `Warning VolumeFailedDelete: failed to get secretreference for volume ${pv.metadata.name}: error resolving value "\${pvc.annotations['team/key']}": invalid tokens: ["pvc.annotations['team/key']"]`,
+    );
+    expect(await stack.get("persistentvolumes", pv.metadata.name!)).toBeDefined();
+    expect(await stack.volumeDirs()).toContain(pv.spec.csi!.volumeHandle);
+    expect(deleteVolumeCalls.filter((c) => c.volumeId === pv.spec.csi!.volumeHandle)).toEqual([]);
+  });
+
+  it("the class is gone: the volume is deleted without secrets", async () => {
+    await stack.createClass("legacy-gone", { parameters: { "csi.storage.k8s.io/provisioner-secret-name": "${pvc.annotations['team/key']}", "csi.storage.k8s.io/provisioner-secret-namespace": "default" } });
+    await secret("gone-key");
+    const pv = await legacyVolume("lgone", "legacy-gone", { "team/key": "gone-key" });
+    await stack.kube.delete(RESOURCES.storageclasses, "legacy-gone");
+    await stack.kube.delete(RESOURCES.persistentvolumeclaims, "lgone", "default");
+    await stack.settle(async () => (await stack.get("persistentvolumes", pv.metadata.name!)) === undefined);
+    expect(await stack.volumeDirs()).not.toContain(pv.spec.csi!.volumeHandle);
+    expect(deleteVolumeCalls.filter((c) => c.volumeId === pv.spec.csi!.volumeHandle)).toEqual([{ volumeId: pv.spec.csi!.volumeHandle }]);
   });
 });
 

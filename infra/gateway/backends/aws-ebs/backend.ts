@@ -103,7 +103,7 @@ export class AwsEbsBackend implements Backend {
     );
   }
 
-  getGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[]; secrets?: Secrets }): Promise<GroupSnapshotInfo | undefined> {
+  getGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[]; secrets?: Secrets }): Promise<GroupSnapshotInfo> {
     return groups.getGroupSnapshot(this.ctx, req);
   }
 

@@ -223,11 +223,11 @@ describe("getGroupSnapshot / deleteGroupSnapshot", () => {
     expect((await backend.getGroupSnapshot(ref))?.readyToUse).toBe(true);
   });
 
-  it("answers undefined for a group EC2 does not know", async () => {
+  it("answers NOT_FOUND, as a CSI driver does, for a group EC2 does not know", async () => {
     const { backend } = testBackend();
     ec2.on(DescribeSnapshotsCommand, { OwnerIds: ["self"] }).resolves({ Snapshots: [] });
     ec2.on(DescribeSnapshotsCommand, { SnapshotIds: ["snap-a"] }).rejects(ec2Error("InvalidSnapshot.NotFound"));
-    expect(await backend.getGroupSnapshot({ groupSnapshotId: "g", snapshotIds: ["snap-a"] })).toBeUndefined();
+    await expect(backend.getGroupSnapshot({ groupSnapshotId: "g", snapshotIds: ["snap-a"] })).rejects.toMatchObject({ code: "NOT_FOUND", message: "group snapshot g does not exist", retryable: false });
   });
 
   it("fails a group with an errored member for good", async () => {

@@ -195,9 +195,9 @@ async function findMembers(ctx: EbsContext, groupSnapshotId: string, snapshotIds
 export async function getGroupSnapshot(
   ctx: EbsContext,
   req: { groupSnapshotId: string; snapshotIds: string[] },
-): Promise<GroupSnapshotInfo | undefined> {
+): Promise<GroupSnapshotInfo> {
   const { found, missing } = await findMembers(ctx, req.groupSnapshotId, req.snapshotIds);
-  if (found.length === 0) return undefined;
+  if (found.length === 0) throw new GatewayError("NOT_FOUND", `group snapshot ${req.groupSnapshotId} does not exist`, false);
   if (missing.length > 0) {
     throw new GatewayError("NOT_FOUND", `group snapshot ${req.groupSnapshotId}: member snapshots ${missing.join(", ")} no longer exist`, false);
   }

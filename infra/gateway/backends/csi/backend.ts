@@ -274,20 +274,15 @@ export class CsiBackend implements Backend {
     return fromCsiGroup(res.groupSnapshot, what);
   }
 
-  async getGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[]; secrets?: Secrets }): Promise<GroupSnapshotInfo | undefined> {
+  async getGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[]; secrets?: Secrets }): Promise<GroupSnapshotInfo> {
     await this.requireGroup("GetVolumeGroupSnapshot");
     const what = this.what("GetVolumeGroupSnapshot");
-    try {
-      const res = await this.conn.call(
-        "group", "GetVolumeGroupSnapshot",
-        { groupSnapshotId: req.groupSnapshotId, snapshotIds: req.snapshotIds, secrets: req.secrets ?? {} },
-        what,
-      );
-      return fromCsiGroup(res.groupSnapshot, what);
-    } catch (err) {
-      if (err instanceof GatewayError && err.code === "NOT_FOUND") return undefined;
-      throw err;
-    }
+    const res = await this.conn.call(
+      "group", "GetVolumeGroupSnapshot",
+      { groupSnapshotId: req.groupSnapshotId, snapshotIds: req.snapshotIds, secrets: req.secrets ?? {} },
+      what,
+    );
+    return fromCsiGroup(res.groupSnapshot, what);
   }
 
   async deleteGroupSnapshot(req: { groupSnapshotId: string; snapshotIds: string[]; secrets?: Secrets }): Promise<void> {
