@@ -8,15 +8,10 @@
 // content, exactly one backend snapshot per VolumeSnapshot existed, and after deletion no content,
 // group content, backend snapshot or snapflow finalizer is left. Prints `leaked: N`,
 // `duplicated: N`, `stuck finalizers: N` and exits non-zero when any is above 0.
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
-import { startNatsServer } from "../cli/stack/nats-server.js";
 import type { PersistentVolumeClaim } from "../shared/api/core.js";
 import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES } from "../shared/api/resources.js";
@@ -28,15 +23,13 @@ import type {
   VolumeSnapshotClass,
   VolumeSnapshotContent,
 } from "../shared/api/snapshot.js";
-import { createGatewayClient, type HttpGatewayClient } from "../shared/gateway/client.js";
 import { createKubeClient } from "../shared/kube/http-client.js";
 import { listBackendSnapshots } from "./support/backend.js";
+import { startChaosStack, startKiller, type ChaosStack } from "./support/chaos-host.js";
 import { pool } from "./support/pool.js";
 import { createPreboundClaim } from "./support/prebound.js";
-import { exited } from "./support/process.js";
 import { waitUntil as waitFor } from "./support/wait.js";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DRIVER = "hostpath.snapflow.dev";
 const NAMESPACE = "chaos";
 const N = Number(process.env.CHAOS_SNAPSHOTS ?? 500);
@@ -44,109 +37,18 @@ const GROUPS = Number(process.env.CHAOS_GROUPS ?? 5);
 const GROUP_SIZE = Number(process.env.CHAOS_GROUP_SIZE ?? 4);
 /** Every VolumeSnapshot the run should end with: the plain ones and the group members. */
 const TOTAL = N + GROUPS * GROUP_SIZE;
-const KILL_MIN_MS = 1_000;
-const KILL_MAX_MS = 5_000;
 // Polled every 250 ms: the API under test is also serving the pipeline being killed.
 const waitUntil = (what: string, check: () => Promise<boolean>, limitMs: number) => waitFor(what, check, limitMs, { everyMs: 250 });
 const log = (line: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-function snapflow(args: string[]): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, "bin", "snapflow.mjs"), ...args], { stdio: ["ignore", "ignore", "inherit"] });
-}
-
-async function waitFile(file: string, child: ChildProcess, limitMs: number): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!existsSync(file)) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited before ${file} appeared`);
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${file}`);
-    await sleep(50);
-  }
-}
-
-/** `snapflow up` on the surviving cluster and NATS, restartable after a SIGKILL. */
-class FunctionHost {
-  child?: ChildProcess;
-  kills = 0;
-  constructor(
-    private readonly dataDir: string,
-    private readonly kubeconfig: string,
-    private readonly natsUrl: string,
-  ) {}
-
-  /** Starts `snapflow up`; a start that fails (a component slow to answer on a loaded machine) is retried. */
-  async start(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      await rm(join(this.dataDir, "ready"), { force: true });
-      this.child = snapflow(["up", "--data-dir", this.dataDir, "--random-ports", "--kubeconfig", this.kubeconfig, "--nats", this.natsUrl, "--cluster-name", "chaos", "--resync", "30s"]);
-      try {
-        await waitFile(join(this.dataDir, "ready"), this.child, 60_000);
-        return;
-      } catch (err) {
-        await this.stop();
-        if (attempt >= 5) throw err;
-        log(`start failed (${(err as Error).message}), retrying`);
-      }
-    }
-  }
-
-  async kill(): Promise<void> {
-    if (!this.child) return;
-    this.child.kill("SIGKILL");
-    await exited(this.child);
-    this.kills++;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child?.kill("SIGKILL"), 15_000);
-    await exited(this.child);
-    clearTimeout(timer);
-  }
-
-  async gateway(): Promise<HttpGatewayClient> {
-    const endpoints = JSON.parse(await readFile(join(this.dataDir, "endpoints.json"), "utf8")) as { gateway: string };
-    const token = (await readFile(join(this.dataDir, "gateway.token"), "utf8")).trim();
-    return createGatewayClient({ baseUrl: endpoints.gateway, token, timeoutMs: 60_000 });
-  }
-}
-
-/** Kills and restarts the host at random moments until stopped. */
-function startKiller(host: FunctionHost): { stop(): Promise<void> } {
-  let stopping = false;
-  // A failure is kept and rethrown by stop(), never left as an unhandled rejection.
-  const loop = (async () => {
-    while (!stopping) {
-      await sleep(KILL_MIN_MS + Math.random() * (KILL_MAX_MS - KILL_MIN_MS));
-      if (stopping) break;
-      await host.kill();
-      log(`kill -9 #${host.kills}`);
-      await host.start();
-    }
-  })().then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  return {
-    async stop() {
-      stopping = true;
-      const err = await loop;
-      if (err) throw err;
-    },
-  };
-}
-
 async function main(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "snapflow-chaos-"));
   log(`working in ${dir}, ${N} snapshots and ${GROUPS} groups of ${GROUP_SIZE}`);
-  const clusterDir = join(dir, "cluster");
-  const cluster = snapflow(["cluster", "--data-dir", clusterDir, "--random-ports"]);
-  const nats = await startNatsServer({ dir: join(dir, "nats") });
-  const host = new FunctionHost(join(dir, "stack"), join(clusterDir, "kubeconfig"), nats.url);
+  let stack: ChaosStack | undefined;
   try {
-    await waitFile(join(clusterDir, "ready"), cluster, 60_000);
-    await host.start();
-    const kube = createKubeClient(join(clusterDir, "kubeconfig"), { userAgent: "snapflow-chaos" });
+    stack = await startChaosStack(dir, log);
+    const host = stack.host;
+    const kube = createKubeClient(stack.kubeconfig, { userAgent: "snapflow-chaos" });
     await kube.create(RESOURCES.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } } as KubeObject);
     await kube.create<VolumeSnapshotClass>(RESOURCES.volumesnapshotclasses, {
       apiVersion: "snapshot.storage.k8s.io/v1",
@@ -183,7 +85,7 @@ async function main(): Promise<number> {
     const readyTimes = new Map<string, number>();
     const wasReady = new Map<string, boolean>();
     const kc = new KubeConfig();
-    kc.loadFromFile(join(clusterDir, "kubeconfig"));
+    kc.loadFromFile(stack.kubeconfig);
     const watch = await new Watch(kc).watch(
       `/apis/snapshot.storage.k8s.io/v1/namespaces/${NAMESPACE}/volumesnapshots`,
       {},
@@ -197,7 +99,7 @@ async function main(): Promise<number> {
       () => undefined,
     );
 
-    const killer = startKiller(host);
+    const killer = startKiller(host, log);
     await pool(groups, 4, async (group) => {
       await kube.create<VolumeGroupSnapshot>(RESOURCES.volumegroupsnapshots, {
         apiVersion: "groupsnapshot.storage.k8s.io/v1",
@@ -249,7 +151,7 @@ async function main(): Promise<number> {
 
     // Delete everything, still killing.
     // Groups go as a whole (their members with them); a member is never deleted on its own.
-    const killer2 = startKiller(host);
+    const killer2 = startKiller(host, log);
     await pool(groups, 4, async (group) => {
       await kube.delete(RESOURCES.volumegroupsnapshots, group, NAMESPACE);
     });
@@ -298,10 +200,7 @@ async function main(): Promise<number> {
       groupMembersInBackend !== GROUPS * GROUP_SIZE;
     return failed ? 1 : 0;
   } finally {
-    await host.stop();
-    cluster.kill("SIGTERM");
-    await exited(cluster);
-    await nats.stop();
+    await stack?.close();
     if (!process.env.CHAOS_KEEP) await rm(dir, { recursive: true, force: true });
   }
 }

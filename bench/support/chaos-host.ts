@@ -1,0 +1,147 @@
+// What the chaos scripts (bench/chaos.ts, bench/chaos-provision.ts) share: a dev cluster and a
+// nats-server as separate processes that survive, and `snapflow up` on top of them (watcher,
+// dispatcher, function host, gateway and the hostpath driver it embeds) as the process that is
+// killed with SIGKILL at random moments and restarted.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { startNatsServer, type NatsServerHandle } from "../../cli/stack/nats-server.js";
+import { createGatewayClient, type HttpGatewayClient } from "../../shared/gateway/client.js";
+import { exited } from "./process.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const KILL_MIN_MS = 1_000;
+const KILL_MAX_MS = 5_000;
+
+export type ChaosLog = (line: string) => void;
+
+function snapflow(args: string[]): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, "bin", "snapflow.mjs"), ...args], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+async function waitFile(file: string, child: ChildProcess, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!existsSync(file)) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited before ${file} appeared`);
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${file}`);
+    await sleep(50);
+  }
+}
+
+/** `snapflow up` on the surviving cluster and NATS, restartable after a SIGKILL. */
+export class FunctionHost {
+  child?: ChildProcess;
+  kills = 0;
+  constructor(
+    readonly dataDir: string,
+    private readonly kubeconfig: string,
+    private readonly natsUrl: string,
+    private readonly log: ChaosLog,
+  ) {}
+
+  /** Where the embedded hostpath driver keeps its volumes, snapshots and durable record (cli/stack/stack.ts). */
+  get hostpathDataDir(): string {
+    return join(this.dataDir, "hostpath", "data");
+  }
+
+  /** Starts `snapflow up`; a start that fails (a component slow to answer on a loaded machine) is retried. */
+  async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await rm(join(this.dataDir, "ready"), { force: true });
+      this.child = snapflow(["up", "--data-dir", this.dataDir, "--random-ports", "--kubeconfig", this.kubeconfig, "--nats", this.natsUrl, "--cluster-name", "chaos", "--resync", "30s"]);
+      try {
+        await waitFile(join(this.dataDir, "ready"), this.child, 60_000);
+        return;
+      } catch (err) {
+        await this.stop();
+        if (attempt >= 5) throw err;
+        this.log(`start failed (${(err as Error).message}), retrying`);
+      }
+    }
+  }
+
+  async kill(): Promise<void> {
+    if (!this.child) return;
+    this.child.kill("SIGKILL");
+    await exited(this.child);
+    this.kills++;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child?.kill("SIGKILL"), 15_000);
+    await exited(this.child);
+    clearTimeout(timer);
+  }
+
+  async gateway(): Promise<HttpGatewayClient> {
+    const endpoints = JSON.parse(await readFile(join(this.dataDir, "endpoints.json"), "utf8")) as { gateway: string };
+    const token = (await readFile(join(this.dataDir, "gateway.token"), "utf8")).trim();
+    return createGatewayClient({ baseUrl: endpoints.gateway, token, timeoutMs: 60_000 });
+  }
+}
+
+/** Kills and restarts the host at random moments (every 1–5 s) until stopped. */
+export function startKiller(host: FunctionHost, log: ChaosLog): { stop(): Promise<void> } {
+  let stopping = false;
+  // A failure is kept and rethrown by stop(), never left as an unhandled rejection.
+  const loop = (async () => {
+    while (!stopping) {
+      await sleep(KILL_MIN_MS + Math.random() * (KILL_MAX_MS - KILL_MIN_MS));
+      if (stopping) break;
+      await host.kill();
+      log(`kill -9 #${host.kills}`);
+      await host.start();
+    }
+  })().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return {
+    async stop() {
+      stopping = true;
+      const err = await loop;
+      if (err) throw err;
+    },
+  };
+}
+
+export interface ChaosStack {
+  /** The surviving dev cluster's kubeconfig. */
+  kubeconfig: string;
+  host: FunctionHost;
+  /** Stops the host, the dev cluster and nats-server (in that order). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the dev cluster and nats-server as separate processes under `dir`, then `snapflow up` on
+ * them. A failure on the way stops what was started.
+ */
+export async function startChaosStack(dir: string, log: ChaosLog): Promise<ChaosStack> {
+  const clusterDir = join(dir, "cluster");
+  const kubeconfig = join(clusterDir, "kubeconfig");
+  const cluster = snapflow(["cluster", "--data-dir", clusterDir, "--random-ports"]);
+  let nats: NatsServerHandle | undefined;
+  let host: FunctionHost | undefined;
+  const close = async () => {
+    await host?.stop();
+    cluster.kill("SIGTERM");
+    await exited(cluster);
+    await nats?.stop();
+  };
+  try {
+    nats = await startNatsServer({ dir: join(dir, "nats") });
+    host = new FunctionHost(join(dir, "stack"), kubeconfig, nats.url, log);
+    await waitFile(join(clusterDir, "ready"), cluster, 60_000);
+    await host.start();
+    return { kubeconfig, host, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
