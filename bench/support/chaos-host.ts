@@ -85,13 +85,26 @@ export class FunctionHost {
   }
 }
 
-/** Kills and restarts the host at random moments (every 1–5 s) until stopped. */
-export function startKiller(host: FunctionHost, log: ChaosLog): { stop(): Promise<void> } {
+/**
+ * Kills and restarts the host at random moments (every 1–5 s) until stopped. killSoon() cuts the
+ * current wait short, so that a run can make sure a kill lands at a moment it chose.
+ */
+export function startKiller(host: FunctionHost, log: ChaosLog): { stop(): Promise<void>; killSoon(): void } {
   let stopping = false;
+  let wake: (() => void) | undefined;
+  const nap = (ms: number) =>
+    new Promise<void>((done) => {
+      const timer = setTimeout(done, ms);
+      wake = () => {
+        clearTimeout(timer);
+        done();
+      };
+    });
   // A failure is kept and rethrown by stop(), never left as an unhandled rejection.
   const loop = (async () => {
     while (!stopping) {
-      await sleep(KILL_MIN_MS + Math.random() * (KILL_MAX_MS - KILL_MIN_MS));
+      await nap(KILL_MIN_MS + Math.random() * (KILL_MAX_MS - KILL_MIN_MS));
+      wake = undefined;
       if (stopping) break;
       await host.kill();
       log(`kill -9 #${host.kills}`);
@@ -106,6 +119,9 @@ export function startKiller(host: FunctionHost, log: ChaosLog): { stop(): Promis
       stopping = true;
       const err = await loop;
       if (err) throw err;
+    },
+    killSoon() {
+      wake?.();
     },
   };
 }
