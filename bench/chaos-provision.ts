@@ -18,7 +18,6 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { ensureDefaultObjects, HOSTPATH_DRIVER } from "../cli/stack/defaults.js";
 import { FINALIZER as PROVISION_FINALIZER } from "../functions/provision/constants.js";
 import type { PersistentVolume, PersistentVolumeClaim } from "../shared/api/core.js";
@@ -29,7 +28,7 @@ import { createKubeClient } from "../shared/kube/http-client.js";
 import { FINALIZERS as SNAPSHOT_FINALIZERS } from "../shared/snapshot/constants.js";
 import { parseQuantity } from "../shared/snapshot/quantity.js";
 import { readHostpathRecord } from "./support/backend.js";
-import { startChaosStack, startKiller, type ChaosLog, type ChaosStack, type FunctionHost } from "./support/chaos-host.js";
+import { countTransitions, startChaosStack, startKiller, type ChaosLog, type ChaosStack, type FunctionHost } from "./support/chaos-host.js";
 import { pool } from "./support/pool.js";
 import { waitUntil as waitFor } from "./support/wait.js";
 
@@ -47,8 +46,8 @@ export interface ProvisionChaosOptions {
   claims: number;
   /** Upper bound of each waiting phase (claims bound, snapshots ready, everything gone). */
   limitMs?: number;
-  /** Keep the killer running until at least this many kills happened in the creation phase (a small run ends sooner). */
-  minKills?: number;
+  /** false: no kills at random moments, only those `killMidFlight` places (a bounded run's fixed kills). Default true. */
+  randomKills?: boolean;
   /**
    * Besides the random kills, kill right after the first source's restore (deleted at once), clone
    * and expansion are requested, and right after every deletion is requested.
@@ -114,30 +113,13 @@ function claim(name: string, size: string, dataSource?: { kind: string; name: st
   };
 }
 
-/** Counts, per claim uid, how often it became Bound (from a watch on the surviving API server). */
-async function watchBindings(kubeconfig: string): Promise<{ times: Map<string, number>; stop(): void }> {
-  const times = new Map<string, number>();
-  const wasBound = new Map<string, boolean>();
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const req = await new Watch(kc).watch(
-    `/api/v1/namespaces/${NAMESPACE}/persistentvolumeclaims`,
-    {},
-    (_type: string, pvc: PersistentVolumeClaim) => {
-      const uid = pvc.metadata?.uid;
-      if (!uid) return;
-      const bound = pvc.status?.phase === "Bound";
-      if (bound && !wasBound.get(uid)) times.set(uid, (times.get(uid) ?? 0) + 1);
-      wasBound.set(uid, bound);
-    },
-    () => undefined,
-  );
-  return { times, stop: () => req.abort() };
-}
-
-/** The driver's record, read with `snapflow up` stopped (it owns the record while it runs), then restarted when asked. */
+/**
+ * The driver's record, read with `snapflow up` down (it owns the record while it runs), then
+ * restarted when asked. Halted with SIGKILL, not stopped: the record is crash-safe (a restart reads
+ * it the same way), and a graceful stop waits seconds for idle connections.
+ */
 async function backendRecord(host: FunctionHost, restart: boolean) {
-  await host.stop();
+  await host.halt();
   const record = await readHostpathRecord(host.hostpathDataDir);
   if (restart) await host.start();
   return record;
@@ -163,7 +145,7 @@ export async function runProvisionChaos(o: ProvisionChaosOptions): Promise<Provi
     // The stack pre-creates these only in a dev cluster it starts itself; this one runs apart.
     await ensureDefaultObjects(api);
     await api.create(RESOURCES.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } } as KubeObject);
-    const bindings = await watchBindings(stack.kubeconfig);
+    const bindings = await countTransitions<PersistentVolumeClaim>(stack.kubeconfig, `/api/v1/namespaces/${NAMESPACE}/persistentvolumeclaims`, (c) => c.status?.phase === "Bound");
     const details: string[] = [];
     const claims = () => api.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: NAMESPACE }).then((l) => l.items);
     const driverPvs = () => api.list<PersistentVolume>(RESOURCES.persistentvolumes).then((l) => l.items.filter((pv) => pv.spec.csi?.driver === HOSTPATH_DRIVER));
@@ -174,7 +156,7 @@ export async function runProvisionChaos(o: ProvisionChaosOptions): Promise<Provi
     const deleteRestore = new Set(indexes.filter((i) => i % 4 === 0));
     const markers = new Map<string, string>();
 
-    const killer = startKiller(host, log);
+    const killer = startKiller(host, log, { random: o.randomKills ?? true });
     let notBound = 0;
     try {
       // Each source goes through its steps on its own, a few at a time, so that kills land between
@@ -215,7 +197,6 @@ export async function runProvisionChaos(o: ProvisionChaosOptions): Promise<Provi
         return all.length === surviving && done.length === surviving;
       };
       await waitUntil("every claim Bound and every expansion done", settled).catch((err: Error) => log(err.message));
-      if ((o.minKills ?? 0) > host.kills) await waitFor("enough kills", async () => host.kills >= o.minKills!, 60_000, { everyMs: 100 });
     } finally {
       await killer.stop();
     }
@@ -286,7 +267,7 @@ export async function runProvisionChaos(o: ProvisionChaosOptions): Promise<Provi
     log(`backend: ${before.volumes.length} volumes, ${before.snapshots.length} snapshots for ${all.length} claims`);
 
     // Delete everything, still killing.
-    const killer2 = startKiller(host, log);
+    const killer2 = startKiller(host, log, { random: o.randomKills ?? true });
     try {
       await pool(all, 16, async (c) => {
         await api.delete(RESOURCES.persistentvolumeclaims, c.metadata.name!, NAMESPACE);

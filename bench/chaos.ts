@@ -11,7 +11,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeConfig, Watch } from "@kubernetes/client-node";
 import type { PersistentVolumeClaim } from "../shared/api/core.js";
 import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES } from "../shared/api/resources.js";
@@ -25,7 +24,7 @@ import type {
 } from "../shared/api/snapshot.js";
 import { createKubeClient } from "../shared/kube/http-client.js";
 import { listBackendSnapshots } from "./support/backend.js";
-import { startChaosStack, startKiller, type ChaosStack } from "./support/chaos-host.js";
+import { countTransitions, startChaosStack, startKiller, type ChaosStack } from "./support/chaos-host.js";
 import { pool } from "./support/pool.js";
 import { createPreboundClaim } from "./support/prebound.js";
 import { waitUntil as waitFor } from "./support/wait.js";
@@ -82,22 +81,8 @@ async function main(): Promise<number> {
     log("PVCs bound");
 
     // Every readiness transition, from a watch on the surviving API server.
-    const readyTimes = new Map<string, number>();
-    const wasReady = new Map<string, boolean>();
-    const kc = new KubeConfig();
-    kc.loadFromFile(stack.kubeconfig);
-    const watch = await new Watch(kc).watch(
-      `/apis/snapshot.storage.k8s.io/v1/namespaces/${NAMESPACE}/volumesnapshots`,
-      {},
-      (_type: string, vs: VolumeSnapshot) => {
-        const uid = vs.metadata?.uid;
-        if (!uid) return;
-        const ready = vs.status?.readyToUse === true;
-        if (ready && !wasReady.get(uid)) readyTimes.set(uid, (readyTimes.get(uid) ?? 0) + 1);
-        wasReady.set(uid, ready);
-      },
-      () => undefined,
-    );
+    const readiness = await countTransitions<VolumeSnapshot>(stack.kubeconfig, `/apis/snapshot.storage.k8s.io/v1/namespaces/${NAMESPACE}/volumesnapshots`, (vs) => vs.status?.readyToUse === true);
+    const readyTimes = readiness.times;
 
     const killer = startKiller(host, log);
     await pool(groups, 4, async (group) => {
@@ -168,7 +153,7 @@ async function main(): Promise<number> {
       30 * 60_000,
     ).catch((err: Error) => log(err.message));
     await killer2.stop();
-    watch.abort();
+    readiness.stop();
     log(`deletion done after ${host.kills} kills in total`);
 
     gateway = await host.gateway();

@@ -8,7 +8,9 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { startNatsServer, type NatsServerHandle } from "../../cli/stack/nats-server.js";
+import type { KubeObject } from "../../shared/api/meta.js";
 import { createGatewayClient, type HttpGatewayClient } from "../../shared/gateway/client.js";
 import { exited } from "./process.js";
 
@@ -65,9 +67,15 @@ export class FunctionHost {
 
   async kill(): Promise<void> {
     if (!this.child) return;
+    await this.halt();
+    this.kills++;
+  }
+
+  /** SIGKILL for a pause the run asks for (not counted among the chaos kills). */
+  async halt(): Promise<void> {
+    if (!this.child) return;
     this.child.kill("SIGKILL");
     await exited(this.child);
-    this.kills++;
   }
 
   async stop(): Promise<void> {
@@ -87,14 +95,15 @@ export class FunctionHost {
 
 /**
  * Kills and restarts the host at random moments (every 1–5 s) until stopped. killSoon() cuts the
- * current wait short, so that a run can make sure a kill lands at a moment it chose.
+ * current wait short, so that a run can make sure a kill lands at a moment it chose; with
+ * `random: false` those are the only kills.
  */
-export function startKiller(host: FunctionHost, log: ChaosLog): { stop(): Promise<void>; killSoon(): void } {
+export function startKiller(host: FunctionHost, log: ChaosLog, o: { random?: boolean } = {}): { stop(): Promise<void>; killSoon(): void } {
   let stopping = false;
   let wake: (() => void) | undefined;
   const nap = (ms: number) =>
     new Promise<void>((done) => {
-      const timer = setTimeout(done, ms);
+      const timer = o.random === false ? undefined : setTimeout(done, ms);
       wake = () => {
         clearTimeout(timer);
         done();
@@ -117,6 +126,7 @@ export function startKiller(host: FunctionHost, log: ChaosLog): { stop(): Promis
   return {
     async stop() {
       stopping = true;
+      wake?.();
       const err = await loop;
       if (err) throw err;
     },
@@ -160,4 +170,28 @@ export async function startChaosStack(dir: string, log: ChaosLog): Promise<Chaos
     await close();
     throw err;
   }
+}
+
+/**
+ * Counts, per object uid, how often `holds` became true (ready, Bound), from a watch of `path` on
+ * the surviving API server: what the pipeline did, whatever it rolled back or redid meanwhile.
+ */
+export async function countTransitions<T extends KubeObject>(kubeconfig: string, path: string, holds: (obj: T) => boolean): Promise<{ times: Map<string, number>; stop(): void }> {
+  const times = new Map<string, number>();
+  const held = new Map<string, boolean>();
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const req = await new Watch(kc).watch(
+    path,
+    {},
+    (_type: string, obj: T) => {
+      const uid = obj.metadata?.uid;
+      if (!uid) return;
+      const now = holds(obj);
+      if (now && !held.get(uid)) times.set(uid, (times.get(uid) ?? 0) + 1);
+      held.set(uid, now);
+    },
+    () => undefined,
+  );
+  return { times, stop: () => req.abort() };
 }
