@@ -1,7 +1,7 @@
 // The bounded run of `npm run chaos:provision` in the normal suite: 4 source claims, their restores
 // (one deleted mid-flight), clones and 2 expansions, then everything deleted, while `snapflow up`
-// is killed -9 right after the first restore (deleted at once), clone and expansion are requested
-// and again right after every deletion is requested (the dev cluster and nats-server survive as separate processes).
+// is killed -9 right after the first VolumeSnapshot is created and again right after every
+// deletion is requested (the dev cluster and nats-server survive as separate processes).
 import { describe, expect, it } from "vitest";
 import { failed, runProvisionChaos, summaryLines } from "../../bench/chaos-provision.js";
 
