@@ -1,6 +1,7 @@
 // `npm run chaos:provision`: dynamic provisioning, restore, clone and expansion while `snapflow up`
-// (watcher, dispatcher, function host, gateway, embedded hostpath driver) is killed with SIGKILL every
-// 1–5 s and restarted; the dev cluster and nats-server are separate processes and survive.
+// (watcher, dispatcher, function host, gateway, embedded hostpath driver) is killed with SIGKILL again
+// and again (bench/support/chaos-host.ts: CHAOS_KILL_MS) and restarted; the dev cluster and
+// nats-server are separate processes and survive.
 // Workload, all through the API while the killer runs: CHAOS_CLAIMS (default 100) source claims of
 // StorageClass `standard`; once Bound, a marker file with unique content written into each volume
 // (the PV's `hostPath` volume attribute, where a pod would write) and a VolumeSnapshot of each; once

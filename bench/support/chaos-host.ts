@@ -15,8 +15,18 @@ import { createGatewayClient, type HttpGatewayClient } from "../../shared/gatewa
 import { exited } from "./process.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const KILL_MIN_MS = 1_000;
-const KILL_MAX_MS = 5_000;
+/**
+ * How long `snapflow up` lives between kills, after it answered ready: CHAOS_KILL_MS="min-max"
+ * (default 500-2500). The pipeline now cuts 500 snapshots in a few seconds, so longer lives would
+ * let most of a run pass without a single kill.
+ */
+export function killWindowMs(spec = process.env.CHAOS_KILL_MS ?? "500-2500"): { min: number; max: number } {
+  const m = /^(\d+)-(\d+)$/.exec(spec.trim());
+  const min = m ? Number(m[1]) : NaN;
+  const max = m ? Number(m[2]) : NaN;
+  if (!(min > 0 && max >= min)) throw new Error(`CHAOS_KILL_MS must be "min-max" in milliseconds with 0 < min <= max, got ${JSON.stringify(spec)}`);
+  return { min, max };
+}
 
 export type ChaosLog = (line: string) => void;
 
@@ -94,8 +104,8 @@ export class FunctionHost {
 }
 
 /**
- * Kills and restarts the host at random moments (every 1–5 s) until stopped. killSoon() cuts the
- * current wait short, so that a run can make sure a kill lands at a moment it chose; with
+ * Kills and restarts the host at random moments (killWindowMs after each restart) until stopped.
+ * killSoon() cuts the current wait short, so that a run can make sure a kill lands at a moment it chose; with
  * `random: false` those are the only kills.
  */
 export function startKiller(host: FunctionHost, log: ChaosLog, o: { random?: boolean } = {}): { stop(): Promise<void>; killSoon(): void } {
@@ -109,10 +119,11 @@ export function startKiller(host: FunctionHost, log: ChaosLog, o: { random?: boo
         done();
       };
     });
+  const window = killWindowMs();
   // A failure is kept and rethrown by stop(), never left as an unhandled rejection.
   const loop = (async () => {
     while (!stopping) {
-      await nap(KILL_MIN_MS + Math.random() * (KILL_MAX_MS - KILL_MIN_MS));
+      await nap(window.min + Math.random() * (window.max - window.min));
       wake = undefined;
       if (stopping) break;
       await host.kill();
