@@ -198,7 +198,7 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
       "every snapshot and group ready",
       async () => {
         const c = await readyCounts();
-        return c.snapshots === options.snapshots && c.groups === expectedGroups;
+        return c.snapshots === options.snapshots && c.groups === expectedGroups && readiness!.notReadyNow("VolumeSnapshot") === 0;
       },
       limitMs,
       200,

@@ -76,7 +76,9 @@ export class ReadinessWatch {
         if (obj.kind) this.kinds.set(uid, obj.kind);
         const now = obj.status?.readyToUse === true && type !== "DELETED";
         if (now && !this.ready.get(uid)) this.readyCount.set(uid, (this.readyCount.get(uid) ?? 0) + 1);
-        this.ready.set(uid, now);
+        // A deleted object is neither ready nor waited for.
+        if (type === "DELETED") this.ready.delete(uid);
+        else this.ready.set(uid, now);
       },
       () => {
         // The dev cluster closes watches after their timeout: resume from the last version seen.
@@ -92,6 +94,16 @@ export class ReadinessWatch {
   readyNow(kind: string): number {
     let n = 0;
     for (const [uid, ready] of this.ready) if (ready && this.kinds.get(uid) === kind && !this.owned.has(uid)) n++;
+    return n;
+  }
+
+  /**
+   * Objects of `kind` seen and not ready right now, group members included: a group turns ready
+   * before bind has reported each of its member snapshots ready.
+   */
+  notReadyNow(kind: string): number {
+    let n = 0;
+    for (const [uid, ready] of this.ready) if (!ready && this.kinds.get(uid) === kind) n++;
     return n;
   }
 
