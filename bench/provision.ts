@@ -20,6 +20,7 @@ import type { KubeObject } from "../shared/api/meta.js";
 import { RESOURCES } from "../shared/api/resources.js";
 import type { VolumeSnapshot } from "../shared/api/snapshot.js";
 import { createKubeClient, type HttpKubeClient } from "../shared/kube/http-client.js";
+import { pool } from "./support/pool.js";
 
 const run = promisify(execFile);
 const NAMESPACE = "bench-provision";
@@ -64,14 +65,6 @@ const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** di
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(workers);
 }
 
 function claimObject(name: string, storage: string, dataSource?: PersistentVolumeClaim["spec"]["dataSource"]): PersistentVolumeClaim {
